@@ -1,0 +1,43 @@
+//! Typed errors of the core library.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the core, typed so front ends can map it to exit codes
+/// and HTTP statuses.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration file, an environment variable or a flag is wrong.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A caller passed a value outside what the operation accepts.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file that was being read or written.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database rejected a statement or could not be reached.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A schema migration failed; nothing of that migration was applied.
+    #[error("schema migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// Input rejected in strict mode: nothing was stored.
+    #[error("{0} invalid input line(s); nothing was stored (strict mode)")]
+    RejectedInput(usize),
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}

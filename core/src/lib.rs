@@ -1,0 +1,26 @@
+//! # vantage-core
+//!
+//! The UI-free core of Vantage, an analyst workstation for network-security teams.
+//! Everything that is not drawing pixels lives here; the front ends (`vantage` TUI/CLI,
+//! later the desktop app) are thin layers over this crate.
+//!
+//! Layers, bottom-up:
+//! - [`clock`]: the injectable clock (`--now`), used for every window and TTL decision.
+//! - [`config`]: configuration from TOML, `VANTAGE_*` environment and flags; secrets redacted.
+//! - [`store`]: the storage trait with its SQLite (embedded default) and PostgreSQL
+//!   implementations, each with its own migrations.
+//! - [`statistics`]: Sentinel statistics: the data model, ingest parsers, exactly-once
+//!   multi-precision aggregation and the demo data generator.
+//! - [`progress`]: the progress-reporting interface long operations talk to.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod progress;
+pub mod statistics;
+pub mod store;
+pub mod timebucket;
+
+pub use clock::Clock;
+pub use config::Config;
+pub use error::{Error, Result};

@@ -1,0 +1,138 @@
+//! Storage: one trait, two implementations.
+//!
+//! - [`sqlite::SqliteStore`]: the embedded default, a file `vantage.db` in the data dir,
+//!   created on first use (WAL mode).
+//! - [`postgres::PgStore`]: PostgreSQL 15+, compatible with an existing Sentinel View
+//!   database (TimescaleDB hypertables when the extension is usable).
+//!
+//! Each backend has its own migrations under `store/migrations/<backend>/`, applied on open
+//! and recorded in `vantage_schema_migrations`. Capability modules talk to [`Store`] only.
+//! SQL is built from fixed fragments (table and column names from allow-lists in
+//! [`crate::statistics::model`]) with every value bound as a parameter.
+
+pub mod postgres;
+pub mod sql;
+pub mod sqlite;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::statistics::aggregation::{ChunkOutcome, Precision, Window};
+use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
+
+/// Which implementation a store is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
+}
+
+/// Row count and `SUM(raw_count)` of one statistics table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableTotal {
+    /// Table name.
+    pub table: &'static str,
+    /// Number of rows.
+    pub rows: i64,
+    /// Sum of `raw_count`.
+    pub sum: i64,
+}
+
+/// An open import transaction. Dropping it without [`IngestSession::commit`] rolls back.
+#[async_trait]
+pub trait IngestSession: Send {
+    /// Writes a batch inside the transaction, creating unknown identities on the fly.
+    async fn write(&mut self, batch: &ReportBatch) -> Result<()>;
+    /// Commits everything written; returns the number of identities created.
+    async fn commit(self: Box<Self>) -> Result<u64>;
+    /// Discards everything written.
+    async fn rollback(self: Box<Self>) -> Result<()>;
+}
+
+/// The storage interface every capability uses.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which implementation this is.
+    fn backend(&self) -> Backend;
+
+    /// Where the data lives, safe to print (passwords redacted).
+    fn location(&self) -> String;
+
+    /// Starts an import transaction.
+    async fn begin_ingest(&self) -> Result<Box<dyn IngestSession>>;
+
+    /// Aggregates `windows` (sorted, consecutive chunk of one precision) exactly once, in one
+    /// transaction under the precision's lock. See [`crate::statistics::aggregation`].
+    async fn aggregate_chunk(
+        &self,
+        precision: Precision,
+        windows: &[Window],
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> Result<ChunkOutcome>;
+
+    /// Every row of a statistics table in backend-neutral form, sorted.
+    async fn table_rows(&self, data: DataType, level: Level) -> Result<Vec<StoredRow>>;
+
+    /// Row counts and sums of all twelve statistics tables.
+    async fn table_totals(&self) -> Result<Vec<TableTotal>>;
+
+    /// Closes the connection pool.
+    async fn close(&self);
+}
+
+/// Opens the store the configuration names: PostgreSQL for `postgres://` URLs, SQLite for
+/// `sqlite:` URLs or, by default, `<data_dir>/vantage.db`. Applies pending migrations.
+pub async fn open(config: &Config) -> Result<Arc<dyn Store>> {
+    match &config.database_url {
+        Some(url) if url.expose().starts_with("postgres") => Ok(Arc::new(postgres::PgStore::connect(url).await?)),
+        Some(url) => Ok(Arc::new(sqlite::SqliteStore::open_url(url.expose()).await?)),
+        None => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| Error::io(&config.data_dir, e))?;
+            Ok(Arc::new(sqlite::SqliteStore::open_file(&config.data_dir.join("vantage.db")).await?))
+        }
+    }
+}
+
+/// Name of the table that records applied migrations (kept apart from sview's tables).
+pub const MIGRATIONS_TABLE: &str = "vantage_schema_migrations";
+
+/// Builds a migrator over embedded SQL files `(version, description, sql)`.
+fn migrator(files: &[(i64, &'static str, &'static str)]) -> Migrator {
+    let migrations = files
+        .iter()
+        .map(|(version, description, sql)| {
+            Migration::new(*version, Cow::Borrowed(*description), MigrationType::Simple, sqlx::SqlSafeStr::into_sql_str(*sql), false)
+        })
+        .collect();
+    let mut m = Migrator::with_migrations(migrations);
+    m.dangerous_set_table_name(MIGRATIONS_TABLE);
+    m
+}
+
+/// The names of the twelve statistics tables with their data type and level.
+pub(crate) fn statistics_tables() -> impl Iterator<Item = (DataType, Level)> {
+    DataType::ALL
+        .into_iter()
+        .flat_map(|d| [Level::Raw, Level::Quarterly, Level::Hourly, Level::Daily].into_iter().map(move |l| (d, l)))
+}
+

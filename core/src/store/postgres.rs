@@ -1,0 +1,285 @@
+//! The PostgreSQL store: Sentinel View compatible schema, COPY ingest, advisory-locked
+//! aggregation. TimescaleDB hypertables are used when the extension can be enabled.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
+
+use super::sql::Dialect;
+use super::{Backend, IngestSession, Store, TableTotal, migrator, statistics_tables};
+use crate::config::SecretUrl;
+use crate::error::Result;
+use crate::statistics::aggregation::{Action, ChunkOutcome, Fingerprint, Precision, Window, WindowFingerprint, plan_chunk, recorded, runs};
+use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "statistics", include_str!("migrations/postgres/0001_statistics.sql"))];
+
+/// Advisory lock keys: one per aggregation precision ("VANT" << 16 | n).
+const AGGREGATION_LOCK_BASE: i64 = 0x5641_4e54_0000;
+
+const D: Dialect = Dialect::Postgres;
+
+/// PostgreSQL implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    location: String,
+}
+
+impl PgStore {
+    /// Connects and applies pending migrations.
+    pub async fn connect(url: &SecretUrl) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url.expose())
+            .await?;
+        migrator(MIGRATIONS).run(&pool).await?;
+        Ok(PgStore { pool, location: url.redacted() })
+    }
+
+    /// The connection pool, for other modules of this crate.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    async fn begin_ingest(&self) -> Result<Box<dyn IngestSession>> {
+        let tx = self.pool.begin().await?;
+        Ok(Box::new(PgIngest { tx, identities: HashMap::new(), created: 0, buf: String::new() }))
+    }
+
+    async fn aggregate_chunk(&self, precision: Precision, windows: &[Window], dry_run: bool, now: DateTime<Utc>) -> Result<ChunkOutcome> {
+        let (Some(first), Some(last)) = (windows.first(), windows.last()) else {
+            return Ok(ChunkOutcome::default());
+        };
+        let (from, to) = (first.start, last.end);
+        let mut tx = self.pool.begin().await?;
+        let lock = AGGREGATION_LOCK_BASE + Precision::ALL.iter().position(|p| *p == precision).unwrap_or(0) as i64;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock).execute(&mut *tx).await?;
+        sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
+
+        let mut source: HashMap<DateTime<Utc>, WindowFingerprint> = HashMap::new();
+        for (k, data) in DataType::ALL.into_iter().enumerate() {
+            let sql = D.fingerprint(precision, precision.source().table(data));
+            let rows: Vec<(DateTime<Utc>, i64, i64)> =
+                sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(&mut *tx).await?;
+            for (bucket, n, sum) in rows {
+                source.entry(bucket).or_default()[k] = Fingerprint { rows: n, sum };
+            }
+        }
+        let done_rows = sqlx::query(AssertSqlSafe(D.done_windows()))
+            .bind(precision.as_str())
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut done: HashMap<DateTime<Utc>, WindowFingerprint> = HashMap::new();
+        for r in done_rows {
+            let fp = |i: usize| -> std::result::Result<Fingerprint, sqlx::Error> { Ok(Fingerprint { rows: r.try_get(i)?, sum: r.try_get(i + 1)? }) };
+            done.insert(r.try_get(0)?, [fp(1)?, fp(3)?, fp(5)?]);
+        }
+        let key = |i: usize| windows[i].start;
+        let plans = plan_chunk(windows, |i| source.get(&key(i)).copied().unwrap_or_default(), |i| done.get(&key(i)).copied());
+        if dry_run {
+            tx.rollback().await?;
+            return Ok(ChunkOutcome { plans, rows_written: 0 });
+        }
+
+        let mut rows_written = 0;
+        for (k, data) in DataType::ALL.into_iter().enumerate() {
+            let (src, dst) = (precision.source().table(data), precision.target().table(data));
+            let insert = D.aggregate_insert(precision, data, src, dst);
+            for run in runs(&plans, |p| p.actions[k].writes()) {
+                sqlx::query(AssertSqlSafe(D.delete_range(dst))).bind(run.start).bind(run.end).execute(&mut *tx).await?;
+                rows_written += sqlx::query(AssertSqlSafe(insert.clone())).bind(run.start).bind(run.end).execute(&mut *tx).await?.rows_affected();
+            }
+        }
+        let record = D.record_window();
+        for (i, p) in plans.iter().enumerate() {
+            if !p.actions.iter().any(|a| a.writes() || *a == Action::RecordEmpty) {
+                continue;
+            }
+            let s = source.get(&key(i)).copied().unwrap_or_default();
+            let d = done.get(&key(i)).copied();
+            let fp: [Fingerprint; 3] = std::array::from_fn(|k| recorded(p.actions[k], s[k], d.map(|d| d[k])));
+            sqlx::query(AssertSqlSafe(record.clone()))
+                .bind(precision.as_str())
+                .bind(p.window.start)
+                .bind(p.window.end)
+                .bind(fp[0].rows)
+                .bind(fp[0].sum)
+                .bind(fp[1].rows)
+                .bind(fp[1].sum)
+                .bind(fp[2].rows)
+                .bind(fp[2].sum)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ChunkOutcome { plans, rows_written })
+    }
+
+    async fn table_rows(&self, data: DataType, level: Level) -> Result<Vec<StoredRow>> {
+        let sql = D.table_rows(data, level.table(data));
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut dims = Vec::with_capacity(data.dimensions().len());
+            for i in 0..data.dimensions().len() {
+                dims.push(r.try_get::<Option<String>, _>(i + 2)?);
+            }
+            out.push(StoredRow { time: r.try_get(0)?, dims, raw_count: r.try_get(1)? });
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    async fn table_totals(&self) -> Result<Vec<TableTotal>> {
+        let mut out = Vec::new();
+        for (data, level) in statistics_tables() {
+            let table = level.table(data);
+            let (rows, sum): (i64, i64) = sqlx::query_as(AssertSqlSafe(D.totals(table))).fetch_one(&self.pool).await?;
+            out.push(TableTotal { table, rows, sum });
+        }
+        Ok(out)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// An import transaction on PostgreSQL: identities resolved first, then one COPY per table
+/// and batch, all inside one transaction.
+struct PgIngest {
+    tx: Transaction<'static, Postgres>,
+    identities: HashMap<(String, String), i64>,
+    created: u64,
+    buf: String,
+}
+
+impl PgIngest {
+    async fn identity(&mut self, sn: &str, token: &str) -> Result<i64> {
+        if let Some(id) = self.identities.get(&(sn.to_string(), token.to_string())) {
+            return Ok(*id);
+        }
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO identity (sn, device_token) VALUES ($1, $2) ON CONFLICT (sn, device_token) DO NOTHING RETURNING id",
+        )
+        .bind(sn)
+        .bind(token)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let id = match inserted {
+            Some(id) => {
+                self.created += 1;
+                id
+            }
+            None => {
+                sqlx::query_scalar("SELECT id FROM identity WHERE sn = $1 AND device_token = $2")
+                    .bind(sn)
+                    .bind(token)
+                    .fetch_one(&mut *self.tx)
+                    .await?
+            }
+        };
+        self.identities.insert((sn.to_string(), token.to_string()), id);
+        Ok(id)
+    }
+
+    async fn copy(&mut self, statement: &str) -> Result<()> {
+        let mut copy = self.tx.copy_in_raw(statement).await?;
+        copy.send(self.buf.as_bytes()).await?;
+        copy.finish().await?;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+/// Appends a value in COPY text format (backslash escapes for the special characters).
+fn push_text(buf: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '\\' => buf.push_str("\\\\"),
+            '\t' => buf.push_str("\\t"),
+            '\n' => buf.push_str("\\n"),
+            '\r' => buf.push_str("\\r"),
+            c => buf.push(c),
+        }
+    }
+}
+
+fn push_time(buf: &mut String, t: DateTime<Utc>) {
+    let _ = write!(buf, "{}", t.format("%Y-%m-%d %H:%M:%S%.6f+00"));
+}
+
+#[async_trait]
+impl IngestSession for PgIngest {
+    async fn write(&mut self, batch: &ReportBatch) -> Result<()> {
+        if !batch.incidents.is_empty() {
+            let mut ids = Vec::with_capacity(batch.incidents.len());
+            for r in &batch.incidents {
+                ids.push(self.identity(&r.sn, &r.device_token).await?);
+            }
+            for (r, id) in batch.incidents.iter().zip(ids) {
+                let buf = &mut self.buf;
+                push_time(buf, r.time);
+                let _ = write!(buf, "\t{}\t{}\t{}\t{}\t{}\t", r.raw_count, id, r.trap, r.action, r.ip);
+                match &r.country {
+                    Some(cc) => push_text(buf, cc),
+                    None => buf.push_str("\\N"),
+                }
+                buf.push('\n');
+            }
+            self.copy("COPY incidents (time, raw_count, identity_id, trap, action, ip, country) FROM STDIN").await?;
+        }
+        if !batch.passwords.is_empty() {
+            for r in &batch.passwords {
+                let buf = &mut self.buf;
+                push_time(buf, r.time);
+                let _ = write!(buf, "\t{}\t", r.raw_count);
+                push_text(buf, &r.username);
+                buf.push('\t');
+                push_text(buf, &r.password);
+                buf.push('\n');
+            }
+            self.copy("COPY passwords (time, raw_count, username, password) FROM STDIN").await?;
+        }
+        if !batch.ports.is_empty() {
+            for r in &batch.ports {
+                let buf = &mut self.buf;
+                push_time(buf, r.time);
+                let _ = writeln!(buf, "\t{}\t{}\t{}", r.raw_count, r.port, r.protocol);
+            }
+            self.copy("COPY ports (time, raw_count, port, protocol) FROM STDIN").await?;
+        }
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<u64> {
+        self.tx.commit().await?;
+        Ok(self.created)
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,270 @@
+//! The embedded SQLite store (default): one file, WAL mode, created on first use.
+//!
+//! Times are INTEGER microseconds since the Unix epoch; enums are CHECK-constrained TEXT.
+//! Writers serialise on SQLite's single write lock; aggregation takes it up front with
+//! `BEGIN IMMEDIATE` so two runs of the same window queue behind each other and the second
+//! sees the first's record.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
+
+use super::sql::Dialect;
+use super::{Backend, IngestSession, Store, TableTotal, migrator, statistics_tables};
+use crate::error::Result;
+use crate::statistics::aggregation::{Action, ChunkOutcome, Fingerprint, Precision, Window, WindowFingerprint, plan_chunk, recorded, runs};
+use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
+use crate::timebucket::{from_micros, to_micros};
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "statistics", include_str!("migrations/sqlite/0001_statistics.sql"))];
+
+/// Rows per multi-row INSERT (7 columns × 1000 = 7000 parameters, below SQLite's 32766).
+const ROWS_PER_INSERT: usize = 1000;
+
+const D: Dialect = Dialect::Sqlite;
+
+/// SQLite implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    location: String,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file at `path`.
+    pub async fn open_file(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::new().filename(path);
+        Self::open_with(options, path.display().to_string()).await
+    }
+
+    /// Opens a `sqlite:` URL (`sqlite://path/to/file.db`, `sqlite::memory:` is not useful
+    /// across pool connections and is rejected by SQLite's per-connection semantics).
+    pub async fn open_url(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?;
+        Self::open_with(options, url.to_string()).await
+    }
+
+    async fn open_with(options: SqliteConnectOptions, location: String) -> Result<Self> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(60))
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        migrator(MIGRATIONS).run(&pool).await?;
+        Ok(SqliteStore { pool, location })
+    }
+
+    /// The connection pool, for other modules of this crate.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    async fn begin_ingest(&self) -> Result<Box<dyn IngestSession>> {
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Box::new(SqliteIngest { tx, identities: HashMap::new(), created: 0 }))
+    }
+
+    async fn aggregate_chunk(&self, precision: Precision, windows: &[Window], dry_run: bool, now: DateTime<Utc>) -> Result<ChunkOutcome> {
+        let (Some(first), Some(last)) = (windows.first(), windows.last()) else {
+            return Ok(ChunkOutcome::default());
+        };
+        let (from, to) = (to_micros(first.start), to_micros(last.end));
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+
+        let mut source: HashMap<i64, WindowFingerprint> = HashMap::new();
+        for (k, data) in DataType::ALL.into_iter().enumerate() {
+            let sql = D.fingerprint(precision, precision.source().table(data));
+            let rows: Vec<(i64, i64, i64)> = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(&mut *tx).await?;
+            for (bucket, n, sum) in rows {
+                source.entry(bucket).or_default()[k] = Fingerprint { rows: n, sum };
+            }
+        }
+        let done_rows = sqlx::query(AssertSqlSafe(D.done_windows()))
+            .bind(precision.as_str())
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut done: HashMap<i64, WindowFingerprint> = HashMap::new();
+        for r in done_rows {
+            let fp = |i: usize| -> std::result::Result<Fingerprint, sqlx::Error> { Ok(Fingerprint { rows: r.try_get(i)?, sum: r.try_get(i + 1)? }) };
+            done.insert(r.try_get(0)?, [fp(1)?, fp(3)?, fp(5)?]);
+        }
+        let key = |i: usize| to_micros(windows[i].start);
+        let plans = plan_chunk(windows, |i| source.get(&key(i)).copied().unwrap_or_default(), |i| done.get(&key(i)).copied());
+        if dry_run {
+            tx.rollback().await?;
+            return Ok(ChunkOutcome { plans, rows_written: 0 });
+        }
+
+        let mut rows_written = 0;
+        for (k, data) in DataType::ALL.into_iter().enumerate() {
+            let (src, dst) = (precision.source().table(data), precision.target().table(data));
+            let insert = D.aggregate_insert(precision, data, src, dst);
+            for run in runs(&plans, |p| p.actions[k].writes()) {
+                let (a, b) = (to_micros(run.start), to_micros(run.end));
+                sqlx::query(AssertSqlSafe(D.delete_range(dst))).bind(a).bind(b).execute(&mut *tx).await?;
+                rows_written += sqlx::query(AssertSqlSafe(insert.clone())).bind(a).bind(b).execute(&mut *tx).await?.rows_affected();
+            }
+        }
+        let record = D.record_window();
+        for (i, p) in plans.iter().enumerate() {
+            if !p.actions.iter().any(|a| a.writes() || *a == Action::RecordEmpty) {
+                continue;
+            }
+            let s = source.get(&key(i)).copied().unwrap_or_default();
+            let d = done.get(&key(i)).copied();
+            let fp: [Fingerprint; 3] = std::array::from_fn(|k| recorded(p.actions[k], s[k], d.map(|d| d[k])));
+            sqlx::query(AssertSqlSafe(record.clone()))
+                .bind(precision.as_str())
+                .bind(to_micros(p.window.start))
+                .bind(to_micros(p.window.end))
+                .bind(fp[0].rows)
+                .bind(fp[0].sum)
+                .bind(fp[1].rows)
+                .bind(fp[1].sum)
+                .bind(fp[2].rows)
+                .bind(fp[2].sum)
+                .bind(to_micros(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ChunkOutcome { plans, rows_written })
+    }
+
+    async fn table_rows(&self, data: DataType, level: Level) -> Result<Vec<StoredRow>> {
+        let sql = D.table_rows(data, level.table(data));
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut dims = Vec::with_capacity(data.dimensions().len());
+            for i in 0..data.dimensions().len() {
+                dims.push(r.try_get::<Option<String>, _>(i + 2)?);
+            }
+            out.push(StoredRow { time: from_micros(r.try_get(0)?), dims, raw_count: r.try_get(1)? });
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    async fn table_totals(&self) -> Result<Vec<TableTotal>> {
+        let mut out = Vec::new();
+        for (data, level) in statistics_tables() {
+            let table = level.table(data);
+            let (rows, sum): (i64, i64) = sqlx::query_as(AssertSqlSafe(D.totals(table))).fetch_one(&self.pool).await?;
+            out.push(TableTotal { table, rows, sum });
+        }
+        Ok(out)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// An import transaction on SQLite: multi-row INSERTs inside one `BEGIN IMMEDIATE`.
+struct SqliteIngest {
+    tx: Transaction<'static, Sqlite>,
+    identities: HashMap<(String, String), i64>,
+    created: u64,
+}
+
+impl SqliteIngest {
+    async fn identity(&mut self, sn: &str, token: &str) -> Result<i64> {
+        if let Some(id) = self.identities.get(&(sn.to_string(), token.to_string())) {
+            return Ok(*id);
+        }
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO identity (sn, device_token) VALUES (?, ?) ON CONFLICT (sn, device_token) DO NOTHING RETURNING id",
+        )
+        .bind(sn)
+        .bind(token)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let id = match inserted {
+            Some(id) => {
+                self.created += 1;
+                id
+            }
+            None => {
+                sqlx::query_scalar("SELECT id FROM identity WHERE sn = ? AND device_token = ?")
+                    .bind(sn)
+                    .bind(token)
+                    .fetch_one(&mut *self.tx)
+                    .await?
+            }
+        };
+        self.identities.insert((sn.to_string(), token.to_string()), id);
+        Ok(id)
+    }
+}
+
+#[async_trait]
+impl IngestSession for SqliteIngest {
+    async fn write(&mut self, batch: &ReportBatch) -> Result<()> {
+        let mut ids = Vec::with_capacity(batch.incidents.len());
+        for r in &batch.incidents {
+            ids.push(self.identity(&r.sn, &r.device_token).await?);
+        }
+        for (chunk, ids) in batch.incidents.chunks(ROWS_PER_INSERT).zip(ids.chunks(ROWS_PER_INSERT)) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO incidents (time, raw_count, identity_id, trap, action, ip, country) ");
+            q.push_values(chunk.iter().zip(ids), |mut b, (r, id)| {
+                b.push_bind(to_micros(r.time))
+                    .push_bind(r.raw_count)
+                    .push_bind(*id)
+                    .push_bind(r.trap.as_str())
+                    .push_bind(r.action.as_str())
+                    .push_bind(r.ip.to_string())
+                    .push_bind(r.country.clone());
+            });
+            q.build().execute(&mut *self.tx).await?;
+        }
+        for chunk in batch.passwords.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO passwords (time, raw_count, username, password) ");
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(to_micros(r.time)).push_bind(r.raw_count).push_bind(r.username.clone()).push_bind(r.password.clone());
+            });
+            q.build().execute(&mut *self.tx).await?;
+        }
+        for chunk in batch.ports.chunks(ROWS_PER_INSERT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO ports (time, raw_count, port, protocol) ");
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(to_micros(r.time)).push_bind(r.raw_count).push_bind(i32::from(r.port)).push_bind(r.protocol.as_str());
+            });
+            q.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<u64> {
+        self.tx.commit().await?;
+        Ok(self.created)
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,121 @@
+//! Command-line definitions (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Vantage — analyst workstation for network-security teams.
+#[derive(Debug, Parser)]
+#[command(name = "vantage", version, about, arg_required_else_help = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file (default: ./vantage.toml, then $XDG_CONFIG_HOME/vantage/vantage.toml).
+    #[arg(long, global = true, env = "VANTAGE_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// PostgreSQL (postgres://…) or SQLite (sqlite://…) URL; default: SQLite in the data dir.
+    #[arg(long, global = true, env = "VANTAGE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Redis URL for cache and queues; default: in-process.
+    #[arg(long, global = true, env = "VANTAGE_REDIS_URL", value_name = "URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Directory for the embedded store, logs and exports.
+    #[arg(long, global = true, env = "VANTAGE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Pin the clock (RFC 3339), e.g. 2024-06-15T12:40:00Z.
+    #[arg(long, global = true, env = "VANTAGE_NOW", value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import raw reports.
+    #[command(subcommand)]
+    Ingest(IngestCommand),
+    /// Fill the store with a realistic year of demo statistics and print a summary.
+    Demo(DemoArgs),
+    /// Aggregate the last complete window of a precision (exactly once).
+    AggregatePeriod(AggregateArgs),
+    /// Back-fill a precision window by window over the last N days (safe to re-run).
+    MigratePeriod(MigrateArgs),
+}
+
+/// `vantage ingest …`
+#[derive(Debug, Subcommand)]
+pub enum IngestCommand {
+    /// Sentinel reports (incidents, passwords, ports) from JSON Lines or CSV files, `-` = stdin.
+    Sentinel(IngestSentinelArgs),
+}
+
+/// `vantage ingest sentinel`
+#[derive(Debug, Args)]
+pub struct IngestSentinelArgs {
+    /// Files to import (`-` for standard input).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Store nothing if any line is invalid (default: import the valid lines, report the rest).
+    #[arg(long)]
+    pub strict: bool,
+    /// Input format instead of guessing from the extension / first byte.
+    #[arg(long, value_parser = ["jsonl", "csv"])]
+    pub format: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vantage demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Only fill the store; do not open the dashboard.
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Random seed; the same seed and --now give the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Volume multiplier (1.0 ≈ 1.1 million raw rows).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+}
+
+/// `vantage aggregate-period`
+#[derive(Debug, Args)]
+pub struct AggregateArgs {
+    /// quarterly, hourly or daily (the target precision).
+    #[arg(value_name = "PERIOD")]
+    pub period: String,
+    /// Show what would be aggregated without writing.
+    #[arg(short = 'd', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vantage migrate-period`
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// quarterly, hourly or daily (the target precision).
+    #[arg(value_name = "PERIOD")]
+    pub period: String,
+    /// Days to back-fill (default 9 / 8 / 7 for quarterly / hourly / daily).
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Show what would be aggregated without writing.
+    #[arg(short = 'd', long)]
+    pub dry_run: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
