@@ -1,1 +1,157 @@
-//! x
+//! Shared support for Vantage's integration tests: real PostgreSQL databases created per
+//! test, SQLite stores in temporary directories, and Sentinel View's development data.
+//!
+//! PostgreSQL is reached at `VANTAGE_TEST_PG_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); `scripts/test.sh` makes sure it runs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, Duration, Months, Utc};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use vantage_core::config::{Config, SecretUrl};
+use vantage_core::store::{self, Store};
+use vantage_core::Clock;
+
+pub mod sview;
+
+/// The maintenance database URL tests create their databases from.
+pub fn pg_admin_url() -> String {
+    std::env::var("VANTAGE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A PostgreSQL database that exists for one test.
+pub struct TestPg {
+    /// Database name.
+    pub name: String,
+    /// URL of the database.
+    pub url: String,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestPg {
+    /// Creates a fresh, empty database `vantage_t_<pid>_<n>`.
+    pub async fn create() -> TestPg {
+        let admin = pg_admin_url();
+        let name = format!("vantage_t_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let mut conn = PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required for this test (run scripts/test.sh): {e}"));
+        for sql in [format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), format!("CREATE DATABASE {name}")] {
+            sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut conn).await.expect("create test database");
+        }
+        let _ = conn.close().await;
+        let url = match admin.rfind('/') {
+            Some(i) => format!("{}/{name}", &admin[..i]),
+            None => panic!("VANTAGE_TEST_PG_URL must end in /database"),
+        };
+        TestPg { name, url }
+    }
+
+    /// Runs raw SQL (several statements) in the database.
+    pub async fn execute(&self, sql: String) {
+        let mut conn = PgConnection::connect(&self.url).await.expect("connect to test database");
+        sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut conn).await.expect("raw SQL");
+        let _ = conn.close().await;
+    }
+
+    /// Drops the database.
+    pub async fn drop_db(self) {
+        if let Ok(mut conn) = PgConnection::connect(&pg_admin_url()).await {
+            let _ = sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))).execute(&mut conn).await;
+            let _ = conn.close().await;
+        }
+    }
+}
+
+/// Which backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Both backends, for `for kind in BOTH { … }` loops.
+pub const BOTH: [Kind; 2] = [Kind::Sqlite, Kind::Postgres];
+
+/// A store of either kind plus what keeps it alive (temp dir / test database).
+pub struct TestStore {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Configuration that opens the same store again (for a second "process").
+    pub config: Config,
+    /// Which backend.
+    pub kind: Kind,
+    dir: tempfile::TempDir,
+    pg: Option<TestPg>,
+}
+
+impl TestStore {
+    /// A new empty store of `kind` with the clock pinned to `now`.
+    pub async fn new(kind: Kind, now: DateTime<Utc>) -> TestStore {
+        Self::with_existing_pg_schema(kind, now, None).await
+    }
+
+    /// Like [`TestStore::new`], but on PostgreSQL runs `existing_sql` in the fresh database
+    /// before Vantage opens it (an existing sview database).
+    pub async fn with_existing_pg_schema(kind: Kind, now: DateTime<Utc>, existing_sql: Option<String>) -> TestStore {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::embedded(dir.path(), Clock::Fixed(now));
+        let pg = match kind {
+            Kind::Sqlite => None,
+            Kind::Postgres => {
+                let pg = TestPg::create().await;
+                if let Some(sql) = existing_sql {
+                    pg.execute(sql).await;
+                }
+                config.database_url = Some(SecretUrl::new(pg.url.clone()));
+                Some(pg)
+            }
+        };
+        let store = store::open(&config).await.expect("open store");
+        TestStore { store, config, kind, dir, pg }
+    }
+
+    /// Opens another independent handle (own pool) on the same data, like a second process.
+    pub async fn reopen(&self) -> Arc<dyn Store> {
+        store::open(&self.config).await.expect("reopen store")
+    }
+
+    /// The data directory (SQLite file lives here).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// The PostgreSQL test database, if any.
+    pub fn pg(&self) -> Option<&TestPg> {
+        self.pg.as_ref()
+    }
+
+    /// Closes the store and drops the PostgreSQL database.
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some(pg) = self.pg {
+            pg.drop_db().await;
+        }
+    }
+}
+
+/// Parses an RFC 3339 instant (panics on bad test input).
+pub fn t(s: &str) -> DateTime<Utc> {
+    vantage_core::clock::parse_instant(s).expect("valid instant")
+}
+
+/// `now - interval` with PostgreSQL's calendar semantics for months.
+pub fn minus_interval(now: DateTime<Utc>, amount: i64, unit: &str) -> DateTime<Utc> {
+    match unit.trim_end_matches('s') {
+        "minute" => now - Duration::minutes(amount),
+        "hour" => now - Duration::hours(amount),
+        "day" => now - Duration::days(amount),
+        "month" => now.checked_sub_months(Months::new(amount as u32)).expect("month arithmetic"),
+        other => panic!("unsupported interval unit {other}"),
+    }
+}
