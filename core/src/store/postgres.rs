@@ -36,7 +36,7 @@ impl PgStore {
     pub async fn connect(url: &SecretUrl) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(Duration::from_secs(10))
             .connect(url.expose())
             .await?;
         migrator(MIGRATIONS).run(&pool).await?;

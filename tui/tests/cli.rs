@@ -1,0 +1,121 @@
+//! The real `vantage` binary: demo on the embedded default with no server, imports with bad
+//! lines, aggregation commands, one-line errors and exit codes.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const NOW: &str = "2024-06-15T12:40:00Z";
+
+fn vantage(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vantage"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--now", NOW])
+        .args(args)
+        .env_remove("VANTAGE_DATABASE_URL")
+        .env_remove("VANTAGE_REDIS_URL")
+        .env_remove("VANTAGE_CONFIG")
+        .current_dir(dir)
+        .output()
+        .expect("run vantage")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn demo_fills_the_embedded_store_deterministically() {
+    let (a, b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let out_a = vantage(a.path(), &["demo", "--no-tui", "--seed", "5", "--scale", "0.02"]);
+    assert!(out_a.status.success(), "{}", text(&out_a.stderr));
+    assert!(a.path().join("vantage.db").is_file(), "SQLite file created on first use");
+    let stdout_a = text(&out_a.stdout);
+    assert!(stdout_a.contains("demo device token"), "{stdout_a}");
+    let table = |s: &str| s.lines().skip_while(|l| !l.starts_with("table")).collect::<Vec<_>>().join("\n");
+    let out_b = vantage(b.path(), &["demo", "--no-tui", "--seed", "5", "--scale", "0.02"]);
+    assert_eq!(table(&stdout_a), table(&text(&out_b.stdout)), "same seed and --now, same data");
+    let incidents_daily = table(&stdout_a).lines().find(|l| l.starts_with("incidents_daily")).map(str::to_string).expect("row");
+    assert!(!incidents_daily.split_whitespace().any(|c| c == "0"), "daily table filled: {incidents_daily}");
+
+    // a second demo on the same store does not double the data
+    let again = vantage(a.path(), &["demo", "--no-tui"]);
+    assert!(text(&again.stdout).contains("already holds"));
+    assert_eq!(table(&text(&again.stdout)), table(&stdout_a));
+}
+
+#[test]
+fn ingest_reports_bad_lines_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("reports.csv");
+    std::fs::write(&file, "time,sn,device_token,trap,action,ip,country\n2024-06-15T12:00:00Z,S1,tok,minipot_ftp,connect,192.0.2.1,CZ\n2024-06-15T12:01:00Z,S1,tok,minipot_ftp,knock,192.0.2.1,CZ\n").expect("write");
+    let out = vantage(dir.path(), &["ingest", "sentinel", file.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(3), "valid rows stored, bad ones reported: {}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("reports.csv:3: action: `knock` is not a valid action"), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("imported 1 rows"), "{}", text(&out.stdout));
+
+    let strict = vantage(dir.path(), &["ingest", "sentinel", "--strict", file.to_str().expect("utf8")]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(text(&strict.stdout).contains("nothing imported"));
+
+    // stdin, JSON Lines sniffed from the first byte
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vantage"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["ingest", "sentinel", "--json", "-"])
+        .env_remove("VANTAGE_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"{\"time\":\"2024-06-15T12:02:00Z\",\"port\":23,\"protocol\":\"TCP\"}\n")
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    assert_eq!(json["rows"]["ports"], 1);
+    assert_eq!(json["committed"], true);
+}
+
+#[test]
+fn aggregation_commands_and_one_line_errors() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("p.jsonl");
+    std::fs::write(&file, "{\"time\":\"2024-06-15T12:20:00Z\",\"username\":\"root\",\"password\":\"admin\",\"raw_count\":4}\n").expect("write");
+    assert!(vantage(dir.path(), &["ingest", "sentinel", file.to_str().expect("utf8")]).status.success());
+
+    let dry = vantage(dir.path(), &["aggregate-period", "quarterly", "-d"]);
+    assert!(text(&dry.stdout).contains("[2024-06-15 12:15, 2024-06-15 12:30)"), "{}", text(&dry.stdout));
+    let run = vantage(dir.path(), &["aggregate-period", "quarterly", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
+    assert_eq!((json["inserted"].as_u64(), json["rows_written"].as_u64()), (Some(1), Some(1)));
+    let rerun = vantage(dir.path(), &["aggregate-period", "quarterly", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&rerun.stdout).expect("json");
+    assert_eq!((json["inserted"].as_u64(), json["skipped"].as_u64()), (Some(0), Some(3)), "exactly once");
+
+    let migrate = vantage(dir.path(), &["migrate-period", "hourly", "--days", "2", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&migrate.stdout).expect("json");
+    assert_eq!(json["windows"].as_u64(), Some(48));
+
+    let bad = vantage(dir.path(), &["aggregate-period", "weekly"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = text(&bad.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("valid: quarterly, hourly, daily"), "{err}");
+
+    let bad_now = Command::new(env!("CARGO_BIN_EXE_vantage")).args(["--now", "tomorrow", "migrate-period", "daily"]).output().expect("run");
+    assert!(text(&bad_now.stderr).contains("not an RFC 3339 date-time"), "{}", text(&bad_now.stderr));
+}
+
+#[test]
+fn database_passwords_are_never_printed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = vantage(dir.path(), &["--database-url", "postgres://vantage:s3cr3t-pw@127.0.0.1:1/sview", "migrate-period", "daily"]);
+    assert!(!out.status.success());
+    let all = text(&out.stderr) + &text(&out.stdout);
+    assert!(!all.contains("s3cr3t-pw"), "{all}");
+    assert!(all.contains("postgres://vantage:***@127.0.0.1:1/sview"), "{all}");
+}
