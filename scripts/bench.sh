@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Vantage benchmarks. Prints a Markdown table of figures (copy the latest into
+# docs/benchmarks.md). Needs the services scripts/test.sh sets up (PostgreSQL on loopback).
+#
+#   scripts/bench.sh [ingest|aggregate|all]
+#
+# Environment: BENCH_INGEST_ROWS (default 2000000), BENCH_AGG_ROWS (default 10000000),
+# BENCH_DIR (scratch space, default ./bench-out), VANTAGE_TEST_PG_URL (maintenance DB URL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+INGEST_ROWS="${BENCH_INGEST_ROWS:-2000000}"
+AGG_ROWS="${BENCH_AGG_ROWS:-10000000}"
+DIR="${BENCH_DIR:-$PWD/bench-out}"
+ADMIN="${VANTAGE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+PGBASE="${ADMIN%/*}"
+mkdir -p "$DIR"
+
+cargo build --release --quiet -p vantage-tui -p vantage-tests --bins
+V="$PWD/target/release/vantage"
+GEN="$PWD/target/release/vantage-bench"
+
+fresh_pg() { # name → prints URL of an empty database
+    psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
+    psql "$ADMIN" -qc "CREATE DATABASE $1" >/dev/null
+    echo "$PGBASE/$1"
+}
+fresh_sqlite() { rm -rf "$DIR/$1"; mkdir -p "$DIR/$1"; echo "$DIR/$1"; }
+
+# run LABEL -- command…  → sets SECS and RSS_MB (peak resident set of the command)
+run() {
+    local label=$1; shift 2
+    /usr/bin/time -f '%e %M' -o "$DIR/time.txt" "$@" >"$DIR/out.json" 2>"$DIR/err.txt" || {
+        echo "$label failed:" >&2; cat "$DIR/err.txt" >&2; exit 1; }
+    read -r SECS RSS_KB <"$DIR/time.txt"
+    RSS_MB=$((RSS_KB / 1024))
+}
+rate() { python3 -c "print(f'{$1/$2:,.0f}')"; }
+
+rows=()
+row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
+
+if [ "$what" = ingest ] || [ "$what" = all ]; then
+    for fmt in csv jsonl; do
+        f="$DIR/incidents-$INGEST_ROWS.$fmt"
+        [ -s "$f" ] || "$GEN" gen-incidents "$INGEST_ROWS" 2024-06-14 "$f"
+        url=$(fresh_pg vantage_bench_ingest)
+        run "ingest pg $fmt" -- "$V" --database-url "$url" ingest sentinel --json "$f"
+        s=$(python3 -c "import json;print(json.load(open('$DIR/out.json'))['seconds'])")
+        row "ingest $fmt (COPY)" postgres "$INGEST_ROWS" "$(printf %.2f "$s")" "$(rate "$INGEST_ROWS" "$s")" "$RSS_MB"
+        d=$(fresh_sqlite sqlite-ingest)
+        run "ingest sqlite $fmt" -- "$V" --data-dir "$d" ingest sentinel --json "$f"
+        s=$(python3 -c "import json;print(json.load(open('$DIR/out.json'))['seconds'])")
+        row "ingest $fmt (batched tx)" sqlite "$INGEST_ROWS" "$(printf %.2f "$s")" "$(rate "$INGEST_ROWS" "$s")" "$RSS_MB"
+    done
+fi
+
+if [ "$what" = aggregate ] || [ "$what" = all ]; then
+    f="$DIR/incidents-$AGG_ROWS.csv"
+    [ -s "$f" ] || "$GEN" gen-incidents "$AGG_ROWS" 2024-06-14 "$f"
+    now=2024-06-15T00:10:00Z
+    for backend in postgres sqlite; do
+        if [ "$backend" = postgres ]; then
+            target=(--database-url "$(fresh_pg vantage_bench_agg)")
+        else
+            target=(--data-dir "$(fresh_sqlite sqlite-agg)")
+        fi
+        run "load $backend" -- "$V" "${target[@]}" ingest sentinel --json "$f"
+        [ "$backend" = postgres ] && psql "${target[1]}" -qc "VACUUM ANALYZE" >/dev/null
+        src=$AGG_ROWS
+        for p in quarterly hourly daily; do
+            run "$p $backend" -- "$V" "${target[@]}" --now "$now" migrate-period "$p" --days 1 --json
+            written=$(python3 -c "import json;print(json.load(open('$DIR/out.json'))['rows_written'])")
+            row "aggregate one day $p (source rows → written $written)" "$backend" "$src" "$SECS" "$(rate "$src" "$SECS")" "$RSS_MB"
+            src=$(python3 -c "import json;print(json.load(open('$DIR/out.json'))['rows_written'])")
+        done
+        run "rerun $backend" -- "$V" "${target[@]}" --now "$now" migrate-period quarterly --days 1 --json
+        row "re-run quarterly, already done (exactly-once check)" "$backend" "$AGG_ROWS" "$SECS" "-" "$RSS_MB"
+    done
+fi
+
+echo
+echo "Vantage benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo
+echo "| benchmark | backend | rows | seconds | rows/s | peak RSS MB |"
+echo "|---|---|---:|---:|---:|---:|"
+printf '%s\n' "${rows[@]}"
