@@ -44,6 +44,23 @@ if [ "$what" = ingest ] || [ "$what" = all ]; then
     for fmt in csv jsonl; do
         f="$DIR/incidents-$INGEST_ROWS.$fmt"
         [ -s "$f" ] || "$GEN" gen-incidents "$INGEST_ROWS" 2024-06-14 "$f"
+        if [ "$fmt" = csv ]; then
+            # baseline in the same run: PostgreSQL's own COPY of the same rows (identities
+            # pre-resolved) into the same schema — the server-side limit Vantage works within
+            url=$(fresh_pg vantage_bench_ingest)
+            "$V" --database-url "$url" migrate-period daily --days 1 >/dev/null
+            psql "$url" -qc "INSERT INTO identity (sn, device_token) SELECT lpad(upper(to_hex(i)), 16, '0'), lpad(to_hex(i), 64, '0') FROM generate_series(0, 39) i" >/dev/null
+            python3 - "$f" "$DIR/baseline.tsv" <<'PY'
+import csv, sys
+ids = {}
+with open(sys.argv[1]) as src, open(sys.argv[2], "w") as out:
+    r = csv.reader(src); next(r)
+    for t, c, sn, tok, trap, action, ip, cc in r:
+        out.write(f"{t}\t{c}\t{int(sn, 16) + 1}\t{trap}\t{action}\t{ip}\t{cc}\n")
+PY
+            run "baseline copy" -- psql "$url" -qc "\\copy incidents (time, raw_count, identity_id, trap, action, ip, country) from '$DIR/baseline.tsv'"
+            row "baseline: psql \\copy of the same rows" postgres "$INGEST_ROWS" "$SECS" "$(rate "$INGEST_ROWS" "$SECS")" "-"
+        fi
         url=$(fresh_pg vantage_bench_ingest)
         run "ingest pg $fmt" -- "$V" --database-url "$url" ingest sentinel --json "$f"
         s=$(python3 -c "import json;print(json.load(open('$DIR/out.json'))['seconds'])")

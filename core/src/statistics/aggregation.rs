@@ -25,6 +25,7 @@
 //! `migrate-period` with `--days` reaching back far enough (it skips unchanged windows
 //! cheaply, so re-running it is safe and fast).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
@@ -323,14 +324,73 @@ pub fn plan_chunk(
         .collect()
 }
 
-/// Maximal runs of consecutive windows (in the order given) for which `pick` holds, as
-/// `[start, end)` ranges — one INSERT…SELECT per run instead of one per window.
-pub fn runs(plans: &[WindowPlan], pick: impl Fn(&WindowPlan) -> bool) -> Vec<Window> {
+/// Source and recorded fingerprints of a chunk, keyed by window start in the backend's own
+/// time representation `K`; turns them into plans and the window records to write.
+#[derive(Debug)]
+pub struct ChunkState<K> {
+    /// Source fingerprints by bucket.
+    pub source: HashMap<K, WindowFingerprint>,
+    /// Recorded fingerprints by window start.
+    pub done: HashMap<K, WindowFingerprint>,
+}
+
+impl<K: std::hash::Hash + Eq + Copy> Default for ChunkState<K> {
+    fn default() -> Self {
+        ChunkState { source: HashMap::new(), done: HashMap::new() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy> ChunkState<K> {
+    /// Adds one `(bucket, rows, sum)` row of data type number `k` of the source.
+    pub fn add_source(&mut self, k: usize, bucket: K, rows: i64, sum: i64) {
+        self.source.entry(bucket).or_default()[k] = Fingerprint { rows, sum };
+    }
+
+    /// Source rows of data type `k` in the window starting at `key`.
+    pub fn source_rows(&self, key: &K, k: usize) -> i64 {
+        self.source.get(key).map_or(0, |f| f[k].rows)
+    }
+
+    /// Plans each window (`key` maps a window to its start as `K`) and returns the plans with
+    /// the fingerprints to record for the windows whose record must be written.
+    pub fn plan(&self, windows: &[Window], key: impl Fn(&Window) -> K) -> (Vec<WindowPlan>, Vec<(Window, WindowFingerprint)>) {
+        let source = |i: usize| self.source.get(&key(&windows[i])).copied().unwrap_or_default();
+        let done = |i: usize| self.done.get(&key(&windows[i])).copied();
+        let plans = plan_chunk(windows, source, done);
+        let records = plans
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.actions.iter().any(|a| a.writes() || *a == Action::RecordEmpty))
+            .map(|(i, p)| {
+                let (s, d) = (source(i), done(i));
+                (p.window, std::array::from_fn(|k| recorded(p.actions[k], s[k], d.map(|d| d[k]))))
+            })
+            .collect();
+        (plans, records)
+    }
+}
+
+/// Source rows one aggregation statement reads at most (when windows can be split): keeps
+/// the database's grouping memory bounded on dense data while sparse data still gets few,
+/// long statements.
+pub const MAX_ROWS_PER_STATEMENT: i64 = 500_000;
+
+/// Maximal runs of consecutive windows for which `pick` holds, as `[start, end)` ranges —
+/// one INSERT…SELECT per run instead of one per window. A run is closed once it covers
+/// [`MAX_ROWS_PER_STATEMENT`] source rows (`rows(i)` = source rows of `plans[i]`).
+pub fn runs(plans: &[WindowPlan], pick: impl Fn(&WindowPlan) -> bool, rows: impl Fn(usize) -> i64) -> Vec<Window> {
     let mut out: Vec<Window> = Vec::new();
-    for p in plans.iter().filter(|p| pick(p)) {
+    let mut run_rows = 0;
+    for (i, p) in plans.iter().enumerate().filter(|(_, p)| pick(p)) {
         match out.last_mut() {
-            Some(last) if last.end == p.window.start => last.end = p.window.end,
-            _ => out.push(p.window),
+            Some(last) if last.end == p.window.start && run_rows < MAX_ROWS_PER_STATEMENT => {
+                last.end = p.window.end;
+                run_rows += rows(i);
+            }
+            _ => {
+                out.push(p.window);
+                run_rows = rows(i);
+            }
         }
     }
     out
@@ -413,7 +473,8 @@ mod tests {
         let plans: Vec<WindowPlan> = (0..5)
             .map(|h| WindowPlan { window: w(h), actions: [if h == 2 { Action::Skip } else { Action::Insert }, Action::Skip, Action::Skip] })
             .collect();
-        let r = runs(&plans, |p| p.actions[0].writes());
+        let r = runs(&plans, |p| p.actions[0].writes(), |_| 1);
+        assert_eq!(runs(&plans, |p| p.actions[0].writes(), |_| MAX_ROWS_PER_STATEMENT).len(), 4, "dense windows are not merged");
         assert_eq!(r, vec![Window { start: w(0).start, end: w(1).end }, Window { start: w(3).start, end: w(4).end }]);
     }
 }

@@ -9,6 +9,7 @@ pub mod aggregation;
 pub mod demo;
 pub mod ingest;
 pub mod model;
+pub mod periods;
 
 pub use aggregation::Precision;
 pub use model::{Action, Incident, PasswordAttempt, PortScan, Protocol, Report, ReportBatch, Trap};

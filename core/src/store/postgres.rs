@@ -14,7 +14,7 @@ use super::sql::Dialect;
 use super::{Backend, IngestSession, Store, TableTotal, migrator, statistics_tables};
 use crate::config::SecretUrl;
 use crate::error::Result;
-use crate::statistics::aggregation::{Action, ChunkOutcome, Fingerprint, Precision, Window, WindowFingerprint, plan_chunk, recorded, runs};
+use crate::statistics::aggregation::{ChunkOutcome, ChunkState, Fingerprint, Precision, Window, runs};
 use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "statistics", include_str!("migrations/postgres/0001_statistics.sql"))];
@@ -74,13 +74,13 @@ impl Store for PgStore {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock).execute(&mut *tx).await?;
         sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
 
-        let mut source: HashMap<DateTime<Utc>, WindowFingerprint> = HashMap::new();
+        let mut state = ChunkState::<DateTime<Utc>>::default();
         for (k, data) in DataType::ALL.into_iter().enumerate() {
             let sql = D.fingerprint(precision, precision.source().table(data));
             let rows: Vec<(DateTime<Utc>, i64, i64)> =
                 sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(&mut *tx).await?;
             for (bucket, n, sum) in rows {
-                source.entry(bucket).or_default()[k] = Fingerprint { rows: n, sum };
+                state.add_source(k, bucket, n, sum);
             }
         }
         let done_rows = sqlx::query(AssertSqlSafe(D.done_windows()))
@@ -89,13 +89,11 @@ impl Store for PgStore {
             .bind(to)
             .fetch_all(&mut *tx)
             .await?;
-        let mut done: HashMap<DateTime<Utc>, WindowFingerprint> = HashMap::new();
         for r in done_rows {
             let fp = |i: usize| -> std::result::Result<Fingerprint, sqlx::Error> { Ok(Fingerprint { rows: r.try_get(i)?, sum: r.try_get(i + 1)? }) };
-            done.insert(r.try_get(0)?, [fp(1)?, fp(3)?, fp(5)?]);
+            state.done.insert(r.try_get(0)?, [fp(1)?, fp(3)?, fp(5)?]);
         }
-        let key = |i: usize| windows[i].start;
-        let plans = plan_chunk(windows, |i| source.get(&key(i)).copied().unwrap_or_default(), |i| done.get(&key(i)).copied());
+        let (plans, records) = state.plan(windows, |w| w.start);
         if dry_run {
             tx.rollback().await?;
             return Ok(ChunkOutcome { plans, rows_written: 0 });
@@ -105,23 +103,17 @@ impl Store for PgStore {
         for (k, data) in DataType::ALL.into_iter().enumerate() {
             let (src, dst) = (precision.source().table(data), precision.target().table(data));
             let insert = D.aggregate_insert(precision, data, src, dst);
-            for run in runs(&plans, |p| p.actions[k].writes()) {
+            for run in runs(&plans, |p| p.actions[k].writes(), |i| state.source_rows(&plans[i].window.start, k)) {
                 sqlx::query(AssertSqlSafe(D.delete_range(dst))).bind(run.start).bind(run.end).execute(&mut *tx).await?;
                 rows_written += sqlx::query(AssertSqlSafe(insert.clone())).bind(run.start).bind(run.end).execute(&mut *tx).await?.rows_affected();
             }
         }
         let record = D.record_window();
-        for (i, p) in plans.iter().enumerate() {
-            if !p.actions.iter().any(|a| a.writes() || *a == Action::RecordEmpty) {
-                continue;
-            }
-            let s = source.get(&key(i)).copied().unwrap_or_default();
-            let d = done.get(&key(i)).copied();
-            let fp: [Fingerprint; 3] = std::array::from_fn(|k| recorded(p.actions[k], s[k], d.map(|d| d[k])));
+        for (window, fp) in records {
             sqlx::query(AssertSqlSafe(record.clone()))
                 .bind(precision.as_str())
-                .bind(p.window.start)
-                .bind(p.window.end)
+                .bind(window.start)
+                .bind(window.end)
                 .bind(fp[0].rows)
                 .bind(fp[0].sum)
                 .bind(fp[1].rows)

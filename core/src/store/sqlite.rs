@@ -18,7 +18,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
 use super::sql::Dialect;
 use super::{Backend, IngestSession, Store, TableTotal, migrator, statistics_tables};
 use crate::error::Result;
-use crate::statistics::aggregation::{Action, ChunkOutcome, Fingerprint, Precision, Window, WindowFingerprint, plan_chunk, recorded, runs};
+use crate::statistics::aggregation::{ChunkOutcome, ChunkState, Fingerprint, Precision, Window, runs};
 use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
 use crate::timebucket::{from_micros, to_micros};
 
@@ -92,12 +92,12 @@ impl Store for SqliteStore {
         let (from, to) = (to_micros(first.start), to_micros(last.end));
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
 
-        let mut source: HashMap<i64, WindowFingerprint> = HashMap::new();
+        let mut state = ChunkState::<i64>::default();
         for (k, data) in DataType::ALL.into_iter().enumerate() {
             let sql = D.fingerprint(precision, precision.source().table(data));
             let rows: Vec<(i64, i64, i64)> = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(&mut *tx).await?;
             for (bucket, n, sum) in rows {
-                source.entry(bucket).or_default()[k] = Fingerprint { rows: n, sum };
+                state.add_source(k, bucket, n, sum);
             }
         }
         let done_rows = sqlx::query(AssertSqlSafe(D.done_windows()))
@@ -106,13 +106,11 @@ impl Store for SqliteStore {
             .bind(to)
             .fetch_all(&mut *tx)
             .await?;
-        let mut done: HashMap<i64, WindowFingerprint> = HashMap::new();
         for r in done_rows {
             let fp = |i: usize| -> std::result::Result<Fingerprint, sqlx::Error> { Ok(Fingerprint { rows: r.try_get(i)?, sum: r.try_get(i + 1)? }) };
-            done.insert(r.try_get(0)?, [fp(1)?, fp(3)?, fp(5)?]);
+            state.done.insert(r.try_get(0)?, [fp(1)?, fp(3)?, fp(5)?]);
         }
-        let key = |i: usize| to_micros(windows[i].start);
-        let plans = plan_chunk(windows, |i| source.get(&key(i)).copied().unwrap_or_default(), |i| done.get(&key(i)).copied());
+        let (plans, records) = state.plan(windows, |w| to_micros(w.start));
         if dry_run {
             tx.rollback().await?;
             return Ok(ChunkOutcome { plans, rows_written: 0 });
@@ -122,24 +120,18 @@ impl Store for SqliteStore {
         for (k, data) in DataType::ALL.into_iter().enumerate() {
             let (src, dst) = (precision.source().table(data), precision.target().table(data));
             let insert = D.aggregate_insert(precision, data, src, dst);
-            for run in runs(&plans, |p| p.actions[k].writes()) {
+            for run in runs(&plans, |p| p.actions[k].writes(), |i| state.source_rows(&to_micros(plans[i].window.start), k)) {
                 let (a, b) = (to_micros(run.start), to_micros(run.end));
                 sqlx::query(AssertSqlSafe(D.delete_range(dst))).bind(a).bind(b).execute(&mut *tx).await?;
                 rows_written += sqlx::query(AssertSqlSafe(insert.clone())).bind(a).bind(b).execute(&mut *tx).await?.rows_affected();
             }
         }
         let record = D.record_window();
-        for (i, p) in plans.iter().enumerate() {
-            if !p.actions.iter().any(|a| a.writes() || *a == Action::RecordEmpty) {
-                continue;
-            }
-            let s = source.get(&key(i)).copied().unwrap_or_default();
-            let d = done.get(&key(i)).copied();
-            let fp: [Fingerprint; 3] = std::array::from_fn(|k| recorded(p.actions[k], s[k], d.map(|d| d[k])));
+        for (window, fp) in records {
             sqlx::query(AssertSqlSafe(record.clone()))
                 .bind(precision.as_str())
-                .bind(to_micros(p.window.start))
-                .bind(to_micros(p.window.end))
+                .bind(to_micros(window.start))
+                .bind(to_micros(window.end))
                 .bind(fp[0].rows)
                 .bind(fp[0].sum)
                 .bind(fp[1].rows)

@@ -2,7 +2,8 @@
 //!
 //! `vantage-bench gen-incidents ROWS DAY OUT` writes ROWS incidents spread over the UTC day
 //! DAY (YYYY-MM-DD) to OUT, as CSV when OUT ends in `.csv`, else JSON Lines. 40 devices,
-//! 200,000 attacker IPs with a heavy tail, 13 trap/action kinds, 30 countries.
+//! 200,000 attacker IPs with a heavy tail (u³), each hitting mostly its own probe with its own
+//! technique (85 %), 13 trap/action kinds, 30 countries.
 
 use std::io::{BufWriter, Write};
 
@@ -45,10 +46,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for n in 0..rows {
         let t = start + Duration::microseconds((n as f64 * step) as i64);
         let u: f64 = rng.random();
-        let ip = &ips[((u.powi(3)) * ips.len() as f64) as usize % ips.len()];
-        let (sn, token) = &devices[rng.random_range(0..devices.len())];
-        let (trap, action) = KINDS[rng.random_range(0..KINDS.len())];
-        let country = COUNTRIES[ip.len() % COUNTRIES.len()];
+        let i = ((u.powi(3)) * ips.len() as f64) as usize % ips.len();
+        let ip = &ips[i];
+        // an attacker mostly hits its own probe with its own technique, like real botnets
+        let home = rng.random_range(0..100) < 85;
+        let (sn, token) = &devices[if home { i % devices.len() } else { rng.random_range(0..devices.len()) }];
+        let (trap, action) = KINDS[if home { (i * 7) % KINDS.len() } else { rng.random_range(0..KINDS.len()) }];
+        let country = COUNTRIES[i % COUNTRIES.len()];
         let time = t.format("%Y-%m-%dT%H:%M:%S%.6fZ");
         if csv {
             writeln!(w, "{time},1,{sn},{token},{trap},{action},{ip},{country}")?;
