@@ -49,6 +49,29 @@ pub enum Command {
     AggregatePeriod(AggregateArgs),
     /// Back-fill a precision window by window over the last N days (safe to re-run).
     MigratePeriod(MigrateArgs),
+    /// Compute and print a statistics resource (graph, top list or map) for a period.
+    Resource(ResourceArgs),
+}
+
+/// `vantage resource`
+#[derive(Debug, Args)]
+pub struct ResourceArgs {
+    /// Resource name, e.g. all_incidents_graph (an unknown name lists the valid ones).
+    pub name: String,
+    /// Period: 1h, 6h, 1d, 1w, 1m, 3m or 1y.
+    pub period: String,
+    /// Attacker IP for selected_attacker_incidents_graph.
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Password for selected_password_by_usages_graph and logins_of_password_by_usages_list.
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Device token for the my_* resources (repeatable).
+    #[arg(long = "device-token", value_name = "TOKEN")]
+    pub device_token: Vec<String>,
+    /// Print the API's JSON (`{"resource_name", "data"}`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vantage ingest …`

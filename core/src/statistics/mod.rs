@@ -4,12 +4,17 @@
 //! - [`ingest`]: JSON Lines / CSV parsers with located errors, and the import driver.
 //! - [`aggregation`]: quarterly / hourly / daily aggregation, exactly once per window.
 //! - [`demo`]: a deterministic generator of a realistic year of data.
+//! - [`periods`]: the display periods (1h … 1y) with their windows and buckets.
+//! - [`query`]: the query shape resources are built from, run by each store.
+//! - [`resources`]: the 29 named graphs, lists and maps.
 
 pub mod aggregation;
 pub mod demo;
 pub mod ingest;
 pub mod model;
 pub mod periods;
+pub mod query;
+pub mod resources;
 
 pub use aggregation::Precision;
 pub use model::{Action, Incident, PasswordAttempt, PortScan, Protocol, Report, ReportBatch, Trap};

@@ -26,6 +26,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::statistics::aggregation::{ChunkOutcome, Precision, Window};
 use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
+use crate::statistics::query::{StatQuery, StatRow};
 
 /// Which implementation a store is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -89,6 +90,9 @@ pub trait Store: Send + Sync {
         dry_run: bool,
         now: DateTime<Utc>,
     ) -> Result<ChunkOutcome>;
+
+    /// Runs one statistics query (the building block of every resource).
+    async fn stat_query(&self, query: &StatQuery) -> Result<Vec<StatRow>>;
 
     /// Every row of a statistics table in backend-neutral form, sorted.
     async fn table_rows(&self, data: DataType, level: Level) -> Result<Vec<StoredRow>>;

@@ -10,12 +10,13 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
 
-use super::sql::Dialect;
+use super::sql::{Bind, Dialect};
 use super::{Backend, IngestSession, Store, TableTotal, migrator, statistics_tables};
 use crate::config::SecretUrl;
 use crate::error::Result;
 use crate::statistics::aggregation::{ChunkOutcome, ChunkState, Fingerprint, Precision, Window, runs};
 use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
+use crate::statistics::query::{StatQuery, StatRow};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "statistics", include_str!("migrations/postgres/0001_statistics.sql"))];
 
@@ -126,6 +127,30 @@ impl Store for PgStore {
         }
         tx.commit().await?;
         Ok(ChunkOutcome { plans, rows_written })
+    }
+
+    async fn stat_query(&self, query: &StatQuery) -> Result<Vec<StatRow>> {
+        let (sql, binds) = D.stat_query(query);
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for b in binds {
+            q = match b {
+                Bind::Time(t) => q.bind(t),
+                Bind::Text(s) => q.bind(s),
+                Bind::Int(i) => q.bind(i),
+            };
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let offset = usize::from(query.bucket.is_some());
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let bucket = if offset == 1 { r.try_get::<Option<DateTime<Utc>>, _>(0)? } else { None };
+            let mut keys = Vec::with_capacity(query.group.len());
+            for i in 0..query.group.len() {
+                keys.push(r.try_get::<Option<String>, _>(offset + i)?);
+            }
+            out.push(StatRow { bucket, keys, value: r.try_get(offset + query.group.len())? });
+        }
+        Ok(out)
     }
 
     async fn table_rows(&self, data: DataType, level: Level) -> Result<Vec<StoredRow>> {

@@ -4,9 +4,23 @@
 //! [`crate::statistics::model`], bucket widths from [`crate::statistics::Precision`]. Every
 //! value is a bound parameter.
 
+use chrono::{DateTime, Duration, Utc};
+
 use crate::statistics::aggregation::Precision;
 use crate::statistics::model::DataType;
+use crate::statistics::query::{Col, Filter, Measure, StatQuery};
 use crate::timebucket::{ORIGIN_MICROS, width_micros};
+
+/// A value to bind, in the order the placeholders appear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    /// A timestamp (timestamptz on PostgreSQL, epoch microseconds on SQLite).
+    Time(DateTime<Utc>),
+    /// Text.
+    Text(String),
+    /// An integer.
+    Int(i64),
+}
 
 /// The differences between the two SQL dialects that statistics queries need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,13 +42,117 @@ impl Dialect {
 
     /// Expression for the origin-aligned bucket of `time` with the precision's width.
     pub fn bucket(self, precision: Precision) -> String {
-        let w = width_micros(precision.width());
+        self.bucket_of("time", precision.width())
+    }
+
+    /// Expression for the origin-aligned bucket of width `width` of the column `time`.
+    pub fn bucket_of(self, time: &str, width: Duration) -> String {
+        let w = width_micros(width);
         match self {
-            Dialect::Sqlite => format!("(time - (((time - {ORIGIN_MICROS}) % {w}) + {w}) % {w})"),
+            Dialect::Sqlite => format!("({time} - ((({time} - {ORIGIN_MICROS}) % {w}) + {w}) % {w})"),
             Dialect::Postgres => {
-                format!("date_bin('{} seconds'::interval, time, TIMESTAMPTZ '2000-01-03 00:00:00+00')", w / 1_000_000)
+                format!("date_bin('{} seconds'::interval, {time}, TIMESTAMPTZ '2000-01-03 00:00:00+00')", w / 1_000_000)
             }
         }
+    }
+
+    /// A statistics column rendered as text (what grouping keys and text filters compare).
+    fn col_text(self, col: Col) -> String {
+        let c = col.name();
+        match (self, col) {
+            (Dialect::Postgres, Col::Ip) => "host(t.ip)".to_string(),
+            (Dialect::Postgres, Col::Trap | Col::Action | Col::Protocol | Col::Port) => format!("t.{c}::text"),
+            (Dialect::Sqlite, Col::Port) => format!("CAST(t.{c} AS TEXT)"),
+            _ => format!("t.{c}"),
+        }
+    }
+
+    fn newline(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "char(10)",
+            Dialect::Postgres => "E'\\n'",
+        }
+    }
+
+    /// SQL and binds of a [`StatQuery`].
+    pub fn stat_query(self, q: &StatQuery) -> (String, Vec<Bind>) {
+        let mut binds = vec![Bind::Time(q.from), Bind::Time(q.to)];
+        let next = |binds: &mut Vec<Bind>, b: Bind| {
+            binds.push(b);
+            self.param(binds.len())
+        };
+        let mut select = Vec::new();
+        let mut group = Vec::new();
+        if let Some(w) = q.bucket {
+            select.push(format!("{} AS bucket", self.bucket_of("t.time", w)));
+            group.push("bucket".to_string());
+        }
+        // keys sort in byte order on both backends (PostgreSQL: collation "C")
+        let collate = match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " COLLATE \"C\"",
+        };
+        for (i, c) in q.group.iter().enumerate() {
+            select.push(format!("{}{collate} AS k{i}", self.col_text(*c)));
+            group.push(format!("k{i}"));
+        }
+        select.push(match q.measure {
+            Measure::Sum => format!("{} AS v", self.sum("t.raw_count")),
+            Measure::DistinctIp => "count(DISTINCT t.ip) AS v".to_string(),
+        });
+        let mut wheres = vec![format!("t.time >= {}", self.param(1)), format!("t.time < {}", self.param(2))];
+        for f in &q.filters {
+            wheres.push(match f {
+                Filter::NotNull(c) => format!("t.{} IS NOT NULL", c.name()),
+                Filter::Valid(c) => {
+                    let c = c.name();
+                    format!("(t.{c} IS NOT NULL AND t.{c} <> '' AND t.{c} <> {})", self.newline())
+                }
+                Filter::Eq(c, v) => format!("{} = {}", self.col_text(*c), next(&mut binds, Bind::Text(v.clone()))),
+                Filter::OneOf(c, vs) if vs.is_empty() => format!("{} IS NULL AND 1 = 0", self.col_text(*c)),
+                Filter::OneOf(c, vs) => {
+                    let ps: Vec<String> = vs.iter().map(|v| next(&mut binds, Bind::Text(v.clone()))).collect();
+                    format!("{} IN ({})", self.col_text(*c), ps.join(", "))
+                }
+                Filter::PortOneOf(pairs) if pairs.is_empty() => "1 = 0".to_string(),
+                Filter::PortOneOf(pairs) => {
+                    let ors: Vec<String> = pairs
+                        .iter()
+                        .map(|(port, proto)| {
+                            let p = next(&mut binds, Bind::Int(*port));
+                            let q = next(&mut binds, Bind::Text(proto.clone()));
+                            format!("(t.port = {p} AND {} = {q})", self.col_text(Col::Protocol))
+                        })
+                        .collect();
+                    format!("({})", ors.join(" OR "))
+                }
+                Filter::Devices(tokens) if tokens.is_empty() => "1 = 0".to_string(),
+                Filter::Devices(tokens) => {
+                    let ps: Vec<String> = tokens.iter().map(|v| next(&mut binds, Bind::Text(v.clone()))).collect();
+                    format!("t.identity_id IN (SELECT id FROM identity WHERE device_token IN ({}))", ps.join(", "))
+                }
+            });
+        }
+        let mut sql = format!(
+            "SELECT {} FROM {} t WHERE {}",
+            select.join(", "),
+            q.level.table(q.data),
+            wheres.join(" AND ")
+        );
+        if !group.is_empty() {
+            sql.push_str(&format!(" GROUP BY {}", group.join(", ")));
+        }
+        let keys: Vec<String> = (0..q.group.len()).map(|i| format!("k{i}")).collect();
+        if let Some(n) = q.limit {
+            let mut order = vec!["v DESC".to_string()];
+            order.extend(keys);
+            sql.push_str(&format!(" ORDER BY {} LIMIT {n}", order.join(", ")));
+        } else if q.bucket.is_some() {
+            let mut order = vec!["bucket".to_string()];
+            order.extend(keys);
+            sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
+        }
+        (sql, binds)
     }
 
     /// Expression rendering a dimension column as text (identities as `sn/device_token`).

@@ -15,11 +15,12 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
 
-use super::sql::Dialect;
+use super::sql::{Bind, Dialect};
 use super::{Backend, IngestSession, Store, TableTotal, migrator, statistics_tables};
 use crate::error::Result;
 use crate::statistics::aggregation::{ChunkOutcome, ChunkState, Fingerprint, Precision, Window, runs};
 use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
+use crate::statistics::query::{StatQuery, StatRow};
 use crate::timebucket::{from_micros, to_micros};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "statistics", include_str!("migrations/sqlite/0001_statistics.sql"))];
@@ -57,8 +58,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(60))
-            .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
+            .pragma("cache_size", "-65536");
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         migrator(MIGRATIONS).run(&pool).await?;
         Ok(SqliteStore { pool, location })
@@ -144,6 +144,30 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok(ChunkOutcome { plans, rows_written })
+    }
+
+    async fn stat_query(&self, query: &StatQuery) -> Result<Vec<StatRow>> {
+        let (sql, binds) = D.stat_query(query);
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for b in binds {
+            q = match b {
+                Bind::Time(t) => q.bind(to_micros(t)),
+                Bind::Text(s) => q.bind(s),
+                Bind::Int(i) => q.bind(i),
+            };
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let offset = usize::from(query.bucket.is_some());
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let bucket = if offset == 1 { r.try_get::<Option<i64>, _>(0)?.map(from_micros) } else { None };
+            let mut keys = Vec::with_capacity(query.group.len());
+            for i in 0..query.group.len() {
+                keys.push(r.try_get::<Option<String>, _>(offset + i)?);
+            }
+            out.push(StatRow { bucket, keys, value: r.try_get(offset + query.group.len())? });
+        }
+        Ok(out)
     }
 
     async fn table_rows(&self, data: DataType, level: Level) -> Result<Vec<StoredRow>> {

@@ -3,6 +3,7 @@
 mod aggregate;
 mod demo;
 mod ingest;
+mod resource;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&config, args).await,
         Command::AggregatePeriod(args) => aggregate::aggregate_period(&config, args).await,
         Command::MigratePeriod(args) => aggregate::migrate_period(&config, args).await,
+        Command::Resource(args) => resource::run(&config, args).await,
     }
 }
 
