@@ -30,6 +30,12 @@ pub enum Error {
     /// A schema migration failed; nothing of that migration was applied.
     #[error("schema migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A client queued too many computations.
+    #[error("rate limited: {0}")]
+    RateLimited(String),
+    /// Redis could not be reached or rejected a command.
+    #[error("redis: {0}")]
+    Redis(String),
     /// Input rejected in strict mode: nothing was stored.
     #[error("{0} invalid input line(s); nothing was stored (strict mode)")]
     RejectedInput(usize),

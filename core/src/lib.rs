@@ -11,11 +11,15 @@
 //!   implementations, each with its own migrations.
 //! - [`statistics`]: Sentinel statistics: the data model, ingest parsers, exactly-once
 //!   multi-precision aggregation and the demo data generator.
+//! - [`cache`]: in-process or Redis key-value cache with TTLs and atomic claims.
+//! - [`jobs`]: priority job queues (in-process or Redis) with leases.
 //! - [`progress`]: the progress-reporting interface long operations talk to.
 
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod jobs;
 pub mod progress;
 pub mod statistics;
 pub mod store;

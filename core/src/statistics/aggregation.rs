@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::model::Level;
 use crate::error::{Error, Result};
@@ -39,7 +39,7 @@ use crate::store::Store;
 use crate::timebucket::{floor, label};
 
 /// An aggregation precision, named after its target tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// raw → `*_quarterly`, 15-minute buckets.

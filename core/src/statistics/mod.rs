@@ -7,6 +7,7 @@
 //! - [`periods`]: the display periods (1h … 1y) with their windows and buckets.
 //! - [`query`]: the query shape resources are built from, run by each store.
 //! - [`resources`]: the 29 named graphs, lists and maps.
+//! - [`service`]: cached reads, the refresh planner and job execution.
 
 pub mod aggregation;
 pub mod demo;
@@ -15,6 +16,7 @@ pub mod model;
 pub mod periods;
 pub mod query;
 pub mod resources;
+pub mod service;
 
 pub use aggregation::Precision;
 pub use model::{Action, Incident, PasswordAttempt, PortScan, Protocol, Report, ReportBatch, Trap};

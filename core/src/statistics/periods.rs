@@ -2,14 +2,14 @@
 //! parameters, exactly as statistics.md's "Display periods" table.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::model::Level;
 use crate::error::{Error, Result};
 use crate::timebucket::{bucket_start, floor};
 
 /// A display period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Period {
     /// Last hour, 1-minute buckets from raw data.
     #[serde(rename = "1h")]

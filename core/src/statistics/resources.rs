@@ -165,14 +165,30 @@ pub fn precached() -> impl Iterator<Item = &'static Resource> {
 }
 
 /// Parameters of a computation.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Params {
     /// Attacker IP (canonical text).
     pub ip: Option<String>,
     /// Attempted password.
     pub password: Option<String>,
     /// Device tokens, sorted and deduplicated.
+    #[serde(default, deserialize_with = "list_or_empty_object")]
     pub device_tokens: Vec<String>,
+}
+
+/// Accepts `[..]`, `null` or `{}` (Lua's cjson writes an empty array as `{}` when the Redis
+/// queue rewrites a job).
+fn list_or_empty_object<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    use serde::Deserialize as _;
+    match Value::deserialize(d)? {
+        Value::Null => Ok(Vec::new()),
+        Value::Object(o) if o.is_empty() => Ok(Vec::new()),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| serde::de::Error::custom("device token must be a string")))
+            .collect(),
+        _ => Err(serde::de::Error::custom("device_tokens must be a list")),
+    }
 }
 
 impl Params {

@@ -1,0 +1,135 @@
+//! Redis cache: one auto-reconnecting connection (`ConnectionManager`) shared by all calls.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+
+use super::{Cache, EntryInfo};
+use crate::config::SecretUrl;
+use crate::error::{Error, Result};
+
+/// Redis implementation of [`Cache`].
+#[derive(Clone)]
+pub struct RedisCache {
+    conn: ConnectionManager,
+}
+
+impl std::fmt::Debug for RedisCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedisCache")
+    }
+}
+
+/// Maps a Redis error to the core error type (never includes the URL).
+pub fn redis_error(e: redis::RedisError) -> Error {
+    Error::Redis(e.to_string())
+}
+
+/// Opens a Redis client for `url`.
+pub fn client(url: &SecretUrl) -> Result<redis::Client> {
+    redis::Client::open(url.expose()).map_err(|e| Error::Config(format!("redis url {}: {e}", url.redacted())))
+}
+
+impl RedisCache {
+    /// Connects (and reconnects by itself after outages).
+    pub async fn connect(url: &SecretUrl) -> Result<Self> {
+        let conn = ConnectionManager::new(client(url)?).await.map_err(|e| Error::Redis(format!("{}: {e}", url.redacted())))?;
+        Ok(RedisCache { conn })
+    }
+
+    /// The shared connection, for other Redis users in this crate.
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    (d.as_millis() as u64).max(1)
+}
+
+#[async_trait]
+impl Cache for RedisCache {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<String>> {
+        self.conn.clone().get(key).await.map_err(redis_error)
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<()> {
+        redis::cmd("SET").arg(key).arg(value).arg("PX").arg(millis(ttl)).query_async(&mut self.conn.clone()).await.map_err(redis_error)
+    }
+
+    async fn set_nx(&self, key: &str, value: &str, ttl: Duration) -> Result<bool> {
+        let r: Option<String> = redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(redis_error)?;
+        Ok(r.is_some())
+    }
+
+    async fn del(&self, keys: &[String]) -> Result<u64> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        self.conn.clone().del(keys).await.map_err(redis_error)
+    }
+
+    async fn scan(&self, prefix: &str) -> Result<Vec<EntryInfo>> {
+        let mut conn = self.conn.clone();
+        let mut cursor: u64 = 0;
+        let mut keys: Vec<String> = Vec::new();
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(format!("{prefix}*"))
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await
+                .map_err(redis_error)?;
+            keys.extend(batch);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        keys.sort();
+        keys.dedup();
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let ttl: i64 = conn.pttl(&key).await.map_err(redis_error)?;
+            let size: u64 = redis::cmd("STRLEN").arg(&key).query_async(&mut conn).await.unwrap_or(0);
+            if ttl == -2 {
+                continue;
+            }
+            out.push(EntryInfo { key, ttl_seconds: (ttl >= 0).then_some(ttl as u64 / 1000), size });
+        }
+        Ok(out)
+    }
+
+    async fn incr_window(&self, key: &str, window: Duration) -> Result<i64> {
+        let mut conn = self.conn.clone();
+        let (n,): (i64,) = redis::pipe()
+            .atomic()
+            .incr(key, 1)
+            .cmd("PEXPIRE")
+            .arg(key)
+            .arg(millis(window))
+            .arg("NX")
+            .ignore()
+            .query_async(&mut conn)
+            .await
+            .map_err(redis_error)?;
+        Ok(n)
+    }
+}
