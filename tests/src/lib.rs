@@ -66,12 +66,39 @@ impl TestPg {
     }
 }
 
-/// Which backend a test runs on.
+/// The Redis URL tests use (`VANTAGE_TEST_REDIS_URL`, default `redis://127.0.0.1:6379`).
+pub fn redis_url() -> String {
+    std::env::var("VANTAGE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string())
+}
+
+/// A key namespace of its own for one test on the shared Redis.
+pub fn redis_namespace() -> String {
+    format!("vt{}_{}_", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+/// A cache and queue pair: in-process, or Redis under a fresh namespace.
+pub async fn cache_and_queue(kind: Kind) -> (Arc<dyn vantage_core::cache::Cache>, Arc<dyn vantage_core::jobs::Queue>) {
+    match kind {
+        Kind::Sqlite => (Arc::new(vantage_core::cache::memory::MemoryCache::default()), Arc::new(vantage_core::jobs::memory::MemoryQueue::default())),
+        Kind::Postgres => {
+            let url = SecretUrl::new(redis_url());
+            let ns = redis_namespace();
+            let cache = vantage_core::cache::redis::RedisCache::connect_namespaced(&url, &ns)
+                .await
+                .unwrap_or_else(|e| panic!("Redis at {} is required (run scripts/test.sh): {e}", url.redacted()));
+            let queue = vantage_core::jobs::redis::RedisQueue::connect_namespaced(&url, &ns).await.expect("redis queue");
+            (Arc::new(cache), Arc::new(queue))
+        }
+    }
+}
+
+/// Which backend a test runs on: the embedded default (SQLite + in-process cache/queue) or
+/// production (PostgreSQL + Redis).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// Embedded SQLite file.
+    /// Embedded: SQLite file, in-process cache and queue.
     Sqlite,
-    /// PostgreSQL server.
+    /// Production: PostgreSQL server, Redis.
     Postgres,
 }
 

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 #[derive(Clone)]
 pub struct RedisCache {
     conn: ConnectionManager,
+    ns: String,
 }
 
 impl std::fmt::Debug for RedisCache {
@@ -35,8 +36,18 @@ pub fn client(url: &SecretUrl) -> Result<redis::Client> {
 impl RedisCache {
     /// Connects (and reconnects by itself after outages).
     pub async fn connect(url: &SecretUrl) -> Result<Self> {
+        Self::connect_namespaced(url, "").await
+    }
+
+    /// Like [`RedisCache::connect`], with every key prefixed by `ns` (isolates tests or
+    /// deployments sharing one Redis).
+    pub async fn connect_namespaced(url: &SecretUrl, ns: &str) -> Result<Self> {
         let conn = ConnectionManager::new(client(url)?).await.map_err(|e| Error::Redis(format!("{}: {e}", url.redacted())))?;
-        Ok(RedisCache { conn })
+        Ok(RedisCache { conn, ns: ns.to_string() })
+    }
+
+    fn k(&self, key: &str) -> String {
+        format!("{}{key}", self.ns)
     }
 
     /// The shared connection, for other Redis users in this crate.
@@ -56,16 +67,16 @@ impl Cache for RedisCache {
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>> {
-        self.conn.clone().get(key).await.map_err(redis_error)
+        self.conn.clone().get(self.k(key)).await.map_err(redis_error)
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<()> {
-        redis::cmd("SET").arg(key).arg(value).arg("PX").arg(millis(ttl)).query_async(&mut self.conn.clone()).await.map_err(redis_error)
+        redis::cmd("SET").arg(self.k(key)).arg(value).arg("PX").arg(millis(ttl)).query_async(&mut self.conn.clone()).await.map_err(redis_error)
     }
 
     async fn set_nx(&self, key: &str, value: &str, ttl: Duration) -> Result<bool> {
         let r: Option<String> = redis::cmd("SET")
-            .arg(key)
+            .arg(self.k(key))
             .arg(value)
             .arg("NX")
             .arg("PX")
@@ -80,6 +91,7 @@ impl Cache for RedisCache {
         if keys.is_empty() {
             return Ok(0);
         }
+        let keys: Vec<String> = keys.iter().map(|k| self.k(k)).collect();
         self.conn.clone().del(keys).await.map_err(redis_error)
     }
 
@@ -91,7 +103,7 @@ impl Cache for RedisCache {
             let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
                 .arg(cursor)
                 .arg("MATCH")
-                .arg(format!("{prefix}*"))
+                .arg(format!("{}*", self.k(prefix)))
                 .arg("COUNT")
                 .arg(1000)
                 .query_async(&mut conn)
@@ -112,12 +124,13 @@ impl Cache for RedisCache {
             if ttl == -2 {
                 continue;
             }
-            out.push(EntryInfo { key, ttl_seconds: (ttl >= 0).then_some(ttl as u64 / 1000), size });
+            out.push(EntryInfo { key: key[self.ns.len()..].to_string(), ttl_seconds: (ttl >= 0).then_some(ttl as u64 / 1000), size });
         }
         Ok(out)
     }
 
     async fn incr_window(&self, key: &str, window: Duration) -> Result<i64> {
+        let key = &self.k(key);
         let mut conn = self.conn.clone();
         let (n,): (i64,) = redis::pipe()
             .atomic()

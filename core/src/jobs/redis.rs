@@ -23,10 +23,7 @@ const RUNNING: &str = "vantage:running";
 const RUNNING_WORKER: &str = "vantage:running:worker";
 const FAILED: &str = "vantage:failed";
 const WAKEUP: &str = "vantage:wakeup";
-
-fn queue_key(q: &str) -> String {
-    format!("vantage:q:{q}")
-}
+const QUEUE: &str = "vantage:q:";
 
 const POP: &str = r"
 local t = redis.call('TIME')
@@ -65,7 +62,7 @@ for _, id in ipairs(ids) do
       table.insert(failed, encoded)
     else
       redis.call('HSET', KEYS[3], id, cjson.encode(job))
-      redis.call('RPUSH', 'vantage:q:' .. job['queue'], id)
+      redis.call('RPUSH', ARGV[2] .. job['queue'], id)
       redis.call('LPUSH', KEYS[5], id)
       table.insert(requeued, id)
     end
@@ -76,6 +73,7 @@ return {requeued, failed}
 
 /// Redis implementation of [`Queue`].
 pub struct RedisQueue {
+    ns: String,
     conn: ConnectionManager,
     client: redis::Client,
     blocking: tokio::sync::Mutex<Option<MultiplexedConnection>>,
@@ -84,9 +82,22 @@ pub struct RedisQueue {
 impl RedisQueue {
     /// Connects. Blocking pops get their own connection without a response timeout.
     pub async fn connect(url: &SecretUrl) -> Result<Self> {
+        Self::connect_namespaced(url, "").await
+    }
+
+    /// Like [`RedisQueue::connect`], with every key prefixed by `ns`.
+    pub async fn connect_namespaced(url: &SecretUrl, ns: &str) -> Result<Self> {
         let client = client(url)?;
         let conn = ConnectionManager::new(client.clone()).await.map_err(|e| Error::Redis(format!("{}: {e}", url.redacted())))?;
-        Ok(RedisQueue { conn, client, blocking: tokio::sync::Mutex::new(None) })
+        Ok(RedisQueue { ns: ns.to_string(), conn, client, blocking: tokio::sync::Mutex::new(None) })
+    }
+
+    fn k(&self, key: &str) -> String {
+        format!("{}{key}", self.ns)
+    }
+
+    fn queue_key(&self, q: &str) -> String {
+        format!("{}{QUEUE}{q}", self.ns)
     }
 
     /// Waits on the wakeup list for up to `wait` (a dedicated connection, reopened on error).
@@ -98,7 +109,7 @@ impl RedisQueue {
         }
         let Some(conn) = slot.as_mut() else { return Ok(()) };
         let secs = wait.as_secs_f64().max(0.01);
-        let r: redis::RedisResult<Option<(String, String)>> = redis::cmd("BLPOP").arg(WAKEUP).arg(secs).query_async(conn).await;
+        let r: redis::RedisResult<Option<(String, String)>> = redis::cmd("BLPOP").arg(self.k(WAKEUP)).arg(secs).query_async(conn).await;
         if let Err(e) = r {
             *slot = None;
             return Err(redis_error(e));
@@ -124,10 +135,10 @@ impl Queue for RedisQueue {
     async fn push(&self, job: &Job) -> Result<()> {
         redis::pipe()
             .atomic()
-            .hset(JOBS, &job.id, encode(job)?)
-            .lpush(queue_key(&job.queue), &job.id)
-            .lpush(WAKEUP, &job.id)
-            .ltrim(WAKEUP, 0, 63)
+            .hset(self.k(JOBS), &job.id, encode(job)?)
+            .lpush(self.queue_key(&job.queue), &job.id)
+            .lpush(self.k(WAKEUP), &job.id)
+            .ltrim(self.k(WAKEUP), 0, 63)
             .query_async::<()>(&mut self.conn.clone())
             .await
             .map_err(redis_error)
@@ -137,10 +148,10 @@ impl Queue for RedisQueue {
         let deadline = tokio::time::Instant::now() + wait;
         let script = Script::new(POP);
         loop {
-            let mut inv = script.key(RUNNING);
-            inv.key(RUNNING_WORKER).key(JOBS).arg(lease.as_millis() as u64).arg(worker);
+            let mut inv = script.key(self.k(RUNNING));
+            inv.key(self.k(RUNNING_WORKER)).key(self.k(JOBS)).arg(lease.as_millis() as u64).arg(worker);
             for q in queues {
-                inv.arg(queue_key(q));
+                inv.arg(self.queue_key(q));
             }
             let raw: Option<String> = inv.invoke_async(&mut self.conn.clone()).await.map_err(redis_error)?;
             if let Some(job) = raw.as_deref().and_then(decode) {
@@ -157,15 +168,15 @@ impl Queue for RedisQueue {
     async fn extend(&self, job: &Job, lease: Duration) -> Result<()> {
         let time: (u64, u64) = redis::cmd("TIME").query_async(&mut self.conn.clone()).await.map_err(redis_error)?;
         let deadline = time.0 * 1000 + time.1 / 1000 + lease.as_millis() as u64;
-        redis::cmd("ZADD").arg(RUNNING).arg("XX").arg(deadline).arg(&job.id).query_async::<()>(&mut self.conn.clone()).await.map_err(redis_error)
+        redis::cmd("ZADD").arg(self.k(RUNNING)).arg("XX").arg(deadline).arg(&job.id).query_async::<()>(&mut self.conn.clone()).await.map_err(redis_error)
     }
 
     async fn complete(&self, job: &Job) -> Result<()> {
         redis::pipe()
             .atomic()
-            .zrem(RUNNING, &job.id)
-            .hdel(RUNNING_WORKER, &job.id)
-            .hdel(JOBS, &job.id)
+            .zrem(self.k(RUNNING), &job.id)
+            .hdel(self.k(RUNNING_WORKER), &job.id)
+            .hdel(self.k(JOBS), &job.id)
             .query_async::<()>(&mut self.conn.clone())
             .await
             .map_err(redis_error)
@@ -175,11 +186,11 @@ impl Queue for RedisQueue {
         let failed = Job { error: Some(error.to_string()), ..job.clone() };
         redis::pipe()
             .atomic()
-            .zrem(RUNNING, &job.id)
-            .hdel(RUNNING_WORKER, &job.id)
-            .hdel(JOBS, &job.id)
-            .lpush(FAILED, encode(&failed)?)
-            .ltrim(FAILED, 0, 999)
+            .zrem(self.k(RUNNING), &job.id)
+            .hdel(self.k(RUNNING_WORKER), &job.id)
+            .hdel(self.k(JOBS), &job.id)
+            .lpush(self.k(FAILED), encode(&failed)?)
+            .ltrim(self.k(FAILED), 0, 999)
             .query_async::<()>(&mut self.conn.clone())
             .await
             .map_err(redis_error)
@@ -187,12 +198,13 @@ impl Queue for RedisQueue {
 
     async fn requeue_expired(&self) -> Result<Expired> {
         let (requeued, failed): (Vec<String>, Vec<String>) = Script::new(REQUEUE)
-            .key(RUNNING)
-            .key(RUNNING_WORKER)
-            .key(JOBS)
-            .key(FAILED)
-            .key(WAKEUP)
+            .key(self.k(RUNNING))
+            .key(self.k(RUNNING_WORKER))
+            .key(self.k(JOBS))
+            .key(self.k(FAILED))
+            .key(self.k(WAKEUP))
             .arg(MAX_ATTEMPTS)
+            .arg(self.queue_key(""))
             .invoke_async(&mut self.conn.clone())
             .await
             .map_err(redis_error)?;
@@ -201,31 +213,31 @@ impl Queue for RedisQueue {
 
     async fn snapshot(&self) -> Result<Snapshot> {
         let mut conn = self.conn.clone();
-        let jobs: std::collections::HashMap<String, String> = redis::cmd("HGETALL").arg(JOBS).query_async(&mut conn).await.map_err(redis_error)?;
+        let jobs: std::collections::HashMap<String, String> = redis::cmd("HGETALL").arg(self.k(JOBS)).query_async(&mut conn).await.map_err(redis_error)?;
         let job = |id: &str| jobs.get(id).and_then(|raw| decode(raw));
         let mut queued = Vec::new();
         for q in PRIORITY {
-            let ids: Vec<String> = redis::cmd("LRANGE").arg(queue_key(q)).arg(0).arg(-1).query_async(&mut conn).await.map_err(redis_error)?;
+            let ids: Vec<String> = redis::cmd("LRANGE").arg(self.queue_key(q)).arg(0).arg(-1).query_async(&mut conn).await.map_err(redis_error)?;
             queued.push((q.to_string(), ids.iter().rev().filter_map(|id| job(id)).collect()));
         }
         let time: (u64, u64) = redis::cmd("TIME").query_async(&mut conn).await.map_err(redis_error)?;
         let now = (time.0 * 1000 + time.1 / 1000) as i64;
-        let leases: Vec<(String, i64)> = redis::cmd("ZRANGE").arg(RUNNING).arg(0).arg(-1).arg("WITHSCORES").query_async(&mut conn).await.map_err(redis_error)?;
-        let workers: std::collections::HashMap<String, String> = redis::cmd("HGETALL").arg(RUNNING_WORKER).query_async(&mut conn).await.map_err(redis_error)?;
+        let leases: Vec<(String, i64)> = redis::cmd("ZRANGE").arg(self.k(RUNNING)).arg(0).arg(-1).arg("WITHSCORES").query_async(&mut conn).await.map_err(redis_error)?;
+        let workers: std::collections::HashMap<String, String> = redis::cmd("HGETALL").arg(self.k(RUNNING_WORKER)).query_async(&mut conn).await.map_err(redis_error)?;
         let running = leases
             .into_iter()
             .filter_map(|(id, deadline)| {
                 Some(Running { job: job(&id)?, worker: workers.get(&id).cloned().unwrap_or_default(), lease_left_ms: deadline - now })
             })
             .collect();
-        let failed_raw: Vec<String> = redis::cmd("LRANGE").arg(FAILED).arg(0).arg(-1).query_async(&mut conn).await.map_err(redis_error)?;
+        let failed_raw: Vec<String> = redis::cmd("LRANGE").arg(self.k(FAILED)).arg(0).arg(-1).query_async(&mut conn).await.map_err(redis_error)?;
         Ok(Snapshot { queued, running, failed: failed_raw.iter().filter_map(|r| decode(r)).collect() })
     }
 
     async fn clear_failed(&self) -> Result<u64> {
         let mut conn = self.conn.clone();
-        let n: u64 = redis::cmd("LLEN").arg(FAILED).query_async(&mut conn).await.map_err(redis_error)?;
-        redis::cmd("DEL").arg(FAILED).query_async::<()>(&mut conn).await.map_err(redis_error)?;
+        let n: u64 = redis::cmd("LLEN").arg(self.k(FAILED)).query_async(&mut conn).await.map_err(redis_error)?;
+        redis::cmd("DEL").arg(self.k(FAILED)).query_async::<()>(&mut conn).await.map_err(redis_error)?;
         Ok(n)
     }
 }

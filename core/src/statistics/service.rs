@@ -123,7 +123,7 @@ pub fn short_hash(text: &str) -> String {
 }
 
 fn ttl_until(at: DateTime<Utc>, now: DateTime<Utc>) -> StdDuration {
-    (at - now).to_std().unwrap_or(StdDuration::from_secs(1)).max(StdDuration::from_secs(1))
+    (at - now).to_std().unwrap_or(StdDuration::from_millis(10)).max(StdDuration::from_millis(10))
 }
 
 fn aggregation_key(p: Precision) -> String {
