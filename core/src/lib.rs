@@ -13,6 +13,7 @@
 //!   multi-precision aggregation and the demo data generator.
 //! - [`cache`]: in-process or Redis key-value cache with TTLs and atomic claims.
 //! - [`jobs`]: priority job queues (in-process or Redis) with leases.
+//! - [`worker`]: the job runner and scheduler behind `vantage --worker`.
 //! - [`progress`]: the progress-reporting interface long operations talk to.
 
 pub mod cache;
@@ -24,6 +25,7 @@ pub mod progress;
 pub mod statistics;
 pub mod store;
 pub mod timebucket;
+pub mod worker;
 
 pub use clock::Clock;
 pub use config::Config;

@@ -10,8 +10,11 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Run as a headless worker (same as `vantage worker`).
+    #[arg(long)]
+    pub worker: bool,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Options every command accepts.
@@ -51,6 +54,103 @@ pub enum Command {
     MigratePeriod(MigrateArgs),
     /// Compute and print a statistics resource (graph, top list or map) for a period.
     Resource(ResourceArgs),
+    /// Run the refresh planner once (what cron ran every minute in sview).
+    Refresh(PlanArgs),
+    /// Suggest caching every precached resource of a period.
+    CachePeriod(CachePeriodArgs),
+    /// Suggest caching one resource.
+    CacheResource(CacheResourceArgs),
+    /// Show queued, running and failed jobs.
+    ViewJobs(JsonArg),
+    /// Show refresh timeouts of aggregations and resources.
+    ViewTimeouts(JsonArg),
+    /// Show cached resources (key, TTL, size, total).
+    ViewCache(JsonArg),
+    /// Delete cached resources (`--all`: every Vantage key — timeouts, markers, locks; sview's clear-redis-cache).
+    ClearCache(ClearCacheArgs),
+    /// Clear the refresh timeouts of one kind for a period so it can be scheduled again.
+    ClearTimeouts(ClearTimeoutsArgs),
+    /// Run jobs from the queues (headless worker); stops gracefully on SIGTERM / Ctrl-C.
+    Worker(WorkerArgs),
+}
+
+/// `--json` only.
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Planner commands' options.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Show what would be queued without queueing.
+    #[arg(short = 'd', long)]
+    pub dry_run: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vantage cache-period`
+#[derive(Debug, Args)]
+pub struct CachePeriodArgs {
+    /// 1h, 6h, 1d, 1w, 1m, 3m or 1y.
+    pub period: String,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+}
+
+/// `vantage cache-resource`
+#[derive(Debug, Args)]
+pub struct CacheResourceArgs {
+    /// Resource name.
+    pub name: String,
+    /// Period.
+    pub period: String,
+    /// Attacker IP (selected_attacker_incidents_graph).
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Password (selected_password_by_usages_graph, logins_of_password_by_usages_list).
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Device token for my_* resources (repeatable).
+    #[arg(long = "device-token", value_name = "TOKEN")]
+    pub device_token: Vec<String>,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+}
+
+/// `vantage clear-cache`
+#[derive(Debug, Args)]
+pub struct ClearCacheArgs {
+    /// Also clear timeouts, pending/failed markers, locks and rate limits.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `vantage clear-timeouts`
+#[derive(Debug, Args)]
+pub struct ClearTimeoutsArgs {
+    /// aggregation or resource.
+    pub kind: String,
+    /// A precision (quarterly, hourly, daily) for aggregation, a period (1h … 1y) for resource.
+    pub period: String,
+}
+
+/// `vantage worker`
+#[derive(Debug, Args, Default)]
+pub struct WorkerArgs {
+    /// Queues to serve, comma-separated (default: all); always taken by priority.
+    #[arg(long, value_delimiter = ',')]
+    pub queues: Vec<String>,
+    /// Concurrent jobs.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Do not run the refresh planner every minute.
+    #[arg(long)]
+    pub no_schedule: bool,
 }
 
 /// `vantage resource`
@@ -72,6 +172,9 @@ pub struct ResourceArgs {
     /// Print the API's JSON (`{"resource_name", "data"}`).
     #[arg(long)]
     pub json: bool,
+    /// Compute now even when a cached value exists (a value not cached yet is always computed).
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// `vantage ingest …`

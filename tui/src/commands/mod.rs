@@ -3,6 +3,7 @@
 mod aggregate;
 mod demo;
 mod ingest;
+mod planner;
 mod resource;
 
 use std::process::ExitCode;
@@ -20,7 +21,22 @@ pub const EXIT_REJECTED_LINES: u8 = 3;
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli.global)?;
-    match cli.command {
+    let command = match (cli.command, cli.worker) {
+        (Some(c), false) => c,
+        (None, true) | (Some(Command::Worker(_)), true) => Command::Worker(crate::cli::WorkerArgs { concurrency: 2, ..Default::default() }),
+        (Some(_), true) => anyhow::bail!("--worker takes no subcommand"),
+        (None, false) => anyhow::bail!("no command given; see vantage --help"),
+    };
+    match command {
+        Command::Refresh(args) => planner::refresh(&config, args).await,
+        Command::CachePeriod(args) => planner::cache_period(&config, args).await,
+        Command::CacheResource(args) => planner::cache_resource(&config, args).await,
+        Command::ViewJobs(args) => planner::view_jobs(&config, args).await,
+        Command::ViewTimeouts(args) => planner::view_timeouts(&config, args).await,
+        Command::ViewCache(args) => planner::view_cache(&config, args).await,
+        Command::ClearCache(args) => planner::clear_cache(&config, args).await,
+        Command::ClearTimeouts(args) => planner::clear_timeouts(&config, args).await,
+        Command::Worker(args) => planner::worker(&config, args).await,
         Command::Ingest(IngestCommand::Sentinel(args)) => ingest::sentinel(&config, args).await,
         Command::Demo(args) => demo::run(&config, args).await,
         Command::AggregatePeriod(args) => aggregate::aggregate_period(&config, args).await,
@@ -37,6 +53,14 @@ fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
         data_dir: global.data_dir.clone(),
         now: global.now.clone(),
     })?)
+}
+
+/// Opens store, cache and queue of the configured deployment.
+pub async fn open_statistics(config: &Config) -> anyhow::Result<vantage_core::statistics::service::Statistics> {
+    let store = open_store(config).await?;
+    let cache = vantage_core::cache::open(config).await.context("opening the cache")?;
+    let queue = vantage_core::jobs::open(config).await.context("opening the job queue")?;
+    Ok(vantage_core::statistics::service::Statistics { store, cache, queue, clock: config.clock })
 }
 
 /// Opens the configured store (applying migrations).

@@ -7,7 +7,7 @@ use vantage_core::Config;
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::{self, Params};
 
-use super::open_store;
+use super::open_statistics;
 use crate::cli::ResourceArgs;
 use crate::output::table;
 
@@ -16,9 +16,13 @@ pub async fn run(config: &Config, args: ResourceArgs) -> anyhow::Result<ExitCode
     let resource = resources::find(&args.name)?;
     let period: Period = args.period.parse()?;
     let params = Params::for_resource(resource, args.ip.as_deref(), args.password.as_deref(), &args.device_token)?;
-    let store = open_store(config).await?;
-    let value = resources::compute(store.as_ref(), resource, period, &params, config.clock.now()).await?;
-    store.close().await;
+    let stats = open_statistics(config).await?;
+    let cached = if args.wait { None } else { stats.read(resource, period, &params, None).await?.data };
+    let value = match cached {
+        Some(v) => v,
+        None => stats.compute_and_cache(resource, period, &params, config.clock.now()).await?,
+    };
+    stats.store.close().await;
     if args.json {
         println!("{}", serde_json::json!({"resource_name": resource.name, "data": value}));
     } else {
