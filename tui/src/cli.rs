@@ -72,6 +72,16 @@ pub enum Command {
     ClearTimeouts(ClearTimeoutsArgs),
     /// Run jobs from the queues (headless worker); stops gracefully on SIGTERM / Ctrl-C.
     Worker(WorkerArgs),
+    /// Serve the HTTP API (resources, /healthz, /metrics).
+    Serve(ServeArgs),
+}
+
+/// `vantage serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
 }
 
 /// `--json` only.
@@ -151,6 +161,10 @@ pub struct WorkerArgs {
     /// Do not run the refresh planner every minute.
     #[arg(long)]
     pub no_schedule: bool,
+    /// Lease of a taken job in seconds: a job whose worker stops renewing it (died) is
+    /// re-queued after this.
+    #[arg(long, default_value_t = 60)]
+    pub lease_secs: u64,
 }
 
 /// `vantage resource`

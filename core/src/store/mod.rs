@@ -100,6 +100,9 @@ pub trait Store: Send + Sync {
     /// Row counts and sums of all twelve statistics tables.
     async fn table_totals(&self) -> Result<Vec<TableTotal>>;
 
+    /// Checks the database answers (`SELECT 1`).
+    async fn ping(&self) -> Result<()>;
+
     /// Closes the connection pool.
     async fn close(&self);
 }

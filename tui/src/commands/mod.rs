@@ -23,7 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli.global)?;
     let command = match (cli.command, cli.worker) {
         (Some(c), false) => c,
-        (None, true) | (Some(Command::Worker(_)), true) => Command::Worker(crate::cli::WorkerArgs { concurrency: 2, ..Default::default() }),
+        (None, true) | (Some(Command::Worker(_)), true) => Command::Worker(crate::cli::WorkerArgs { concurrency: 2, lease_secs: 60, ..Default::default() }),
         (Some(_), true) => anyhow::bail!("--worker takes no subcommand"),
         (None, false) => anyhow::bail!("no command given; see vantage --help"),
     };
@@ -37,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ClearCache(args) => planner::clear_cache(&config, args).await,
         Command::ClearTimeouts(args) => planner::clear_timeouts(&config, args).await,
         Command::Worker(args) => planner::worker(&config, args).await,
+        Command::Serve(args) => planner::serve(&config, args).await,
         Command::Ingest(IngestCommand::Sentinel(args)) => ingest::sentinel(&config, args).await,
         Command::Demo(args) => demo::run(&config, args).await,
         Command::AggregatePeriod(args) => aggregate::aggregate_period(&config, args).await,

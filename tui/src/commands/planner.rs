@@ -146,14 +146,8 @@ pub async fn clear_timeouts(config: &Config, args: ClearTimeoutsArgs) -> anyhow:
     Ok(ExitCode::SUCCESS)
 }
 
-/// `vantage worker` / `vantage --worker`
-pub async fn worker(config: &Config, args: WorkerArgs) -> anyhow::Result<ExitCode> {
-    let stats = open_statistics(config).await?;
-    let mut options = WorkerOptions { concurrency: args.concurrency.max(1), schedule: !args.no_schedule, ..WorkerOptions::default() };
-    if !args.queues.is_empty() {
-        options.queues = args.queues;
-    }
-    vantage_core::jobs::ordered(&options.queues)?;
+/// A watch channel that turns true on SIGTERM or Ctrl-C.
+fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -161,9 +155,47 @@ pub async fn worker(config: &Config, args: WorkerArgs) -> anyhow::Result<ExitCod
             _ = tokio::signal::ctrl_c() => {}
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
         }
-        tracing::info!("stopping: finishing the jobs in hand");
+        tracing::info!("stopping");
         let _ = tx.send(true);
     });
+    rx
+}
+
+/// `vantage serve`: the HTTP API; with the in-process queue it also runs workers (and the
+/// planner) inside the server process, since nothing else could run its jobs.
+pub async fn serve(config: &Config, args: crate::cli::ServeArgs) -> anyhow::Result<ExitCode> {
+    let stats = open_statistics(config).await?;
+    let rx = shutdown_signal();
+    let embedded = stats.queue.kind() == "memory";
+    let workers = embedded.then(|| tokio::spawn(worker::run(stats.clone(), WorkerOptions::default(), rx.clone())));
+    let mut stop = rx.clone();
+    let state = vantage_core::http::AppState::new(stats.clone());
+    eprintln!("serving http://{} ({} store, {} cache{})", args.listen, stats.store.backend(), stats.cache.kind(), if embedded { ", in-process workers" } else { "" });
+    vantage_core::http::serve(args.listen, state, async move {
+        let _ = stop.wait_for(|v| *v).await;
+    })
+    .await?;
+    if let Some(w) = workers {
+        let _ = w.await;
+    }
+    stats.store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vantage worker` / `vantage --worker`
+pub async fn worker(config: &Config, args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    let stats = open_statistics(config).await?;
+    let mut options = WorkerOptions {
+        concurrency: args.concurrency.max(1),
+        schedule: !args.no_schedule,
+        lease: Duration::from_secs(args.lease_secs.max(1)),
+        ..WorkerOptions::default()
+    };
+    if !args.queues.is_empty() {
+        options.queues = args.queues;
+    }
+    vantage_core::jobs::ordered(&options.queues)?;
+    let rx = shutdown_signal();
     eprintln!("worker {} serving {} with {} slots ({} queue, {} store)", options.name, options.queues.join(","), options.concurrency, stats.queue.kind(), stats.store.backend());
     worker::run(stats.clone(), options, rx).await?;
     stats.store.close().await;

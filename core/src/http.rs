@@ -1,0 +1,137 @@
+//! The HTTP API served by `vantage serve` (axum). Read-only, loopback by default; every
+//! error is a JSON body with a 4xx status, never a stack trace. Capabilities add their routes
+//! to [`router`].
+//!
+//! - `GET /api/resource?name=…&period=…[&ip=][&password=][&token=a,b]` →
+//!   `{"resource_name", "data"}` (`data` null while not computed yet; a computation is queued),
+//!   `Cache-Control: max-age=<user cache TTL>` (1h 30 s, 6h 120 s, others 300 s);
+//!   unknown name / period / parameter → 400 `{"error"}`; more than 30 resource requests a
+//!   minute from one client → 429 with `Retry-After`.
+//! - `GET /healthz` → 200 `{"status": "ok", …}` or 503 when the store or cache is down.
+//! - `GET /metrics` → Prometheus text: request counters, queue lengths.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use crate::error::Error;
+use crate::statistics::periods::Period;
+use crate::statistics::resources::{self, Params};
+use crate::statistics::service::Statistics;
+
+/// Shared state of the server.
+pub struct AppState {
+    /// Statistics service.
+    pub stats: Statistics,
+    requests: AtomicU64,
+    client_errors: AtomicU64,
+    rate_limited: AtomicU64,
+}
+
+impl AppState {
+    /// State over a statistics service.
+    pub fn new(stats: Statistics) -> Arc<Self> {
+        Arc::new(AppState { stats, requests: AtomicU64::new(0), client_errors: AtomicU64::new(0), rate_limited: AtomicU64::new(0) })
+    }
+}
+
+/// The router with every route.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/api/resource", get(resource))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route".into()) })
+        .with_state(state)
+}
+
+/// Serves `router` on `listen` until `shutdown` resolves.
+pub async fn serve(listen: SocketAddr, state: Arc<AppState>, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    (status, axum::Json(json!({"error": message}))).into_response()
+}
+
+const RESOURCE_PARAMS: &[&str] = &["name", "period", "ip", "password", "token"];
+
+async fn resource(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Query(q): Query<HashMap<String, String>>) -> Response {
+    state.requests.fetch_add(1, Ordering::Relaxed);
+    let result = async {
+        if let Some(unknown) = q.keys().find(|k| !RESOURCE_PARAMS.contains(&k.as_str())) {
+            return Err(Error::InvalidArgument(format!("unknown parameter `{unknown}`; valid: {}", RESOURCE_PARAMS.join(", "))));
+        }
+        let name = q.get("name").ok_or_else(|| Error::InvalidArgument("missing parameter `name`".into()))?;
+        let period: Period = q.get("period").ok_or_else(|| Error::InvalidArgument("missing parameter `period`".into()))?.parse()?;
+        let resource = resources::find(name)?;
+        let tokens: Vec<String> = q.get("token").map(|t| t.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()).unwrap_or_default();
+        let params = Params::for_resource(resource, q.get("ip").map(String::as_str), q.get("password").map(String::as_str), &tokens)?;
+        let read = state.stats.read(resource, period, &params, Some(&peer.ip().to_string())).await?;
+        Ok((resource.name, period, read))
+    }
+    .await;
+    match result {
+        Ok((name, period, read)) => {
+            let mut resp = axum::Json(json!({"resource_name": name, "data": read.data})).into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("max-age={}", period.user_cache_ttl())) {
+                resp.headers_mut().insert(header::CACHE_CONTROL, v);
+            }
+            resp
+        }
+        Err(Error::RateLimited(m)) => {
+            state.rate_limited.fetch_add(1, Ordering::Relaxed);
+            let mut resp = error(StatusCode::TOO_MANY_REQUESTS, m);
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            resp
+        }
+        Err(e @ Error::InvalidArgument(_)) => {
+            state.client_errors.fetch_add(1, Ordering::Relaxed);
+            error(StatusCode::BAD_REQUEST, e.to_string())
+        }
+        Err(e) => {
+            tracing::warn!("resource request failed: {e}");
+            error(StatusCode::SERVICE_UNAVAILABLE, "storage or cache unavailable".into())
+        }
+    }
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let store = state.stats.store.ping().await;
+    let cache = state.stats.cache.get("vantage:healthz").await;
+    let body = json!({
+        "status": if store.is_ok() && cache.is_ok() { "ok" } else { "degraded" },
+        "store": store.as_ref().map_or_else(|e| e.to_string(), |_| state.stats.store.backend().to_string()),
+        "cache": cache.as_ref().map_or_else(|e| e.to_string(), |_| state.stats.cache.kind().to_string()),
+    });
+    let status = if store.is_ok() && cache.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let mut out = String::new();
+    out.push_str("# TYPE vantage_resource_requests_total counter\n");
+    out.push_str(&format!("vantage_resource_requests_total {}\n", state.requests.load(Ordering::Relaxed)));
+    out.push_str("# TYPE vantage_resource_client_errors_total counter\n");
+    out.push_str(&format!("vantage_resource_client_errors_total {}\n", state.client_errors.load(Ordering::Relaxed)));
+    out.push_str("# TYPE vantage_resource_rate_limited_total counter\n");
+    out.push_str(&format!("vantage_resource_rate_limited_total {}\n", state.rate_limited.load(Ordering::Relaxed)));
+    if let Ok(snap) = state.stats.queue.snapshot().await {
+        out.push_str("# TYPE vantage_jobs_queued gauge\n");
+        for (q, jobs) in &snap.queued {
+            out.push_str(&format!("vantage_jobs_queued{{queue=\"{q}\"}} {}\n", jobs.len()));
+        }
+        out.push_str(&format!("# TYPE vantage_jobs_running gauge\nvantage_jobs_running {}\n", snap.running.len()));
+        out.push_str(&format!("# TYPE vantage_jobs_failed gauge\nvantage_jobs_failed {}\n", snap.failed.len()));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
