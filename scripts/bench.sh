@@ -2,9 +2,11 @@
 # Vantage benchmarks. Prints a Markdown table of figures (copy the latest into
 # docs/benchmarks.md). Needs the services scripts/test.sh sets up (PostgreSQL on loopback).
 #
-#   scripts/bench.sh [ingest|aggregate|all]
+#   scripts/bench.sh [ingest|aggregate|resources|all]
 #
 # Environment: BENCH_INGEST_ROWS (default 2000000), BENCH_AGG_ROWS (default 10000000),
+# BENCH_DEMO_SCALE (PostgreSQL year for the resources benchmark, default 17 ≈ 21M raw rows),
+# BENCH_SQLITE_SCALE (SQLite year, default 3),
 # BENCH_DIR (scratch space, default ./bench-out), VANTAGE_TEST_PG_URL (maintenance DB URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,9 +98,27 @@ if [ "$what" = aggregate ] || [ "$what" = all ]; then
     done
 fi
 
+extra=""
+if [ "$what" = resources ] || [ "$what" = all ]; then
+    now=2024-06-15T12:40:00Z
+    url=$(fresh_pg vantage_bench_res)
+    run "demo pg" -- "$V" --database-url "$url" --now "$now" demo --no-tui --scale "${BENCH_DEMO_SCALE:-17}"
+    raw=$(psql "$url" -qAtc "select (select count(*) from incidents) + (select count(*) from passwords) + (select count(*) from ports)")
+    row "load a demo year (ingest + back-fill of all three precisions)" postgres "$raw" "$SECS" "$(rate "$raw" "$SECS")" "$RSS_MB"
+    extra+=$'\n'"### Full refresh (23 resources × 7 periods) and cached reads — PostgreSQL, $raw raw rows, Redis"$'\n\n'
+    extra+=$("$GEN" resources "$url" "${VANTAGE_TEST_REDIS_URL:-redis://127.0.0.1:6379}" "$now")$'\n'
+    d=$(fresh_sqlite sqlite-res)
+    run "demo sqlite" -- "$V" --data-dir "$d" --now "$now" demo --no-tui --scale "${BENCH_SQLITE_SCALE:-3}"
+    raw=$(python3 -c "import sqlite3;c=sqlite3.connect('$d/vantage.db');print(sum(c.execute(f'select count(*) from {t}').fetchone()[0] for t in ['incidents','passwords','ports']))")
+    row "load a demo year (ingest + back-fill of all three precisions)" sqlite "$raw" "$SECS" "$(rate "$raw" "$SECS")" "$RSS_MB"
+    extra+=$'\n'"### Full refresh — SQLite, $raw raw rows, in-process cache"$'\n\n'
+    extra+=$("$GEN" resources "sqlite://$d/vantage.db" - "$now")$'\n'
+fi
+
 echo
 echo "Vantage benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo
 echo "| benchmark | backend | rows | seconds | rows/s | peak RSS MB |"
 echo "|---|---|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
+printf '%s\n' "$extra"

@@ -205,3 +205,25 @@ async fn expired_timeout_requeues_and_failed_jobs_wait_for_their_timeout() {
         ts.finish().await;
     }
 }
+
+#[tokio::test]
+async fn clear_timeouts_clears_exactly_the_chosen_kind() {
+    for kind in BOTH {
+        let (ts, s) = service(kind, "2024-06-15T12:40:00Z").await;
+        s.refresh(false).await.expect("refresh");
+        let count = |prefix: &'static str| {
+            let cache = s.cache.clone();
+            async move { cache.scan(prefix).await.expect("scan").len() }
+        };
+        assert_eq!(count("vantage:timeout:aggregation:").await, 1, "{kind:?}: quarterly claimed");
+        assert_eq!(count("vantage:timeout:resource:").await, 23, "{kind:?}: the 1h resources claimed");
+        assert_eq!(s.clear_timeouts("aggregation", "quarterly").await.expect("clear"), 1);
+        assert_eq!(count("vantage:timeout:aggregation:").await, 0);
+        assert_eq!(count("vantage:timeout:resource:").await, 23, "{kind:?}: resource timeouts untouched");
+        assert_eq!(s.clear_timeouts("resource", "6h").await.expect("clear"), 0, "no 6h timeouts were claimed");
+        assert_eq!(s.clear_timeouts("resource", "1h").await.expect("clear"), 23);
+        assert!(s.clear_timeouts("resource", "2h").await.is_err());
+        assert!(s.clear_timeouts("everything", "1h").await.is_err());
+        ts.finish().await;
+    }
+}

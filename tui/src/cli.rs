@@ -119,15 +119,8 @@ pub struct CacheResourceArgs {
     pub name: String,
     /// Period.
     pub period: String,
-    /// Attacker IP (selected_attacker_incidents_graph).
-    #[arg(long)]
-    pub ip: Option<String>,
-    /// Password (selected_password_by_usages_graph, logins_of_password_by_usages_list).
-    #[arg(long)]
-    pub password: Option<String>,
-    /// Device token for my_* resources (repeatable).
-    #[arg(long = "device-token", value_name = "TOKEN")]
-    pub device_token: Vec<String>,
+    #[command(flatten)]
+    pub params: ResourceParams,
     #[command(flatten)]
     pub plan: PlanArgs,
 }
@@ -167,13 +160,9 @@ pub struct WorkerArgs {
     pub lease_secs: u64,
 }
 
-/// `vantage resource`
+/// Parameters of the parametrised and personal resources.
 #[derive(Debug, Args)]
-pub struct ResourceArgs {
-    /// Resource name, e.g. all_incidents_graph (an unknown name lists the valid ones).
-    pub name: String,
-    /// Period: 1h, 6h, 1d, 1w, 1m, 3m or 1y.
-    pub period: String,
+pub struct ResourceParams {
     /// Attacker IP for selected_attacker_incidents_graph.
     #[arg(long)]
     pub ip: Option<String>,
@@ -183,6 +172,17 @@ pub struct ResourceArgs {
     /// Device token for the my_* resources (repeatable).
     #[arg(long = "device-token", value_name = "TOKEN")]
     pub device_token: Vec<String>,
+}
+
+/// `vantage resource`
+#[derive(Debug, Args)]
+pub struct ResourceArgs {
+    /// Resource name, e.g. all_incidents_graph (an unknown name lists the valid ones).
+    pub name: String,
+    /// Period: 1h, 6h, 1d, 1w, 1m, 3m or 1y.
+    pub period: String,
+    #[command(flatten)]
+    pub params: ResourceParams,
     /// Print the API's JSON (`{"resource_name", "data"}`).
     #[arg(long)]
     pub json: bool,

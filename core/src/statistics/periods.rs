@@ -160,15 +160,10 @@ impl Period {
         })
     }
 
-    /// How often the period is refreshed.
+    /// How often the period is refreshed: once per window-floor unit (the spec's table has
+    /// the same value in both columns for every period).
     pub fn refresh_every(self) -> Duration {
-        match self {
-            Period::Hour => Duration::minutes(1),
-            Period::SixHours => Duration::minutes(15),
-            Period::Day => Duration::minutes(30),
-            Period::Week => Duration::hours(3),
-            Period::Month | Period::ThreeMonths | Period::Year => Duration::days(1),
-        }
+        self.window_floor()
     }
 
     /// Delay after a refresh boundary before computing (lets aggregations finish first).

@@ -24,6 +24,9 @@ const COUNTRIES: &[&str] = &[
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("resources") {
+        return tokio::runtime::Runtime::new()?.block_on(resources_bench(&args[1..]));
+    }
     let [cmd, rows, day, out] = args.as_slice() else {
         return Err("usage: vantage-bench gen-incidents ROWS YYYY-MM-DD OUT(.csv|.jsonl)".into());
     };
@@ -61,5 +64,67 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     w.flush()?;
+    Ok(())
+}
+
+/// `vantage-bench resources DATABASE_URL REDIS_URL|- NOW`: computes all 23 precached
+/// resources × 7 periods (the work of a full refresh) and measures cached reads.
+async fn resources_bench(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    use std::sync::Arc;
+    use std::time::{Duration as StdDuration, Instant};
+    use vantage_core::cache::{Cache, keys, memory::MemoryCache, redis::RedisCache};
+    use vantage_core::config::{Config, SecretUrl};
+    use vantage_core::statistics::periods::Period;
+    use vantage_core::statistics::resources::{self, Params};
+    use vantage_core::statistics::service::{Statistics, resource_id};
+
+    let [db, redis, now] = args else { return Err("usage: vantage-bench resources DATABASE_URL REDIS_URL|- NOW".into()) };
+    let now = vantage_core::clock::parse_instant(now)?;
+    let mut config = Config::embedded(std::env::temp_dir(), vantage_core::Clock::Fixed(now));
+    config.database_url = Some(SecretUrl::new(db.clone()));
+    let store = vantage_core::store::open(&config).await?;
+    let stats = Statistics { store: store.clone(), cache: Arc::new(MemoryCache::default()), queue: Arc::new(vantage_core::jobs::memory::MemoryQueue::default()), clock: config.clock };
+    println!("| period | resources | seconds |");
+    println!("|---|---:|---:|");
+    let all = Instant::now();
+    for period in Period::ALL {
+        let t = Instant::now();
+        for r in resources::precached() {
+            stats.compute_and_cache(r, period, &Params::default(), now).await?;
+        }
+        println!("| {period} | 23 | {:.2} |", t.elapsed().as_secs_f64());
+    }
+    println!("| all | 161 | {:.2} |", all.elapsed().as_secs_f64());
+
+    let ids: Vec<String> = Period::ALL
+        .iter()
+        .flat_map(|p| resources::precached().map(move |r| keys::resource(&resource_id(r, *p, &Params::default()))))
+        .collect();
+    let mut caches: Vec<(&str, Arc<dyn Cache>)> = vec![("in-process", stats.cache.clone())];
+    if redis != "-" {
+        let rc: Arc<dyn Cache> = Arc::new(RedisCache::connect_namespaced(&SecretUrl::new(redis.clone()), "vbench:").await?);
+        for id in &ids {
+            if let Some(v) = stats.cache.get(id).await? {
+                rc.set(id, &v, StdDuration::from_secs(600)).await?;
+            }
+        }
+        caches.push(("redis", rc));
+    }
+    println!();
+    println!("| cache | reads | p50 µs | p99 µs | max µs |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, cache) in caches {
+        let mut lat = Vec::with_capacity(20_000);
+        for i in 0..20_000usize {
+            let t = Instant::now();
+            let v = cache.get(&ids[i * 7919 % ids.len()]).await?;
+            lat.push(t.elapsed());
+            assert!(v.is_some(), "cached");
+        }
+        lat.sort();
+        let us = |d: StdDuration| d.as_secs_f64() * 1e6;
+        println!("| {name} | {} | {:.1} | {:.1} | {:.1} |", lat.len(), us(lat[lat.len() / 2]), us(lat[lat.len() * 99 / 100]), us(lat[lat.len() - 1]));
+    }
+    store.close().await;
     Ok(())
 }

@@ -66,7 +66,7 @@ pub async fn cache_period(config: &Config, args: CachePeriodArgs) -> anyhow::Res
 pub async fn cache_resource(config: &Config, args: CacheResourceArgs) -> anyhow::Result<ExitCode> {
     let resource = resources::find(&args.name)?;
     let period: Period = args.period.parse()?;
-    let params = Params::for_resource(resource, args.ip.as_deref(), args.password.as_deref(), &args.device_token)?;
+    let params = Params::for_resource(resource, args.params.ip.as_deref(), args.params.password.as_deref(), &args.params.device_token)?;
     let stats = open_statistics(config).await?;
     let s = stats.suggest_caching(resource, period, &params, args.plan.dry_run).await?;
     finish(&stats, vec![s], &args.plan).await

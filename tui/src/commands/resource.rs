@@ -15,7 +15,7 @@ use crate::output::table;
 pub async fn run(config: &Config, args: ResourceArgs) -> anyhow::Result<ExitCode> {
     let resource = resources::find(&args.name)?;
     let period: Period = args.period.parse()?;
-    let params = Params::for_resource(resource, args.ip.as_deref(), args.password.as_deref(), &args.device_token)?;
+    let params = Params::for_resource(resource, args.params.ip.as_deref(), args.params.password.as_deref(), &args.params.device_token)?;
     let stats = open_statistics(config).await?;
     let cached = if args.wait { None } else { stats.read(resource, period, &params, None).await?.data };
     let value = match cached {
