@@ -106,6 +106,19 @@ fn aggregation_commands_and_one_line_errors() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("valid: quarterly, hourly, daily"), "{err}");
 
+    for (args, expected) in [
+        (&["resource", "nope", "1h"][..], "valid: all_incidents_graph"),
+        (&["resource", "all_incidents_graph", "2h"][..], "valid: 1h, 6h, 1d, 1w, 1m, 3m, 1y"),
+        (&["resource", "all_incidents_graph", "1h", "--ip", "192.0.2.1"][..], "takes no ip parameter"),
+        (&["clear-timeouts", "everything", "1h"][..], "valid: aggregation, resource"),
+        (&["worker", "--queues", "fast"][..], "valid: aggregation, quick-cache, slow-cache"),
+    ] {
+        let out = vantage(dir.path(), args);
+        let err = text(&out.stderr);
+        assert_eq!((out.status.code(), err.trim().lines().count()), (Some(1), 1), "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+
     let bad_now = Command::new(env!("CARGO_BIN_EXE_vantage")).args(["--now", "tomorrow", "migrate-period", "daily"]).output().expect("run");
     assert!(text(&bad_now.stderr).contains("not an RFC 3339 date-time"), "{}", text(&bad_now.stderr));
 }

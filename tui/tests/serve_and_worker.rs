@@ -104,6 +104,22 @@ fn http_resource_api_on_the_embedded_default() {
     assert_eq!(status, 200);
     assert!(body.contains("vantage_resource_client_errors_total 5"), "{body}");
     assert_eq!(get(port, "/nothing-here").map(|r| r.0), Some(404));
+
+    // on-demand computations are rate-limited per client: 30 a minute, then 429 with
+    // Retry-After (the 1h graph above counted unless the server's own planner queued it first)
+    let mut statuses = Vec::new();
+    for i in 1..=32 {
+        let (status, headers, _) = get(port, &format!("/api/resource?name=selected_attacker_incidents_graph&period=1h&ip=192.0.2.{i}")).expect("answer");
+        statuses.push(status);
+        if status == 429 {
+            assert!(headers.contains("retry-after: 60"), "{headers}");
+        }
+    }
+    let allowed = statuses.iter().take_while(|s| **s == 200).count();
+    assert!(allowed == 29 || allowed == 30, "{statuses:?}");
+    assert!(statuses[allowed..].iter().all(|s| *s == 429), "{statuses:?}");
+    // reading an already computed value is not a computation
+    assert_eq!(get(port, path).map(|r| r.0), Some(200));
 }
 
 #[tokio::test]

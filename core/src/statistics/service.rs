@@ -214,16 +214,19 @@ impl Statistics {
         Ok(out)
     }
 
-    /// Reads a resource from the cache (stale-while-revalidate): returns whatever is cached
-    /// and, unless `suggest` is false, suggests a refresh. On-demand suggestions of a client
-    /// are rate-limited ([`RATE_LIMIT_PER_MINUTE`]); over the limit → an error.
+    /// Reads a resource from the cache (stale-while-revalidate) and suggests a refresh. A
+    /// `client` that would queue more than [`RATE_LIMIT_PER_MINUTE`] computations within a
+    /// minute is refused ([`Error::RateLimited`]); reads of fresh values are not counted.
     pub async fn read(&self, resource: &Resource, period: Period, params: &Params, client: Option<&str>) -> Result<ResourceRead> {
         let id = resource_id(resource, period, params);
         let cached = self.cache.get(&keys::resource(&id)).await?;
         if let Some(client) = client {
-            let n = self.cache.incr_window(&keys::rate_limit(client), StdDuration::from_secs(60)).await?;
-            if n > RATE_LIMIT_PER_MINUTE {
-                return Err(Error::RateLimited(format!("more than {RATE_LIMIT_PER_MINUTE} resource requests within 60 s")));
+            let would = self.suggest_caching(resource, period, params, true).await?;
+            if would.outcome == Outcome::WouldQueue {
+                let n = self.cache.incr_window(&keys::rate_limit(client), StdDuration::from_secs(60)).await?;
+                if n > RATE_LIMIT_PER_MINUTE {
+                    return Err(Error::RateLimited(format!("more than {RATE_LIMIT_PER_MINUTE} computations queued within 60 s")));
+                }
             }
         }
         let s = self.suggest_caching(resource, period, params, false).await?;

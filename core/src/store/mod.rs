@@ -120,6 +120,26 @@ pub async fn open(config: &Config) -> Result<Arc<dyn Store>> {
     }
 }
 
+/// Identity ids already resolved in an import, looked up without allocating.
+#[derive(Debug, Default)]
+pub(crate) struct IdentityCache {
+    by_sn: std::collections::HashMap<String, std::collections::HashMap<String, i64>>,
+    /// Identities created by this import.
+    pub created: u64,
+}
+
+impl IdentityCache {
+    /// The id of `(sn, token)` if known.
+    pub fn get(&self, sn: &str, token: &str) -> Option<i64> {
+        self.by_sn.get(sn).and_then(|m| m.get(token)).copied()
+    }
+
+    /// Remembers an id.
+    pub fn insert(&mut self, sn: &str, token: &str, id: i64) {
+        self.by_sn.entry(sn.to_string()).or_default().insert(token.to_string(), id);
+    }
+}
+
 /// Name of the table that records applied migrations (kept apart from sview's tables).
 pub const MIGRATIONS_TABLE: &str = "vantage_schema_migrations";
 

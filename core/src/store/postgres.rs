@@ -1,7 +1,6 @@
 //! The PostgreSQL store: Sentinel View compatible schema, COPY ingest, advisory-locked
 //! aggregation. TimescaleDB hypertables are used when the extension can be enabled.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
 
 use super::sql::{Bind, Dialect};
-use super::{Backend, IngestSession, Store, TableTotal, migrator, statistics_tables};
+use super::{Backend, IdentityCache, IngestSession, Store, TableTotal, migrator, statistics_tables};
 use crate::config::SecretUrl;
 use crate::error::Result;
 use crate::statistics::aggregation::{ChunkOutcome, ChunkState, Fingerprint, Precision, Window, runs};
@@ -62,7 +61,7 @@ impl Store for PgStore {
 
     async fn begin_ingest(&self) -> Result<Box<dyn IngestSession>> {
         let tx = self.pool.begin().await?;
-        Ok(Box::new(PgIngest { tx, identities: HashMap::new(), created: 0, buf: String::new() }))
+        Ok(Box::new(PgIngest { tx, identities: IdentityCache::default(), buf: String::new() }))
     }
 
     async fn aggregate_chunk(&self, precision: Precision, windows: &[Window], dry_run: bool, now: DateTime<Utc>) -> Result<ChunkOutcome> {
@@ -192,15 +191,14 @@ impl Store for PgStore {
 /// and batch, all inside one transaction.
 struct PgIngest {
     tx: Transaction<'static, Postgres>,
-    identities: HashMap<(String, String), i64>,
-    created: u64,
+    identities: IdentityCache,
     buf: String,
 }
 
 impl PgIngest {
     async fn identity(&mut self, sn: &str, token: &str) -> Result<i64> {
-        if let Some(id) = self.identities.get(&(sn.to_string(), token.to_string())) {
-            return Ok(*id);
+        if let Some(id) = self.identities.get(sn, token) {
+            return Ok(id);
         }
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO identity (sn, device_token) VALUES ($1, $2) ON CONFLICT (sn, device_token) DO NOTHING RETURNING id",
@@ -211,7 +209,7 @@ impl PgIngest {
         .await?;
         let id = match inserted {
             Some(id) => {
-                self.created += 1;
+                self.identities.created += 1;
                 id
             }
             None => {
@@ -222,7 +220,7 @@ impl PgIngest {
                     .await?
             }
         };
-        self.identities.insert((sn.to_string(), token.to_string()), id);
+        self.identities.insert(sn, token, id);
         Ok(id)
     }
 
@@ -297,7 +295,7 @@ impl IngestSession for PgIngest {
 
     async fn commit(self: Box<Self>) -> Result<u64> {
         self.tx.commit().await?;
-        Ok(self.created)
+        Ok(self.identities.created)
     }
 
     async fn rollback(self: Box<Self>) -> Result<()> {

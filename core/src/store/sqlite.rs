@@ -5,7 +5,6 @@
 //! `BEGIN IMMEDIATE` so two runs of the same window queue behind each other and the second
 //! sees the first's record.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,7 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
 
 use super::sql::{Bind, Dialect};
-use super::{Backend, IngestSession, Store, TableTotal, migrator, statistics_tables};
+use super::{Backend, IdentityCache, IngestSession, Store, TableTotal, migrator, statistics_tables};
 use crate::error::Result;
 use crate::statistics::aggregation::{ChunkOutcome, ChunkState, Fingerprint, Precision, Window, runs};
 use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
@@ -82,7 +81,7 @@ impl Store for SqliteStore {
 
     async fn begin_ingest(&self) -> Result<Box<dyn IngestSession>> {
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(SqliteIngest { tx, identities: HashMap::new(), created: 0 }))
+        Ok(Box::new(SqliteIngest { tx, identities: IdentityCache::default() }))
     }
 
     async fn aggregate_chunk(&self, precision: Precision, windows: &[Window], dry_run: bool, now: DateTime<Utc>) -> Result<ChunkOutcome> {
@@ -208,14 +207,13 @@ impl Store for SqliteStore {
 /// An import transaction on SQLite: multi-row INSERTs inside one `BEGIN IMMEDIATE`.
 struct SqliteIngest {
     tx: Transaction<'static, Sqlite>,
-    identities: HashMap<(String, String), i64>,
-    created: u64,
+    identities: IdentityCache,
 }
 
 impl SqliteIngest {
     async fn identity(&mut self, sn: &str, token: &str) -> Result<i64> {
-        if let Some(id) = self.identities.get(&(sn.to_string(), token.to_string())) {
-            return Ok(*id);
+        if let Some(id) = self.identities.get(sn, token) {
+            return Ok(id);
         }
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO identity (sn, device_token) VALUES (?, ?) ON CONFLICT (sn, device_token) DO NOTHING RETURNING id",
@@ -226,7 +224,7 @@ impl SqliteIngest {
         .await?;
         let id = match inserted {
             Some(id) => {
-                self.created += 1;
+                self.identities.created += 1;
                 id
             }
             None => {
@@ -237,7 +235,7 @@ impl SqliteIngest {
                     .await?
             }
         };
-        self.identities.insert((sn.to_string(), token.to_string()), id);
+        self.identities.insert(sn, token, id);
         Ok(id)
     }
 }
@@ -281,7 +279,7 @@ impl IngestSession for SqliteIngest {
 
     async fn commit(self: Box<Self>) -> Result<u64> {
         self.tx.commit().await?;
-        Ok(self.created)
+        Ok(self.identities.created)
     }
 
     async fn rollback(self: Box<Self>) -> Result<()> {
