@@ -58,7 +58,9 @@ log "Redis ready: $(redis-cli -h 127.0.0.1 -p 6379 info server | grep -m1 redis_
 command -v mergecap >/dev/null || apt_install wireshark-common
 log "mergecap: $(mergecap -V 2>&1 | head -n 1)"
 
-# --- the tests --------------------------------------------------------------------------
+# --- lints, then the tests ----------------------------------------------------------------
+log "clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast "$@"
     cargo test --workspace --doc --quiet

@@ -183,7 +183,7 @@ async fn both_backends_give_identical_values_for_every_resource_and_period() {
                 r,
                 (r.name == "selected_attacker_incidents_graph").then_some("203.0.113.58"),
                 matches!(r.name, "selected_password_by_usages_graph" | "logins_of_password_by_usages_list").then_some("password"),
-                &(r.name.starts_with("my_")).then(|| vec!["4000000000000000000000000000000000000000000000000000000000000001".to_string()]).unwrap_or_default(),
+                &if r.name.starts_with("my_") { vec!["4000000000000000000000000000000000000000000000000000000000000001".to_string()] } else { Vec::new() },
             )
             .expect("params");
             for p in Period::ALL {

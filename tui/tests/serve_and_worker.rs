@@ -71,7 +71,7 @@ fn http_resource_api_on_the_embedded_default() {
     let data = sview_jsonl(dir.path());
     ok(&mut vantage(&["--data-dir", d, "ingest", "sentinel", data.to_str().expect("utf8")]));
     let port = free_port();
-    let server = Killed(vantage(&["--data-dir", d, "serve", "--listen", &format!("127.0.0.1:{port}")]).stderr(Stdio::null()).spawn().expect("serve"));
+    let _server = Killed(vantage(&["--data-dir", d, "serve", "--listen", &format!("127.0.0.1:{port}")]).stderr(Stdio::null()).spawn().expect("serve"));
     let (status, _, body) = until(Duration::from_secs(20), "server", || get(port, "/healthz"));
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"store\":\"sqlite\""), "{body}");

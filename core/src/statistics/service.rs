@@ -134,6 +134,16 @@ fn resource_key(id: &str) -> String {
     format!("resource:{id}")
 }
 
+/// A computation the planner may queue.
+struct Candidate {
+    key: String,
+    queue: &'static str,
+    timeout_key: String,
+    timeout: StdDuration,
+    deps: &'static [Precision],
+    task: Task,
+}
+
 impl Statistics {
     /// Whether any aggregation of `deps` is pending or failed.
     async fn blocked_by(&self, deps: &[Precision]) -> Result<Option<Precision>> {
@@ -146,7 +156,8 @@ impl Statistics {
         Ok(None)
     }
 
-    async fn suggest(&self, key: String, queue: &str, timeout_key: String, timeout: StdDuration, deps: &[Precision], task: Task, dry_run: bool) -> Result<Suggestion> {
+    async fn suggest(&self, c: Candidate, dry_run: bool) -> Result<Suggestion> {
+        let Candidate { key, queue, timeout_key, timeout, deps, task } = c;
         let done = |outcome| Ok(Suggestion { key: key.clone(), queue: queue.to_string(), outcome });
         if self.cache.get(&keys::pending(&key)).await?.is_some() {
             return done(Outcome::Pending);
@@ -172,7 +183,15 @@ impl Statistics {
         let window = aggregation::current_window(precision, now);
         let timeout = ttl_until(aggregation::next_run_allowed(precision, now), now);
         let task = Task::Aggregate { precision, window_start: window.start };
-        self.suggest(aggregation_key(precision), "aggregation", keys::aggregation_timeout(precision.as_str()), timeout, precision.depends_on(), task, dry_run).await
+        let c = Candidate {
+            key: aggregation_key(precision),
+            queue: "aggregation",
+            timeout_key: keys::aggregation_timeout(precision.as_str()),
+            timeout,
+            deps: precision.depends_on(),
+            task,
+        };
+        self.suggest(c, dry_run).await
     }
 
     /// Suggests computing one resource of a period.
@@ -189,7 +208,8 @@ impl Statistics {
         let timeout = ttl_until(period.refresh_timeout_at(now), now);
         let pinned = matches!(self.clock, Clock::Fixed(_)).then_some(now);
         let task = Task::CacheResource { name: resource.name.to_string(), period, params: params.clone(), now: pinned };
-        self.suggest(resource_key(&id), queue, keys::resource_timeout(&id), timeout, period.depends_on(), task, dry_run).await
+        let c = Candidate { key: resource_key(&id), queue, timeout_key: keys::resource_timeout(&id), timeout, deps: period.depends_on(), task };
+        self.suggest(c, dry_run).await
     }
 
     /// Suggests caching every precached resource of a period.
