@@ -14,12 +14,14 @@
 //! - [`cache`]: in-process or Redis key-value cache with TTLs and atomic claims.
 //! - [`jobs`]: priority job queues (in-process or Redis) with leases.
 //! - [`worker`]: the job runner and scheduler behind `vantage --worker`.
+//! - [`engine`]: the facade front ends use: typed requests in, events out, never blocking.
 //! - [`http`]: the HTTP API of `vantage serve`.
 //! - [`progress`]: the progress-reporting interface long operations talk to.
 
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod http;
 pub mod jobs;

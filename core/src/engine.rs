@@ -1,0 +1,281 @@
+//! The engine facade every front end talks to.
+//!
+//! [`Engine::start`] opens the configured deployment on a tokio runtime running on
+//! background threads (with in-process workers when the queue is in-process) and returns at
+//! once. Front ends [`Engine::send`] typed [`Request`]s — never blocking — and receive
+//! [`Event`]s (results, progress, errors) with [`Engine::try_recv`] /
+//! [`Engine::recv_timeout`], so a UI thread never waits on I/O.
+//!
+//! A resource that is not cached yet (or is being refreshed) is answered at once with what
+//! the cache holds (`refreshing: true`), and answered again when the fresh value lands.
+
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::cache::{EntryInfo, keys};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::jobs::Snapshot;
+use crate::progress::Progress;
+use crate::statistics::aggregation::{self, AggregationReport, Precision};
+use crate::statistics::periods::Period;
+use crate::statistics::resources::{self, Params};
+use crate::statistics::service::{ResourceRead, Statistics, Suggestion};
+use crate::worker::{self, WorkerOptions};
+
+/// What a front end can ask for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// A resource (cached value now, fresh value when computed).
+    Resource {
+        /// Resource name.
+        name: String,
+        /// Period.
+        period: Period,
+        /// Parameters.
+        params: Params,
+    },
+    /// Run the refresh planner.
+    Refresh,
+    /// Queued / running / failed jobs.
+    Jobs,
+    /// Cache entries under a key prefix (e.g. `vantage:resource:`, `vantage:timeout:`).
+    Entries {
+        /// Key prefix.
+        prefix: String,
+    },
+    /// Back-fill a precision over the last `days` days (with progress events).
+    Migrate {
+        /// Precision.
+        precision: Precision,
+        /// Days.
+        days: u32,
+    },
+    /// Delete cached resources (`all`: every Vantage key).
+    ClearCache {
+        /// Everything, not only resources.
+        all: bool,
+    },
+}
+
+/// What the engine reports.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The deployment is open.
+    Ready {
+        /// `sqlite` or `postgres`.
+        store: String,
+        /// `memory` or `redis`.
+        cache: String,
+    },
+    /// A resource value (possibly stale or not ready: see `read.refreshing` / `read.data`).
+    Resource {
+        /// Resource name.
+        name: String,
+        /// Period.
+        period: Period,
+        /// Parameters.
+        params: Params,
+        /// The value and its state.
+        read: ResourceRead,
+    },
+    /// Planner decisions.
+    Planned(Vec<Suggestion>),
+    /// Queue contents.
+    Jobs(Snapshot),
+    /// Cache entries.
+    Entries {
+        /// The prefix asked for.
+        prefix: String,
+        /// The entries.
+        entries: Vec<EntryInfo>,
+    },
+    /// A back-fill finished.
+    Migrated(AggregationReport),
+    /// Keys deleted by [`Request::ClearCache`].
+    Cleared(u64),
+    /// Progress of a long operation.
+    Progress {
+        /// What is running.
+        label: String,
+        /// Units done.
+        done: u64,
+        /// Units in all, if known.
+        total: Option<u64>,
+    },
+    /// A request failed.
+    Error {
+        /// The request, described.
+        request: String,
+        /// The error, one line.
+        message: String,
+    },
+}
+
+/// Handle on a running engine.
+pub struct Engine {
+    requests: mpsc::UnboundedSender<Request>,
+    events: std_mpsc::Receiver<Event>,
+    stop: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Forwards progress as events.
+struct EventProgress {
+    events: std_mpsc::Sender<Event>,
+    state: std::sync::Mutex<(String, u64, Option<u64>)>,
+}
+
+impl Progress for EventProgress {
+    fn phase(&self, label: &str, total: Option<u64>) {
+        if let Ok(mut s) = self.state.lock() {
+            *s = (label.to_string(), 0, total);
+        }
+        let _ = self.events.send(Event::Progress { label: label.to_string(), done: 0, total });
+    }
+    fn advance(&self, n: u64) {
+        if let Ok(mut s) = self.state.lock() {
+            s.1 += n;
+            let _ = self.events.send(Event::Progress { label: s.0.clone(), done: s.1, total: s.2 });
+        }
+    }
+    fn finish(&self) {}
+}
+
+impl Engine {
+    /// Starts the engine on background threads; returns immediately. The first event is
+    /// [`Event::Ready`] or an [`Event::Error`] saying why the deployment could not be opened.
+    pub fn start(config: Config) -> Result<Engine> {
+        let (req_tx, mut req_rx) = mpsc::unbounded_channel::<Request>();
+        let (ev_tx, ev_rx) = std_mpsc::channel::<Event>();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("vantage-engine")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("tokio runtime", e))?;
+        let thread = std::thread::Builder::new()
+            .name("vantage-engine".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let stats = match open(&config).await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = ev_tx.send(Event::Error { request: "open".into(), message: e.to_string() });
+                            return;
+                        }
+                    };
+                    let _ = ev_tx.send(Event::Ready { store: stats.store.backend().to_string(), cache: stats.cache.kind().to_string() });
+                    if stats.queue.kind() == "memory" {
+                        tokio::spawn(worker::run(stats.clone(), WorkerOptions::default(), stop_rx.clone()));
+                    }
+                    let mut stop = stop_rx.clone();
+                    loop {
+                        let request = tokio::select! {
+                            r = req_rx.recv() => match r { Some(r) => r, None => break },
+                            _ = stop.changed() => break,
+                        };
+                        let (stats, ev) = (stats.clone(), ev_tx.clone());
+                        tokio::spawn(async move { handle(stats, request, ev).await });
+                    }
+                    stats.store.close().await;
+                });
+            })
+            .map_err(|e| Error::io("engine thread", e))?;
+        Ok(Engine { requests: req_tx, events: ev_rx, stop: stop_tx, thread: Some(thread) })
+    }
+
+    /// Queues a request (never blocks).
+    pub fn send(&self, request: Request) {
+        let _ = self.requests.send(request);
+    }
+
+    /// The next event, if one is waiting.
+    pub fn try_recv(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
+    /// The next event, waiting at most `timeout`.
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
+        self.events.recv_timeout(timeout).ok()
+    }
+
+    /// Stops workers and the runtime; waits for the background thread.
+    pub fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn open(config: &Config) -> Result<Statistics> {
+    Ok(Statistics {
+        store: crate::store::open(config).await?,
+        cache: crate::cache::open(config).await?,
+        queue: crate::jobs::open(config).await?,
+        clock: config.clock,
+    })
+}
+
+/// How long a refreshing resource is watched for its fresh value.
+const WATCH_FOR: Duration = Duration::from_secs(120);
+
+async fn handle(stats: Statistics, request: Request, events: std_mpsc::Sender<Event>) {
+    let describe = format!("{request:?}");
+    let result: Result<()> = async {
+        match request {
+            Request::Resource { name, period, params } => {
+                let resource = resources::find(&name)?;
+                let read = stats.read(resource, period, &params, None).await?;
+                let waiting = read.refreshing || read.data.is_none();
+                let before = read.computed_at;
+                let _ = events.send(Event::Resource { name: name.clone(), period, params: params.clone(), read });
+                if waiting {
+                    let key = keys::resource(&crate::statistics::service::resource_id(resource, period, &params));
+                    let deadline = tokio::time::Instant::now() + WATCH_FOR;
+                    while tokio::time::Instant::now() < deadline {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        if stats.cache.get(&key).await?.is_some() {
+                            let read = stats.read(resource, period, &params, None).await?;
+                            if read.computed_at != before && read.data.is_some() {
+                                let _ = events.send(Event::Resource { name, period, params, read });
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Request::Refresh => {
+                let _ = events.send(Event::Planned(stats.refresh(false).await?));
+            }
+            Request::Jobs => {
+                let _ = events.send(Event::Jobs(stats.queue.snapshot().await?));
+            }
+            Request::Entries { prefix } => {
+                let entries = stats.cache.scan(&prefix).await?;
+                let _ = events.send(Event::Entries { prefix, entries });
+            }
+            Request::Migrate { precision, days } => {
+                let now = stats.clock.now();
+                let progress = Arc::new(EventProgress { events: events.clone(), state: std::sync::Mutex::new((String::new(), 0, None)) });
+                let report = aggregation::aggregate(stats.store.as_ref(), precision, aggregation::backfill_windows(precision, now, days), false, now, progress).await?;
+                let _ = events.send(Event::Migrated(report));
+            }
+            Request::ClearCache { all } => {
+                let prefix = if all { keys::PREFIX.to_string() } else { keys::resource("") };
+                let keys: Vec<String> = stats.cache.scan(&prefix).await?.into_iter().map(|e| e.key).collect();
+                let _ = events.send(Event::Cleared(stats.cache.del(&keys).await?));
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        let _ = events.send(Event::Error { request: describe, message: e.to_string() });
+    }
+}
