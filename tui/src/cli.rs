@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 /// Vantage — analyst workstation for network-security teams.
 #[derive(Debug, Parser)]
-#[command(name = "vantage", version, about, arg_required_else_help = true)]
+#[command(name = "vantage", version, about)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod dashboard;
 mod output;
 mod progress;
 
@@ -15,7 +16,18 @@ use crate::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.global.verbose);
+    let dashboard = match &cli.command {
+        None => !cli.worker,
+        Some(cli::Command::Demo(args)) => !args.no_tui,
+        Some(_) => false,
+    };
+    // the dashboard draws on the terminal: its logs go to <data_dir>/vantage.log instead
+    let log_file = dashboard
+        .then(|| commands::load_config(&cli.global).ok())
+        .flatten()
+        .and_then(|c| std::fs::create_dir_all(&c.data_dir).ok().map(|_| c.data_dir.join("vantage.log")))
+        .and_then(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).ok());
+    init_tracing(cli.global.verbose, log_file);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -33,8 +45,8 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr (warnings by default, `-v` info, `-vv` debug, or `RUST_LOG`), as JSON
-/// lines when stderr is not a terminal.
-fn init_tracing(verbose: u8) {
+/// lines when stderr is not a terminal — or, for the dashboard, to `log_file`.
+fn init_tracing(verbose: u8, log_file: Option<std::fs::File>) {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
@@ -43,6 +55,10 @@ fn init_tracing(verbose: u8) {
         _ => "debug,sqlx=info",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    if let Some(file) = log_file {
+        tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(file)).init();
+        return;
+    }
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::io::stderr().is_terminal() {
         builder.init();

@@ -48,7 +48,8 @@ pub async fn run(config: &Config, args: crate::cli::DemoArgs) -> anyhow::Result<
     print!("{}", table(&["table", "rows", "sum(raw_count)"], &rows));
     store.close().await;
     if !args.no_tui {
-        println!("(the terminal dashboard arrives with its own issue; this run only filled the store)");
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || crate::dashboard::run(config)).await??;
     }
     Ok(ExitCode::SUCCESS)
 }

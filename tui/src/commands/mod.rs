@@ -25,7 +25,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         (Some(c), false) => c,
         (None, true) | (Some(Command::Worker(_)), true) => Command::Worker(crate::cli::WorkerArgs { concurrency: 2, lease_secs: 60, ..Default::default() }),
         (Some(_), true) => anyhow::bail!("--worker takes no subcommand"),
-        (None, false) => anyhow::bail!("no command given; see vantage --help"),
+        (None, false) => {
+            crate::dashboard::run(config)?;
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     match command {
         Command::Refresh(args) => planner::refresh(&config, args).await,
@@ -46,7 +49,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
+pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
     Ok(Config::load(Overrides {
         config_file: global.config.clone(),
         database_url: global.database_url.clone(),
