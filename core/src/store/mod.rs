@@ -120,6 +120,15 @@ pub async fn open(config: &Config) -> Result<Arc<dyn Store>> {
     }
 }
 
+/// Reads `n` nullable text columns starting at `from` (group keys, dimension columns).
+pub(crate) fn texts<R: sqlx::Row>(row: &R, from: usize, n: usize) -> std::result::Result<Vec<Option<String>>, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    (from..from + n).map(|i| row.try_get(i)).collect()
+}
+
 /// Identity ids already resolved in an import, looked up without allocating.
 #[derive(Debug, Default)]
 pub(crate) struct IdentityCache {

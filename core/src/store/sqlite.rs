@@ -15,7 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
 
 use super::sql::{Bind, Dialect};
-use super::{Backend, IdentityCache, IngestSession, Store, TableTotal, migrator, statistics_tables};
+use super::{Backend, IdentityCache, IngestSession, Store, TableTotal, migrator, statistics_tables, texts};
 use crate::error::Result;
 use crate::statistics::aggregation::{ChunkOutcome, ChunkState, Fingerprint, Precision, Window, runs};
 use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
@@ -160,10 +160,7 @@ impl Store for SqliteStore {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let bucket = if offset == 1 { r.try_get::<Option<i64>, _>(0)?.map(from_micros) } else { None };
-            let mut keys = Vec::with_capacity(query.group.len());
-            for i in 0..query.group.len() {
-                keys.push(r.try_get::<Option<String>, _>(offset + i)?);
-            }
+            let keys = texts(&r, offset, query.group.len())?;
             out.push(StatRow { bucket, keys, value: r.try_get(offset + query.group.len())? });
         }
         Ok(out)
@@ -174,10 +171,7 @@ impl Store for SqliteStore {
         let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let mut dims = Vec::with_capacity(data.dimensions().len());
-            for i in 0..data.dimensions().len() {
-                dims.push(r.try_get::<Option<String>, _>(i + 2)?);
-            }
+            let dims = texts(&r, 2, data.dimensions().len())?;
             out.push(StoredRow { time: from_micros(r.try_get(0)?), dims, raw_count: r.try_get(1)? });
         }
         out.sort();
