@@ -62,6 +62,7 @@ struct FileConfig {
     database_url: Option<String>,
     redis_url: Option<String>,
     data_dir: Option<PathBuf>,
+    geoip_dir: Option<PathBuf>,
     now: Option<String>,
 }
 
@@ -76,6 +77,8 @@ pub struct Overrides {
     pub redis_url: Option<String>,
     /// `--data-dir` / `VANTAGE_DATA_DIR`.
     pub data_dir: Option<PathBuf>,
+    /// `--geoip-dir` / `VANTAGE_GEOIP_DIR`.
+    pub geoip_dir: Option<PathBuf>,
     /// `--now` / `VANTAGE_NOW`.
     pub now: Option<String>,
 }
@@ -89,6 +92,8 @@ pub struct Config {
     pub redis_url: Option<SecretUrl>,
     /// Where the embedded store, logs and exports live.
     pub data_dir: PathBuf,
+    /// Where the GeoIP `.mmdb` files live; default `<data_dir>/geoip`.
+    pub geoip_dir: PathBuf,
     /// The clock every window and TTL decision uses.
     pub clock: Clock,
     /// The file the configuration was read from, if any.
@@ -121,10 +126,12 @@ impl Config {
                 SecretUrl::new(url.clone()).redacted()
             )));
         }
+        let data_dir = overrides.data_dir.or(file.data_dir).unwrap_or_else(default_data_dir);
         Ok(Config {
             database_url: database_url.map(SecretUrl::new),
             redis_url: overrides.redis_url.or(file.redis_url).filter(|s| !s.is_empty()).map(SecretUrl::new),
-            data_dir: overrides.data_dir.or(file.data_dir).unwrap_or_else(default_data_dir),
+            geoip_dir: overrides.geoip_dir.or(file.geoip_dir).unwrap_or_else(|| data_dir.join("geoip")),
+            data_dir,
             clock: Clock::from_option(now),
             source,
         })
@@ -132,7 +139,8 @@ impl Config {
 
     /// A configuration for the embedded backend in `data_dir` (tests, demos).
     pub fn embedded(data_dir: impl Into<PathBuf>, clock: Clock) -> Config {
-        Config { database_url: None, redis_url: None, data_dir: data_dir.into(), clock, source: None }
+        let data_dir = data_dir.into();
+        Config { database_url: None, redis_url: None, geoip_dir: data_dir.join("geoip"), data_dir, clock, source: None }
     }
 }
 
@@ -186,6 +194,7 @@ mod tests {
         })
         .expect("loads");
         assert_eq!(cfg.data_dir, PathBuf::from("/from/file"));
+        assert_eq!(cfg.geoip_dir, PathBuf::from("/from/file/geoip"));
         assert_eq!(cfg.clock.now().to_rfc3339(), "2024-06-15T12:40:00+00:00");
 
         std::fs::write(&path, "databse_url = \"x\"\n").expect("write");

@@ -9,6 +9,7 @@
 //! A resource that is not cached yet (or is being refreshed) is answered at once with what
 //! the cache holds (`refreshing: true`), and answered again when the fresh value lands.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
@@ -18,8 +19,9 @@ use tokio::sync::{mpsc, watch};
 use crate::cache::{EntryInfo, keys};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::geo::{GeoInfo, GeoIp};
 use crate::jobs::Snapshot;
-use crate::progress::Progress;
+use crate::progress::{NoProgress, Progress};
 use crate::statistics::aggregation::{self, AggregationReport, Precision};
 use crate::statistics::periods::Period;
 use crate::statistics::resources::{self, Params};
@@ -54,10 +56,27 @@ pub enum Request {
         /// Days.
         days: u32,
     },
+    /// Aggregate the last complete window of a precision (what `aggregate-period` does).
+    Aggregate {
+        /// Precision.
+        precision: Precision,
+    },
     /// Delete cached resources (`all`: every Vantage key).
     ClearCache {
         /// Everything, not only resources.
         all: bool,
+    },
+    /// Clear refresh timeouts of one kind (`aggregation` or `resource`) for a precision or period.
+    ClearTimeouts {
+        /// `aggregation` or `resource`.
+        kind: String,
+        /// A precision (aggregation) or a display period (resource).
+        period: String,
+    },
+    /// What the GeoIP databases know about an address.
+    Geo {
+        /// The address.
+        ip: IpAddr,
     },
 }
 
@@ -93,10 +112,24 @@ pub enum Event {
         /// The entries.
         entries: Vec<EntryInfo>,
     },
-    /// A back-fill finished.
+    /// A back-fill or an aggregation finished.
     Migrated(AggregationReport),
-    /// Keys deleted by [`Request::ClearCache`].
-    Cleared(u64),
+    /// Keys deleted by [`Request::ClearCache`] or [`Request::ClearTimeouts`].
+    Cleared {
+        /// What was cleared, e.g. `cache` or `resource timeouts of 1d`.
+        what: String,
+        /// Keys deleted.
+        count: u64,
+    },
+    /// GeoIP answer for [`Request::Geo`].
+    Geo {
+        /// The address asked about.
+        ip: IpAddr,
+        /// What the databases know.
+        info: GeoInfo,
+        /// The databases consulted (file names; empty: none configured).
+        sources: Vec<String>,
+    },
     /// Progress of a long operation.
     Progress {
         /// What is running.
@@ -170,17 +203,34 @@ impl Engine {
                         }
                     };
                     let _ = ev_tx.send(Event::Ready { store: stats.store.backend().to_string(), cache: stats.cache.kind().to_string() });
+                    let geo = GeoIp::open_dir(&config.geoip_dir).unwrap_or_else(|e| {
+                        let _ = ev_tx.send(Event::Error { request: "GeoIP".into(), message: e.to_string() });
+                        GeoIp::default()
+                    });
                     if stats.queue.kind() == "memory" {
                         tokio::spawn(worker::run(stats.clone(), WorkerOptions::default(), stop_rx.clone()));
                     }
+                    // aggregations and back-fills run one after another, in the order asked
+                    // (hourly reads what quarterly wrote); everything else runs concurrently
+                    let (lane_tx, mut lane_rx) = mpsc::unbounded_channel::<Request>();
+                    let (lane_stats, lane_geo, lane_ev) = (stats.clone(), geo.clone(), ev_tx.clone());
+                    tokio::spawn(async move {
+                        while let Some(request) = lane_rx.recv().await {
+                            handle(lane_stats.clone(), lane_geo.clone(), request, lane_ev.clone()).await;
+                        }
+                    });
                     let mut stop = stop_rx.clone();
                     loop {
                         let request = tokio::select! {
                             r = req_rx.recv() => match r { Some(r) => r, None => break },
                             _ = stop.changed() => break,
                         };
-                        let (stats, ev) = (stats.clone(), ev_tx.clone());
-                        tokio::spawn(async move { handle(stats, request, ev).await });
+                        if matches!(request, Request::Aggregate { .. } | Request::Migrate { .. }) {
+                            let _ = lane_tx.send(request);
+                            continue;
+                        }
+                        let (stats, geo, ev) = (stats.clone(), geo.clone(), ev_tx.clone());
+                        tokio::spawn(async move { handle(stats, geo, request, ev).await });
                     }
                     stats.store.close().await;
                 });
@@ -225,7 +275,7 @@ async fn open(config: &Config) -> Result<Statistics> {
 /// How long a refreshing resource is watched for its fresh value.
 const WATCH_FOR: Duration = Duration::from_secs(120);
 
-async fn handle(stats: Statistics, request: Request, events: std_mpsc::Sender<Event>) {
+async fn handle(stats: Statistics, geo: GeoIp, request: Request, events: std_mpsc::Sender<Event>) {
     let describe = format!("{request:?}");
     let result: Result<()> = async {
         match request {
@@ -266,10 +316,25 @@ async fn handle(stats: Statistics, request: Request, events: std_mpsc::Sender<Ev
                 let report = aggregation::aggregate(stats.store.as_ref(), precision, aggregation::backfill_windows(precision, now, days), false, now, progress).await?;
                 let _ = events.send(Event::Migrated(report));
             }
+            Request::Aggregate { precision } => {
+                let now = stats.clock.now();
+                let window = aggregation::current_window(precision, now);
+                let report = aggregation::aggregate(stats.store.as_ref(), precision, vec![window], false, now, Arc::new(NoProgress)).await?;
+                let _ = events.send(Event::Migrated(report));
+            }
             Request::ClearCache { all } => {
                 let prefix = if all { keys::PREFIX.to_string() } else { keys::resource("") };
                 let keys: Vec<String> = stats.cache.scan(&prefix).await?.into_iter().map(|e| e.key).collect();
-                let _ = events.send(Event::Cleared(stats.cache.del(&keys).await?));
+                let count = stats.cache.del(&keys).await?;
+                let _ = events.send(Event::Cleared { what: if all { "every Vantage key".into() } else { "cached resources".into() }, count });
+            }
+            Request::ClearTimeouts { kind, period } => {
+                let count = stats.clear_timeouts(&kind, &period).await?;
+                let _ = events.send(Event::Cleared { what: format!("{kind} timeouts of {period}"), count });
+            }
+            Request::Geo { ip } => {
+                let info = geo.lookup(ip);
+                let _ = events.send(Event::Geo { ip, info, sources: geo.sources() });
             }
         }
         Ok(())

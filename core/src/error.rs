@@ -24,6 +24,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Drawing or encoding an exported chart failed.
+    #[error("export: {0}")]
+    Export(String),
     /// The database rejected a statement or could not be reached.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -36,6 +39,9 @@ pub enum Error {
     /// Redis could not be reached or rejected a command.
     #[error("redis: {0}")]
     Redis(String),
+    /// A GeoIP database file is not a valid MaxMind DB; the message names the file.
+    #[error("GeoIP: {0}")]
+    GeoIp(String),
     /// Input rejected in strict mode: nothing was stored.
     #[error("{0} invalid input line(s); nothing was stored (strict mode)")]
     RejectedInput(usize),

@@ -7,6 +7,7 @@
 //! Layers, bottom-up:
 //! - [`clock`]: the injectable clock (`--now`), used for every window and TTL decision.
 //! - [`config`]: configuration from TOML, `VANTAGE_*` environment and flags; secrets redacted.
+//! - [`geo`]: GeoIP lookups (country, city, ASN) from the `.mmdb` files in the GeoIP directory.
 //! - [`store`]: the storage trait with its SQLite (embedded default) and PostgreSQL
 //!   implementations, each with its own migrations.
 //! - [`statistics`]: Sentinel statistics: the data model, ingest parsers, exactly-once
@@ -14,15 +15,20 @@
 //! - [`cache`]: in-process or Redis key-value cache with TTLs and atomic claims.
 //! - [`jobs`]: priority job queues (in-process or Redis) with leases.
 //! - [`worker`]: the job runner and scheduler behind `vantage --worker`.
+//! - [`devices`]: the analyst's registered device tokens (My devices), stored 0600.
 //! - [`engine`]: the facade front ends use: typed requests in, events out, never blocking.
 //! - [`http`]: the HTTP API of `vantage serve`.
+//! - [`export`]: statistics values to files: CSV tables, PNG/SVG line charts.
 //! - [`progress`]: the progress-reporting interface long operations talk to.
 
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod devices;
 pub mod engine;
 pub mod error;
+pub mod export;
+pub mod geo;
 pub mod http;
 pub mod jobs;
 pub mod progress;

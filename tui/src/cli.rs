@@ -32,9 +32,19 @@ pub struct GlobalArgs {
     /// Directory for the embedded store, logs and exports.
     #[arg(long, global = true, env = "VANTAGE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Directory of GeoIP `.mmdb` files (MaxMind GeoLite2/GeoIP2, DB-IP); default <data_dir>/geoip.
+    #[arg(long, global = true, env = "VANTAGE_GEOIP_DIR", value_name = "DIR")]
+    pub geoip_dir: Option<PathBuf>,
     /// Pin the clock (RFC 3339), e.g. 2024-06-15T12:40:00Z.
     #[arg(long, global = true, env = "VANTAGE_NOW", value_name = "RFC3339")]
     pub now: Option<String>,
+    /// Dashboard: draw with plain ASCII (no braille or box-drawing characters); also chosen
+    /// when the locale is set and is not UTF-8.
+    #[arg(long, global = true, env = "VANTAGE_ASCII")]
+    pub ascii: bool,
+    /// Dashboard: directory for CSV / PNG / SVG exports (default: <data_dir>/exports).
+    #[arg(long, global = true, env = "VANTAGE_EXPORT_DIR", value_name = "DIR")]
+    pub export_dir: Option<PathBuf>,
     /// More log output on stderr (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -206,7 +206,7 @@ impl Params {
             Some(Param::Password) => p.password = Some(password.ok_or_else(|| bad("needs --password"))?.to_string()),
             Some(Param::Devices) => {
                 for t in tokens {
-                    if t.len() != 64 || !t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+                    if !crate::devices::is_valid(t) {
                         return Err(Error::InvalidArgument("a device token is 64 characters of [a-z0-9]".into()));
                     }
                 }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use vantage_core::Config;
+use vantage_core::{Config, devices};
 use vantage_core::statistics::demo;
 
 use super::open_store;
@@ -11,8 +11,9 @@ use crate::output::table;
 use crate::progress::Bars;
 
 /// Fills the store with a year of demo data (unless it already holds statistics) and prints
-/// a summary. The dashboard opens here once it exists; until then `--no-tui` is implied.
-pub async fn run(config: &Config, args: crate::cli::DemoArgs) -> anyhow::Result<ExitCode> {
+/// a summary, registers the demo device token (My devices), then opens the dashboard
+/// unless `--no-tui`.
+pub async fn run(config: &Config, args: crate::cli::DemoArgs, global: crate::cli::GlobalArgs) -> anyhow::Result<ExitCode> {
     if !(args.scale > 0.0 && args.scale <= 100.0) {
         anyhow::bail!("--scale {}: must be > 0 and ≤ 100", args.scale);
     }
@@ -37,7 +38,10 @@ pub async fn run(config: &Config, args: crate::cli::DemoArgs) -> anyhow::Result<
             args.seed,
             started.elapsed().as_secs_f64()
         );
-        println!("demo device token (for My devices): {}", report.demo_device_token);
+        let mut tokens = devices::load(&config.data_dir)?;
+        tokens.push(report.demo_device_token.clone());
+        devices::save(&config.data_dir, &tokens)?;
+        println!("demo device token registered for My devices in {}", devices::path(&config.data_dir).display());
     }
     let rows: Vec<Vec<String>> = store
         .table_totals()
@@ -49,7 +53,7 @@ pub async fn run(config: &Config, args: crate::cli::DemoArgs) -> anyhow::Result<
     store.close().await;
     if !args.no_tui {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || crate::dashboard::run(config)).await??;
+        tokio::task::spawn_blocking(move || super::dashboard(config, &global)).await??;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -26,7 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         (None, true) | (Some(Command::Worker(_)), true) => Command::Worker(crate::cli::WorkerArgs { concurrency: 2, lease_secs: 60, ..Default::default() }),
         (Some(_), true) => anyhow::bail!("--worker takes no subcommand"),
         (None, false) => {
-            crate::dashboard::run(config)?;
+            dashboard(config, &cli.global)?;
             return Ok(ExitCode::SUCCESS);
         }
     };
@@ -42,19 +42,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Worker(args) => planner::worker(&config, args).await,
         Command::Serve(args) => planner::serve(&config, args).await,
         Command::Ingest(IngestCommand::Sentinel(args)) => ingest::sentinel(&config, args).await,
-        Command::Demo(args) => demo::run(&config, args).await,
+        Command::Demo(args) => demo::run(&config, args, cli.global).await,
         Command::AggregatePeriod(args) => aggregate::aggregate_period(&config, args).await,
         Command::MigratePeriod(args) => aggregate::migrate_period(&config, args).await,
         Command::Resource(args) => resource::run(&config, args).await,
     }
 }
 
+/// Opens the dashboard with the global dashboard options.
+pub fn dashboard(config: Config, global: &GlobalArgs) -> anyhow::Result<()> {
+    let options = crate::dashboard::Options::new(&config, global.ascii, global.export_dir.clone());
+    let started = crate::STARTED.get().copied().unwrap_or_else(std::time::Instant::now);
+    crate::dashboard::run(config, options, started)
+}
+
+/// The configuration from file, environment and flags.
 pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
     Ok(Config::load(Overrides {
         config_file: global.config.clone(),
         database_url: global.database_url.clone(),
         redis_url: global.redis_url.clone(),
         data_dir: global.data_dir.clone(),
+        geoip_dir: global.geoip_dir.clone(),
         now: global.now.clone(),
     })?)
 }

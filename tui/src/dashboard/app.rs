@@ -1,100 +1,79 @@
 //! Dashboard state and its pure transitions: keys map to [`Action`]s, actions change
-//! [`App`], engine events fill it. Nothing here touches the terminal or does I/O, so every
-//! transition is testable.
+//! [`App`] and return [`Effect`]s (engine requests, exports, saving device tokens) that the
+//! loop in [`super`] carries out; engine events fill the state. Nothing here touches the
+//! terminal, files or the network, so every transition is testable.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use vantage_core::cache::{EntryInfo, keys};
+use vantage_core::devices;
 use vantage_core::engine::{Event, Request};
+use vantage_core::export::{ChartData, ImageFormat};
+use vantage_core::geo::GeoInfo;
+use vantage_core::jobs::Snapshot;
+use vantage_core::statistics::aggregation::Precision;
 use vantage_core::statistics::periods::Period;
-use vantage_core::statistics::resources::Params;
-use vantage_core::statistics::service::ResourceRead;
+use vantage_core::statistics::resources::{self, Kind, Params};
+use vantage_core::statistics::service::{self, ResourceRead};
 
-/// The tabs, in number-key order (0 = Operations comes last on screen).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Tab {
-    /// Incidents and attackers graphs, top countries and passwords.
-    Overview,
-    /// Attackers graph and top attackers.
-    Attackers,
-    /// Top passwords, usernames and combinations.
-    Passwords,
-    /// Port scans, incident types, traps and actions.
-    Ports,
-    /// Jobs and cache state.
-    Operations,
+use super::keys::{Action, Mode};
+use super::palette::{self, Outcome};
+use super::panels::{self, Detail, Opens, Panel, Shape, Source, Tab};
+
+/// Something the loop must do for the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send a request to the engine.
+    Engine(Request),
+    /// Write an export file (off the UI thread).
+    Export(Export),
+    /// Store the device tokens (0600).
+    SaveDevices(Vec<String>),
 }
 
-impl Tab {
-    /// Tabs in display order.
-    pub const ALL: [Tab; 5] = [Tab::Overview, Tab::Attackers, Tab::Passwords, Tab::Ports, Tab::Operations];
-
-    /// Title with its key.
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Overview => "1 Overview",
-            Tab::Attackers => "2 Attackers",
-            Tab::Passwords => "3 Passwords",
-            Tab::Ports => "4 Ports",
-            Tab::Operations => "0 Operations",
-        }
-    }
-
-    /// Resources the tab shows.
-    pub fn resources(self) -> &'static [&'static str] {
-        match self {
-            Tab::Overview => &["all_incidents_graph", "all_attackers_graph", "top_countries_by_incidents_list", "top_passwords_by_usages_list"],
-            Tab::Attackers => &["all_attackers_graph", "top_attackers_by_incidents_list_long", "top_countries_by_attackers_list"],
-            Tab::Passwords => &["top_passwords_by_usages_list_long", "top_usernames_by_usages_list_long", "top_combinations_by_usages_list_long"],
-            Tab::Ports => &["all_ports_by_scans_graph", "top_ports_by_scans_list_long", "top_incident_types_by_incidents_list"],
-            Tab::Operations => &[],
-        }
-    }
+/// A file to write: its name stem (the loop adds directory, time and extension) and content.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Export {
+    /// The focused table as shown (filtered and sorted).
+    Csv {
+        /// File name stem.
+        stem: String,
+        /// Column names.
+        header: Vec<String>,
+        /// Rows.
+        rows: Vec<Vec<String>>,
+    },
+    /// A chart.
+    Chart {
+        /// File name stem.
+        stem: String,
+        /// The data.
+        chart: ChartData,
+        /// PNG or SVG.
+        format: ImageFormat,
+    },
 }
 
-/// Everything a key can do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Switch tab.
-    Tab(Tab),
-    /// Next / previous period.
-    Period(i32),
-    /// Toggle the help overlay.
-    Help,
-    /// Re-request the tab's data.
-    Refresh,
-    /// Leave.
-    Quit,
+/// A table's contents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableData {
+    /// Column names.
+    pub header: Vec<String>,
+    /// Cells, row by row.
+    pub rows: Vec<Vec<String>>,
 }
 
-/// Maps a key to an action (None: the key does nothing here).
-pub fn action_for(key: KeyEvent) -> Option<Action> {
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        return Some(Action::Quit);
-    }
-    Some(match key.code {
-        KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
-        KeyCode::Char('1') => Action::Tab(Tab::Overview),
-        KeyCode::Char('2') => Action::Tab(Tab::Attackers),
-        KeyCode::Char('3') => Action::Tab(Tab::Passwords),
-        KeyCode::Char('4') => Action::Tab(Tab::Ports),
-        KeyCode::Char('0') => Action::Tab(Tab::Operations),
-        KeyCode::Char('.') | KeyCode::Char('>') => Action::Period(1),
-        KeyCode::Char(',') | KeyCode::Char('<') => Action::Period(-1),
-        KeyCode::Char('?') => Action::Help,
-        KeyCode::Char('r') => Action::Refresh,
-        _ => return None,
-    })
+/// Sort, filter and selection of one table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableState {
+    /// Selected row among the visible ones.
+    pub selected: usize,
+    /// Sort column and descending flag; None: the source order.
+    pub sort: Option<(usize, bool)>,
+    /// Case-insensitive text a row must contain.
+    pub filter: String,
 }
-
-/// The keys the help overlay lists.
-pub const KEYS: &[(&str, &str)] = &[
-    ("1 2 3 4 0", "switch tab"),
-    (", .", "previous / next period (1h 6h 1d 1w 1m 3m 1y)"),
-    ("r", "refresh the tab's data"),
-    ("?", "this help"),
-    ("q Esc Ctrl-C", "quit"),
-];
 
 /// Dashboard state.
 #[derive(Debug)]
@@ -103,32 +82,129 @@ pub struct App {
     pub tab: Tab,
     /// Current period.
     pub period: Period,
+    /// Open detail view, if any.
+    pub detail: Option<Detail>,
+    /// Focused panel (index into [`App::panels`]).
+    pub focus: usize,
+    focus_before_detail: usize,
+    /// What keys type into.
+    pub mode: Mode,
+    /// The input line (filter, command or token being typed).
+    pub input: String,
     /// Help overlay shown.
     pub help: bool,
     /// Set when the user quits.
     pub quit: bool,
-    /// Latest value of each (resource, period).
-    pub data: HashMap<(String, Period), ResourceRead>,
+    /// Plain-ASCII drawing (no braille, no box-drawing characters).
+    pub ascii: bool,
+    /// Latest value of each (resource, period, parameters).
+    pub data: HashMap<(String, Period, Params), ResourceRead>,
     /// Store / cache description once ready.
     pub backend: Option<String>,
+    /// Last message for the status line.
+    pub notice: Option<String>,
     /// Last error, one line.
     pub error: Option<String>,
-    /// Queue counts for Operations: (queued, running, failed).
-    pub jobs: Option<(usize, usize, usize)>,
+    /// Progress of a long operation: label, done, total.
+    pub progress: Option<(String, u64, Option<u64>)>,
+    /// Queue contents (Operations).
+    pub jobs: Option<Snapshot>,
+    /// Cache entries by key prefix (Operations).
+    pub entries: HashMap<String, Vec<EntryInfo>>,
+    /// GeoIP answers and the databases consulted.
+    pub geo: HashMap<IpAddr, (GeoInfo, Vec<String>)>,
+    /// Registered device tokens.
+    pub tokens: Vec<String>,
+    /// Table states by panel key.
+    pub tables: HashMap<String, TableState>,
+    ticks: u64,
 }
 
-impl Default for App {
-    fn default() -> Self {
-        App { tab: Tab::Overview, period: Period::Day, help: false, quit: false, data: HashMap::new(), backend: None, error: None, jobs: None }
-    }
+fn timeout_prefix() -> String {
+    format!("{}timeout:", keys::PREFIX)
 }
 
 impl App {
-    /// Applies an action; returns the engine requests it needs.
-    pub fn apply(&mut self, action: Action) -> Vec<Request> {
+    /// A dashboard on the Overview for the last day, with the registered `tokens`.
+    pub fn new(tokens: Vec<String>, ascii: bool) -> App {
+        App {
+            tab: Tab::Overview,
+            period: Period::Day,
+            detail: None,
+            focus: 0,
+            focus_before_detail: 0,
+            mode: Mode::Normal,
+            input: String::new(),
+            help: false,
+            quit: false,
+            ascii,
+            data: HashMap::new(),
+            backend: None,
+            notice: None,
+            error: None,
+            progress: None,
+            jobs: None,
+            entries: HashMap::new(),
+            geo: HashMap::new(),
+            tokens,
+            tables: HashMap::new(),
+            ticks: 0,
+        }
+    }
+
+    /// The panels of the current view.
+    pub fn panels(&self) -> Vec<Panel> {
+        match &self.detail {
+            Some(d) => panels::detail_panels(d),
+            None => panels::tab_panels(self.tab, &self.tokens),
+        }
+    }
+
+    /// The focused panel.
+    pub fn focused(&self) -> Option<Panel> {
+        self.panels().into_iter().nth(self.focus)
+    }
+
+    /// Requests for the data of the current view.
+    pub fn requests(&self) -> Vec<Effect> {
+        let mut out: Vec<Request> = Vec::new();
+        for p in self.panels() {
+            let request = match p.source {
+                Source::Resource { name, params } => Request::Resource { name: name.to_string(), period: self.period, params },
+                Source::Jobs => Request::Jobs,
+                Source::Timeouts => Request::Entries { prefix: timeout_prefix() },
+                Source::Cache => Request::Entries { prefix: keys::resource("") },
+                Source::AttackerInfo => match self.attacker_ip() {
+                    Some(ip) => Request::Geo { ip },
+                    None => continue,
+                },
+                Source::Devices | Source::Deployment => continue,
+            };
+            if !out.contains(&request) {
+                out.push(request);
+            }
+        }
+        out.into_iter().map(Effect::Engine).collect()
+    }
+
+    fn attacker_ip(&self) -> Option<IpAddr> {
+        match &self.detail {
+            Some(Detail::Attacker { ip }) => ip.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Applies an action; returns what the loop must do.
+    pub fn apply(&mut self, action: Action) -> Vec<Effect> {
+        if !matches!(action, Action::Tick | Action::Input(_) | Action::Erase) {
+            self.error = None;
+            self.notice = None;
+        }
         match action {
             Action::Tab(t) => {
                 self.tab = t;
+                self.detail = None;
+                self.focus = 0;
                 self.requests()
             }
             Action::Period(step) => {
@@ -146,42 +222,438 @@ impl App {
                 self.quit = true;
                 Vec::new()
             }
+            Action::Focus(step) => {
+                let n = self.panels().len().max(1) as i32;
+                self.focus = ((self.focus as i32 + step).rem_euclid(n)) as usize;
+                Vec::new()
+            }
+            Action::Move(step) => {
+                if let Some((key, len)) = self.focused_table_len() {
+                    let state = self.tables.entry(key).or_default();
+                    state.selected = (state.selected as i64 + step as i64).clamp(0, len.saturating_sub(1) as i64) as usize;
+                }
+                Vec::new()
+            }
+            Action::Sort | Action::Reverse => {
+                if let Some(p) = self.focused().filter(|p| p.shape == Shape::Table) {
+                    let columns = self.table(&p).map_or(1, |t| t.header.len().max(1));
+                    let state = self.tables.entry(p.key()).or_default();
+                    state.sort = match (action, state.sort) {
+                        (Action::Sort, None) => Some((0, false)),
+                        (Action::Sort, Some((c, d))) if c + 1 < columns => Some((c + 1, d)),
+                        (Action::Sort, Some(_)) => None,
+                        (_, None) => Some((columns - 1, false)),
+                        (_, Some((c, d))) => Some((c, !d)),
+                    };
+                    state.selected = 0;
+                }
+                Vec::new()
+            }
+            Action::Open => self.open(),
+            Action::Back => {
+                if self.help {
+                    self.help = false;
+                } else if self.detail.take().is_some() {
+                    self.focus = self.focus_before_detail;
+                    return self.requests();
+                }
+                Vec::new()
+            }
+            Action::Filter => {
+                match self.focused().filter(|p| p.shape == Shape::Table) {
+                    Some(p) => {
+                        self.input = self.tables.get(&p.key()).map(|s| s.filter.clone()).unwrap_or_default();
+                        self.mode = Mode::Filter;
+                    }
+                    None => self.notice = Some("/ filters a table: focus one with Tab".into()),
+                }
+                Vec::new()
+            }
+            Action::Palette => {
+                self.input.clear();
+                self.mode = Mode::Palette;
+                Vec::new()
+            }
+            Action::AddToken => {
+                if self.tab == Tab::Devices && self.detail.is_none() {
+                    self.input.clear();
+                    self.mode = Mode::AddToken;
+                } else {
+                    self.notice = Some("a adds a device token on My devices (5)".into());
+                }
+                Vec::new()
+            }
+            Action::RemoveToken => self.remove_token(),
+            Action::Input(c) => {
+                self.input.push(c);
+                self.sync_filter();
+                Vec::new()
+            }
+            Action::Erase => {
+                self.input.pop();
+                self.sync_filter();
+                Vec::new()
+            }
+            Action::Submit => self.submit(),
+            Action::Cancel => {
+                if self.mode == Mode::Filter {
+                    self.input.clear();
+                    self.sync_filter();
+                }
+                self.input.clear();
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+            Action::ExportCsv => match self.focused().filter(|p| p.shape == Shape::Table).and_then(|p| Some((self.visible(&p)?, p))) {
+                Some((t, p)) => vec![Effect::Export(Export::Csv { stem: self.stem(&p), header: t.header, rows: t.rows })],
+                None => {
+                    self.notice = Some("e exports a table with data: focus one with Tab".into());
+                    Vec::new()
+                }
+            },
+            Action::ExportChart(format) => {
+                let panels = self.panels();
+                let chosen = self.focused().filter(|p| p.shape == Shape::Chart).or_else(|| panels.into_iter().find(|p| p.shape == Shape::Chart));
+                match chosen.and_then(|p| Some((self.chart(&p)?, p))) {
+                    Some((chart, p)) => vec![Effect::Export(Export::Chart { stem: self.stem(&p), chart, format })],
+                    None => {
+                        self.notice = Some("p / P export a chart with data: this view has none yet".into());
+                        Vec::new()
+                    }
+                }
+            }
+            Action::RunPlanner | Action::AggregateNow | Action::Migrate | Action::ClearCache if self.tab != Tab::Operations => {
+                self.notice = Some("F A M C act on the Operations tab (0)".into());
+                Vec::new()
+            }
+            Action::RunPlanner => vec![Effect::Engine(Request::Refresh)],
+            Action::AggregateNow => Precision::ALL.iter().map(|p| Effect::Engine(Request::Aggregate { precision: *p })).collect(),
+            Action::Migrate => Precision::ALL.iter().map(|p| Effect::Engine(Request::Migrate { precision: *p, days: p.default_backfill_days() })).collect(),
+            Action::ClearCache => vec![Effect::Engine(Request::ClearCache { all: false })],
+            Action::Tick => {
+                self.ticks += 1;
+                if self.tab == Tab::Operations || self.ticks.is_multiple_of(30) { self.requests() } else { Vec::new() }
+            }
         }
     }
 
-    /// Requests for the current tab and period.
-    pub fn requests(&self) -> Vec<Request> {
-        if self.tab == Tab::Operations {
-            return vec![Request::Jobs];
+    fn open(&mut self) -> Vec<Effect> {
+        let Some(p) = self.focused() else { return Vec::new() };
+        let Some(opens) = p.opens else {
+            self.notice = Some("Enter opens attackers and passwords".into());
+            return Vec::new();
+        };
+        let column = match opens {
+            Opens::Attacker => "ip",
+            Opens::Password => "password",
+        };
+        let Some(t) = self.visible(&p) else { return Vec::new() };
+        let selected = self.tables.get(&p.key()).map_or(0, |s| s.selected);
+        let (Some(c), Some(row)) = (t.header.iter().position(|h| h == column), t.rows.get(selected)) else { return Vec::new() };
+        let value = self.raw_cell(&p, &t, selected, c).unwrap_or_else(|| row[c].clone());
+        self.detail = Some(match opens {
+            Opens::Attacker => Detail::Attacker { ip: value },
+            Opens::Password => Detail::Password { password: value },
+        });
+        self.focus_before_detail = self.focus;
+        self.focus = 0;
+        self.requests()
+    }
+
+    /// The unescaped cell value (tables show `\n` escaped; a detail needs the real text).
+    fn raw_cell(&self, p: &Panel, t: &TableData, row: usize, column: usize) -> Option<String> {
+        let key = t.header.get(column)?;
+        let shown = t.rows.get(row)?.get(column)?;
+        let items = self.resource_value(p)?.as_array()?;
+        items.iter().filter_map(|i| i[key.as_str()].as_str()).find(|s| s.escape_debug().to_string() == *shown).map(str::to_string)
+    }
+
+    fn remove_token(&mut self) -> Vec<Effect> {
+        let Some(p) = self.focused().filter(|p| p.source == Source::Devices && self.detail.is_none()) else {
+            self.notice = Some("x removes the selected token on My devices (5)".into());
+            return Vec::new();
+        };
+        let selected = self.tables.get(&p.key()).map_or(0, |s| s.selected);
+        let Some(index) = self.visible(&p).and_then(|t| t.rows.get(selected).and_then(|r| r[0].parse::<usize>().ok())) else { return Vec::new() };
+        self.tokens.remove(index - 1);
+        self.tables.entry(p.key()).or_default().selected = 0;
+        self.notice = Some("device token removed".into());
+        let mut effects = vec![Effect::SaveDevices(self.tokens.clone())];
+        effects.extend(self.requests());
+        effects
+    }
+
+    fn sync_filter(&mut self) {
+        if self.mode != Mode::Filter {
+            return;
         }
-        self.tab
-            .resources()
-            .iter()
-            .map(|n| Request::Resource { name: (*n).to_string(), period: self.period, params: Params::default() })
-            .collect()
+        if let Some(p) = self.focused() {
+            let state = self.tables.entry(p.key()).or_default();
+            state.filter = self.input.clone();
+            state.selected = 0;
+        }
+    }
+
+    fn submit(&mut self) -> Vec<Effect> {
+        let mode = std::mem::replace(&mut self.mode, Mode::Normal);
+        let input = std::mem::take(&mut self.input);
+        match mode {
+            Mode::Normal | Mode::Filter => Vec::new(),
+            Mode::AddToken => {
+                let token = input.trim().to_lowercase();
+                if !devices::is_valid(&token) {
+                    self.error = Some(format!("device token of {} characters: a token is 64 characters of [a-z0-9]", token.chars().count()));
+                    return Vec::new();
+                }
+                if !self.tokens.contains(&token) {
+                    self.tokens.push(token);
+                }
+                self.notice = Some(format!("{} device token(s) registered", self.tokens.len()));
+                let mut effects = vec![Effect::SaveDevices(self.tokens.clone())];
+                effects.extend(self.requests());
+                effects
+            }
+            Mode::Palette => match palette::parse(&input) {
+                Err(e) => {
+                    self.error = Some(format!(":{input}: {e}"));
+                    Vec::new()
+                }
+                Ok(outcomes) => {
+                    let mut effects = Vec::new();
+                    for o in outcomes {
+                        match o {
+                            Outcome::Request(r) => effects.push(Effect::Engine(r)),
+                            Outcome::Tab(t) => effects.extend(self.apply(Action::Tab(t))),
+                            Outcome::Quit => self.quit = true,
+                            Outcome::Resource { period, detail } => {
+                                self.period = period;
+                                self.detail = Some(detail);
+                                self.focus = 0;
+                                effects.extend(self.requests());
+                            }
+                        }
+                    }
+                    if !self.quit {
+                        self.notice = Some(format!(":{input}"));
+                    }
+                    effects
+                }
+            },
+        }
     }
 
     /// Takes an engine event; true when the screen must be redrawn.
     pub fn on_event(&mut self, event: Event) -> bool {
         match event {
             Event::Ready { store, cache } => self.backend = Some(format!("{store} + {cache}")),
-            Event::Resource { name, period, read, .. } => {
-                self.data.insert((name, period), read);
+            Event::Resource { name, period, params, read } => {
+                self.data.insert((name, period, params), read);
             }
-            Event::Jobs(s) => self.jobs = Some((s.queued.iter().map(|(_, j)| j.len()).sum(), s.running.len(), s.failed.len())),
+            Event::Jobs(s) => self.jobs = Some(s),
+            Event::Entries { prefix, entries } => {
+                self.entries.insert(prefix, entries);
+            }
+            Event::Planned(s) => {
+                let queued = s.iter().filter(|s| matches!(s.outcome, service::Outcome::Queued { .. })).count();
+                self.notice = Some(format!("planner: {} decisions, {queued} jobs queued", s.len()));
+            }
+            Event::Migrated(r) => {
+                self.progress = None;
+                let precision = r.precision.map(|p| p.to_string()).unwrap_or_default();
+                self.notice = Some(format!("{precision}: {} windows — {} written, {} replaced, {} already done", r.windows, r.inserted, r.replaced, r.skipped));
+            }
+            Event::Cleared { what, count } => self.notice = Some(format!("cleared {count} keys ({what})")),
+            Event::Geo { ip, info, sources } => {
+                self.geo.insert(ip, (info, sources));
+            }
+            Event::Progress { label, done, total } => self.progress = Some((label, done, total)),
             Event::Error { message, .. } => self.error = Some(message),
-            _ => return false,
         }
         true
     }
 
-    /// The value of a resource for the current period.
-    pub fn value(&self, name: &str) -> Option<&ResourceRead> {
-        self.data.get(&(name.to_string(), self.period))
+    /// Reports the outcome of an export.
+    pub fn exported(&mut self, result: Result<String, String>) {
+        match result {
+            Ok(path) => self.notice = Some(format!("exported {path}")),
+            Err(e) => self.error = Some(format!("export failed: {e}")),
+        }
     }
 
-    /// True while any resource of the tab is being refreshed.
-    pub fn refreshing(&self) -> bool {
-        self.tab.resources().iter().any(|n| self.value(n).is_none_or(|r| r.refreshing))
+    /// The latest read of a resource panel for the current period.
+    pub fn read(&self, p: &Panel) -> Option<&ResourceRead> {
+        match &p.source {
+            Source::Resource { name, params } => self.data.get(&((*name).to_string(), self.period, params.clone())),
+            _ => None,
+        }
     }
+
+    fn resource_value(&self, p: &Panel) -> Option<&serde_json::Value> {
+        self.read(p)?.data.as_ref()
+    }
+
+    /// True while any resource of the view is missing or being refreshed.
+    pub fn refreshing(&self) -> bool {
+        self.panels().iter().filter(|p| p.resource_name().is_some()).any(|p| self.read(p).is_none_or(|r| r.refreshing || r.data.is_none()))
+    }
+
+    /// When the oldest shown resource was computed.
+    pub fn data_age(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.panels().iter().filter_map(|p| self.read(p).and_then(|r| r.computed_at)).min()
+    }
+
+    /// A chart panel's data (None: not loaded yet).
+    pub fn chart(&self, p: &Panel) -> Option<ChartData> {
+        ChartData::from_resource(&p.title, self.resource_value(p)?)
+    }
+
+    /// A table panel's full data (None: not loaded yet).
+    pub fn table(&self, p: &Panel) -> Option<TableData> {
+        let cells = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        match &p.source {
+            Source::Resource { name, .. } => {
+                let value = self.resource_value(p)?;
+                match resources::find(name).ok()?.kind {
+                    Kind::List { keys, .. } => {
+                        let mut header = cells(keys);
+                        header.push("count".into());
+                        let rows = value
+                            .as_array()?
+                            .iter()
+                            .map(|i| {
+                                let mut row: Vec<String> = keys.iter().map(|k| i[*k].as_str().unwrap_or("").escape_debug().to_string()).collect();
+                                row.push(i["count"].to_string());
+                                row
+                            })
+                            .collect();
+                        Some(TableData { header, rows })
+                    }
+                    _ => {
+                        let mut rows: Vec<Vec<String>> = value.as_object()?.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect();
+                        rows.sort_by_key(|r| std::cmp::Reverse(r[1].parse::<i64>().unwrap_or(0)));
+                        Some(TableData { header: cells(&["country", "count"]), rows })
+                    }
+                }
+            }
+            Source::Jobs => {
+                let s = self.jobs.as_ref()?;
+                let mut rows: Vec<Vec<String>> = Vec::new();
+                for r in &s.running {
+                    rows.push(vec!["running".into(), r.job.queue.clone(), r.job.key.clone(), format!("{} lease {:.0}s", r.worker, r.lease_left_ms as f64 / 1000.0)]);
+                }
+                for (queue, jobs) in &s.queued {
+                    rows.extend(jobs.iter().map(|j| vec!["queued".into(), queue.clone(), j.key.clone(), j.enqueued_at.format("since %H:%M:%S").to_string()]));
+                }
+                rows.extend(s.failed.iter().map(|j| vec!["failed".into(), j.queue.clone(), j.key.clone(), j.error.clone().unwrap_or_default()]));
+                Some(TableData { header: cells(&["state", "queue", "job", "worker / error"]), rows })
+            }
+            Source::Timeouts | Source::Cache => {
+                let prefix = if p.source == Source::Timeouts { timeout_prefix() } else { keys::resource("") };
+                let entries = self.entries.get(&prefix)?;
+                let rows = entries
+                    .iter()
+                    .map(|e| vec![e.key.trim_start_matches(prefix.as_str()).to_string(), e.ttl_seconds.map_or("∞".into(), |s| format!("{s}s")), e.size.to_string()])
+                    .collect();
+                Some(TableData { header: cells(&["key", "ttl", "bytes"]), rows })
+            }
+            Source::Devices => Some(TableData {
+                header: cells(&["#", "token"]),
+                rows: self.tokens.iter().enumerate().map(|(i, t)| vec![(i + 1).to_string(), mask(t)]).collect(),
+            }),
+            Source::AttackerInfo | Source::Deployment => None,
+        }
+    }
+
+    /// A table as shown: filtered, then sorted.
+    pub fn visible(&self, p: &Panel) -> Option<TableData> {
+        let mut t = self.table(p)?;
+        let state = self.tables.get(&p.key()).cloned().unwrap_or_default();
+        if !state.filter.is_empty() {
+            let needle = state.filter.to_lowercase();
+            t.rows.retain(|r| r.iter().any(|c| c.to_lowercase().contains(&needle)));
+        }
+        if let Some((c, desc)) = state.sort {
+            t.rows.sort_by(|a, b| {
+                let (x, y) = (a.get(c).map_or("", String::as_str), b.get(c).map_or("", String::as_str));
+                let order = match (x.parse::<f64>(), y.parse::<f64>()) {
+                    (Ok(x), Ok(y)) => x.total_cmp(&y),
+                    _ => x.cmp(y),
+                };
+                if desc { order.reverse() } else { order }
+            });
+        }
+        Some(t)
+    }
+
+    fn focused_table_len(&self) -> Option<(String, usize)> {
+        let p = self.focused().filter(|p| p.shape == Shape::Table)?;
+        Some((p.key(), self.visible(&p)?.rows.len()))
+    }
+
+    /// Lines of a text panel.
+    pub fn text(&self, p: &Panel) -> Vec<String> {
+        match p.source {
+            Source::AttackerInfo => self.attacker_lines(),
+            Source::Deployment => {
+                let workers: BTreeSet<&str> = self.jobs.iter().flat_map(|s| s.running.iter().map(|r| r.worker.as_str())).collect();
+                let (queued, running, failed) = self.jobs.as_ref().map_or((0, 0, 0), |s| (s.queued.iter().map(|(_, j)| j.len()).sum(), s.running.len(), s.failed.len()));
+                vec![
+                    format!("backend   {}", self.backend.as_deref().unwrap_or("opening")),
+                    format!("jobs      {queued} queued, {running} running, {failed} failed"),
+                    format!("workers   {}", if workers.is_empty() { "none busy".to_string() } else { workers.into_iter().collect::<Vec<_>>().join(", ") }),
+                    String::new(),
+                    "F run the refresh planner   A aggregate now".into(),
+                    "M back-fill (migrate)       C clear cached resources".into(),
+                    ":clear-timeouts resource 1d, :migrate-period daily --days 30 …".into(),
+                ]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn attacker_lines(&self) -> Vec<String> {
+        let Some(Detail::Attacker { ip }) = &self.detail else { return Vec::new() };
+        let graph = self.panels().into_iter().find(|p| p.shape == Shape::Chart).and_then(|p| self.chart(&p));
+        let total: f64 = graph.iter().flat_map(|c| c.series.iter().flat_map(|s| s.values.iter())).sum();
+        let mut lines = vec![format!("address   {ip}"), format!("incidents {total:.0} in the last {}", self.period.label().to_lowercase())];
+        match self.attacker_ip().and_then(|a| self.geo.get(&a)) {
+            None => lines.push("GeoIP     looking up".into()),
+            Some((info, sources)) => {
+                let country = match (&info.country, &info.country_name) {
+                    (Some(c), Some(n)) => format!("{c} ({n})"),
+                    (Some(c), None) => c.clone(),
+                    _ => "unknown".into(),
+                };
+                lines.push(format!("country   {country}{}", info.city.as_ref().map(|c| format!(", {c}")).unwrap_or_default()));
+                lines.push(format!("ASN       {}", info.asn.map_or("unknown".into(), |a| format!("AS{a} {}", info.as_org.as_deref().unwrap_or("")))));
+                lines.push(format!("GeoIP     {}", if sources.is_empty() { "no databases (put .mmdb files in geoip_dir)".into() } else { sources.join(", ") }));
+            }
+        }
+        lines.push("greylist  not built yet (statistics greylist)".into());
+        lines.push(format!("pcap      Docket query /api/uri/host/{ip}/"));
+        lines
+    }
+
+    /// Export file name stem: resource, period and parameter (a password only as its hash).
+    fn stem(&self, p: &Panel) -> String {
+        match &p.source {
+            Source::Resource { name, params } => {
+                let mut stem = format!("{name}-{}", self.period);
+                if let Some(ip) = &params.ip {
+                    stem.push_str(&format!("-{}", ip.replace(':', "_")));
+                }
+                if let Some(pw) = &params.password {
+                    stem.push_str(&format!("-pw{}", service::short_hash(pw)));
+                }
+                stem
+            }
+            other => format!("{other:?}").to_lowercase(),
+        }
+    }
+}
+
+/// A device token shown without giving it away.
+fn mask(token: &str) -> String {
+    let head: String = token.chars().take(4).collect();
+    format!("{head}{}", "*".repeat(12))
 }

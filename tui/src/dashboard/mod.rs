@@ -1,43 +1,84 @@
 //! The terminal dashboard (`vantage` without a subcommand, or `vantage demo`).
 //!
-//! Structure (ratatui component style): [`app`] holds the state and maps keys to actions,
-//! [`view`] draws it, this module runs the loop: terminal events and engine events in,
-//! engine requests out, a redraw only when something changed. The engine does all I/O on its
-//! own threads, so the loop never blocks on the database.
+//! Structure (ratatui component style): [`keys`] maps keys to actions, [`app`] holds the
+//! state and turns actions into effects, [`panels`] says what each view shows, [`view`]
+//! draws it, [`palette`] runs the CLI's commands from `:`. This module is the only part that
+//! does I/O: terminal events and engine events in, engine requests and export files out, a
+//! redraw only when something changed. The engine does its work on its own threads and
+//! exports are written on a helper thread, so the loop never blocks.
 
 pub mod app;
+pub mod keys;
+pub mod palette;
+pub mod panels;
 pub mod view;
 
-use std::time::Duration;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
 use vantage_core::Config;
+use vantage_core::devices;
 use vantage_core::engine::Engine;
+use vantage_core::export;
 
-use self::app::{App, action_for};
+use self::app::{App, Effect, Export};
+use self::keys::{Action, action_for};
+
+/// Dashboard options beyond the configuration.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Draw with plain ASCII only.
+    pub ascii: bool,
+    /// Where `e` / `p` / `P` write their files.
+    pub export_dir: PathBuf,
+}
+
+impl Options {
+    /// ASCII when asked for, or when the locale is set and names no UTF-8 encoding; exports
+    /// to `export_dir` or `<data_dir>/exports`.
+    pub fn new(config: &Config, ascii: bool, export_dir: Option<PathBuf>) -> Options {
+        let locale: Vec<String> = ["LC_ALL", "LC_CTYPE", "LANG"].iter().filter_map(|v| std::env::var(v).ok()).filter(|v| !v.is_empty()).collect();
+        let utf8 = locale.is_empty() || locale.iter().any(|l| l.to_lowercase().replace('-', "").contains("utf8"));
+        Options { ascii: ascii || !utf8, export_dir: export_dir.unwrap_or_else(|| config.data_dir.join("exports")) }
+    }
+}
+
+/// How often Operations data is re-read while it is shown.
+const TICK: Duration = Duration::from_secs(2);
 
 /// Runs the dashboard until the user quits. `ratatui::init` restores the terminal on panic.
-pub fn run(config: Config) -> anyhow::Result<()> {
-    let engine = Engine::start(config)?;
-    let mut app = App::default();
-    for r in app.requests() {
-        engine.send(r);
-    }
+pub fn run(config: Config, options: Options, started: Instant) -> anyhow::Result<()> {
+    let (tokens, token_error) = match devices::load(&config.data_dir) {
+        Ok(t) => (t, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let engine = Engine::start(config.clone())?;
+    let mut app = App::new(tokens, options.ascii);
+    app.error = token_error;
+    let (done_tx, done_rx) = mpsc::channel::<Result<String, String>>();
+    let io = Io { engine: &engine, done: done_tx, config: &config, options: &options };
+    io.execute(app.requests());
     let mut terminal = ratatui::init();
     let result = (|| -> anyhow::Result<()> {
-        let mut dirty = true;
+        let (mut dirty, mut first, mut last_tick) = (true, true, Instant::now());
         while !app.quit {
             if dirty {
                 terminal.draw(|f| view::draw(f, &app))?;
                 dirty = false;
+                if std::mem::take(&mut first) {
+                    tracing::info!(first_frame_ms = started.elapsed().as_secs_f64() * 1000.0, "first frame drawn");
+                }
             }
             if event::poll(Duration::from_millis(100))? {
                 match event::read()? {
                     TermEvent::Key(k) if k.kind == KeyEventKind::Press => {
-                        if let Some(action) = action_for(k) {
-                            for r in app.apply(action) {
-                                engine.send(r);
-                            }
+                        if let Some(action) = action_for(k, app.mode) {
+                            io.execute(app.apply(action));
                             dirty = true;
                         }
                     }
@@ -45,8 +86,16 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                     _ => {}
                 }
             }
+            if last_tick.elapsed() >= TICK {
+                last_tick = Instant::now();
+                io.execute(app.apply(Action::Tick));
+            }
             while let Some(e) = engine.try_recv() {
                 dirty |= app.on_event(e);
+            }
+            while let Ok(r) = done_rx.try_recv() {
+                app.exported(r);
+                dirty = true;
             }
         }
         Ok(())
@@ -56,96 +105,52 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     result
 }
 
-#[cfg(test)]
-mod tests {
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use serde_json::json;
-    use vantage_core::engine::{Event, Request};
-    use vantage_core::statistics::periods::Period;
-    use vantage_core::statistics::resources::Params;
-    use vantage_core::statistics::service::ResourceRead;
+/// Carries out effects: requests to the engine, files on a helper thread.
+struct Io<'a> {
+    engine: &'a Engine,
+    done: mpsc::Sender<Result<String, String>>,
+    config: &'a Config,
+    options: &'a Options,
+}
 
-    use super::app::{Action, App, Tab, action_for};
-    use super::view;
-
-    fn key(c: char) -> KeyEvent {
-        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
-    }
-
-    #[test]
-    fn keys_are_pure_state_transitions() {
-        let mut app = App::default();
-        assert_eq!(action_for(key('2')), Some(Action::Tab(Tab::Attackers)));
-        let reqs = app.apply(Action::Tab(Tab::Attackers));
-        assert_eq!(app.tab, Tab::Attackers);
-        assert!(reqs.iter().all(|r| matches!(r, Request::Resource { period: Period::Day, .. })));
-        assert_eq!(reqs.len(), 3);
-        app.apply(action_for(key('.')).expect("next period"));
-        assert_eq!(app.period, Period::Week);
-        app.apply(action_for(key(',')).expect("prev"));
-        app.apply(action_for(key(',')).expect("prev"));
-        assert_eq!(app.period, Period::SixHours);
-        for _ in 0..2 {
-            app.apply(Action::Period(-1));
-        }
-        assert_eq!(app.period, Period::Year, "wraps around");
-        assert_eq!(app.apply(Action::Tab(Tab::Operations)), vec![Request::Jobs]);
-        app.apply(action_for(key('?')).expect("help"));
-        assert!(app.help);
-        app.apply(action_for(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)).expect("ctrl-c"));
-        assert!(app.quit);
-        assert_eq!(action_for(key('z')), None);
-    }
-
-    fn with_data() -> App {
-        let mut app = App::default();
-        let graph: Vec<serde_json::Value> = (0..48).map(|i| json!({"bucket": format!("2024-06-15 {:02}:00", i / 2), "count": (i * 7) % 23})).collect();
-        let read = |v| ResourceRead { data: Some(v), computed_at: None, refreshing: false };
-        for (name, v) in [
-            ("all_incidents_graph", json!(graph)),
-            ("all_attackers_graph", json!(graph)),
-            ("top_countries_by_incidents_list", json!([{"country": "CN", "count": 6734}, {"country": "VN", "count": 5147}])),
-            ("top_passwords_by_usages_list", json!([{"password": "123456", "count": 99}, {"password": "a\nb", "count": 1}])),
-        ] {
-            app.on_event(Event::Resource { name: name.into(), period: Period::Day, params: Params::default(), read: read(v) });
-        }
-        app
-    }
-
-    fn render(app: &App, w: u16, h: u16) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-        terminal.draw(|f| view::draw(f, app)).expect("draw");
-        let buf = terminal.backend().buffer().clone();
-        (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>()).collect::<Vec<_>>().join("\n")
-    }
-
-    #[test]
-    fn overview_renders_at_80x24_and_160x48() {
-        let app = with_data();
-        for (w, h) in [(80, 24), (160, 48)] {
-            let screen = render(&app, w, h);
-            assert!(screen.contains("1 Overview") && screen.contains("0 Operations"), "{screen}");
-            assert!(screen.contains("Incidents") && screen.contains("Attackers"));
-            assert!(screen.contains("CN") && screen.contains("6734"), "{screen}");
-            assert!(screen.contains("a\\nb"), "newlines in passwords are shown escaped: {screen}");
-            assert!(screen.contains("period 1d (Day)") && screen.contains("up to date"), "{screen}");
-            assert!(screen.chars().any(|c| ('\u{2800}'..='\u{28FF}').contains(&c)), "braille chart drawn");
+impl Io<'_> {
+    fn execute(&self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Engine(r) => self.engine.send(r),
+                Effect::Export(x) => {
+                    let (dir, done) = (self.options.export_dir.clone(), self.done.clone());
+                    let stamp = self.config.clock.now().format("%Y%m%dT%H%M%S").to_string();
+                    std::thread::spawn(move || {
+                        let _ = done.send(write_export(&dir, &stamp, &x).map(|p| p.display().to_string()).map_err(|e| e.to_string()));
+                    });
+                }
+                Effect::SaveDevices(tokens) => {
+                    let (dir, done) = (self.config.data_dir.clone(), self.done.clone());
+                    std::thread::spawn(move || {
+                        if let Err(e) = devices::save(&dir, &tokens) {
+                            let _ = done.send(Err(e.to_string()));
+                        }
+                    });
+                }
+            }
         }
     }
+}
 
-    #[test]
-    fn other_tabs_show_loading_until_data_and_help_lists_keys() {
-        let mut app = with_data();
-        app.apply(Action::Tab(Tab::Passwords));
-        let screen = render(&app, 80, 24);
-        assert!(screen.contains("loading…") && screen.contains("refreshing…"), "{screen}");
-        app.apply(Action::Help);
-        let screen = render(&app, 80, 24);
-        assert!(screen.contains("Keys") && screen.contains("previous / next period"), "{screen}");
-        app.apply(Action::Tab(Tab::Operations));
-        app.on_event(Event::Jobs(Default::default()));
-        assert!(render(&app, 80, 24).contains("0 queued, 0 running, 0 failed"));
+/// Writes an export as `<dir>/<stem>-<time>.<ext>` and returns its path.
+pub fn write_export(dir: &Path, stamp: &str, x: &Export) -> vantage_core::Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|e| vantage_core::Error::io(dir, e))?;
+    match x {
+        Export::Csv { stem, header, rows } => {
+            let path = dir.join(format!("{stem}-{stamp}.csv"));
+            export::write_csv(header, rows, &path)?;
+            Ok(path)
+        }
+        Export::Chart { stem, chart, format } => {
+            let path = dir.join(format!("{stem}-{stamp}.{}", format.extension()));
+            export::write_chart(chart, *format, &path, 1200, 600)?;
+            Ok(path)
+        }
     }
 }

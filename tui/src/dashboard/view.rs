@@ -1,147 +1,273 @@
-//! Drawing the dashboard from [`App`] state (no I/O): works from 80×24 up, 256 colours,
-//! braille line charts.
+//! Drawing the dashboard from [`App`] state (no I/O): usable from 80×24 up, 256 colours,
+//! braille line charts, or plain ASCII (bars of `#`, `+-|` borders) with `--ascii`.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::symbols::Marker;
+use ratatui::symbols::{self, Marker};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Clear, Dataset, GraphType, Paragraph, Row, Table, Tabs};
-use serde_json::Value;
+use ratatui::widgets::{Axis, Block, Cell, Chart, Clear, Dataset, GraphType, LegendPosition, Paragraph, Row, Sparkline, Table, TableState, Tabs};
+use vantage_core::export::ChartData;
 
-use super::app::{App, KEYS, Tab};
+use super::app::App;
+use super::keys::{KEYS, Mode};
+use super::panels::{Detail, Panel, Shape, Source, Tab};
 
 const ACCENT: Color = Color::Indexed(39);
 const DIM: Color = Color::Indexed(245);
+const ERROR: Color = Color::Indexed(203);
+/// Series colours (256-colour palette, distinguishable on dark and light backgrounds).
+const SERIES: [Color; 7] = [Color::Indexed(39), Color::Indexed(208), Color::Indexed(77), Color::Indexed(170), Color::Indexed(220), Color::Indexed(203), Color::Indexed(44)];
+
+const ASCII_BORDER: symbols::border::Set = symbols::border::Set {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    vertical_left: "|",
+    vertical_right: "|",
+    horizontal_top: "-",
+    horizontal_bottom: "-",
+};
+
+const ASCII_BARS: symbols::bar::Set = symbols::bar::Set {
+    full: "#",
+    seven_eighths: "#",
+    three_quarters: "#",
+    five_eighths: "=",
+    half: "=",
+    three_eighths: "-",
+    one_quarter: "-",
+    one_eighth: "_",
+    empty: " ",
+};
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
     let [header, body, footer] = Layout::vertical([Constraint::Length(2), Constraint::Min(5), Constraint::Length(1)]).areas(frame.area());
     draw_header(frame, header, app);
-    match app.tab {
-        Tab::Overview => {
-            let [left, right] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body);
-            let [a, b] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(left);
-            let [c, d] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
-            chart(frame, a, app, "all_incidents_graph", "Incidents");
-            chart(frame, b, app, "all_attackers_graph", "Attackers");
-            table(frame, c, app, "top_countries_by_incidents_list", "Top countries", &["country"]);
-            table(frame, d, app, "top_passwords_by_usages_list", "Top passwords", &["password"]);
-        }
-        Tab::Attackers => {
-            let [top, bottom] = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
-            let [l, r] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
-            chart(frame, top, app, "all_attackers_graph", "Attackers");
-            table(frame, l, app, "top_attackers_by_incidents_list_long", "Top attackers", &["ip"]);
-            table(frame, r, app, "top_countries_by_attackers_list", "Countries by attackers", &["country"]);
-        }
-        Tab::Passwords => {
-            let cols = Layout::horizontal([Constraint::Ratio(1, 3), Constraint::Ratio(1, 3), Constraint::Ratio(1, 3)]).split(body);
-            table(frame, cols[0], app, "top_passwords_by_usages_list_long", "Passwords", &["password"]);
-            table(frame, cols[1], app, "top_usernames_by_usages_list_long", "Usernames", &["username"]);
-            table(frame, cols[2], app, "top_combinations_by_usages_list_long", "Combinations", &["username", "password"]);
-        }
-        Tab::Ports => {
-            let [top, bottom] = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
-            let [l, r] = Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(bottom);
-            chart(frame, top, app, "all_ports_by_scans_graph", "Port scans");
-            table(frame, l, app, "top_ports_by_scans_list_long", "Top ports", &["port"]);
-            table(frame, r, app, "top_incident_types_by_incidents_list", "Incident types", &["source", "action"]);
-        }
-        Tab::Operations => {
-            let text = match app.jobs {
-                Some((q, r, f)) => format!("jobs: {q} queued, {r} running, {f} failed\n\nbackend: {}", app.backend.as_deref().unwrap_or("opening…")),
-                None => "loading…".to_string(),
-            };
-            frame.render_widget(Paragraph::new(text).block(Block::default().borders(Borders::ALL).title("Operations")), body);
-        }
+    let panels = app.panels();
+    for (i, (panel, area)) in panels.iter().zip(areas(app, body, panels.len())).enumerate() {
+        draw_panel(frame, area, app, panel, i == app.focus);
     }
-    let status = match &app.error {
-        Some(e) => Line::from(Span::styled(format!("error: {e}"), Style::default().fg(Color::Indexed(203)))),
-        None => Line::from(Span::styled("? help  , . period  1-4 0 tabs  r refresh  q quit", Style::default().fg(DIM))),
-    };
-    frame.render_widget(Paragraph::new(status), footer);
+    draw_footer(frame, footer, app);
     if app.help {
-        help(frame, frame.area());
+        help(frame, frame.area(), app);
+    }
+}
+
+/// Where each panel of the current view goes.
+fn areas(app: &App, body: Rect, n: usize) -> Vec<Rect> {
+    let rows = |r: &[u16]| Layout::vertical(r.iter().map(|p| Constraint::Percentage(*p))).split(body).to_vec();
+    let split_h = |area: Rect, p: &[u16]| Layout::horizontal(p.iter().map(|p| Constraint::Percentage(*p))).split(area).to_vec();
+    match (&app.detail, app.tab) {
+        (Some(Detail::Attacker { .. }), _) => Layout::vertical([Constraint::Length(9), Constraint::Min(5)]).split(body).to_vec(),
+        (Some(Detail::Password { .. }), _) => rows(&[50, 50]),
+        (Some(Detail::Resource { .. }), _) => vec![body],
+        (None, Tab::Overview) => {
+            let cols = split_h(body, &[60, 40]);
+            [Layout::vertical([Constraint::Percentage(50); 2]).split(cols[0]).to_vec(), Layout::vertical([Constraint::Percentage(50); 2]).split(cols[1]).to_vec()].concat()
+        }
+        (None, Tab::Attackers) => {
+            let r = rows(&[45, 55]);
+            [vec![r[0]], split_h(r[1], &[60, 40])].concat()
+        }
+        (None, Tab::Passwords) => Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(body).to_vec(),
+        (None, Tab::Ports) => {
+            let r = rows(&[45, 55]);
+            [Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(r[0]).to_vec(), split_h(r[1], &[40, 60])].concat()
+        }
+        (None, Tab::Devices) if n == 1 => vec![body],
+        (None, Tab::Devices) | (None, Tab::Operations) => {
+            let r = rows(&[50, 50]);
+            [split_h(r[0], &[60, 40]), split_h(r[1], &[50, 50])].concat()
+        }
     }
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
     let [tabs_area, info] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
-    let titles: Vec<&str> = Tab::ALL.iter().map(|t| t.title()).collect();
+    let titles: Vec<String> = Tab::ALL.iter().map(|t| format!("{} {}", t.key(), if area.width < 100 { t.short_name() } else { t.name() })).collect();
     let selected = Tab::ALL.iter().position(|t| *t == app.tab).unwrap_or(0);
-    let tabs = Tabs::new(titles).select(selected).highlight_style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD));
+    let tabs = Tabs::new(titles)
+        .select(selected)
+        .divider(if app.ascii { "|" } else { symbols::line::VERTICAL })
+        .padding("", " ")
+        .highlight_style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD));
     frame.render_widget(tabs, tabs_area);
-    let state = if app.refreshing() { "refreshing…" } else { "up to date" };
-    let age = app
-        .tab
-        .resources()
-        .first()
-        .and_then(|n| app.value(n))
-        .and_then(|r| r.computed_at)
-        .map(|t| format!(" · data of {}", t.format("%Y-%m-%d %H:%M")))
-        .unwrap_or_default();
-    let backend = app.backend.as_deref().map(|b| format!(" · {b}")).unwrap_or_default();
-    let text = format!(" period {} ({}){age} · {state}{backend}", app.period, app.period.label());
+    let sep = if app.ascii { " - " } else { " · " };
+    let state = if app.refreshing() { format!("refreshing{}", ellipsis(app)) } else { "up to date".into() };
+    let age = app.data_age().map(|t| format!("{sep}data of {}", t.format("%Y-%m-%d %H:%M"))).unwrap_or_default();
+    let backend = app.backend.as_deref().map(|b| format!("{sep}{b}")).unwrap_or_default();
+    let progress = match &app.progress {
+        Some((label, done, Some(total))) => format!("{sep}{label} {done}/{total}"),
+        Some((label, done, None)) => format!("{sep}{label} {done}"),
+        None => String::new(),
+    };
+    let text = format!(" period {} ({}){age}{sep}{state}{backend}{progress}", app.period, app.period.label());
     frame.render_widget(Paragraph::new(text).style(Style::default().fg(DIM)), info);
 }
 
-fn block(title: &str) -> Block<'_> {
-    Block::default().borders(Borders::ALL).title(Span::styled(title, Style::default().fg(ACCENT)))
+fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
+    let line = match app.mode {
+        Mode::Filter => Line::from(vec![Span::styled("filter /", Style::default().fg(ACCENT)), Span::raw(format!("{}_", app.input))]),
+        Mode::Palette => Line::from(vec![Span::styled(":", Style::default().fg(ACCENT)), Span::raw(format!("{}_", app.input))]),
+        Mode::AddToken => Line::from(vec![Span::styled("device token: ", Style::default().fg(ACCENT)), Span::raw(format!("{}_ ({} chars)", "*".repeat(app.input.chars().count()), app.input.chars().count()))]),
+        Mode::Normal => match (&app.error, &app.notice) {
+            (Some(e), _) => Line::from(Span::styled(format!("error: {e}"), Style::default().fg(ERROR))),
+            (None, Some(n)) => Line::from(Span::styled(n.clone(), Style::default().fg(ACCENT))),
+            (None, None) => {
+                let back = if app.detail.is_some() { "Esc back  " } else { "" };
+                Line::from(Span::styled(format!("{back}? help  , . period  Tab focus  / filter  : command  e p export  q quit"), Style::default().fg(DIM)))
+            }
+        },
+    };
+    frame.render_widget(Paragraph::new(line), area);
 }
 
-fn chart(frame: &mut Frame, area: Rect, app: &App, name: &str, title: &str) {
-    let points: Vec<(String, f64)> = app
-        .value(name)
-        .and_then(|r| r.data.as_ref())
-        .and_then(Value::as_array)
-        .map(|a| a.iter().map(|p| (p["bucket"].as_str().unwrap_or("").to_string(), p["count"].as_f64().unwrap_or(0.0))).collect())
-        .unwrap_or_default();
-    if points.is_empty() {
-        frame.render_widget(Paragraph::new("loading…").block(block(title)), area);
+fn block<'a>(app: &App, title: String, focused: bool) -> Block<'a> {
+    let colour = if focused { ACCENT } else { DIM };
+    let title_style = if focused { Style::default().fg(ACCENT).add_modifier(Modifier::BOLD) } else { Style::default().fg(ACCENT) };
+    let b = Block::bordered().border_style(Style::default().fg(colour)).title(Span::styled(title, title_style));
+    if app.ascii { b.border_set(ASCII_BORDER) } else { b }
+}
+
+fn ellipsis(app: &App) -> &'static str {
+    if app.ascii { "..." } else { "…" }
+}
+
+fn loading(app: &App) -> String {
+    format!("loading{}", ellipsis(app))
+}
+
+fn draw_panel(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool) {
+    match panel.shape {
+        Shape::Chart => chart(frame, area, app, panel, focused),
+        Shape::Table => table(frame, area, app, panel, focused),
+        Shape::Text => {
+            let lines: Vec<Line> = app.text(panel).into_iter().map(Line::from).collect();
+            frame.render_widget(Paragraph::new(lines).block(block(app, panel.title.clone(), focused)), area);
+        }
+    }
+}
+
+fn chart(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool) {
+    let Some(data) = app.chart(panel).filter(|c| !c.x_labels.is_empty()) else {
+        let text = if app.read(panel).is_some_and(|r| r.data.is_some()) { "no data".to_string() } else { loading(app) };
+        frame.render_widget(Paragraph::new(text).block(block(app, panel.title.clone(), focused)), area);
+        return;
+    };
+    let total: f64 = data.series.iter().flat_map(|s| s.values.iter()).sum();
+    let first = data.x_labels.first().map(|l| short_label(l, app)).unwrap_or_default();
+    let last = data.x_labels.last().map(|l| short_label(l, app)).unwrap_or_default();
+    let b = block(app, panel.title.clone(), focused).title_bottom(Line::from(format!("total {total:.0}")).right_aligned());
+    if app.ascii {
+        ascii_chart(frame, area, app, b, &data);
         return;
     }
-    let data: Vec<(f64, f64)> = points.iter().enumerate().map(|(i, (_, v))| (i as f64, *v)).collect();
-    let max = points.iter().map(|p| p.1).fold(1.0, f64::max);
-    let total: f64 = points.iter().map(|p| p.1).sum();
-    let dataset = Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(Style::default().fg(ACCENT)).data(&data);
-    let first = points.first().map(|p| p.0.clone()).unwrap_or_default();
-    let last = points.last().map(|p| p.0.clone()).unwrap_or_default();
-    let chart = Chart::new(vec![dataset])
-        .block(block(title).title_bottom(Line::from(format!("total {total:.0}")).right_aligned()))
-        .x_axis(Axis::default().bounds([0.0, (data.len().max(2) - 1) as f64]).labels([first, last]).style(Style::default().fg(DIM)))
+    let points: Vec<Vec<(f64, f64)>> = data.series.iter().map(|s| s.values.iter().enumerate().map(|(i, v)| (i as f64, *v)).collect()).collect();
+    let datasets: Vec<Dataset> = data
+        .series
+        .iter()
+        .zip(&points)
+        .enumerate()
+        .map(|(i, (s, p))| {
+            let d = Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(Style::default().fg(SERIES[i % SERIES.len()])).data(p);
+            if data.series.len() > 1 { d.name(s.label.clone()) } else { d }
+        })
+        .collect();
+    let max = data.max().max(1.0);
+    let chart = Chart::new(datasets)
+        .block(b)
+        .legend_position(Some(LegendPosition::TopLeft))
+        .hidden_legend_constraints((Constraint::Percentage(45), Constraint::Percentage(60)))
+        .x_axis(Axis::default().bounds([0.0, (data.x_labels.len().max(2) - 1) as f64]).labels([first, last]).style(Style::default().fg(DIM)))
         .y_axis(Axis::default().bounds([0.0, max]).labels(["0".to_string(), format!("{max:.0}")]).style(Style::default().fg(DIM)));
     frame.render_widget(chart, area);
 }
 
-fn table(frame: &mut Frame, area: Rect, app: &App, name: &str, title: &str, keys: &[&str]) {
-    let items: Vec<Value> = app.value(name).and_then(|r| r.data.as_ref()).and_then(Value::as_array).cloned().unwrap_or_default();
-    if app.value(name).is_none_or(|r| r.data.is_none()) {
-        frame.render_widget(Paragraph::new("loading…").block(block(title)), area);
+/// `2024-06-15 12:30` as `12:30` for periods up to a day, `06-15` beyond.
+fn short_label(label: &str, app: &App) -> String {
+    let day_or_less = app.period.range() <= chrono::Duration::days(1);
+    match (label.get(5..10), label.get(11..16)) {
+        (_, Some(time)) if day_or_less => time.to_string(),
+        (Some(date), _) => date.to_string(),
+        _ => label.to_string(),
+    }
+}
+
+/// The ASCII fallback: the sum of all series as `#` bars, last bucket on the right.
+fn ascii_chart(frame: &mut Frame, area: Rect, app: &App, b: Block, data: &ChartData) {
+    let sums: Vec<u64> = (0..data.x_labels.len()).map(|i| data.series.iter().map(|s| s.values.get(i).copied().unwrap_or(0.0)).sum::<f64>().round() as u64).collect();
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let [bars, axis] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    let shown = &sums[sums.len().saturating_sub(bars.width as usize)..];
+    frame.render_widget(Sparkline::default().data(shown).bar_set(ASCII_BARS), bars);
+    let first = short_label(&data.x_labels[data.x_labels.len() - shown.len()], app);
+    let last = data.x_labels.last().map(|l| short_label(l, app)).unwrap_or_default();
+    let gap = (axis.width as usize).saturating_sub(first.len() + last.len());
+    frame.render_widget(Paragraph::new(format!("{first}{}{last}", " ".repeat(gap))).style(Style::default().fg(DIM)), axis);
+}
+
+fn table(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool) {
+    let state = app.tables.get(&panel.key()).cloned().unwrap_or_default();
+    let mut title = panel.title.clone();
+    if !state.filter.is_empty() {
+        title.push_str(&format!(" [/{}]", state.filter));
+    }
+    let Some(t) = app.visible(panel) else {
+        frame.render_widget(Paragraph::new(loading(app)).block(block(app, title, focused)), area);
+        return;
+    };
+    if let Some((c, desc)) = state.sort {
+        let arrow = match (desc, app.ascii) {
+            (true, false) => "↓",
+            (false, false) => "↑",
+            (true, true) => "v",
+            (false, true) => "^",
+        };
+        title.push_str(&format!(" {arrow}{}", t.header.get(c).map_or("", String::as_str)));
+    }
+    if t.rows.is_empty() {
+        let hint = match panel.source {
+            Source::Devices => "no device tokens: press a to add one (64 characters, from your device)",
+            _ if !state.filter.is_empty() => "no row matches the filter",
+            _ => "no data",
+        };
+        frame.render_widget(Paragraph::new(hint).block(block(app, title, focused)), area);
         return;
     }
-    let rows: Vec<Row> = items
+    let widths: Vec<Constraint> = t
+        .header
         .iter()
-        .map(|i| {
-            let mut cells: Vec<Cell> = keys.iter().map(|k| Cell::from(i[*k].as_str().unwrap_or("").escape_debug().to_string())).collect();
-            cells.push(Cell::from(i["count"].to_string()));
-            Row::new(cells)
+        .map(|h| match h.as_str() {
+            "count" => Constraint::Length(9),
+            "bytes" | "ttl" => Constraint::Length(7),
+            "#" => Constraint::Length(3),
+            "state" => Constraint::Length(8),
+            "queue" => Constraint::Length(12),
+            _ => Constraint::Fill(1),
         })
         .collect();
-    let mut widths: Vec<Constraint> = keys.iter().map(|_| Constraint::Fill(1)).collect();
-    widths.push(Constraint::Length(9));
-    let mut header: Vec<&str> = keys.to_vec();
-    header.push("count");
-    let t = Table::new(rows, widths).header(Row::new(header).style(Style::default().fg(DIM))).block(block(title));
-    frame.render_widget(t, area);
+    let rows: Vec<Row> = t.rows.iter().map(|r| Row::new(r.iter().map(|c| Cell::from(c.as_str())))).collect();
+    let table = Table::new(rows, widths)
+        .header(Row::new(t.header.iter().map(|h| Cell::from(h.as_str()))).style(Style::default().fg(DIM)))
+        .block(block(app, title, focused))
+        .row_highlight_style(Style::default().fg(Color::Indexed(16)).bg(ACCENT))
+        .highlight_symbol(if app.ascii { ">" } else { "▶" });
+    let mut ts = TableState::default();
+    if focused {
+        ts.select(Some(state.selected.min(t.rows.len() - 1)));
+    }
+    frame.render_stateful_widget(table, area, &mut ts);
 }
 
-fn help(frame: &mut Frame, area: Rect) {
-    let w = 60.min(area.width);
-    let h = (KEYS.len() as u16 + 4).min(area.height);
+fn help(frame: &mut Frame, area: Rect, app: &App) {
+    let w = 92.min(area.width);
+    let h = (KEYS.len() as u16 + 2).min(area.height);
     let popup = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
-    let lines: Vec<Line> = KEYS.iter().map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>14}  "), Style::default().fg(ACCENT)), Span::raw(*what)])).collect();
+    let lines: Vec<Line> = KEYS.iter().map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>17}  "), Style::default().fg(ACCENT)), Span::raw(*what)])).collect();
     frame.render_widget(Clear, popup);
-    frame.render_widget(Paragraph::new(lines).block(block("Keys")), popup);
+    frame.render_widget(Paragraph::new(lines).block(block(app, "Keys (Esc closes)".into(), true)), popup);
 }
-

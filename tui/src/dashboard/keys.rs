@@ -1,0 +1,142 @@
+//! Keys → [`Action`]s. Every key is listed in [`KEYS`], which the help overlay shows.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use vantage_core::export::ImageFormat;
+
+use super::panels::Tab;
+
+/// What the keyboard is typing into, if anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Keys are commands.
+    Normal,
+    /// Typing the focused table's filter (`/`).
+    Filter,
+    /// Typing a command (`:`).
+    Palette,
+    /// Typing a device token (`a` on My devices), shown masked.
+    AddToken,
+}
+
+/// Everything a key can do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Switch tab.
+    Tab(Tab),
+    /// Next (+1) / previous (-1) period.
+    Period(i32),
+    /// Toggle the help overlay.
+    Help,
+    /// Re-request the view's data.
+    Refresh,
+    /// Leave.
+    Quit,
+    /// Focus the next (+1) / previous (-1) panel.
+    Focus(i32),
+    /// Move the selection of the focused table by n rows.
+    Move(i32),
+    /// Sort the focused table by its next column.
+    Sort,
+    /// Reverse the sort order.
+    Reverse,
+    /// Open the detail of the selected row.
+    Open,
+    /// Close the detail view (or the help overlay).
+    Back,
+    /// Start typing a filter for the focused table.
+    Filter,
+    /// Start typing a command.
+    Palette,
+    /// Start typing a device token.
+    AddToken,
+    /// Remove the selected device token.
+    RemoveToken,
+    /// A character typed into the input line.
+    Input(char),
+    /// Delete the last character of the input line.
+    Erase,
+    /// Finish typing (apply filter, run command, add token).
+    Submit,
+    /// Abandon typing (a filter is cleared).
+    Cancel,
+    /// Export the focused table as CSV.
+    ExportCsv,
+    /// Export the focused (or the view's first) chart.
+    ExportChart(ImageFormat),
+    /// Operations: run the refresh planner.
+    RunPlanner,
+    /// Operations: aggregate the last complete window of every precision.
+    AggregateNow,
+    /// Operations: back-fill every precision over its default days.
+    Migrate,
+    /// Operations: delete cached resources.
+    ClearCache,
+    /// Time passes (the loop sends one every 2 s): keeps Operations live.
+    Tick,
+}
+
+/// The keys the help overlay lists.
+pub const KEYS: &[(&str, &str)] = &[
+    ("1 2 3 4 5 0", "tabs: overview, attackers, passwords, ports, my devices, operations"),
+    (", .", "previous / next period (1h 6h 1d 1w 1m 3m 1y)"),
+    ("Tab S-Tab", "focus next / previous panel"),
+    ("↑ ↓ j k PgUp PgDn", "move in the focused table"),
+    ("Enter", "open the selected attacker / password"),
+    ("Esc Backspace", "back from a detail view, close help"),
+    ("s S", "sort by next column / reverse order"),
+    ("/", "filter the focused table (Enter keeps, Esc clears)"),
+    (":", "command, e.g. migrate-period daily --days 30"),
+    ("e", "export the focused table as CSV"),
+    ("p P", "export the focused chart as PNG / SVG"),
+    ("a x", "my devices: add / remove a device token"),
+    ("F A M C", "operations: planner, aggregate, migrate, clear cache"),
+    ("r", "refresh the view's data"),
+    ("?", "this help"),
+    ("q Ctrl-C", "quit"),
+];
+
+/// Maps a key to an action in `mode` (None: the key does nothing).
+pub fn action_for(key: KeyEvent, mode: Mode) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return Some(Action::Quit);
+    }
+    if mode != Mode::Normal {
+        return Some(match key.code {
+            KeyCode::Char(c) => Action::Input(c),
+            KeyCode::Backspace => Action::Erase,
+            KeyCode::Enter => Action::Submit,
+            KeyCode::Esc => Action::Cancel,
+            _ => return None,
+        });
+    }
+    Some(match key.code {
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char(c @ ('0'..='9')) => Action::Tab(Tab::from_key(c)?),
+        KeyCode::Char('.' | '>') => Action::Period(1),
+        KeyCode::Char(',' | '<') => Action::Period(-1),
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('r') => Action::Refresh,
+        KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => Action::Focus(1),
+        KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => Action::Focus(-1),
+        KeyCode::Down | KeyCode::Char('j') => Action::Move(1),
+        KeyCode::Up | KeyCode::Char('k') => Action::Move(-1),
+        KeyCode::PageDown => Action::Move(10),
+        KeyCode::PageUp => Action::Move(-10),
+        KeyCode::Char('s') => Action::Sort,
+        KeyCode::Char('S') => Action::Reverse,
+        KeyCode::Enter => Action::Open,
+        KeyCode::Esc | KeyCode::Backspace => Action::Back,
+        KeyCode::Char('/') => Action::Filter,
+        KeyCode::Char(':') => Action::Palette,
+        KeyCode::Char('a') => Action::AddToken,
+        KeyCode::Char('x') | KeyCode::Delete => Action::RemoveToken,
+        KeyCode::Char('e') => Action::ExportCsv,
+        KeyCode::Char('p') => Action::ExportChart(ImageFormat::Png),
+        KeyCode::Char('P') => Action::ExportChart(ImageFormat::Svg),
+        KeyCode::Char('F') => Action::RunPlanner,
+        KeyCode::Char('A') => Action::AggregateNow,
+        KeyCode::Char('M') => Action::Migrate,
+        KeyCode::Char('C') => Action::ClearCache,
+        _ => return None,
+    })
+}

@@ -1,0 +1,251 @@
+//! What each view shows: the tabs, their panels (a chart, a table or a text box over one
+//! data source) and the detail views a table row opens. Later capabilities add a tab here and
+//! a layout in [`super::view`]; nothing else needs to know.
+
+use vantage_core::statistics::resources::{self, Kind, Params};
+
+/// The tabs, in display order; the number key selects them (`0` is Operations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    /// Incidents and attackers graphs, top countries and passwords.
+    Overview,
+    /// Attackers graph, top attackers (Enter: detail) and their countries.
+    Attackers,
+    /// Top passwords (Enter: detail), usernames and combinations.
+    Passwords,
+    /// Port scans, traps and actions graphs, top ports and incident types.
+    Ports,
+    /// The analyst's registered device tokens and their personal graphs.
+    Devices,
+    /// Jobs, workers, timeouts, cache entries; planner, aggregation and cache actions.
+    Operations,
+}
+
+impl Tab {
+    /// Tabs in display order.
+    pub const ALL: [Tab; 6] = [Tab::Overview, Tab::Attackers, Tab::Passwords, Tab::Ports, Tab::Devices, Tab::Operations];
+
+    /// The number key that selects the tab.
+    pub fn key(self) -> char {
+        match self {
+            Tab::Overview => '1',
+            Tab::Attackers => '2',
+            Tab::Passwords => '3',
+            Tab::Ports => '4',
+            Tab::Devices => '5',
+            Tab::Operations => '0',
+        }
+    }
+
+    /// Title shown in the tab bar.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tab::Overview => "Overview",
+            Tab::Attackers => "Attackers",
+            Tab::Passwords => "Passwords",
+            Tab::Ports => "Ports & incidents",
+            Tab::Devices => "My devices",
+            Tab::Operations => "Operations",
+        }
+    }
+
+    /// Title for narrow terminals (under 100 columns).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Tab::Ports => "Ports",
+            Tab::Devices => "Devices",
+            other => other.name(),
+        }
+    }
+
+    /// The tab selected by a number key.
+    pub fn from_key(c: char) -> Option<Tab> {
+        Tab::ALL.into_iter().find(|t| t.key() == c)
+    }
+}
+
+/// A drill-down view opened from a table row (Enter), closed with Esc / Backspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// One attacker: its incident graph, country, GeoIP/ASN, pcap query.
+    Attacker {
+        /// The address.
+        ip: String,
+    },
+    /// One password: its usage graph and the usernames tried with it.
+    Password {
+        /// The password.
+        password: String,
+    },
+    /// Any resource by name (the palette's `resource` command).
+    Resource {
+        /// Resource name.
+        name: &'static str,
+        /// Its parameters.
+        params: Params,
+    },
+}
+
+/// Where a panel's data comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A statistics resource for the current period.
+    Resource {
+        /// Resource name.
+        name: &'static str,
+        /// Its parameters.
+        params: Params,
+    },
+    /// Queued, running and failed jobs.
+    Jobs,
+    /// Refresh timeouts.
+    Timeouts,
+    /// Cached resources.
+    Cache,
+    /// Registered device tokens.
+    Devices,
+    /// What is known about the attacker of the detail view.
+    AttackerInfo,
+    /// Deployment, workers and the Operations keys.
+    Deployment,
+}
+
+/// How a panel draws its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A line chart (one or more series).
+    Chart,
+    /// A sortable, filterable table.
+    Table,
+    /// Lines of text.
+    Text,
+}
+
+/// What Enter on a table row opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opens {
+    /// The attacker detail of the row's `ip`.
+    Attacker,
+    /// The password detail of the row's `password`.
+    Password,
+}
+
+/// One box on the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Panel {
+    /// Title.
+    pub title: String,
+    /// Data source.
+    pub source: Source,
+    /// Drawing.
+    pub shape: Shape,
+    /// Drill-down of its rows.
+    pub opens: Option<Opens>,
+}
+
+impl Panel {
+    fn resource(name: &'static str, title: &str, params: Params) -> Panel {
+        let shape = match resources::find(name).map(|r| r.kind) {
+            Ok(Kind::Graph { .. } | Kind::Multiline { .. }) => Shape::Chart,
+            _ => Shape::Table,
+        };
+        Panel { title: title.to_string(), source: Source::Resource { name, params }, shape, opens: None }
+    }
+
+    fn opening(mut self, opens: Opens) -> Panel {
+        self.opens = Some(opens);
+        self
+    }
+
+    fn local(title: &str, source: Source, shape: Shape) -> Panel {
+        Panel { title: title.to_string(), source, shape, opens: None }
+    }
+
+    /// A stable key for the panel's table state (sort, filter, selection).
+    pub fn key(&self) -> String {
+        match &self.source {
+            Source::Resource { name, .. } => (*name).to_string(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// The resource it shows, if any.
+    pub fn resource_name(&self) -> Option<&'static str> {
+        match self.source {
+            Source::Resource { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+}
+
+/// The panels of a tab; `tokens` are the registered device tokens (My devices).
+pub fn tab_panels(tab: Tab, tokens: &[String]) -> Vec<Panel> {
+    let none = Params::default;
+    match tab {
+        Tab::Overview => vec![
+            Panel::resource("all_incidents_graph", "Incidents", none()),
+            Panel::resource("all_attackers_graph", "Attackers", none()),
+            Panel::resource("top_countries_by_incidents_list", "Top countries", none()),
+            Panel::resource("top_passwords_by_usages_list", "Top passwords", none()).opening(Opens::Password),
+        ],
+        Tab::Attackers => vec![
+            Panel::resource("all_attackers_graph", "Attackers", none()),
+            Panel::resource("top_attackers_by_incidents_list_long", "Top attackers", none()).opening(Opens::Attacker),
+            Panel::resource("top_countries_by_attackers_list", "Countries by attackers", none()),
+        ],
+        Tab::Passwords => vec![
+            Panel::resource("top_passwords_by_usages_list_long", "Passwords", none()).opening(Opens::Password),
+            Panel::resource("top_usernames_by_usages_list_long", "Usernames", none()),
+            Panel::resource("top_combinations_by_usages_list_long", "Combinations", none()).opening(Opens::Password),
+        ],
+        Tab::Ports => vec![
+            Panel::resource("all_ports_by_scans_graph", "Port scans", none()),
+            Panel::resource("top_traps_by_incidents_graph", "Traps", none()),
+            Panel::resource("top_actions_by_incidents_graph", "Actions", none()),
+            Panel::resource("top_ports_by_scans_list_long", "Top ports", none()),
+            Panel::resource("top_incident_types_by_incidents_list", "Incident types", none()),
+        ],
+        Tab::Devices => {
+            let mut panels = vec![Panel::local("Device tokens", Source::Devices, Shape::Table)];
+            if !tokens.is_empty() {
+                let mine = || Params { device_tokens: sorted(tokens), ..Params::default() };
+                panels.push(Panel::resource("my_all_incidents_graph", "My incidents", mine()));
+                panels.push(Panel::resource("my_top_countries_by_incidents_graph", "My countries", mine()));
+                panels.push(Panel::resource("my_top_traps_by_incidents_graph", "My traps", mine()));
+            }
+            panels
+        }
+        Tab::Operations => vec![
+            Panel::local("Jobs", Source::Jobs, Shape::Table),
+            Panel::local("Deployment", Source::Deployment, Shape::Text),
+            Panel::local("Timeouts", Source::Timeouts, Shape::Table),
+            Panel::local("Cache", Source::Cache, Shape::Table),
+        ],
+    }
+}
+
+/// The panels of a detail view.
+pub fn detail_panels(detail: &Detail) -> Vec<Panel> {
+    match detail {
+        Detail::Attacker { ip } => vec![
+            Panel::local(&format!("Attacker {ip}"), Source::AttackerInfo, Shape::Text),
+            Panel::resource("selected_attacker_incidents_graph", &format!("Incidents of {ip}"), Params { ip: Some(ip.clone()), ..Params::default() }),
+        ],
+        Detail::Password { password } => {
+            let params = || Params { password: Some(password.clone()), ..Params::default() };
+            let shown = password.escape_debug().to_string();
+            vec![
+                Panel::resource("selected_password_by_usages_graph", &format!("Uses of {shown}"), params()),
+                Panel::resource("logins_of_password_by_usages_list", &format!("Usernames tried with {shown}"), params()),
+            ]
+        }
+        Detail::Resource { name, params } => vec![Panel::resource(name, name, params.clone())],
+    }
+}
+
+fn sorted(tokens: &[String]) -> Vec<String> {
+    let mut t = tokens.to_vec();
+    t.sort();
+    t.dedup();
+    t
+}

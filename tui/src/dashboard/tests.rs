@@ -1,0 +1,344 @@
+//! Key handling as pure state transitions, and drawing into ratatui's `TestBackend`.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::{Value, json};
+use vantage_core::cache::EntryInfo;
+use vantage_core::engine::{Event, Request};
+use vantage_core::export::ImageFormat;
+use vantage_core::geo::GeoInfo;
+use vantage_core::statistics::aggregation::Precision;
+use vantage_core::statistics::periods::Period;
+use vantage_core::statistics::resources::Params;
+use vantage_core::statistics::service::ResourceRead;
+
+use super::app::{App, Effect, Export};
+use super::keys::{Action, KEYS, Mode, action_for};
+use super::panels::{Detail, Tab};
+use super::view;
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    let action = action_for(KeyEvent::new(code, KeyModifiers::NONE), app.mode).expect("mapped key");
+    app.apply(action)
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+fn resource_requests(effects: &[Effect]) -> Vec<(String, Period, Params)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Engine(Request::Resource { name, period, params }) => Some((name.clone(), *period, params.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn give(app: &mut App, name: &str, params: Params, value: Value) {
+    let read = ResourceRead { data: Some(value), computed_at: None, refreshing: false };
+    app.on_event(Event::Resource { name: name.into(), period: app.period, params, read });
+}
+
+fn graph(n: usize) -> Value {
+    json!((0..n).map(|i| json!({"bucket": format!("2024-06-15 {:02}:{:02}", i / 2, (i % 2) * 30), "count": (i * 7) % 23})).collect::<Vec<_>>())
+}
+
+/// An app with data for every panel of every tab (1d).
+fn with_data() -> App {
+    let mut app = App::new(vec!["a".repeat(64)], false);
+    let none = Params::default;
+    for name in ["all_incidents_graph", "all_attackers_graph", "all_ports_by_scans_graph"] {
+        give(&mut app, name, none(), graph(48));
+    }
+    let multi = json!({"labels": ["minipot_telnet", "fwlogs"], "ykeys": [0, 1], "data": (0..48).map(|i| json!({"bucket": format!("2024-06-15 {:02}:00", i / 2), "0": i % 5, "1": i % 3})).collect::<Vec<_>>()});
+    for name in ["top_traps_by_incidents_graph", "top_actions_by_incidents_graph"] {
+        give(&mut app, name, none(), multi.clone());
+    }
+    give(&mut app, "top_countries_by_incidents_list", none(), json!([{"country": "CN", "count": 6734}, {"country": "VN", "count": 5147}]));
+    give(&mut app, "top_countries_by_attackers_list", none(), json!([{"country": "CN", "count": 17}, {"country": "US", "count": 12}]));
+    give(&mut app, "top_passwords_by_usages_list", none(), json!([{"password": "123456", "count": 99}, {"password": "a\nb", "count": 1}]));
+    give(&mut app, "top_passwords_by_usages_list_long", none(), json!([{"password": "admin", "count": 40}, {"password": "a\nb", "count": 3}, {"password": "root", "count": 12}]));
+    give(&mut app, "top_usernames_by_usages_list_long", none(), json!([{"username": "root", "count": 70}]));
+    give(&mut app, "top_combinations_by_usages_list_long", none(), json!([{"username": "root", "password": "admin", "count": 30}]));
+    give(
+        &mut app,
+        "top_attackers_by_incidents_list_long",
+        none(),
+        json!([{"ip": "192.0.2.7", "count": 35}, {"ip": "198.51.100.1", "count": 120}, {"ip": "2001:db8::5", "count": 7}]),
+    );
+    give(&mut app, "top_ports_by_scans_list_long", none(), json!([{"port": "TCP/23", "count": 500}, {"port": "TCP/22", "count": 300}]));
+    give(&mut app, "top_incident_types_by_incidents_list", none(), json!([{"source": "minipot_telnet", "action": "login", "count": 87}]));
+    let mine = Params { device_tokens: vec!["a".repeat(64)], ..Params::default() };
+    give(&mut app, "my_all_incidents_graph", mine.clone(), graph(48));
+    give(&mut app, "my_top_countries_by_incidents_graph", mine.clone(), multi.clone());
+    give(&mut app, "my_top_traps_by_incidents_graph", mine, multi);
+    app.on_event(Event::Ready { store: "sqlite".into(), cache: "memory".into() });
+    app.on_event(Event::Jobs(Default::default()));
+    for prefix in ["vantage:timeout:", "vantage:resource:"] {
+        let entries = vec![EntryInfo { key: format!("{prefix}all_incidents_graph:1d"), ttl_seconds: Some(300), size: 1983 }];
+        app.on_event(Event::Entries { prefix: prefix.into(), entries });
+    }
+    app
+}
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal.draw(|f| view::draw(f, app)).expect("draw");
+    let buf = terminal.backend().buffer().clone();
+    (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>()).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn tabs_and_periods_are_pure_state_transitions() {
+    let mut app = App::new(Vec::new(), false);
+    assert_eq!(action_for(key('2'), Mode::Normal), Some(Action::Tab(Tab::Attackers)));
+    let reqs = resource_requests(&app.apply(Action::Tab(Tab::Attackers)));
+    assert_eq!(app.tab, Tab::Attackers);
+    assert_eq!(reqs.len(), 3);
+    assert!(reqs.iter().all(|(_, p, _)| *p == Period::Day));
+    app.apply(action_for(key('.'), Mode::Normal).expect("next period"));
+    assert_eq!(app.period, Period::Week);
+    app.apply(action_for(key(','), Mode::Normal).expect("prev"));
+    app.apply(action_for(key(','), Mode::Normal).expect("prev"));
+    assert_eq!(app.period, Period::SixHours);
+    let reqs = resource_requests(&app.apply(Action::Period(-2)));
+    assert_eq!(app.period, Period::Year, "wraps around");
+    assert!(reqs.iter().all(|(_, p, _)| *p == Period::Year), "a period change re-requests the view");
+    let ops = app.apply(Action::Tab(Tab::Operations));
+    assert!(ops.contains(&Effect::Engine(Request::Jobs)));
+    assert!(ops.iter().any(|e| matches!(e, Effect::Engine(Request::Entries { prefix }) if prefix == "vantage:timeout:")));
+    assert_eq!(app.apply(Action::Tick).len(), ops.len(), "Operations stays live");
+    app.apply(Action::Tab(Tab::Overview));
+    assert!(app.apply(Action::Tick).is_empty(), "other views re-read rarely");
+    app.apply(action_for(key('?'), Mode::Normal).expect("help"));
+    assert!(app.help);
+    app.apply(Action::Back);
+    assert!(!app.help, "Esc closes help");
+    assert_eq!(action_for(key('z'), Mode::Normal), None);
+    assert_eq!(action_for(key('9'), Mode::Normal), None, "no tab 9 yet");
+    app.apply(action_for(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), Mode::Filter).expect("ctrl-c"));
+    assert!(app.quit, "Ctrl-C quits even while typing");
+}
+
+#[test]
+fn focus_sort_filter_and_move_work_on_the_focused_table() {
+    let mut app = with_data();
+    app.apply(Action::Tab(Tab::Attackers));
+    press(&mut app, KeyCode::Tab);
+    let panel = app.focused().expect("focused");
+    assert_eq!(panel.title, "Top attackers");
+    let ips = |app: &App| app.visible(&app.focused().expect("f")).expect("data").rows.iter().map(|r| r[0].clone()).collect::<Vec<_>>();
+    assert_eq!(ips(&app), ["192.0.2.7", "198.51.100.1", "2001:db8::5"], "source order");
+    typed(&mut app, "sS");
+    assert_eq!(ips(&app), ["2001:db8::5", "198.51.100.1", "192.0.2.7"], "by ip, descending");
+    press(&mut app, KeyCode::Char('s'));
+    assert_eq!(ips(&app), ["198.51.100.1", "192.0.2.7", "2001:db8::5"], "by count, numerically (120 > 35 > 7), direction kept");
+    press(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.mode, Mode::Filter);
+    typed(&mut app, "198.");
+    assert_eq!(ips(&app), ["198.51.100.1"], "filters while typing");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!((app.mode, ips(&app).len()), (Mode::Normal, 1), "Enter keeps the filter");
+    press(&mut app, KeyCode::Char('/'));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(ips(&app).len(), 3, "Esc clears it");
+    typed(&mut app, "jjjjj");
+    assert_eq!(app.tables[&panel.key()].selected, 2, "clamped to the last row");
+    press(&mut app, KeyCode::PageUp);
+    assert_eq!(app.tables[&panel.key()].selected, 0);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.focus, 0);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.focus, 2, "focus wraps");
+}
+
+#[test]
+fn enter_opens_attacker_detail_and_esc_goes_back() {
+    let mut app = with_data();
+    app.apply(Action::Tab(Tab::Attackers));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Down);
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.detail, Some(Detail::Attacker { ip: "198.51.100.1".into() }));
+    let ip = Params { ip: Some("198.51.100.1".into()), ..Params::default() };
+    assert_eq!(resource_requests(&effects), vec![("selected_attacker_incidents_graph".to_string(), Period::Day, ip.clone())]);
+    assert!(effects.contains(&Effect::Engine(Request::Geo { ip: "198.51.100.1".parse().expect("ip") })));
+    give(&mut app, "selected_attacker_incidents_graph", ip, graph(48));
+    let info = GeoInfo { country: Some("SE".into()), country_name: Some("Sweden".into()), city: Some("Linköping".into()), asn: Some(29518), as_org: Some("Bredband2 AB".into()) };
+    app.on_event(Event::Geo { ip: "198.51.100.1".parse().expect("ip"), info, sources: vec!["GeoLite2-City-Test.mmdb".into()] });
+    let screen = render(&app, 80, 24);
+    for want in ["Attacker 198.51.100.1", "SE (Sweden), Linköping", "AS29518 Bredband2 AB", "GeoLite2-City-Test.mmdb", "/api/uri/host/198.51.100.1/", "Incidents of 198.51.100.1", "Esc back"] {
+        assert!(screen.contains(want), "{want}:\n{screen}");
+    }
+    let back = press(&mut app, KeyCode::Esc);
+    assert_eq!((app.detail.clone(), app.focus), (None, 1), "back to the table that opened it");
+    assert_eq!(resource_requests(&back).len(), 3);
+    app.apply(Action::Tab(Tab::Overview));
+    assert!(press(&mut app, KeyCode::Enter).is_empty(), "the focused chart opens nothing");
+    assert!(app.notice.as_deref().is_some_and(|n| n.contains("Enter opens")));
+}
+
+#[test]
+fn password_detail_gets_the_real_password_not_its_escaped_form() {
+    let mut app = with_data();
+    app.apply(Action::Tab(Tab::Passwords));
+    typed(&mut app, "s");
+    assert_eq!(app.visible(&app.focused().expect("f")).expect("rows").rows[0][0], "a\\nb", "shown escaped");
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.detail, Some(Detail::Password { password: "a\nb".into() }));
+    let reqs = resource_requests(&effects);
+    assert_eq!(reqs.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["selected_password_by_usages_graph", "logins_of_password_by_usages_list"]);
+    assert!(reqs.iter().all(|r| r.2.password.as_deref() == Some("a\nb")));
+}
+
+#[test]
+fn exports_take_what_is_shown() {
+    let mut app = with_data();
+    app.apply(Action::Tab(Tab::Attackers));
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "sS");
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "19");
+    press(&mut app, KeyCode::Enter);
+    let csv = press(&mut app, KeyCode::Char('e'));
+    let [Effect::Export(Export::Csv { stem, header, rows })] = &csv[..] else { panic!("{csv:?}") };
+    assert_eq!(stem, "top_attackers_by_incidents_list_long-1d");
+    assert_eq!(header, &["ip", "count"]);
+    assert_eq!(rows, &[vec!["198.51.100.1".to_string(), "120".into()], vec!["192.0.2.7".into(), "35".into()]], "filtered and sorted as on screen");
+    let png = press(&mut app, KeyCode::Char('p'));
+    let [Effect::Export(Export::Chart { stem, chart, format: ImageFormat::Png })] = &png[..] else { panic!("{png:?}") };
+    assert_eq!((stem.as_str(), chart.x_labels.len()), ("all_attackers_graph-1d", 48), "a table is focused: the view's chart");
+    let svg = press(&mut app, KeyCode::Char('P'));
+    assert!(matches!(&svg[..], [Effect::Export(Export::Chart { format: ImageFormat::Svg, .. })]));
+    app.apply(Action::Tab(Tab::Overview));
+    assert!(press(&mut app, KeyCode::Char('e')).is_empty(), "a chart is focused");
+    assert!(app.notice.as_deref().is_some_and(|n| n.contains("focus one")));
+    app.exported(Err("disk full".into()));
+    assert!(render(&app, 80, 24).contains("export failed: disk full"));
+}
+
+#[test]
+fn device_tokens_are_validated_saved_and_removed() {
+    let mut app = App::new(Vec::new(), false);
+    press(&mut app, KeyCode::Char('a'));
+    assert_eq!(app.mode, Mode::Normal, "only on My devices");
+    app.apply(Action::Tab(Tab::Devices));
+    assert!(render(&app, 80, 24).contains("press a to add one"));
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "short");
+    assert!(render(&app, 80, 24).contains("device token: *****_ (5 chars)"), "typed token is masked");
+    assert!(press(&mut app, KeyCode::Enter).is_empty());
+    assert!(app.error.as_deref().is_some_and(|e| e.contains("64 characters")), "{:?}", app.error);
+    let token = "0123456789abcdef".repeat(4);
+    press(&mut app, KeyCode::Char('a'));
+    typed(&mut app, &token.to_uppercase());
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(effects[0], Effect::SaveDevices(vec![token.clone()]), "lower-cased and saved");
+    let reqs = resource_requests(&effects);
+    assert_eq!(reqs.len(), 3);
+    assert!(reqs.iter().all(|r| r.0.starts_with("my_") && r.2.device_tokens == [token.clone()]));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("0123************") && !screen.contains(&token[..20]), "tokens are never shown whole:\n{screen}");
+    let removed = press(&mut app, KeyCode::Char('x'));
+    assert_eq!(removed[0], Effect::SaveDevices(Vec::new()));
+    assert!(app.tokens.is_empty());
+}
+
+#[test]
+fn palette_runs_cli_commands_and_reports_bad_ones() {
+    let mut app = App::new(Vec::new(), false);
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "migrate-period daily --days 3");
+    assert!(render(&app, 80, 24).contains(":migrate-period daily --days 3_"));
+    assert_eq!(press(&mut app, KeyCode::Enter), vec![Effect::Engine(Request::Migrate { precision: Precision::Daily, days: 3 })]);
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "resource selected_attacker_incidents_graph 1w --ip 192.0.2.1");
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.period, Period::Week);
+    assert!(matches!(&app.detail, Some(Detail::Resource { name: "selected_attacker_incidents_graph", .. })));
+    assert_eq!(resource_requests(&effects).len(), 1);
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "migrate-period weekly");
+    assert!(press(&mut app, KeyCode::Enter).is_empty());
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("error: :migrate-period weekly:") && screen.contains("weekly"), "{screen}");
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "quit");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.quit);
+}
+
+#[test]
+fn operations_actions_only_on_the_operations_tab() {
+    let mut app = with_data();
+    assert!(press(&mut app, KeyCode::Char('F')).is_empty());
+    assert!(app.notice.as_deref().is_some_and(|n| n.contains("Operations tab")));
+    app.apply(Action::Tab(Tab::Operations));
+    assert_eq!(press(&mut app, KeyCode::Char('F')), vec![Effect::Engine(Request::Refresh)]);
+    let order: Vec<Effect> = Precision::ALL.iter().map(|p| Effect::Engine(Request::Aggregate { precision: *p })).collect();
+    assert_eq!(press(&mut app, KeyCode::Char('A')), order, "quarterly, then hourly, then daily");
+    assert_eq!(press(&mut app, KeyCode::Char('M')).len(), 3);
+    assert_eq!(press(&mut app, KeyCode::Char('C')), vec![Effect::Engine(Request::ClearCache { all: false })]);
+    app.on_event(Event::Cleared { what: "cached resources".into(), count: 12 });
+    app.on_event(Event::Progress { label: "daily".into(), done: 2, total: Some(7) });
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("cleared 12 keys (cached resources)") && screen.contains("daily 2/7"), "{screen}");
+}
+
+#[test]
+fn every_tab_renders_at_80x24_and_160x48() {
+    let mut app = with_data();
+    for tab in Tab::ALL {
+        app.apply(Action::Tab(tab));
+        for (w, h) in [(80, 24), (160, 48)] {
+            let screen = render(&app, w, h);
+            assert!(screen.contains("1 Overview") && screen.contains("0 Operations"), "{tab:?} {w}x{h}:\n{screen}");
+            assert!(screen.contains("period 1d (Day)"), "{screen}");
+            assert!(!screen.contains("loading"), "{tab:?} {w}x{h} has all its data:\n{screen}");
+            for p in app.panels() {
+                assert!(screen.contains(&p.title), "{tab:?} {w}x{h}: panel {}:\n{screen}", p.title);
+            }
+        }
+    }
+    app.apply(Action::Tab(Tab::Overview));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("CN") && screen.contains("6734") && screen.contains("a\\nb"), "newlines shown escaped: {screen}");
+    assert!(screen.chars().any(|c| ('\u{2800}'..='\u{28FF}').contains(&c)), "braille chart drawn");
+    assert!(render(&app, 160, 48).contains("5 My devices"), "full tab names when wide");
+}
+
+#[test]
+fn ascii_mode_draws_only_ascii() {
+    let mut app = with_data();
+    app.ascii = true;
+    for tab in Tab::ALL {
+        app.apply(Action::Tab(tab));
+        let screen = render(&app, 80, 24);
+        let odd: String = screen.chars().filter(|c| !c.is_ascii()).collect();
+        assert!(odd.is_empty(), "{tab:?}: non-ASCII {odd:?}\n{screen}");
+        if tab == Tab::Overview {
+            assert!(screen.contains('#') && screen.contains("+---"), "{screen}");
+        }
+    }
+}
+
+#[test]
+fn views_without_data_say_loading_and_help_lists_every_key() {
+    let mut app = App::new(Vec::new(), false);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("loading…") && screen.contains("refreshing…"), "{screen}");
+    app.apply(Action::Help);
+    let screen = render(&app, 100, 30);
+    for (k, what) in KEYS {
+        assert!(screen.contains(k) && screen.contains(what), "{k}: {screen}");
+    }
+}
