@@ -450,7 +450,8 @@ impl App {
                 self.data.insert((name, period, params), read);
             }
             Event::Jobs(s) => self.jobs = Some(s),
-            Event::Entries { prefix, entries } => {
+            Event::Entries { prefix, mut entries } => {
+                entries.sort_by(|a, b| a.key.cmp(&b.key));
                 self.entries.insert(prefix, entries);
             }
             Event::Planned(s) => {
@@ -598,13 +599,13 @@ impl App {
                 let workers: BTreeSet<&str> = self.jobs.iter().flat_map(|s| s.running.iter().map(|r| r.worker.as_str())).collect();
                 let (queued, running, failed) = self.jobs.as_ref().map_or((0, 0, 0), |s| (s.queued.iter().map(|(_, j)| j.len()).sum(), s.running.len(), s.failed.len()));
                 vec![
-                    format!("backend   {}", self.backend.as_deref().unwrap_or("opening")),
-                    format!("jobs      {queued} queued, {running} running, {failed} failed"),
-                    format!("workers   {}", if workers.is_empty() { "none busy".to_string() } else { workers.into_iter().collect::<Vec<_>>().join(", ") }),
-                    String::new(),
-                    "F run the refresh planner   A aggregate now".into(),
-                    "M back-fill (migrate)       C clear cached resources".into(),
-                    ":clear-timeouts resource 1d, :migrate-period daily --days 30 …".into(),
+                    format!("backend  {}", self.backend.as_deref().unwrap_or("opening")),
+                    format!("jobs     {queued} queued, {running} running"),
+                    format!("failed   {failed}"),
+                    format!("workers  {}", if workers.is_empty() { "none busy".to_string() } else { workers.into_iter().collect::<Vec<_>>().join(", ") }),
+                    "F planner   A aggregate".into(),
+                    "M migrate   C clear cache".into(),
+                    ":clear-timeouts resource 1d".into(),
                 ]
             }
             _ => Vec::new(),

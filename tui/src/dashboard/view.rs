@@ -78,7 +78,11 @@ fn areas(app: &App, body: Rect, n: usize) -> Vec<Rect> {
             [Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(r[0]).to_vec(), split_h(r[1], &[40, 60])].concat()
         }
         (None, Tab::Devices) if n == 1 => vec![body],
-        (None, Tab::Devices) | (None, Tab::Operations) => {
+        (None, Tab::Operations) => {
+            let r = rows(&[50, 50]);
+            [split_h(r[0], &[58, 42]), split_h(r[1], &[50, 50])].concat()
+        }
+        (None, Tab::Devices) => {
             let r = rows(&[50, 50]);
             [split_h(r[0], &[60, 40]), split_h(r[1], &[50, 50])].concat()
         }
@@ -232,6 +236,9 @@ fn table(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool)
     if t.rows.is_empty() {
         let hint = match panel.source {
             Source::Devices => "no device tokens: press a to add one (64 characters, from your device)",
+            Source::Jobs => "no jobs queued, running or failed",
+            Source::Timeouts => "no refresh timeouts",
+            Source::Cache => "nothing cached",
             _ if !state.filter.is_empty() => "no row matches the filter",
             _ => "no data",
         };
