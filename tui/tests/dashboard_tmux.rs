@@ -1,56 +1,171 @@
-//! The real dashboard in a real terminal (tmux): opens on a fresh demo store with no
-//! server, shows data, switches tabs and periods, quits with exit 0 and the terminal restored.
+//! The real dashboard in a real terminal (tmux, send-keys, capture-pane), on both
+//! deployments: the embedded default on a fresh demo store with no server (every tab, a
+//! period change, an attacker detail, CSV and PNG exports that parse, a clean exit), and
+//! production — PostgreSQL + Redis with a separate `vantage worker` process computing what
+//! the dashboard asks for.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+const NOW: &str = "2024-06-15T12:40:00Z";
 
 fn tmux(args: &[&str]) -> String {
     let out = Command::new("tmux").args(args).output().expect("tmux is installed by scripts/test.sh");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn screen(session: &str) -> String {
-    tmux(&["capture-pane", "-p", "-t", session])
+/// A tmux session running the dashboard; killed when dropped.
+struct Session(String);
+
+impl Session {
+    fn start(name: &str, cmd: &str, width: u16, height: u16) -> Session {
+        let session = format!("vantage-{name}-{}", std::process::id());
+        tmux(&["new-session", "-d", "-s", &session, "-x", &width.to_string(), "-y", &height.to_string(), cmd]);
+        Session(session)
+    }
+
+    fn screen(&self) -> String {
+        tmux(&["capture-pane", "-p", "-t", &self.0])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            tmux(&["send-keys", "-t", &self.0, k]);
+        }
+    }
+
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(120), "timed out waiting for {what}:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn quit_cleanly(&self, gone: &str) {
+        self.keys(&["q"]);
+        let s = self.wait_for("exit", |s| s.contains("EXITED"));
+        assert!(s.contains("EXITED 0"), "{s}");
+        assert!(!s.contains(gone), "alternate screen left, terminal restored: {s}");
+    }
 }
 
-fn wait_for(session: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let start = Instant::now();
-    loop {
-        let s = screen(session);
-        if ok(&s) {
-            return s;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}:\n{s}");
-        std::thread::sleep(Duration::from_millis(100));
+impl Drop for Session {
+    fn drop(&mut self) {
+        tmux(&["kill-session", "-t", &self.0]);
     }
+}
+
+/// A child process killed when dropped.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn vantage(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vantage"));
+    c.args(["--now", NOW]).args(args).env_remove("VANTAGE_DATABASE_URL").env_remove("VANTAGE_REDIS_URL").env_remove("VANTAGE_CONFIG");
+    c
+}
+
+fn ok(c: &mut Command) -> String {
+    let out = c.output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn dashboard_command(args: &[&str]) -> String {
+    format!(
+        "env -u VANTAGE_DATABASE_URL -u VANTAGE_REDIS_URL -u VANTAGE_CONFIG LANG=C.UTF-8 {} --now {NOW} {}; echo EXITED $?; sleep 60",
+        env!("CARGO_BIN_EXE_vantage"),
+        args.join(" ")
+    )
+}
+
+fn exported(dir: &Path, ext: &str) -> std::path::PathBuf {
+    let files: Vec<_> = std::fs::read_dir(dir).expect("export dir").filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == ext)).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files[0].clone()
 }
 
 #[test]
-fn dashboard_in_tmux_visits_tabs_and_quits_cleanly() {
+fn embedded_dashboard_walkthrough_with_detail_and_exports() {
     let dir = tempfile::tempdir().expect("dir");
     let d = dir.path().to_str().expect("utf8");
-    let bin = env!("CARGO_BIN_EXE_vantage");
-    let fill = Command::new(bin).args(["--data-dir", d, "--now", "2024-06-15T12:40:00Z", "demo", "--no-tui", "--scale", "0.05"]).env_remove("VANTAGE_DATABASE_URL").env_remove("VANTAGE_REDIS_URL").output().expect("demo");
-    assert!(fill.status.success(), "{}", String::from_utf8_lossy(&fill.stderr));
+    let out = dir.path().join("out");
+    ok(&mut vantage(&["--data-dir", d, "demo", "--no-tui", "--scale", "0.05"]));
 
-    let session = format!("vantage-test-{}", std::process::id());
-    let cmd = format!("env -u VANTAGE_DATABASE_URL -u VANTAGE_REDIS_URL {bin} --data-dir {d} --now 2024-06-15T12:40:00Z; echo EXITED $?; sleep 60");
-    tmux(&["new-session", "-d", "-s", &session, "-x", "80", "-y", "24", &cmd]);
-    let s = wait_for(&session, "overview with data", |s| s.contains("Top countries") && s.contains("total ") && s.contains("up to date"));
-    assert!(s.contains("1 Overview") && s.contains("0 Operations"), "{s}");
+    let s = Session::start("embedded", &dashboard_command(&["--data-dir", d, "--export-dir", out.to_str().expect("utf8")]), 80, 24);
+    let screen = s.wait_for("overview with data", |s| s.contains("Top countries") && s.contains("total ") && s.contains("up to date"));
+    assert!(screen.contains("1 Overview") && screen.contains("0 Operations") && screen.contains("sqlite + memory"), "{screen}");
 
-    for (key, expect) in [("2", "Top attackers"), ("3", "Combinations"), ("4", "Top ports"), ("0", "running"), ("1", "Top passwords")] {
-        tmux(&["send-keys", "-t", &session, key]);
-        wait_for(&session, expect, |s| s.contains(expect));
+    for (key, expect) in [("2", "Top attackers"), ("3", "Combinations"), ("4", "Incident types"), ("5", "My incidents"), ("0", "Deployment"), ("1", "Top passwords")] {
+        s.keys(&[key]);
+        s.wait_for(expect, |s| s.contains(expect));
     }
-    tmux(&["send-keys", "-t", &session, "."]);
-    wait_for(&session, "period 1w", |s| s.contains("period 1w (Week)") && s.contains("up to date"));
-    tmux(&["send-keys", "-t", &session, "?"]);
-    wait_for(&session, "help", |s| s.contains("previous / next period"));
-    tmux(&["send-keys", "-t", &session, "q"]);
-    let s = wait_for(&session, "exit", |s| s.contains("EXITED"));
-    tmux(&["kill-session", "-t", &session]);
-    assert!(s.contains("EXITED 0"), "{s}");
-    assert!(!s.contains("Top countries"), "alternate screen left, terminal restored: {s}");
+    s.keys(&["."]);
+    s.wait_for("period 1w with data", |s| s.contains("period 1w (Week)") && s.contains("up to date") && !s.contains("loading"));
+    s.keys(&[","]);
+    s.wait_for("period 1d", |s| s.contains("period 1d (Day)"));
+
+    // attacker detail: Attackers tab, focus the table, open its first row
+    s.keys(&["2"]);
+    s.wait_for("top attackers with data", |s| s.contains("Top attackers") && s.contains("│ip ") && s.contains("up to date"));
+    s.keys(&["Tab", "Enter"]);
+    let detail = s.wait_for("attacker detail", |s| s.contains("address") && s.contains("Incidents of") && s.contains("total "));
+    assert!(detail.contains("Docket query /api/uri/host/") && detail.contains("Esc back"), "{detail}");
+    s.keys(&["p"]);
+    s.wait_for("PNG export", |s| s.contains("exported"));
+    let png = exported(&out, "png");
+    assert!(png.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("selected_attacker_incidents_graph-1d-")), "{png:?}");
+    let info = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).expect("open"))).read_info().expect("a PNG").info().clone();
+    assert_eq!((info.width, info.height), (1200, 600));
+
+    // back to the table (focus restored), export it as CSV
+    s.keys(&["Escape"]);
+    s.wait_for("back on Attackers", |s| s.contains("Top attackers") && !s.contains("address"));
+    s.keys(&["e"]);
+    s.wait_for("CSV export", |s| s.contains("exported"));
+    let csv = exported(&out, "csv");
+    let mut reader = csv::Reader::from_path(&csv).expect("csv");
+    assert_eq!(reader.headers().expect("header").iter().collect::<Vec<_>>(), ["ip", "count"]);
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows");
+    assert!(!rows.is_empty() && rows.iter().all(|r| r[0].parse::<std::net::IpAddr>().is_ok() && r[1].parse::<u64>().is_ok()), "{rows:?}");
+
+    s.keys(&["?"]);
+    s.wait_for("help", |s| s.contains("previous / next period"));
+    s.quit_cleanly("Top attackers");
     assert!(!std::fs::read_to_string(dir.path().join("vantage.log")).unwrap_or_default().contains("panicked"));
+}
+
+#[tokio::test]
+async fn production_dashboard_with_a_separate_worker() {
+    let pg = vantage_tests::TestPg::create().await;
+    // a Redis database of its own: other tests clear the default one
+    let redis = format!("{}/7", vantage_tests::redis_url());
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path().to_str().expect("utf8");
+    let common = ["--data-dir", d, "--database-url", pg.url.as_str(), "--redis-url", redis.as_str()];
+    let with = |extra: &[&str]| vantage(&[&common[..], extra].concat());
+    ok(&mut with(&["clear-cache", "--all"]));
+    ok(&mut with(&["demo", "--no-tui", "--scale", "0.05"]));
+    let _worker = Killed(with(&["worker", "--concurrency", "2"]).stderr(Stdio::null()).spawn().expect("worker"));
+
+    let s = Session::start("production", &dashboard_command(&common), 80, 24);
+    let screen = s.wait_for("overview computed by the worker", |s| s.contains("Top countries") && s.contains("total ") && s.contains("up to date") && !s.contains("loading"));
+    assert!(screen.contains("postgres + redis"), "{screen}");
+    s.keys(&["0"]);
+    s.wait_for("operations", |s| s.contains("Deployment") && s.contains("postgres + redis"));
+    s.quit_cleanly("Deployment");
+    ok(&mut with(&["clear-cache", "--all"]));
+    pg.drop_db().await;
 }
