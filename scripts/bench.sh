@@ -2,11 +2,12 @@
 # Vantage benchmarks. Prints a Markdown table of figures (copy the latest into
 # docs/benchmarks.md). Needs the services scripts/test.sh sets up (PostgreSQL on loopback).
 #
-#   scripts/bench.sh [ingest|aggregate|resources|all]
+#   scripts/bench.sh [ingest|aggregate|resources|tui|all]
 #
 # Environment: BENCH_INGEST_ROWS (default 2000000), BENCH_AGG_ROWS (default 10000000),
 # BENCH_DEMO_SCALE (PostgreSQL year for the resources benchmark, default 17 ≈ 21M raw rows),
-# BENCH_SQLITE_SCALE (SQLite year, default 3),
+# BENCH_SQLITE_SCALE (SQLite year, default 3), BENCH_TUI_SCALE (demo year of the render
+# benchmark, default 1),
 # BENCH_DIR (scratch space, default ./bench-out), VANTAGE_TEST_PG_URL (maintenance DB URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -113,6 +114,42 @@ if [ "$what" = resources ] || [ "$what" = all ]; then
     row "load a demo year (ingest + back-fill of all three precisions)" sqlite "$raw" "$SECS" "$(rate "$raw" "$SECS")" "$RSS_MB"
     extra+=$'\n'"### Full refresh — SQLite, $raw raw rows, in-process cache"$'\n\n'
     extra+=$("$GEN" resources "sqlite://$d/vantage.db" - "$now")$'\n'
+fi
+
+if [ "$what" = tui ] || [ "$what" = all ]; then
+    # frame render time: the Overview drawn into ratatui's TestBackend (tui/benches/render.rs)
+    extra+=$'\n'"### Dashboard: Overview frame render time (demo year, SQLite)"$'\n\n'
+    extra+=$(cargo bench --quiet -p vantage-tui --bench render 2>/dev/null | grep '^|')$'\n'
+    # time to first frame and idle CPU: the real binary in a real terminal (tmux, 200×60)
+    command -v tmux >/dev/null || { echo "tmux is needed for the dashboard benchmark (scripts/test.sh installs it)" >&2; exit 1; }
+    now=2024-06-15T12:40:00Z
+    d=$(fresh_sqlite tui)
+    "$V" --data-dir "$d" --now "$now" demo --no-tui >/dev/null
+    firsts=()
+    for i in 1 2 3 4 5 6; do
+        rm -f "$d/vantage.log"
+        tmux new-session -d -s vantage-bench -x 200 -y 60 "RUST_LOG=vantage_tui=info $V --data-dir $d --now $now"
+        for _ in $(seq 1 300); do grep -q first_frame_ms "$d/vantage.log" 2>/dev/null && break; sleep 0.1; done
+        ms=$(grep -o 'first_frame_ms=[0-9.]*' "$d/vantage.log" | head -n 1 | cut -d= -f2 | xargs printf '%.1f')
+        [ "$i" -gt 1 ] && firsts+=("$ms") # the first start also warms the page cache
+        if [ "$i" -eq 6 ]; then
+            # idle: after the start-up work (in-process workers run the planner's first
+            # refresh), CPU time of the whole process over 20 s of nobody touching a key
+            pid=$(pgrep -n -f "$V --data-dir $d") || true
+            sleep 60
+            t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+            sleep 20
+            t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+            idle=$(python3 -c "print(f'{($t1 - $t0) / $(getconf CLK_TCK) / 20 * 100:.2f}')")
+        fi
+        tmux send-keys -t vantage-bench q
+        for _ in $(seq 1 100); do tmux has-session -t vantage-bench 2>/dev/null || break; sleep 0.1; done
+        tmux kill-session -t vantage-bench 2>/dev/null || true
+    done
+    extra+=$'\n'"### Dashboard: time to first frame (process start → first frame drawn, 5 warm starts) and idle CPU"$'\n\n'
+    extra+="| measure | values | result |"$'\n'"|---|---|---:|"$'\n'
+    extra+="| first frame, ms | ${firsts[*]} | median $(printf '%s\n' "${firsts[@]}" | sort -n | sed -n 3p) |"$'\n'
+    extra+="| idle CPU over 20 s, % of one core | - | $idle |"$'\n'
 fi
 
 echo
