@@ -59,6 +59,12 @@ command -v mergecap >/dev/null || apt_install wireshark-common
 command -v tmux >/dev/null || apt_install tmux
 log "mergecap: $(mergecap --version 2>&1 | head -n 1)"
 
+# --- a real Have I Been Pwned client library (the range API is tested against it) ---------
+if ! python3 -c "import pwned_passwords_django" >/dev/null 2>&1; then
+    log "installing pwned-passwords-django (PyPI)"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "pwned-passwords-django==5.2.0"
+fi
+
 # --- lints, then the tests ----------------------------------------------------------------
 log "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings

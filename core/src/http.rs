@@ -9,6 +9,7 @@
 //!   minute from one client → 429 with `Retry-After`.
 //! - `GET /healthz` → 200 `{"status": "ok", …}` or 503 when the store or cache is down.
 //! - `GET /metrics` → Prometheus text: request counters, queue lengths.
+//! - the leaked-password APIs of [`crate::passwords::api`].
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -31,26 +32,38 @@ use crate::statistics::service::Statistics;
 pub struct AppState {
     /// Statistics service.
     pub stats: Statistics,
+    /// Password API requests per second and client IP (0: unlimited).
+    pub password_rate: u32,
     requests: AtomicU64,
     client_errors: AtomicU64,
     rate_limited: AtomicU64,
 }
 
+/// Default password API requests per second and client IP.
+pub const DEFAULT_PASSWORD_RATE: u32 = 50;
+
 impl AppState {
-    /// State over a statistics service.
+    /// State over a statistics service, with the default password API rate limit.
     pub fn new(stats: Statistics) -> Arc<Self> {
-        Arc::new(AppState { stats, requests: AtomicU64::new(0), client_errors: AtomicU64::new(0), rate_limited: AtomicU64::new(0) })
+        Self::with_password_rate(stats, DEFAULT_PASSWORD_RATE)
+    }
+
+    /// State with a password API limit of `password_rate` requests per second and client (0: none).
+    pub fn with_password_rate(stats: Statistics, password_rate: u32) -> Arc<Self> {
+        Arc::new(AppState { stats, password_rate, requests: AtomicU64::new(0), client_errors: AtomicU64::new(0), rate_limited: AtomicU64::new(0) })
     }
 }
 
 /// The router with every route.
 pub fn router(state: Arc<AppState>) -> Router {
+    let passwords = crate::passwords::api::routes(state.stats.store.clone(), crate::passwords::api::RateLimit::new(state.password_rate));
     Router::new()
         .route("/api/resource", get(resource))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route".into()) })
         .with_state(state)
+        .merge(passwords)
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route".into()) })
 }
 
 /// Serves `router` on `listen` until `shutdown` resolves.

@@ -12,6 +12,7 @@
 //!   implementations, each with its own migrations.
 //! - [`statistics`]: Sentinel statistics: the data model, ingest parsers, exactly-once
 //!   multi-precision aggregation and the demo data generator.
+//! - [`passwords`]: leaked-password store lookups, imports and the three k-anonymity APIs.
 //! - [`cache`]: in-process or Redis key-value cache with TTLs and atomic claims.
 //! - [`jobs`]: priority job queues (in-process or Redis) with leases.
 //! - [`worker`]: the job runner and scheduler behind `vantage --worker`.
@@ -31,6 +32,7 @@ pub mod export;
 pub mod geo;
 pub mod http;
 pub mod jobs;
+pub mod passwords;
 pub mod progress;
 pub mod statistics;
 pub mod store;

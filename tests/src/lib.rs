@@ -14,6 +14,7 @@ use vantage_core::config::{Config, SecretUrl};
 use vantage_core::store::{self, Store};
 use vantage_core::Clock;
 
+pub mod process;
 pub mod sview;
 
 /// The maintenance database URL tests create their databases from.

@@ -80,6 +80,9 @@ pub enum Command {
     ClearCache(ClearCacheArgs),
     /// Clear the refresh timeouts of one kind for a period so it can be scheduled again.
     ClearTimeouts(ClearTimeoutsArgs),
+    /// Leaked-password store: import lists, check passwords (k-anonymity).
+    #[command(subcommand)]
+    Passwords(PasswordsCommand),
     /// Run jobs from the queues (headless worker); stops gracefully on SIGTERM / Ctrl-C.
     Worker(WorkerArgs),
     /// Serve the HTTP API (resources, /healthz, /metrics).
@@ -92,6 +95,59 @@ pub struct ServeArgs {
     /// Address to listen on (loopback by default).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
+    /// Password API requests per second and client IP before 429 (0: no limit).
+    #[arg(long, default_value_t = vantage_core::http::DEFAULT_PASSWORD_RATE)]
+    pub password_rate: u32,
+}
+
+/// `vantage passwords …`
+#[derive(Debug, Subcommand)]
+pub enum PasswordsCommand {
+    /// Merge a list into the store: plaintext (`password` or `password<TAB>count` per line) or
+    /// HIBP `SHA1:COUNT` lines; counts are added and sources united; one transaction.
+    Import(PasswordsImportArgs),
+    /// Check passwords against the store (or a remote Vantage / HIBP-compatible server): only
+    /// the first 5 hex digits of the SHA-1 are ever looked up.
+    Check(PasswordsCheckArgs),
+}
+
+/// `vantage passwords import`
+#[derive(Debug, Args)]
+pub struct PasswordsImportArgs {
+    /// The list (`-` = stdin).
+    pub file: String,
+    /// plain or hibp (default: guessed from the first line).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Honeypot service the passwords were seen through: telnet, smtp, ftp, http or haas.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vantage passwords check`
+#[derive(Debug, Args)]
+pub struct PasswordsCheckArgs {
+    /// The password to check (prefer --stdin: command lines end up in shell history).
+    #[arg(conflicts_with_all = ["sha1", "stdin", "file"])]
+    pub password: Option<String>,
+    /// Check a SHA-1 (40 hex digits) instead of a password.
+    #[arg(long, value_name = "HASH", conflicts_with_all = ["stdin", "file"])]
+    pub sha1: Option<String>,
+    /// Read one password per line from standard input.
+    #[arg(long, conflicts_with = "file")]
+    pub stdin: bool,
+    /// Check every line of a file (passwords, or SHA-1s with --hashes), with a summary.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<String>,
+    /// The lines of --file / --stdin are SHA-1s.
+    #[arg(long)]
+    pub hashes: bool,
+    /// Print JSON lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--json` only.

@@ -5,8 +5,10 @@
 //! the dashboard asks for.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use vantage_tests::process::{self, Killed, ok};
 
 const NOW: &str = "2024-06-15T12:40:00Z";
 
@@ -61,26 +63,8 @@ impl Drop for Session {
     }
 }
 
-/// A child process killed when dropped.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn vantage(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vantage"));
-    c.args(["--now", NOW]).args(args).env_remove("VANTAGE_DATABASE_URL").env_remove("VANTAGE_REDIS_URL").env_remove("VANTAGE_CONFIG");
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let out = c.output().expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    process::vantage(env!("CARGO_BIN_EXE_vantage"), NOW, args)
 }
 
 fn dashboard_command(args: &[&str]) -> String {

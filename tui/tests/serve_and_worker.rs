@@ -1,61 +1,16 @@
 //! The real binary as a server and as workers: the HTTP resource API on the embedded default,
 //! and a Redis-queue worker killed with SIGKILL mid-job whose job another worker finishes once.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use sqlx::{Connection, PgConnection};
+use vantage_tests::process::{self, Killed, free_port, get, ok, until};
 
 const NOW: &str = "2024-06-15T12:40:00Z";
 
 fn vantage(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vantage"));
-    c.args(["--now", NOW]).args(args).env_remove("VANTAGE_DATABASE_URL").env_remove("VANTAGE_REDIS_URL").env_remove("VANTAGE_CONFIG");
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let out = c.output().expect("run vantage");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Plain HTTP/1.1 GET on loopback: (status, headers, body).
-fn get(port: u16, path: &str) -> Option<(u16, String, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let (head, body) = raw.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, head.to_lowercase(), body.to_string()))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
-}
-
-/// Polls `f` until it returns Some (or panics after `limit`).
-fn until<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    process::vantage(env!("CARGO_BIN_EXE_vantage"), NOW, args)
 }
 
 fn sview_jsonl(dir: &std::path::Path) -> std::path::PathBuf {

@@ -24,6 +24,8 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::passwords::PwnedHash;
+use crate::progress::Progress;
 use crate::statistics::aggregation::{ChunkOutcome, Precision, Window};
 use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
 use crate::statistics::query::{StatQuery, StatRow};
@@ -100,6 +102,17 @@ pub trait Store: Send + Sync {
     /// Row counts and sums of all twelve statistics tables.
     async fn table_totals(&self) -> Result<Vec<TableTotal>>;
 
+    /// Merges leaked-password hashes (one row per hash) in one transaction: counts are
+    /// added to stored ones, sources united.
+    async fn pwned_merge(&self, rows: &[PwnedHash], progress: &dyn Progress) -> Result<()>;
+
+    /// Stored leaked-password hashes starting with `prefix` (lowercase hex), sorted, found
+    /// by a range scan of the hash index.
+    async fn pwned_range(&self, prefix: &str) -> Result<Vec<PwnedHash>>;
+
+    /// Number of stored leaked-password hashes.
+    async fn pwned_total(&self) -> Result<i64>;
+
     /// Checks the database answers (`SELECT 1`).
     async fn ping(&self) -> Result<()>;
 
@@ -147,6 +160,15 @@ impl IdentityCache {
     pub fn insert(&mut self, sn: &str, token: &str, id: i64) {
         self.by_sn.entry(sn.to_string()).or_default().insert(token.to_string(), id);
     }
+}
+
+/// Rows per leaked-password upsert statement.
+pub(crate) const PWNED_ROWS_PER_STATEMENT: usize = 5000;
+
+/// The exclusive upper bound of a hex prefix range: every lowercase hex string starting with
+/// `prefix` is ≥ `prefix` and < `prefix` + `g`.
+pub(crate) fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}g")
 }
 
 /// Name of the table that records applied migrations (kept apart from sview's tables).

@@ -10,9 +10,11 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
 
 use super::sql::{Bind, Dialect};
-use super::{Backend, IdentityCache, IngestSession, Store, TableTotal, migrator, statistics_tables, texts};
+use super::{Backend, IdentityCache, IngestSession, PWNED_ROWS_PER_STATEMENT, Store, TableTotal, migrator, prefix_end, statistics_tables, texts};
 use crate::config::SecretUrl;
 use crate::error::Result;
+use crate::passwords::PwnedHash;
+use crate::progress::Progress;
 use crate::statistics::aggregation::{ChunkOutcome, ChunkState, Fingerprint, Precision, Window, runs};
 use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
 use crate::statistics::query::{StatQuery, StatRow};
@@ -169,6 +171,47 @@ impl Store for PgStore {
             out.push(TableTotal { table, rows, sum });
         }
         Ok(out)
+    }
+
+    async fn pwned_merge(&self, rows: &[PwnedHash], progress: &dyn Progress) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in rows.chunks(PWNED_ROWS_PER_STATEMENT) {
+            let hashes: Vec<&str> = chunk.iter().map(|r| r.hash.as_str()).collect();
+            let counts: Vec<i64> = chunk.iter().map(|r| r.count).collect();
+            let sources: Vec<String> = chunk.iter().map(|r| r.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")).collect();
+            sqlx::query(
+                "INSERT INTO passwords_pwned (password_hash, password_count, password_source)
+                 SELECT h, c, CASE WHEN s = '' THEN '{}'::text[] ELSE string_to_array(s, ',') END
+                 FROM UNNEST($1::text[], $2::bigint[], $3::text[]) AS t(h, c, s)
+                 ON CONFLICT (password_hash) DO UPDATE SET
+                    password_count = passwords_pwned.password_count + EXCLUDED.password_count,
+                    password_source = ARRAY(SELECT DISTINCT x FROM unnest(passwords_pwned.password_source || EXCLUDED.password_source) AS x ORDER BY x)",
+            )
+            .bind(&hashes)
+            .bind(&counts)
+            .bind(&sources)
+            .execute(&mut *tx)
+            .await?;
+            progress.advance(chunk.len() as u64);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pwned_range(&self, prefix: &str) -> Result<Vec<PwnedHash>> {
+        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(
+            "SELECT password_hash, password_count, password_source FROM passwords_pwned
+             WHERE password_hash ~>=~ $1 AND password_hash ~<~ $2 ORDER BY password_hash",
+        )
+        .bind(prefix)
+        .bind(prefix_end(prefix))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(hash, count, sources)| PwnedHash { hash, count, sources: crate::passwords::normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }).collect())
+    }
+
+    async fn pwned_total(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM passwords_pwned").fetch_one(&self.pool).await?)
     }
 
     async fn ping(&self) -> Result<()> {

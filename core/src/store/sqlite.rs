@@ -15,8 +15,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
 
 use super::sql::{Bind, Dialect};
-use super::{Backend, IdentityCache, IngestSession, Store, TableTotal, migrator, statistics_tables, texts};
+use super::{Backend, IdentityCache, IngestSession, PWNED_ROWS_PER_STATEMENT, Store, TableTotal, migrator, prefix_end, statistics_tables, texts};
 use crate::error::Result;
+use crate::passwords::PwnedHash;
+use crate::progress::Progress;
 use crate::statistics::aggregation::{ChunkOutcome, ChunkState, Fingerprint, Precision, Window, runs};
 use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
 use crate::statistics::query::{StatQuery, StatRow};
@@ -186,6 +188,51 @@ impl Store for SqliteStore {
             out.push(TableTotal { table, rows, sum });
         }
         Ok(out)
+    }
+
+    async fn pwned_merge(&self, rows: &[PwnedHash], progress: &dyn Progress) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // 3 parameters a row, below SQLite's 32766
+        for chunk in rows.chunks(PWNED_ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO passwords_pwned (password_hash, password_count, password_source) ");
+            q.push_values(chunk, |mut b, r| {
+                let sources: Vec<&str> = r.sources.iter().map(|s| s.as_str()).collect();
+                b.push_bind(r.hash.as_str()).push_bind(r.count).push_bind(serde_json::to_string(&sources).unwrap_or_else(|_| "[]".into()));
+            });
+            q.push(
+                " ON CONFLICT (password_hash) DO UPDATE SET
+                    password_count = password_count + excluded.password_count,
+                    password_source = (SELECT json_group_array(value) FROM (
+                        SELECT value FROM json_each(passwords_pwned.password_source)
+                        UNION SELECT value FROM json_each(excluded.password_source) ORDER BY value))",
+            );
+            q.build().execute(&mut *tx).await?;
+            progress.advance(chunk.len() as u64);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pwned_range(&self, prefix: &str) -> Result<Vec<PwnedHash>> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT password_hash, password_count, password_source FROM passwords_pwned
+             WHERE password_hash >= ?1 AND password_hash < ?2 ORDER BY password_hash",
+        )
+        .bind(prefix)
+        .bind(prefix_end(prefix))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(hash, count, sources)| {
+                let sources: Vec<String> = serde_json::from_str(&sources).unwrap_or_default();
+                PwnedHash { hash, count, sources: crate::passwords::normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }
+            })
+            .collect())
+    }
+
+    async fn pwned_total(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM passwords_pwned").fetch_one(&self.pool).await?)
     }
 
     async fn ping(&self) -> Result<()> {

@@ -3,6 +3,7 @@
 mod aggregate;
 mod demo;
 mod ingest;
+mod passwords;
 mod planner;
 mod resource;
 
@@ -13,7 +14,7 @@ use anyhow::Context as _;
 use vantage_core::config::{Config, Overrides};
 use vantage_core::store::{self, Store};
 
-use crate::cli::{Cli, Command, GlobalArgs, IngestCommand};
+use crate::cli::{Cli, Command, GlobalArgs, IngestCommand, PasswordsCommand};
 
 /// Exit status when an import stored the valid lines but rejected others.
 pub const EXIT_REJECTED_LINES: u8 = 3;
@@ -42,6 +43,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Worker(args) => planner::worker(&config, args).await,
         Command::Serve(args) => planner::serve(&config, args).await,
         Command::Ingest(IngestCommand::Sentinel(args)) => ingest::sentinel(&config, args).await,
+        Command::Passwords(PasswordsCommand::Import(args)) => passwords::import(&config, args).await,
+        Command::Passwords(PasswordsCommand::Check(args)) => passwords::check(&config, args).await,
         Command::Demo(args) => demo::run(&config, args, cli.global).await,
         Command::AggregatePeriod(args) => aggregate::aggregate_period(&config, args).await,
         Command::MigratePeriod(args) => aggregate::migrate_period(&config, args).await,

@@ -169,7 +169,7 @@ pub async fn serve(config: &Config, args: crate::cli::ServeArgs) -> anyhow::Resu
     let embedded = stats.queue.kind() == "memory";
     let workers = embedded.then(|| tokio::spawn(worker::run(stats.clone(), WorkerOptions::default(), rx.clone())));
     let mut stop = rx.clone();
-    let state = vantage_core::http::AppState::new(stats.clone());
+    let state = vantage_core::http::AppState::with_password_rate(stats.clone(), args.password_rate);
     eprintln!("serving http://{} ({} store, {} cache{})", args.listen, stats.store.backend(), stats.cache.kind(), if embedded { ", in-process workers" } else { "" });
     vantage_core::http::serve(args.listen, state, async move {
         let _ = stop.wait_for(|v| *v).await;

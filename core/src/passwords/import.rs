@@ -1,0 +1,166 @@
+//! Imports into the leaked-password store: plaintext lists (`password` or
+//! `password<TAB>count` per line, hashed here) and Have I Been Pwned files (`SHA1:COUNT`).
+//!
+//! A file is parsed whole first: malformed lines are reported with their line number and
+//! skipped, repeated hashes are merged (counts added, sources united), then everything is
+//! stored in one transaction — an import stores all its valid lines or nothing.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::{PwnedHash, Source, is_sha1, normalized, sha1_hex};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::store::Store;
+
+/// Input layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One password per line, optionally `<TAB>count`.
+    Plain,
+    /// `SHA1:COUNT` per line (HIBP's downloadable lists), hex in either case.
+    Hibp,
+}
+
+impl std::str::FromStr for Format {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "plain" => Ok(Format::Plain),
+            "hibp" => Ok(Format::Hibp),
+            _ => Err(Error::InvalidArgument(format!("format `{s}`: plain or hibp"))),
+        }
+    }
+}
+
+/// A rejected input line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineError {
+    /// 1-based line number.
+    pub line: usize,
+    /// Why it was rejected.
+    pub reason: String,
+}
+
+/// A parsed file: unique hashes and the rejected lines.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Merged rows, one per hash.
+    pub rows: Vec<PwnedHash>,
+    /// Lines read.
+    pub lines: usize,
+    /// Rejected lines.
+    pub errors: Vec<LineError>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportReport {
+    /// Lines read.
+    pub lines: usize,
+    /// Distinct hashes merged into the store.
+    pub hashes: usize,
+    /// Rejected lines (line number and reason).
+    pub errors: Vec<LineError>,
+    /// Stored hashes after the import.
+    pub total: i64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Guesses the format from the first line of `text`: `SHA1:COUNT` means HIBP.
+pub fn detect(text: &str) -> Format {
+    match text.lines().next().unwrap_or("").trim_end().split_once(':') {
+        Some((h, c)) if is_sha1(h) && c.bytes().all(|b| b.is_ascii_digit()) && !c.is_empty() => Format::Hibp,
+        _ => Format::Plain,
+    }
+}
+
+/// Parses `input`; every valid line gets `source` (if any).
+pub fn parse(input: impl BufRead, format: Format, source: Option<Source>, progress: &dyn Progress) -> Result<Parsed> {
+    let mut merged: HashMap<String, i64> = HashMap::new();
+    let mut parsed = Parsed::default();
+    for (i, line) in input.split(b'\n').enumerate() {
+        let line = line.map_err(|e| Error::io("input", e))?;
+        parsed.lines = i + 1;
+        if parsed.lines.is_multiple_of(100_000) {
+            progress.advance(100_000);
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(&line);
+        if line.is_empty() {
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(line) else {
+            parsed.errors.push(LineError { line: i + 1, reason: "not UTF-8".into() });
+            continue;
+        };
+        match parse_line(text, format) {
+            Ok((hash, count)) => *merged.entry(hash).or_default() += count,
+            Err(reason) => parsed.errors.push(LineError { line: i + 1, reason }),
+        }
+    }
+    let sources = normalized(source.into_iter().collect());
+    parsed.rows = merged.into_iter().map(|(hash, count)| PwnedHash { hash, count, sources: sources.clone() }).collect();
+    parsed.rows.sort_by(|a, b| a.hash.cmp(&b.hash));
+    Ok(parsed)
+}
+
+fn parse_line(text: &str, format: Format) -> std::result::Result<(String, i64), String> {
+    let count = |c: &str| match c.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("count `{}` is not a whole number ≥ 1", c.trim())),
+    };
+    match format {
+        Format::Plain => match text.rsplit_once('\t') {
+            Some((password, c)) => Ok((sha1_hex(password), count(c)?)),
+            None => Ok((sha1_hex(text), 1)),
+        },
+        Format::Hibp => {
+            let (hash, c) = text.trim().split_once(':').ok_or("expected SHA1:COUNT")?;
+            if !is_sha1(hash) {
+                return Err("the hash is not 40 hex digits".into());
+            }
+            Ok((hash.to_ascii_lowercase(), count(c)?))
+        }
+    }
+}
+
+/// Parses `input` and merges it into the store in one transaction.
+pub async fn import(store: &dyn Store, input: impl BufRead, format: Format, source: Option<Source>, progress: Arc<dyn Progress>) -> Result<ImportReport> {
+    let started = Instant::now();
+    progress.phase("reading", None);
+    let parsed = parse(input, format, source, progress.as_ref())?;
+    progress.phase("storing", Some(parsed.rows.len() as u64));
+    store.pwned_merge(&parsed.rows, progress.as_ref()).await?;
+    progress.finish();
+    Ok(ImportReport { lines: parsed.lines, hashes: parsed.rows.len(), errors: parsed.errors, total: store.pwned_total().await?, seconds: started.elapsed().as_secs_f64() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::NoProgress;
+
+    #[test]
+    fn plain_and_hibp_lines_with_located_errors() {
+        let text = "password\nPassword\tx\n\npassword\t2\r\n123456\t0\n\u{e9}t\u{e9}\n";
+        let p = parse(text.as_bytes(), Format::Plain, Some(Source::Telnet), &NoProgress).expect("parses");
+        assert_eq!(p.lines, 6);
+        assert_eq!(p.errors.iter().map(|e| e.line).collect::<Vec<_>>(), [2, 5]);
+        assert!(p.errors[0].reason.contains("count `x`"), "{:?}", p.errors);
+        let pw = p.rows.iter().find(|r| r.hash == sha1_hex("password")).expect("merged");
+        assert_eq!((pw.count, pw.sources.clone()), (3, vec![Source::Telnet]), "1 + 2, CRLF stripped");
+        assert!(p.rows.iter().any(|r| r.hash == sha1_hex("été")), "UTF-8 passwords are hashed as UTF-8");
+
+        let hibp = "5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8:10\n5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8:5\nnot-a-hash:1\n7C4A8D09CA3762AF61E59520943DC26494F8941B:0\n";
+        assert_eq!(detect(hibp.lines().next().expect("line")), Format::Hibp);
+        assert_eq!(detect("password"), Format::Plain);
+        let p = parse(hibp.as_bytes(), Format::Hibp, None, &NoProgress).expect("parses");
+        assert_eq!(p.rows, vec![PwnedHash { hash: sha1_hex("password"), count: 15, sources: vec![] }]);
+        assert_eq!(p.errors.iter().map(|e| (e.line, e.reason.as_str())).collect::<Vec<_>>(), [(3, "the hash is not 40 hex digits"), (4, "count `0` is not a whole number ≥ 1")]);
+    }
+}

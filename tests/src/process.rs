@@ -1,0 +1,60 @@
+//! Helpers for tests that run the real `vantage` binary: commands with a clean environment,
+//! children killed on drop, free ports, polling with a deadline, plain HTTP on loopback.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// The binary at `bin` with `--now now` and `args`, without `VANTAGE_*` settings leaking in
+/// from the caller's environment.
+pub fn vantage(bin: &str, now: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(bin);
+    c.args(["--now", now]).args(args).env_remove("VANTAGE_DATABASE_URL").env_remove("VANTAGE_REDIS_URL").env_remove("VANTAGE_CONFIG");
+    c
+}
+
+/// Runs `c`, asserts success, returns its standard output.
+pub fn ok(c: &mut Command) -> String {
+    let out = c.output().expect("run vantage");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A child process killed (and reaped) when dropped.
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A TCP port on loopback nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// Polls `f` until it returns Some (or panics after `limit`).
+pub fn until<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Plain HTTP/1.1 GET on loopback: (status, lower-cased headers, body).
+pub fn get(port: u16, path: &str) -> Option<(u16, String, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, head.to_lowercase(), body.to_string()))
+}

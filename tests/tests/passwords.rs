@@ -1,0 +1,69 @@
+//! The leaked-password store on both backends: importing the 30,000-password list, lookups
+//! of members and non-members, prefix ranges equal to a brute-force filter of the list,
+//! merges (counts added, sources united), HIBP files, and all-or-nothing merges.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use vantage_core::passwords::import::{self, Format};
+use vantage_core::passwords::{self, PwnedHash, Source, sha1_hex};
+use vantage_core::progress::NoProgress;
+use vantage_tests::{BOTH, TestStore, t};
+
+fn list() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/passwords/zxcvbn-passwords.txt")).expect("fixture")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_then_lookup_members_and_non_members_on_both_backends() {
+    let text = list();
+    let words: Vec<&str> = text.lines().collect();
+    assert_eq!(words.len(), 30_000);
+    let all_hashes: BTreeSet<String> = words.iter().map(|w| sha1_hex(w)).collect();
+    let mut answers = Vec::new();
+    for kind in BOTH {
+        let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
+        let store = ts.store.as_ref();
+        let report = import::import(store, text.as_bytes(), Format::Plain, Some(Source::Telnet), Arc::new(NoProgress)).await.expect("import");
+        assert_eq!((report.lines, report.hashes, report.total, report.errors.len()), (30_000, 30_000, 30_000, 0), "{kind:?}");
+
+        for member in [words[0], words[1], words[14_999], words[29_999], "password"] {
+            let found = passwords::check(store, member).await.expect("check").unwrap_or_else(|| panic!("{kind:?}: {member} is in the list"));
+            assert_eq!((found.count, found.sources.as_slice()), (1, &[Source::Telnet][..]));
+        }
+        for stranger in ["correct horse battery staple 2024!", "Vantage-is-not-leaked-7f3a", ""] {
+            assert_eq!(passwords::check(store, stranger).await.expect("check"), None, "{kind:?}: {stranger:?}");
+        }
+
+        // a prefix range is exactly the brute-force filter of the list
+        for prefix in ["00000", "5baa6", "fffff", "a1b2c3", "7c4a8d09ca3762af61e59520943dc26494f8941b"] {
+            let got: Vec<String> = passwords::lookup(store, prefix).await.expect("range").into_iter().map(|h| h.hash).collect();
+            let want: Vec<String> = all_hashes.iter().filter(|h| h.starts_with(prefix)).cloned().collect();
+            assert_eq!(got, want, "{kind:?} {prefix}");
+        }
+
+        // importing again through another service merges
+        let again = import::import(store, "password\t4\n123456\n".as_bytes(), Format::Plain, Some(Source::Http), Arc::new(NoProgress)).await.expect("merge");
+        assert_eq!(again.total, 30_000, "no new hashes");
+        let pw = passwords::check(store, "password").await.expect("check").expect("found");
+        assert_eq!((pw.count, pw.sources), (5, vec![Source::Telnet, Source::Http]));
+
+        // HIBP file: either case, a new hash, a bad line reported and skipped
+        let hibp = format!("{}:7\n{}:3\nnot-a-line\n", sha1_hex("password").to_uppercase(), sha1_hex("only-in-hibp-file"));
+        let r = import::import(store, hibp.as_bytes(), import::detect(&hibp), None, Arc::new(NoProgress)).await.expect("hibp");
+        assert_eq!((r.hashes, r.total, r.errors.iter().map(|e| e.line).collect::<Vec<_>>()), (2, 30_001, vec![3]));
+        let pw = passwords::check(store, "password").await.expect("check").expect("found");
+        assert_eq!((pw.count, pw.sources.len()), (12, 2), "sources kept when the file has none");
+        assert_eq!(passwords::check_hash(store, &sha1_hex("only-in-hibp-file").to_uppercase()).await.expect("check").map(|h| h.count), Some(3));
+
+        // one bad row (count 0 breaks the CHECK constraint) and nothing of the merge is stored
+        let bad = vec![PwnedHash { hash: sha1_hex("brand-new"), count: 1, sources: vec![] }, PwnedHash { hash: sha1_hex("password"), count: 0, sources: vec![] }];
+        assert!(store.pwned_merge(&bad, &NoProgress).await.is_err(), "{kind:?}");
+        assert_eq!(store.pwned_total().await.expect("total"), 30_001, "{kind:?}: all or nothing");
+        assert_eq!(passwords::check(store, "password").await.expect("check").map(|h| h.count), Some(12));
+
+        answers.push(passwords::lookup(store, "5baa6").await.expect("range"));
+        ts.finish().await;
+    }
+    assert_eq!(answers[0], answers[1], "SQLite and PostgreSQL answer the same");
+}

@@ -1,0 +1,137 @@
+//! `vantage passwords import` and `vantage passwords check`
+
+use std::io::{BufRead, BufReader};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use vantage_core::Config;
+use vantage_core::passwords::import::{self, Format};
+use vantage_core::passwords::{self, PwnedHash, Source};
+use vantage_core::progress::Progress as _;
+
+use super::{EXIT_REJECTED_LINES, open_store};
+use crate::cli::{PasswordsCheckArgs, PasswordsImportArgs};
+use crate::progress::Bars;
+
+fn open_input(file: &str) -> anyhow::Result<Box<dyn BufRead + Send>> {
+    if file == "-" {
+        return Ok(Box::new(BufReader::new(std::io::stdin())));
+    }
+    let f = std::fs::File::open(file).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+    Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
+}
+
+/// Imports a list; bad lines are reported as `file:line: reason` (exit 3), the rest stored.
+pub async fn import(config: &Config, args: PasswordsImportArgs) -> anyhow::Result<ExitCode> {
+    let source: Option<Source> = args.source.as_deref().map(str::parse).transpose()?;
+    let mut input = open_input(&args.file)?;
+    let format = match args.format.as_deref() {
+        Some(f) => f.parse::<Format>()?,
+        None => import::detect(std::str::from_utf8(input.fill_buf()?.split(|b| *b == b'\n').next().unwrap_or_default()).unwrap_or("")),
+    };
+    let store = open_store(config).await?;
+    let report = import::import(store.as_ref(), input, format, source, Arc::new(Bars::default())).await?;
+    store.close().await;
+    for e in report.errors.iter().take(100) {
+        eprintln!("{}:{}: {}", args.file, e.line, e.reason);
+    }
+    if report.errors.len() > 100 {
+        eprintln!("… and {} more rejected lines", report.errors.len() - 100);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "imported {} lines as {} hashes ({:?}) in {:.2} s; {} rejected; {} hashes stored",
+            report.lines,
+            report.hashes,
+            format,
+            report.seconds,
+            report.errors.len(),
+            report.total
+        );
+    }
+    Ok(if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED_LINES) })
+}
+
+fn times(n: i64) -> String {
+    if n == 1 { "once".into() } else { format!("{n} times") }
+}
+
+fn describe(found: &Option<PwnedHash>) -> String {
+    match found {
+        Some(h) if h.sources.is_empty() => format!("LEAKED, seen {}", times(h.count)),
+        Some(h) => format!("LEAKED, seen {} via {}", times(h.count), h.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")),
+        None => "not found".into(),
+    }
+}
+
+/// Checks one password or hash, or every line of stdin / a file (with a summary).
+pub async fn check(config: &Config, args: PasswordsCheckArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let lookup = |line: String| {
+        let store = store.clone();
+        let is_hash = args.hashes;
+        async move {
+            if is_hash {
+                passwords::check_hash(store.as_ref(), line.trim()).await
+            } else {
+                passwords::check(store.as_ref(), &line).await
+            }
+        }
+    };
+    let single = match (&args.password, &args.sha1) {
+        (Some(p), _) => Some(passwords::check(store.as_ref(), p).await?),
+        (None, Some(h)) => Some(passwords::check_hash(store.as_ref(), h).await?),
+        _ => None,
+    };
+    if let Some(found) = single {
+        if args.json {
+            println!("{}", serde_json::json!({"leaked": found.is_some(), "count": found.as_ref().map_or(0, |h| h.count), "sources": found.as_ref().map(|h| h.sources.clone()).unwrap_or_default()}));
+        } else {
+            println!("{}", describe(&found));
+        }
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let input = match (&args.file, args.stdin) {
+        (Some(f), _) => open_input(f)?,
+        (None, true) => open_input("-")?,
+        _ => anyhow::bail!("nothing to check: give a PASSWORD, --sha1 HASH, --stdin or --file FILE"),
+    };
+    let bars = Bars::default();
+    bars.phase("checking", None);
+    let (mut checked, mut leaked, mut rejected) = (0u64, 0u64, 0u64);
+    for (i, line) in input.split(b'\n').enumerate() {
+        let line = line?;
+        let line = line.strip_suffix(b"\r").unwrap_or(&line);
+        if line.is_empty() {
+            continue;
+        }
+        checked += 1;
+        bars.advance(1);
+        let Ok(line) = String::from_utf8(line.to_vec()) else {
+            eprintln!("line {}: not UTF-8", i + 1);
+            rejected += 1;
+            continue;
+        };
+        let found = match lookup(line).await {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("line {}: {e}", i + 1);
+                rejected += 1;
+                continue;
+            }
+        };
+        leaked += u64::from(found.is_some());
+        if args.json {
+            println!("{}", serde_json::json!({"line": i + 1, "leaked": found.is_some(), "count": found.as_ref().map_or(0, |h| h.count)}));
+        } else if found.is_some() {
+            println!("line {}: {}", i + 1, describe(&found));
+        }
+    }
+    bars.finish();
+    store.close().await;
+    eprintln!("{checked} checked, {leaked} leaked, {rejected} rejected");
+    Ok(if rejected == 0 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED_LINES) })
+}
