@@ -60,9 +60,12 @@ command -v tmux >/dev/null || apt_install tmux
 log "mergecap: $(mergecap --version 2>&1 | head -n 1)"
 
 # --- a real Have I Been Pwned client library (the range API is tested against it) ---------
+command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || apt_install python3 python3-pip
 if ! python3 -c "import pwned_passwords_django" >/dev/null 2>&1; then
     log "installing pwned-passwords-django (PyPI)"
-    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "pwned-passwords-django==5.2.0"
+    pip_install() { python3 -m pip install --quiet --disable-pip-version-check "$@" "pwned-passwords-django==5.2.0"; }
+    # Debian's own python3 is "externally managed": allow the test dependency there
+    pip_install 2>/dev/null || pip_install --break-system-packages
 fi
 
 # --- lints, then the tests ----------------------------------------------------------------

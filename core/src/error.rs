@@ -42,6 +42,9 @@ pub enum Error {
     /// A GeoIP database file is not a valid MaxMind DB; the message names the file.
     #[error("GeoIP: {0}")]
     GeoIp(String),
+    /// A remote server could not be reached or answered with an error.
+    #[error("remote: {0}")]
+    Remote(String),
     /// Input rejected in strict mode: nothing was stored.
     #[error("{0} invalid input line(s); nothing was stored (strict mode)")]
     RejectedInput(usize),

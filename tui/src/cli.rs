@@ -145,6 +145,11 @@ pub struct PasswordsCheckArgs {
     /// The lines of --file / --stdin are SHA-1s.
     #[arg(long)]
     pub hashes: bool,
+    /// Ask a remote Vantage or Have I Been Pwned compatible server (e.g.
+    /// https://api.pwnedpasswords.com) instead of the local store; only 5 hex digits of each
+    /// SHA-1 are sent.
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
     /// Print JSON lines.
     #[arg(long)]
     pub json: bool,

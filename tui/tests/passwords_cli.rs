@@ -65,4 +65,37 @@ for password in sys.argv[2:]:
         .expect("python3 (scripts/test.sh installs pwned-passwords-django)");
     assert!(run.status.success(), "the HIBP client ran: {}", String::from_utf8_lossy(&run.stderr));
     assert_eq!(String::from_utf8_lossy(&run.stdout).lines().collect::<Vec<_>>(), ["password 1", "Vantage-2026! 5", "geekboy 1", "not leaked at all 42 0"]);
+
+    // our own client against our own server
+    let remote = format!("http://127.0.0.1:{port}");
+    assert_eq!(ok(&mut vantage(&["passwords", "check", "--remote", &remote, "Vantage-2026!"])).trim(), "LEAKED, seen 5 times");
+    assert_eq!(ok(&mut vantage(&["passwords", "check", "--remote", &remote, "not leaked at all 42"])).trim(), "not found");
+}
+
+#[test]
+fn remote_check_sends_only_the_prefix() {
+    // a stand-in range server that records what it is sent
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().expect("accept");
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = std::io::Read::read(&mut conn, &mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            request.extend_from_slice(&buf[..n]);
+        }
+        let body = "0018A45C4D1DEF81644B54AB7F969B88D65:0\r\n1E4C9B93F3F0682250B6CF8331B7EE68FD8:42";
+        write!(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).expect("reply");
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    let out = ok(&mut vantage(&["passwords", "check", "--remote", &format!("http://127.0.0.1:{port}/"), "password"]));
+    assert_eq!(out.trim(), "LEAKED, seen 42 times");
+    let request = server.join().expect("server");
+    assert!(request.starts_with("GET /range/5BAA6 HTTP/1.1\r\n"), "{request}");
+    assert!(request.to_lowercase().contains("add-padding: true"), "{request}");
+    assert!(!request.to_uppercase().contains("5BAA61") && !request.contains("password"), "nothing but the 5-digit prefix: {request}");
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use vantage_core::Config;
 use vantage_core::passwords::import::{self, Format};
+use vantage_core::passwords::remote::Remote;
 use vantage_core::passwords::{self, PwnedHash, Source};
 use vantage_core::progress::Progress as _;
 
@@ -66,32 +67,48 @@ fn describe(found: &Option<PwnedHash>) -> String {
     }
 }
 
+/// Where answers come from: the local store or a remote range API.
+enum Checker {
+    Local(Arc<dyn vantage_core::store::Store>),
+    Remote(Remote),
+}
+
+impl Checker {
+    /// The entry of a SHA-1 (40 hex digits).
+    async fn find(&self, hash: &str) -> vantage_core::Result<Option<PwnedHash>> {
+        match self {
+            Checker::Local(store) => passwords::check_hash(store.as_ref(), hash).await,
+            Checker::Remote(remote) => Ok(remote.count(hash).await?.map(|count| PwnedHash { hash: hash.to_ascii_lowercase(), count, sources: Vec::new() })),
+        }
+    }
+
+    async fn close(self) {
+        if let Checker::Local(store) = self {
+            store.close().await;
+        }
+    }
+}
+
 /// Checks one password or hash, or every line of stdin / a file (with a summary).
 pub async fn check(config: &Config, args: PasswordsCheckArgs) -> anyhow::Result<ExitCode> {
-    let store = open_store(config).await?;
-    let lookup = |line: String| {
-        let store = store.clone();
-        let is_hash = args.hashes;
-        async move {
-            if is_hash {
-                passwords::check_hash(store.as_ref(), line.trim()).await
-            } else {
-                passwords::check(store.as_ref(), &line).await
-            }
-        }
+    let checker = match &args.remote {
+        Some(url) => Checker::Remote(Remote::new(url)?),
+        None => Checker::Local(open_store(config).await?),
     };
+    let hash_of = |line: &str| if args.hashes { line.trim().to_string() } else { passwords::sha1_hex(line) };
     let single = match (&args.password, &args.sha1) {
-        (Some(p), _) => Some(passwords::check(store.as_ref(), p).await?),
-        (None, Some(h)) => Some(passwords::check_hash(store.as_ref(), h).await?),
+        (Some(p), _) => Some(passwords::sha1_hex(p)),
+        (None, Some(h)) => Some(h.clone()),
         _ => None,
     };
-    if let Some(found) = single {
+    if let Some(hash) = single {
+        let found = checker.find(&hash).await?;
         if args.json {
             println!("{}", serde_json::json!({"leaked": found.is_some(), "count": found.as_ref().map_or(0, |h| h.count), "sources": found.as_ref().map(|h| h.sources.clone()).unwrap_or_default()}));
         } else {
             println!("{}", describe(&found));
         }
-        store.close().await;
+        checker.close().await;
         return Ok(ExitCode::SUCCESS);
     }
     let input = match (&args.file, args.stdin) {
@@ -110,12 +127,12 @@ pub async fn check(config: &Config, args: PasswordsCheckArgs) -> anyhow::Result<
         }
         checked += 1;
         bars.advance(1);
-        let Ok(line) = String::from_utf8(line.to_vec()) else {
+        let Ok(line) = std::str::from_utf8(line) else {
             eprintln!("line {}: not UTF-8", i + 1);
             rejected += 1;
             continue;
         };
-        let found = match lookup(line).await {
+        let found = match checker.find(&hash_of(line)).await {
             Ok(f) => f,
             Err(e) => {
                 eprintln!("line {}: {e}", i + 1);
@@ -131,7 +148,7 @@ pub async fn check(config: &Config, args: PasswordsCheckArgs) -> anyhow::Result<
         }
     }
     bars.finish();
-    store.close().await;
+    checker.close().await;
     eprintln!("{checked} checked, {leaked} leaked, {rejected} rejected");
     Ok(if rejected == 0 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED_LINES) })
 }
