@@ -2,11 +2,11 @@
 # Vantage benchmarks. Prints a Markdown table of figures (copy the latest into
 # docs/benchmarks.md). Needs the services scripts/test.sh sets up (PostgreSQL on loopback).
 #
-#   scripts/bench.sh [ingest|aggregate|resources|tui|all]
+#   scripts/bench.sh [ingest|aggregate|resources|passwords|tui|all]
 #
 # Environment: BENCH_INGEST_ROWS (default 2000000), BENCH_AGG_ROWS (default 10000000),
 # BENCH_DEMO_SCALE (PostgreSQL year for the resources benchmark, default 17 ≈ 21M raw rows),
-# BENCH_SQLITE_SCALE (SQLite year, default 3), BENCH_TUI_SCALE (demo year of the render
+# BENCH_SQLITE_SCALE (SQLite year, default 3), BENCH_PASSWORD_HASHES (default 10000000), BENCH_TUI_SCALE (demo year of the render
 # benchmark, default 1),
 # BENCH_DIR (scratch space, default ./bench-out), VANTAGE_TEST_PG_URL (maintenance DB URL).
 set -euo pipefail
@@ -114,6 +114,40 @@ if [ "$what" = resources ] || [ "$what" = all ]; then
     row "load a demo year (ingest + back-fill of all three precisions)" sqlite "$raw" "$SECS" "$(rate "$raw" "$SECS")" "$RSS_MB"
     extra+=$'\n'"### Full refresh — SQLite, $raw raw rows, in-process cache"$'\n\n'
     extra+=$("$GEN" resources "sqlite://$d/vantage.db" - "$now")$'\n'
+fi
+
+if [ "$what" = passwords ] || [ "$what" = all ]; then
+    command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+    n="${BENCH_PASSWORD_HASHES:-10000000}"
+    f="$DIR/hibp-$n.txt"
+    [ -s "$f" ] || "$GEN" gen-hibp "$n" "$f"
+    url=$(fresh_pg vantage_bench_pw)
+    run "passwords import" -- "$V" --database-url "$url" passwords import "$f" --json
+    s=$(python3 -c "import json;print(json.load(open('$DIR/out.json'))['seconds'])")
+    row "passwords import (HIBP file, merge by hash)" postgres "$n" "$(printf %.2f "$s")" "$(rate "$n" "$s")" "$RSS_MB"
+    cat >"$DIR/range.lua" <<'LUA'
+math.randomseed(42)
+request = function()
+  return wrk.format("GET", string.format("/range/%05X", math.random(0, 0xFFFFF)))
+end
+LUA
+    port=18089
+    RUST_LOG=vantage_core::passwords::index=info "$V" --database-url "$url" serve --listen "127.0.0.1:$port" --password-rate 0 2>"$DIR/serve.log" &
+    server=$!
+    started=$(date +%s.%N)
+    for _ in $(seq 1 600); do grep -q "password index loaded" "$DIR/serve.log" && break; sleep 0.2; done
+    loaded=$(python3 -c "print(f'{$(date +%s.%N) - $started:.1f}')")
+    extra+=$'\n'"### Leaked-password range API: wrk on loopback, random prefixes, $n hashes (PostgreSQL store, in-memory index loaded in ${loaded} s)"$'\n\n'
+    extra+="| wrk | requests/s | p50 ms | p99 ms | server peak RSS MB |"$'\n'"|---|---:|---:|---:|---:|"$'\n'
+    for conf in "-t1 -c16" "-t2 -c32" "-t2 -c64"; do
+        # shellcheck disable=SC2086
+        wrk $conf -d15s --latency -s "$DIR/range.lua" "http://127.0.0.1:$port" >"$DIR/wrk.txt"
+        rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$DIR/wrk.txt")
+        ms() { awk -v q="$1" '$1 == q { v=$2; if (v ~ /us$/) { sub(/us/, "", v); v/=1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v*=1000 } printf "%.2f", v }' "$DIR/wrk.txt"; }
+        rss=$(awk '/VmHWM/ {printf "%d", $2/1024}' "/proc/$server/status")
+        extra+="| $conf | $rps | $(ms 50%) | $(ms 99%) | $rss |"$'\n'
+    done
+    kill "$server"; wait "$server" 2>/dev/null || true
 fi
 
 if [ "$what" = tui ] || [ "$what" = all ]; then

@@ -4,8 +4,10 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use vantage_core::passwords::import::{self, Format};
+use vantage_core::passwords::index::Live;
 use vantage_core::passwords::{self, PwnedHash, Source, sha1_hex};
 use vantage_core::progress::NoProgress;
 use vantage_tests::{BOTH, TestStore, t};
@@ -61,6 +63,22 @@ async fn import_then_lookup_members_and_non_members_on_both_backends() {
         assert!(store.pwned_merge(&bad, &NoProgress).await.is_err(), "{kind:?}");
         assert_eq!(store.pwned_total().await.expect("total"), 30_001, "{kind:?}: all or nothing");
         assert_eq!(passwords::check(store, "password").await.expect("check").map(|h| h.count), Some(12));
+
+        // the servers' in-memory copy answers exactly what the store answers, and follows imports
+        let live = Live::start(ts.store.clone());
+        let version = store.pwned_version().await.expect("version");
+        assert_eq!(tokio::time::timeout(Duration::from_secs(30), live.loaded(version)).await.expect("loads"), version);
+        let mut prefixes: Vec<String> = words.iter().step_by(997).map(|w| sha1_hex(w)[..5].to_string()).collect();
+        prefixes.extend(["00000", "fffff", "5baa61e4", "abcdef"].map(String::from));
+        for p in &prefixes {
+            assert_eq!(live.range(p).await.expect("live"), store.pwned_range(p).await.expect("store"), "{kind:?} {p}");
+        }
+        import::import(store, "a brand new leak\n".as_bytes(), Format::Plain, Some(Source::Haas), Arc::new(NoProgress)).await.expect("import");
+        let newer = store.pwned_version().await.expect("version");
+        assert!(newer > version);
+        tokio::time::timeout(Duration::from_secs(30), live.loaded(newer)).await.expect("re-loads after an import");
+        let hash = sha1_hex("a brand new leak");
+        assert_eq!(live.range(&hash).await.expect("live").first().map(|h| h.sources.clone()), Some(vec![Source::Haas]));
 
         answers.push(passwords::lookup(store, "5baa6").await.expect("range"));
         ts.finish().await;

@@ -7,7 +7,8 @@
 //! - `GET /range/{prefix}` (Have I Been Pwned): `SUFFIX:COUNT` lines; `Add-Padding: true` adds
 //!   decoy lines with count 0 so the size of a response does not tell how many hashes matched.
 //!
-//! Every error is JSON with a 4xx status: malformed JSON, wrong keys or types, bodies over
+//! Lookups come from an in-memory copy of the hashes ([`Live`]), which follows imports
+//! within seconds. Every error is JSON with a 4xx status: malformed JSON, wrong keys or types, bodies over
 //! [`BODY_LIMIT`] (413), too many requests from one client (429 with `Retry-After`). The
 //! access log (info) records route, status and result count — never the prefix.
 
@@ -26,6 +27,7 @@ use axum::routing::{get, post};
 use rand::RngExt as _;
 use serde_json::{Value, json};
 
+use super::index::Live;
 use super::{PwnedHash, prefix};
 use crate::store::Store;
 
@@ -66,18 +68,20 @@ impl RateLimit {
 }
 
 struct ApiState {
-    store: Arc<dyn Store>,
+    hashes: Live,
     limit: RateLimit,
 }
 
-/// The password routes over `store`, limited per client IP.
+/// The password routes over `store` (answered from an in-memory [`Live`] copy once loaded),
+/// limited per client IP. Must be called inside a tokio runtime.
 pub fn routes(store: Arc<dyn Store>, limit: RateLimit) -> Router {
+    let hashes = Live::start(store);
     Router::new()
         .route("/passcheck/apiv1/", post(sview))
         .route("/api/leaked", post(passy))
         .route("/range/{prefix}", get(range))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(Arc::new(ApiState { store, limit }))
+        .with_state(Arc::new(ApiState { hashes, limit }))
 }
 
 fn json_error(status: StatusCode, body: Value) -> Response {
@@ -145,7 +149,7 @@ async fn sview(State(s): State<Arc<ApiState>>, ConnectInfo(peer): ConnectInfo<So
     if hash.len() != 6 || !hash.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return invalid(StatusCode::BAD_REQUEST, "`hash` must be 6 characters of [a-z0-9]".into());
     }
-    let found = match s.store.pwned_range(&hash.to_ascii_lowercase()).await {
+    let found = match s.hashes.range(&hash.to_ascii_lowercase()).await {
         Ok(f) => f,
         Err(e) => return unavailable(&e),
     };
@@ -176,7 +180,7 @@ async fn passy(State(s): State<Arc<ApiState>>, ConnectInfo(peer): ConnectInfo<So
         Ok(p) => p,
         Err(e) => return invalid(StatusCode::BAD_REQUEST, e),
     };
-    match s.store.pwned_range(&p).await {
+    match s.hashes.range(&p).await {
         Ok(found) => {
             log("leaked", StatusCode::OK, found.len());
             axum::Json(json!({"hashes": entries(&found)})).into_response()
@@ -196,12 +200,20 @@ async fn range(State(s): State<Arc<ApiState>>, ConnectInfo(peer): ConnectInfo<So
             return json_error(StatusCode::BAD_REQUEST, json!({"error": e}));
         }
     };
-    let found = match s.store.pwned_range(&p).await {
+    let found = match s.hashes.range(&p).await {
         Ok(f) => f,
         Err(e) => return unavailable(&e),
     };
     log("range", StatusCode::OK, found.len());
-    let mut lines: Vec<String> = found.iter().map(|h| format!("{}:{}", h.hash[5..].to_ascii_uppercase(), h.count)).collect();
+    let mut lines: Vec<String> = found
+        .iter()
+        .map(|h| {
+            let mut line = h.hash[5..].to_ascii_uppercase();
+            line.push(':');
+            line.push_str(&h.count.to_string());
+            line
+        })
+        .collect();
     let padding = headers.get("add-padding").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("true"));
     if padding {
         // like HIBP: between 800 and 1,000 lines in all, decoys with count 0

@@ -110,6 +110,14 @@ pub trait Store: Send + Sync {
     /// by a range scan of the hash index.
     async fn pwned_range(&self, prefix: &str) -> Result<Vec<PwnedHash>>;
 
+    /// Up to `limit` stored leaked-password hashes after `after` in hash order (paging
+    /// through the index; `""` starts at the beginning).
+    async fn pwned_page(&self, after: &str, limit: i64) -> Result<Vec<PwnedHash>>;
+
+    /// A counter bumped by every [`Store::pwned_merge`] (0 before the first): readers holding a
+    /// copy re-read when it changes.
+    async fn pwned_version(&self) -> Result<i64>;
+
     /// Number of stored leaked-password hashes.
     async fn pwned_total(&self) -> Result<i64>;
 

@@ -19,7 +19,10 @@ use crate::statistics::aggregation::{ChunkOutcome, ChunkState, Fingerprint, Prec
 use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
 use crate::statistics::query::{StatQuery, StatRow};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "statistics", include_str!("migrations/postgres/0001_statistics.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "statistics", include_str!("migrations/postgres/0001_statistics.sql")),
+    (2, "counters", include_str!("migrations/postgres/0002_counters.sql")),
+];
 
 /// Advisory lock keys: one per aggregation precision ("VANT" << 16 | n).
 const AGGREGATION_LOCK_BASE: i64 = 0x5641_4e54_0000;
@@ -194,20 +197,47 @@ impl Store for PgStore {
             .await?;
             progress.advance(chunk.len() as u64);
         }
+        sqlx::query(
+            "INSERT INTO vantage_counters (name, value) VALUES ('passwords_pwned', 1)
+             ON CONFLICT (name) DO UPDATE SET value = vantage_counters.value + 1",
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
+        if rows.len() >= 10_000 {
+            // fresh statistics, or the planner guesses wrongly (and JIT-compiles) range lookups
+            sqlx::query("ANALYZE passwords_pwned").execute(&self.pool).await?;
+        }
         Ok(())
     }
 
     async fn pwned_range(&self, prefix: &str) -> Result<Vec<PwnedHash>> {
         let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(
             "SELECT password_hash, password_count, password_source FROM passwords_pwned
-             WHERE password_hash ~>=~ $1 AND password_hash ~<~ $2 ORDER BY password_hash",
+             WHERE password_hash ~>=~ $1 AND password_hash ~<~ $2 ORDER BY password_hash USING ~<~",
         )
         .bind(prefix)
         .bind(prefix_end(prefix))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|(hash, count, sources)| PwnedHash { hash, count, sources: crate::passwords::normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }).collect())
+    }
+
+    async fn pwned_page(&self, after: &str, limit: i64) -> Result<Vec<PwnedHash>> {
+        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(
+            "SELECT password_hash, password_count, password_source FROM passwords_pwned
+             WHERE password_hash ~>~ $1 ORDER BY password_hash USING ~<~ LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(hash, count, sources)| PwnedHash { hash, count, sources: crate::passwords::normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }).collect())
+    }
+
+    async fn pwned_version(&self) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM vantage_counters WHERE name = 'passwords_pwned'").fetch_optional(&self.pool).await?;
+        Ok(v.unwrap_or(0))
     }
 
     async fn pwned_total(&self) -> Result<i64> {

@@ -24,7 +24,10 @@ use crate::statistics::model::{DataType, Level, ReportBatch, StoredRow};
 use crate::statistics::query::{StatQuery, StatRow};
 use crate::timebucket::{from_micros, to_micros};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "statistics", include_str!("migrations/sqlite/0001_statistics.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "statistics", include_str!("migrations/sqlite/0001_statistics.sql")),
+    (2, "counters", include_str!("migrations/sqlite/0002_counters.sql")),
+];
 
 /// Rows per multi-row INSERT (7 columns × 1000 = 7000 parameters, below SQLite's 32766).
 const ROWS_PER_INSERT: usize = 1000;
@@ -209,6 +212,12 @@ impl Store for SqliteStore {
             q.build().execute(&mut *tx).await?;
             progress.advance(chunk.len() as u64);
         }
+        sqlx::query(
+            "INSERT INTO vantage_counters (name, value) VALUES ('passwords_pwned', 1)
+             ON CONFLICT (name) DO UPDATE SET value = vantage_counters.value + 1",
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -229,6 +238,29 @@ impl Store for SqliteStore {
                 PwnedHash { hash, count, sources: crate::passwords::normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }
             })
             .collect())
+    }
+
+    async fn pwned_page(&self, after: &str, limit: i64) -> Result<Vec<PwnedHash>> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT password_hash, password_count, password_source FROM passwords_pwned
+             WHERE password_hash > ?1 ORDER BY password_hash LIMIT ?2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(hash, count, sources)| {
+                let sources: Vec<String> = serde_json::from_str(&sources).unwrap_or_default();
+                PwnedHash { hash, count, sources: crate::passwords::normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }
+            })
+            .collect())
+    }
+
+    async fn pwned_version(&self) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM vantage_counters WHERE name = 'passwords_pwned'").fetch_optional(&self.pool).await?;
+        Ok(v.unwrap_or(0))
     }
 
     async fn pwned_total(&self) -> Result<i64> {

@@ -1,5 +1,8 @@
 //! Data generator for `scripts/bench.sh`: writes synthetic Sentinel incident reports.
 //!
+//! `vantage-bench gen-hibp N OUT` writes N distinct random SHA-1s as HIBP `SHA1:COUNT` lines
+//! (counts heavy-tailed) for the leaked-password benchmark.
+//!
 //! `vantage-bench gen-incidents ROWS DAY OUT` writes ROWS incidents spread over the UTC day
 //! DAY (YYYY-MM-DD) to OUT, as CSV when OUT ends in `.csv`, else JSON Lines. 40 devices,
 //! 200,000 attacker IPs with a heavy tail (u³), each hitting mostly its own probe with its own
@@ -26,6 +29,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("resources") {
         return tokio::runtime::Runtime::new()?.block_on(resources_bench(&args[1..]));
+    }
+    if let [cmd, n, out] = args.as_slice()
+        && cmd == "gen-hibp"
+    {
+        return gen_hibp(n.parse()?, out);
     }
     let [cmd, rows, day, out] = args.as_slice() else {
         return Err("usage: vantage-bench gen-incidents ROWS YYYY-MM-DD OUT(.csv|.jsonl)".into());
@@ -126,5 +134,24 @@ async fn resources_bench(args: &[String]) -> Result<(), Box<dyn std::error::Erro
         println!("| {name} | {} | {:.1} | {:.1} | {:.1} |", lat.len(), us(lat[lat.len() / 2]), us(lat[lat.len() * 99 / 100]), us(lat[lat.len() - 1]));
     }
     store.close().await;
+    Ok(())
+}
+
+/// N random SHA-1s (distinct with overwhelming probability) with counts 1 … ~10⁶ (u⁶ tail).
+fn gen_hibp(n: u64, out: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut line = [0u8; 40];
+    for _ in 0..n {
+        for b in line.iter_mut() {
+            *b = HEX[rng.random_range(0..16usize)];
+        }
+        let u: f64 = rng.random();
+        let count = 1 + (u.powi(6) * 1_000_000.0) as u64;
+        w.write_all(&line)?;
+        writeln!(w, ":{count}")?;
+    }
+    w.flush()?;
     Ok(())
 }
