@@ -20,6 +20,7 @@ use crate::cache::{EntryInfo, keys};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::geo::{GeoInfo, GeoIp};
+use crate::passwords::PwnedHash;
 use crate::jobs::Snapshot;
 use crate::progress::{NoProgress, Progress};
 use crate::statistics::aggregation::{self, AggregationReport, Precision};
@@ -78,6 +79,16 @@ pub enum Request {
         /// The address.
         ip: IpAddr,
     },
+    /// Is this SHA-1 a leaked password? The front end hashes: a password never reaches the engine.
+    CheckHash {
+        /// 40 hex digits.
+        sha1: String,
+    },
+    /// The most often seen leaked-password hashes.
+    LeakedTop {
+        /// How many.
+        limit: i64,
+    },
 }
 
 /// What the engine reports.
@@ -130,6 +141,15 @@ pub enum Event {
         /// The databases consulted (file names; empty: none configured).
         sources: Vec<String>,
     },
+    /// Answer to [`Request::CheckHash`].
+    Leak {
+        /// The SHA-1 asked about.
+        sha1: String,
+        /// Its entry, None when not leaked.
+        found: Option<PwnedHash>,
+    },
+    /// Answer to [`Request::LeakedTop`].
+    LeakedTop(Vec<PwnedHash>),
     /// Progress of a long operation.
     Progress {
         /// What is running.
@@ -331,6 +351,13 @@ async fn handle(stats: Statistics, geo: GeoIp, request: Request, events: std_mps
             Request::ClearTimeouts { kind, period } => {
                 let count = stats.clear_timeouts(&kind, &period).await?;
                 let _ = events.send(Event::Cleared { what: format!("{kind} timeouts of {period}"), count });
+            }
+            Request::CheckHash { sha1 } => {
+                let found = crate::passwords::check_hash(stats.store.as_ref(), &sha1).await?;
+                let _ = events.send(Event::Leak { sha1, found });
+            }
+            Request::LeakedTop { limit } => {
+                let _ = events.send(Event::LeakedTop(stats.store.pwned_top(limit).await?));
             }
             Request::Geo { ip } => {
                 let info = geo.lookup(ip);

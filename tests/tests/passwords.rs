@@ -10,6 +10,7 @@ use vantage_core::passwords::import::{self, Format};
 use vantage_core::passwords::index::Live;
 use vantage_core::passwords::{self, PwnedHash, Source, sha1_hex};
 use vantage_core::progress::NoProgress;
+use vantage_core::statistics::model::{Action, Incident, PasswordAttempt, ReportBatch, Trap};
 use vantage_tests::{BOTH, TestStore, t};
 
 fn list() -> String {
@@ -60,7 +61,7 @@ async fn import_then_lookup_members_and_non_members_on_both_backends() {
 
         // one bad row (count 0 breaks the CHECK constraint) and nothing of the merge is stored
         let bad = vec![PwnedHash { hash: sha1_hex("brand-new"), count: 1, sources: vec![] }, PwnedHash { hash: sha1_hex("password"), count: 0, sources: vec![] }];
-        assert!(store.pwned_merge(&bad, &NoProgress).await.is_err(), "{kind:?}");
+        assert!(store.pwned_merge(&bad, None, &NoProgress).await.is_err(), "{kind:?}");
         assert_eq!(store.pwned_total().await.expect("total"), 30_001, "{kind:?}: all or nothing");
         assert_eq!(passwords::check(store, "password").await.expect("check").map(|h| h.count), Some(12));
 
@@ -84,4 +85,60 @@ async fn import_then_lookup_members_and_non_members_on_both_backends() {
         ts.finish().await;
     }
     assert_eq!(answers[0], answers[1], "SQLite and PostgreSQL answer the same");
+}
+
+fn batch(incidents: &[(&str, Trap, Action)], attempts: &[(&str, &str, i64)]) -> ReportBatch {
+    ReportBatch {
+        incidents: incidents
+            .iter()
+            .map(|(time, trap, action)| Incident {
+                time: t(time),
+                raw_count: 1,
+                sn: "0000000000000001".into(),
+                device_token: "a".repeat(64),
+                trap: *trap,
+                action: *action,
+                ip: "192.0.2.1".parse().expect("ip"),
+                country: None,
+            })
+            .collect(),
+        passwords: attempts.iter().map(|(time, password, n)| PasswordAttempt { time: t(time), raw_count: *n, username: "root".into(), password: (*password).into() }).collect(),
+        ports: Vec::new(),
+    }
+}
+
+async fn ingest(store: &dyn vantage_core::store::Store, b: ReportBatch) {
+    let mut session = store.begin_ingest().await.expect("begin");
+    session.write(&b).await.expect("write");
+    session.commit().await.expect("commit");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn statistics_passwords_are_imported_incrementally_with_sources_from_traps() {
+    for kind in BOTH {
+        let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
+        let store = ts.store.as_ref();
+        ingest(
+            store,
+            batch(
+                &[("2024-06-15T10:00:00Z", Trap::MinipotTelnet, Action::Login), ("2024-06-15T10:05:00Z", Trap::MinipotFtp, Action::Connect), ("2024-06-15T10:10:00Z", Trap::MinipotHttp, Action::Login)],
+                &[("2024-06-15T10:00:00Z", "admin", 2), ("2024-06-15T10:05:00Z", "admin", 1), ("2024-06-15T10:10:00Z", "s3cret", 4), ("2024-06-15T10:20:00Z", "nobody-saw-me", 1)],
+            ),
+        )
+        .await;
+        let first = import::from_statistics(store, Arc::new(NoProgress)).await.expect("import");
+        assert_eq!((first.hashes, first.total), (3, 3), "{kind:?}");
+        let admin = passwords::check(store, "admin").await.expect("check").expect("leaked");
+        assert_eq!((admin.count, admin.sources), (3, vec![Source::Telnet]), "{kind:?}: a login at the same instant gives the source; a connect does not");
+        assert_eq!(passwords::check(store, "s3cret").await.expect("check").map(|h| (h.count, h.sources)), Some((4, vec![Source::Http])));
+        assert_eq!(passwords::check(store, "nobody-saw-me").await.expect("check").map(|h| h.sources), Some(vec![]));
+
+        let again = import::from_statistics(store, Arc::new(NoProgress)).await.expect("re-run");
+        assert_eq!((again.lines, again.hashes), (0, 0), "{kind:?}: nothing new, nothing counted twice");
+        ingest(store, batch(&[], &[("2024-06-15T11:00:00Z", "admin", 5)])).await;
+        let later = import::from_statistics(store, Arc::new(NoProgress)).await.expect("incremental");
+        assert_eq!(later.hashes, 1);
+        assert_eq!(passwords::check(store, "admin").await.expect("check").map(|h| h.count), Some(8), "{kind:?}");
+        ts.finish().await;
+    }
 }

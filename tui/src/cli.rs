@@ -115,7 +115,12 @@ pub enum PasswordsCommand {
 #[derive(Debug, Args)]
 pub struct PasswordsImportArgs {
     /// The list (`-` = stdin).
-    pub file: String,
+    #[arg(required_unless_present = "from_statistics", conflicts_with = "from_statistics")]
+    pub file: Option<String>,
+    /// Import the attempted passwords of the statistics `passwords` table reported since the
+    /// last such import (sources from the traps of the login incidents).
+    #[arg(long, conflicts_with_all = ["format", "source"])]
+    pub from_statistics: bool,
     /// plain or hibp (default: guessed from the first line).
     #[arg(long)]
     pub format: Option<String>,

@@ -42,6 +42,7 @@ async fn serve(app: &mut App, stats: &Statistics, geo: &GeoIp, effects: Vec<Effe
                 Event::Entries { prefix, entries }
             }
             Request::Geo { ip } => Event::Geo { ip, info: geo.lookup(ip), sources: geo.sources() },
+            Request::LeakedTop { limit } => Event::LeakedTop(stats.store.pwned_top(limit).await.expect("top")),
             other => panic!("unexpected request {other:?}"),
         };
         app.on_event(event);
@@ -63,6 +64,8 @@ async fn every_view_with_demo_data_on_both_backends() {
     for kind in BOTH {
         let ts = TestStore::new(kind, now).await;
         let report = demo::run(ts.store.as_ref(), 42, now, 0.05, Arc::new(NoProgress)).await.expect("demo");
+        // what `vantage demo` does next: the attempted passwords fill the leaked-password store
+        vantage_core::passwords::import::from_statistics(ts.store.as_ref(), Arc::new(NoProgress)).await.expect("leaked passwords");
         let (cache, queue) = cache_and_queue(kind).await;
         let stats = Statistics { store: ts.store.clone(), cache, queue, clock: Clock::Fixed(now) };
         let mut app = App::new(vec![report.demo_device_token.clone()], false);

@@ -96,6 +96,13 @@ fn embedded_dashboard_walkthrough_with_detail_and_exports() {
         s.keys(&[key]);
         s.wait_for(expect, |s| s.contains(expect));
     }
+    // leak check on the Passwords tab: typed masked, answered from the store `demo` filled
+    s.keys(&["3", "c", "1", "2", "3", "4", "5", "6"]);
+    let typing = s.wait_for("masked input", |s| s.contains("password to check: ******_"));
+    assert!(!typing.contains("123456_"), "{typing}");
+    s.keys(&["Enter"]);
+    s.wait_for("leak answer", |s| s.contains("LEAKED (6 characters)"));
+    s.keys(&["1"]);
     s.keys(&["."]);
     s.wait_for("period 1w with data", |s| s.contains("period 1w (Week)") && s.contains("up to date") && !s.contains("loading"));
     s.keys(&[","]);

@@ -135,9 +135,36 @@ pub async fn import(store: &dyn Store, input: impl BufRead, format: Format, sour
     progress.phase("reading", None);
     let parsed = parse(input, format, source, progress.as_ref())?;
     progress.phase("storing", Some(parsed.rows.len() as u64));
-    store.pwned_merge(&parsed.rows, progress.as_ref()).await?;
+    store.pwned_merge(&parsed.rows, None, progress.as_ref()).await?;
     progress.finish();
     Ok(ImportReport { lines: parsed.lines, hashes: parsed.rows.len(), errors: parsed.errors, total: store.pwned_total().await?, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// The counter holding the newest statistics password time imported (microseconds).
+pub const STATISTICS_MARK: &str = "passwords_import_statistics";
+
+/// Merges the attempted passwords of the statistics `passwords` table reported since the
+/// last such import (incremental: a watermark of the newest time read is kept in the same
+/// transaction). Sources come from the trap of a login incident reported at the same instant
+/// (`minipot_telnet` → telnet …); a password without one gets no source. Rows arriving
+/// later with a time older than the watermark are not picked up.
+pub async fn from_statistics(store: &dyn Store, progress: Arc<dyn Progress>) -> Result<ImportReport> {
+    let started = Instant::now();
+    progress.phase("reading statistics", None);
+    let after = store.counter(STATISTICS_MARK).await?;
+    let (attempts, newest) = store.attempted_passwords(after).await?;
+    let mut merged: HashMap<String, (i64, Vec<Source>)> = HashMap::new();
+    for (password, trap, count) in &attempts {
+        let e = merged.entry(sha1_hex(password)).or_default();
+        e.0 += count;
+        e.1.extend(trap.as_deref().and_then(Source::from_trap));
+    }
+    let mut rows: Vec<PwnedHash> = merged.into_iter().map(|(hash, (count, sources))| PwnedHash { hash, count, sources: normalized(sources) }).collect();
+    rows.sort_by(|a, b| a.hash.cmp(&b.hash));
+    progress.phase("storing", Some(rows.len() as u64));
+    store.pwned_merge(&rows, Some((STATISTICS_MARK, newest)), progress.as_ref()).await?;
+    progress.finish();
+    Ok(ImportReport { lines: attempts.len(), hashes: rows.len(), errors: Vec::new(), total: store.pwned_total().await?, seconds: started.elapsed().as_secs_f64() })
 }
 
 #[cfg(test)]

@@ -103,8 +103,18 @@ pub trait Store: Send + Sync {
     async fn table_totals(&self) -> Result<Vec<TableTotal>>;
 
     /// Merges leaked-password hashes (one row per hash) in one transaction: counts are
-    /// added to stored ones, sources united.
-    async fn pwned_merge(&self, rows: &[PwnedHash], progress: &dyn Progress) -> Result<()>;
+    /// added to stored ones, sources united. `mark` = (counter name, value) is set in the
+    /// same transaction (an incremental import's watermark).
+    async fn pwned_merge(&self, rows: &[PwnedHash], mark: Option<(&str, i64)>, progress: &dyn Progress) -> Result<()>;
+
+    /// A counter's value (0 when never set): see [`Store::pwned_merge`]'s `mark`.
+    async fn counter(&self, name: &str) -> Result<i64>;
+
+    /// Attempted passwords of the statistics `passwords` table reported after `after`
+    /// (micro­seconds since the epoch), summed per (password, source trap); the trap is the
+    /// `minipot_*` trap of a login incident reported at the same instant, if any. Also returns
+    /// the newest time read (microseconds), or `after` when nothing is newer.
+    async fn attempted_passwords(&self, after: i64) -> Result<(Vec<(String, Option<String>, i64)>, i64)>;
 
     /// Stored leaked-password hashes starting with `prefix` (lowercase hex), sorted, found
     /// by a range scan of the hash index.
@@ -117,6 +127,9 @@ pub trait Store: Send + Sync {
     /// A counter bumped by every [`Store::pwned_merge`] (0 before the first): readers holding a
     /// copy re-read when it changes.
     async fn pwned_version(&self) -> Result<i64>;
+
+    /// The `limit` most often seen leaked-password hashes (count descending, then hash).
+    async fn pwned_top(&self, limit: i64) -> Result<Vec<PwnedHash>>;
 
     /// Number of stored leaked-password hashes.
     async fn pwned_total(&self) -> Result<i64>;

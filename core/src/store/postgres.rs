@@ -176,7 +176,7 @@ impl Store for PgStore {
         Ok(out)
     }
 
-    async fn pwned_merge(&self, rows: &[PwnedHash], progress: &dyn Progress) -> Result<()> {
+    async fn pwned_merge(&self, rows: &[PwnedHash], mark: Option<(&str, i64)>, progress: &dyn Progress) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for chunk in rows.chunks(PWNED_ROWS_PER_STATEMENT) {
             let hashes: Vec<&str> = chunk.iter().map(|r| r.hash.as_str()).collect();
@@ -203,6 +203,13 @@ impl Store for PgStore {
         )
         .execute(&mut *tx)
         .await?;
+        if let Some((name, value)) = mark {
+            sqlx::query("INSERT INTO vantage_counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+                .bind(name)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         if rows.len() >= 10_000 {
             // fresh statistics, or the planner guesses wrongly (and JIT-compiles) range lookups
@@ -220,7 +227,7 @@ impl Store for PgStore {
         .bind(prefix_end(prefix))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(hash, count, sources)| PwnedHash { hash, count, sources: crate::passwords::normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }).collect())
+        Ok(pwned_rows(rows))
     }
 
     async fn pwned_page(&self, after: &str, limit: i64) -> Result<Vec<PwnedHash>> {
@@ -232,7 +239,40 @@ impl Store for PgStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(hash, count, sources)| PwnedHash { hash, count, sources: crate::passwords::normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }).collect())
+        Ok(pwned_rows(rows))
+    }
+
+    async fn pwned_top(&self, limit: i64) -> Result<Vec<PwnedHash>> {
+        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(
+            "SELECT password_hash, password_count, password_source FROM passwords_pwned
+             ORDER BY password_count DESC, password_hash USING ~<~ LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(pwned_rows(rows))
+    }
+
+    async fn counter(&self, name: &str) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM vantage_counters WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    async fn attempted_passwords(&self, after: i64) -> Result<(Vec<(String, Option<String>, i64)>, i64)> {
+        let after_time = crate::timebucket::from_micros(after);
+        let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+            "WITH src AS (
+                SELECT p.password, p.raw_count,
+                       (SELECT min(i.trap::text) FROM incidents i
+                         WHERE i.time = p.time AND i.action = 'login' AND i.trap::text LIKE 'minipot\\_%') AS trap
+                  FROM passwords p WHERE p.time > $1)
+             SELECT password, trap, sum(coalesce(raw_count, 1))::bigint FROM src GROUP BY password, trap",
+        )
+        .bind(after_time)
+        .fetch_all(&self.pool)
+        .await?;
+        let newest: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT max(time) FROM passwords WHERE time > $1").bind(after_time).fetch_one(&self.pool).await?;
+        Ok((rows, newest.map_or(after, crate::timebucket::to_micros)))
     }
 
     async fn pwned_version(&self) -> Result<i64> {
@@ -369,4 +409,9 @@ impl IngestSession for PgIngest {
         self.tx.rollback().await?;
         Ok(())
     }
+}
+
+/// Rows of `passwords_pwned` (hash, count, text[] sources) as [`PwnedHash`]es.
+fn pwned_rows(rows: Vec<(String, i64, Vec<String>)>) -> Vec<PwnedHash> {
+    rows.into_iter().map(|(hash, count, sources)| PwnedHash { hash, count, sources: crate::passwords::normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }).collect()
 }

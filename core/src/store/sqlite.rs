@@ -193,7 +193,7 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    async fn pwned_merge(&self, rows: &[PwnedHash], progress: &dyn Progress) -> Result<()> {
+    async fn pwned_merge(&self, rows: &[PwnedHash], mark: Option<(&str, i64)>, progress: &dyn Progress) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         // 3 parameters a row, below SQLite's 32766
         for chunk in rows.chunks(PWNED_ROWS_PER_STATEMENT) {
@@ -218,6 +218,13 @@ impl Store for SqliteStore {
         )
         .execute(&mut *tx)
         .await?;
+        if let Some((name, value)) = mark {
+            sqlx::query("INSERT INTO vantage_counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+                .bind(name)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -231,13 +238,7 @@ impl Store for SqliteStore {
         .bind(prefix_end(prefix))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(hash, count, sources)| {
-                let sources: Vec<String> = serde_json::from_str(&sources).unwrap_or_default();
-                PwnedHash { hash, count, sources: crate::passwords::normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }
-            })
-            .collect())
+        Ok(pwned_rows(rows))
     }
 
     async fn pwned_page(&self, after: &str, limit: i64) -> Result<Vec<PwnedHash>> {
@@ -249,13 +250,39 @@ impl Store for SqliteStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(hash, count, sources)| {
-                let sources: Vec<String> = serde_json::from_str(&sources).unwrap_or_default();
-                PwnedHash { hash, count, sources: crate::passwords::normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }
-            })
-            .collect())
+        Ok(pwned_rows(rows))
+    }
+
+    async fn pwned_top(&self, limit: i64) -> Result<Vec<PwnedHash>> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT password_hash, password_count, password_source FROM passwords_pwned
+             ORDER BY password_count DESC, password_hash LIMIT ?1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(pwned_rows(rows))
+    }
+
+    async fn counter(&self, name: &str) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM vantage_counters WHERE name = ?1").bind(name).fetch_optional(&self.pool).await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    async fn attempted_passwords(&self, after: i64) -> Result<(Vec<(String, Option<String>, i64)>, i64)> {
+        let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+            "WITH src AS (
+                SELECT p.password, p.raw_count,
+                       (SELECT min(i.trap) FROM incidents i
+                         WHERE i.time = p.time AND i.action = 'login' AND i.trap LIKE 'minipot\\_%' ESCAPE '\\') AS trap
+                  FROM passwords p WHERE p.time > ?1)
+             SELECT password, trap, sum(coalesce(raw_count, 1)) FROM src GROUP BY password, trap",
+        )
+        .bind(after)
+        .fetch_all(&self.pool)
+        .await?;
+        let newest: Option<i64> = sqlx::query_scalar("SELECT max(time) FROM passwords WHERE time > ?1").bind(after).fetch_one(&self.pool).await?;
+        Ok((rows, newest.unwrap_or(after)))
     }
 
     async fn pwned_version(&self) -> Result<i64> {
@@ -359,4 +386,14 @@ impl IngestSession for SqliteIngest {
         self.tx.rollback().await?;
         Ok(())
     }
+}
+
+/// Rows of `passwords_pwned` (hash, count, JSON sources) as [`PwnedHash`]es.
+fn pwned_rows(rows: Vec<(String, i64, String)>) -> Vec<PwnedHash> {
+    rows.into_iter()
+        .map(|(hash, count, sources)| {
+            let sources: Vec<String> = serde_json::from_str(&sources).unwrap_or_default();
+            PwnedHash { hash, count, sources: crate::passwords::normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }
+        })
+        .collect()
 }

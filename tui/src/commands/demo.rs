@@ -42,6 +42,8 @@ pub async fn run(config: &Config, args: crate::cli::DemoArgs, global: crate::cli
         tokens.push(report.demo_device_token.clone());
         devices::save(&config.data_dir, &tokens)?;
         println!("demo device token registered for My devices in {}", devices::path(&config.data_dir).display());
+        let leaked = vantage_core::passwords::import::from_statistics(store.as_ref(), Arc::new(Bars::default())).await?;
+        println!("leaked-password store: {} attempted passwords imported as {} hashes", leaked.lines, leaked.hashes);
     }
     let rows: Vec<Vec<String>> = store
         .table_totals()

@@ -25,16 +25,27 @@ fn open_input(file: &str) -> anyhow::Result<Box<dyn BufRead + Send>> {
 /// Imports a list; bad lines are reported as `file:line: reason` (exit 3), the rest stored.
 pub async fn import(config: &Config, args: PasswordsImportArgs) -> anyhow::Result<ExitCode> {
     let source: Option<Source> = args.source.as_deref().map(str::parse).transpose()?;
-    let mut input = open_input(&args.file)?;
-    let format = match args.format.as_deref() {
-        Some(f) => f.parse::<Format>()?,
-        None => import::detect(std::str::from_utf8(input.fill_buf()?.split(|b| *b == b'\n').next().unwrap_or_default()).unwrap_or("")),
+    let (report, what) = match &args.file {
+        Some(file) => {
+            let mut input = open_input(file)?;
+            let format = match args.format.as_deref() {
+                Some(f) => f.parse::<Format>()?,
+                None => import::detect(std::str::from_utf8(input.fill_buf()?.split(|b| *b == b'\n').next().unwrap_or_default()).unwrap_or("")),
+            };
+            let store = open_store(config).await?;
+            let report = import::import(store.as_ref(), input, format, source, Arc::new(Bars::default())).await;
+            store.close().await;
+            (report?, format!("{format:?}").to_lowercase())
+        }
+        None => {
+            let store = open_store(config).await?;
+            let report = import::from_statistics(store.as_ref(), Arc::new(Bars::default())).await;
+            store.close().await;
+            (report?, "statistics".to_string())
+        }
     };
-    let store = open_store(config).await?;
-    let report = import::import(store.as_ref(), input, format, source, Arc::new(Bars::default())).await?;
-    store.close().await;
     for e in report.errors.iter().take(100) {
-        eprintln!("{}:{}: {}", args.file, e.line, e.reason);
+        eprintln!("{}:{}: {}", args.file.as_deref().unwrap_or("statistics"), e.line, e.reason);
     }
     if report.errors.len() > 100 {
         eprintln!("… and {} more rejected lines", report.errors.len() - 100);
@@ -43,10 +54,10 @@ pub async fn import(config: &Config, args: PasswordsImportArgs) -> anyhow::Resul
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "imported {} lines as {} hashes ({:?}) in {:.2} s; {} rejected; {} hashes stored",
+            "imported {} lines as {} hashes ({}) in {:.2} s; {} rejected; {} hashes stored",
             report.lines,
             report.hashes,
-            format,
+            what,
             report.seconds,
             report.errors.len(),
             report.total

@@ -12,6 +12,7 @@ use vantage_core::engine::{Event, Request};
 use vantage_core::export::{ChartData, ImageFormat};
 use vantage_core::geo::GeoInfo;
 use vantage_core::jobs::Snapshot;
+use vantage_core::passwords::{self, PwnedHash};
 use vantage_core::statistics::aggregation::Precision;
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::{self, Kind, Params};
@@ -117,6 +118,12 @@ pub struct App {
     pub tokens: Vec<String>,
     /// Table states by panel key.
     pub tables: HashMap<String, TableState>,
+    /// SHA-1 of the password being checked (the password itself is not kept).
+    leak_pending: Option<String>,
+    /// Length of the last checked password and its answer (None while checking).
+    pub leak: Option<(usize, Option<Option<PwnedHash>>)>,
+    /// The most often seen leaked-password hashes.
+    pub leaked_top: Option<Vec<PwnedHash>>,
     ticks: u64,
 }
 
@@ -148,6 +155,9 @@ impl App {
             geo: HashMap::new(),
             tokens,
             tables: HashMap::new(),
+            leak_pending: None,
+            leak: None,
+            leaked_top: None,
             ticks: 0,
         }
     }
@@ -178,7 +188,8 @@ impl App {
                     Some(ip) => Request::Geo { ip },
                     None => continue,
                 },
-                Source::Devices | Source::Deployment => continue,
+                Source::LeakedTop => Request::LeakedTop { limit: 30 },
+                Source::Devices | Source::Deployment | Source::LeakCheck => continue,
             };
             if !out.contains(&request) {
                 out.push(request);
@@ -284,6 +295,15 @@ impl App {
                 Vec::new()
             }
             Action::RemoveToken => self.remove_token(),
+            Action::CheckPassword => {
+                if self.tab == Tab::Passwords && self.detail.is_none() {
+                    self.input.clear();
+                    self.mode = Mode::CheckPassword;
+                } else {
+                    self.notice = Some("c checks a password on the Passwords tab (3)".into());
+                }
+                Vec::new()
+            }
             Action::Input(c) => {
                 self.input.push(c);
                 self.sync_filter();
@@ -413,6 +433,13 @@ impl App {
                 effects.extend(self.requests());
                 effects
             }
+            Mode::CheckPassword => {
+                // hashed here: the engine and the store only ever see the SHA-1
+                let sha1 = passwords::sha1_hex(&input);
+                self.leak = Some((input.chars().count(), None));
+                self.leak_pending = Some(sha1.clone());
+                vec![Effect::Engine(Request::CheckHash { sha1 })]
+            }
             Mode::Palette => match palette::parse(&input) {
                 Err(e) => {
                     self.error = Some(format!(":{input}: {e}"));
@@ -467,6 +494,15 @@ impl App {
             Event::Geo { ip, info, sources } => {
                 self.geo.insert(ip, (info, sources));
             }
+            Event::Leak { sha1, found } => {
+                if self.leak_pending.as_deref() == Some(sha1.as_str()) {
+                    self.leak_pending = None;
+                    if let Some((_, answer)) = &mut self.leak {
+                        *answer = Some(found);
+                    }
+                }
+            }
+            Event::LeakedTop(top) => self.leaked_top = Some(top),
             Event::Progress { label, done, total } => self.progress = Some((label, done, total)),
             Event::Error { message, .. } => self.error = Some(message),
         }
@@ -561,7 +597,16 @@ impl App {
                 header: cells(&["#", "token"]),
                 rows: self.tokens.iter().enumerate().map(|(i, t)| vec![(i + 1).to_string(), mask(t)]).collect(),
             }),
-            Source::AttackerInfo | Source::Deployment => None,
+            Source::LeakedTop => Some(TableData {
+                header: cells(&["sha1", "count", "sources"]),
+                rows: self
+                    .leaked_top
+                    .as_ref()?
+                    .iter()
+                    .map(|h| vec![h.hash[..16].to_string(), h.count.to_string(), h.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")])
+                    .collect(),
+            }),
+            Source::AttackerInfo | Source::Deployment | Source::LeakCheck => None,
         }
     }
 
@@ -607,6 +652,22 @@ impl App {
                     "M migrate   C clear cache".into(),
                     ":clear-timeouts resource 1d".into(),
                 ]
+            }
+            Source::LeakCheck => {
+                let mut lines = match &self.leak {
+                    None => vec!["press c, type a password, Enter".to_string()],
+                    Some((n, None)) => vec![format!("checking ({n} characters)")],
+                    Some((n, Some(None))) => vec![format!("not leaked ({n} characters)")],
+                    Some((n, Some(Some(h)))) => {
+                        let mut l = vec![format!("LEAKED ({n} characters)"), format!("seen {} times", h.count)];
+                        if !h.sources.is_empty() {
+                            l.push(format!("via {}", h.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+                        }
+                        l
+                    }
+                };
+                lines.extend([String::new(), "Only the SHA-1 is looked up;".into(), "the password is not kept.".into()]);
+                lines
             }
             _ => Vec::new(),
         }

@@ -16,6 +16,8 @@ pub enum Mode {
     Palette,
     /// Typing a device token (`a` on My devices), shown masked.
     AddToken,
+    /// Typing a password to check against the leaked store (`c` on Passwords), shown masked.
+    CheckPassword,
 }
 
 /// Everything a key can do.
@@ -51,6 +53,8 @@ pub enum Action {
     AddToken,
     /// Remove the selected device token.
     RemoveToken,
+    /// Start typing a password to check.
+    CheckPassword,
     /// A character typed into the input line.
     Input(char),
     /// Delete the last character of the input line.
@@ -89,6 +93,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("e", "export the focused table as CSV"),
     ("p P", "export the focused chart as PNG / SVG"),
     ("a x", "my devices: add / remove a device token"),
+    ("c", "passwords: check a password against the leaked store (typed masked)"),
     ("F A M C", "operations: planner, aggregate, migrate, clear cache"),
     ("r", "refresh the view's data"),
     ("?", "this help"),
@@ -129,6 +134,7 @@ pub fn action_for(key: KeyEvent, mode: Mode) -> Option<Action> {
         KeyCode::Char('/') => Action::Filter,
         KeyCode::Char(':') => Action::Palette,
         KeyCode::Char('a') => Action::AddToken,
+        KeyCode::Char('c') => Action::CheckPassword,
         KeyCode::Char('x') | KeyCode::Delete => Action::RemoveToken,
         KeyCode::Char('e') => Action::ExportCsv,
         KeyCode::Char('p') => Action::ExportChart(ImageFormat::Png),

@@ -11,7 +11,7 @@ pub enum Tab {
     Overview,
     /// Attackers graph, top attackers (Enter: detail) and their countries.
     Attackers,
-    /// Top passwords (Enter: detail), usernames and combinations.
+    /// Top passwords (Enter: detail), usernames and combinations; leak check.
     Passwords,
     /// Port scans, traps and actions graphs, top ports and incident types.
     Ports,
@@ -108,6 +108,10 @@ pub enum Source {
     AttackerInfo,
     /// Deployment, workers and the Operations keys.
     Deployment,
+    /// The password leak check (`c`) and its answer.
+    LeakCheck,
+    /// The most often seen leaked-password hashes.
+    LeakedTop,
 }
 
 /// How a panel draws its data.
@@ -197,6 +201,8 @@ pub fn tab_panels(tab: Tab, tokens: &[String]) -> Vec<Panel> {
             Panel::resource("top_passwords_by_usages_list_long", "Passwords", none()).opening(Opens::Password),
             Panel::resource("top_usernames_by_usages_list_long", "Usernames", none()),
             Panel::resource("top_combinations_by_usages_list_long", "Combinations", none()).opening(Opens::Password),
+            Panel::local("Leak check", Source::LeakCheck, Shape::Text),
+            Panel::local("Most seen leaked passwords (hashes)", Source::LeakedTop, Shape::Table),
         ],
         Tab::Ports => vec![
             Panel::resource("all_ports_by_scans_graph", "Port scans", none()),

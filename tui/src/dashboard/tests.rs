@@ -8,6 +8,7 @@ use vantage_core::cache::EntryInfo;
 use vantage_core::engine::{Event, Request};
 use vantage_core::export::ImageFormat;
 use vantage_core::geo::GeoInfo;
+use vantage_core::passwords::{self, PwnedHash, Source};
 use vantage_core::statistics::aggregation::Precision;
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::Params;
@@ -83,6 +84,7 @@ fn with_data() -> App {
     give(&mut app, "my_top_traps_by_incidents_graph", mine, multi);
     app.on_event(Event::Ready { store: "sqlite".into(), cache: "memory".into() });
     app.on_event(Event::Jobs(Default::default()));
+    app.on_event(Event::LeakedTop(vec![PwnedHash { hash: passwords::sha1_hex("123456"), count: 40, sources: vec![Source::Telnet, Source::Http] }]));
     for prefix in ["vantage:timeout:", "vantage:resource:"] {
         let entries = vec![EntryInfo { key: format!("{prefix}all_incidents_graph:1d"), ttl_seconds: Some(300), size: 1983 }];
         app.on_event(Event::Entries { prefix: prefix.into(), entries });
@@ -341,4 +343,32 @@ fn views_without_data_say_loading_and_help_lists_every_key() {
     for (k, what) in KEYS {
         assert!(screen.contains(k) && screen.contains(what), "{k}: {screen}");
     }
+}
+
+#[test]
+fn leak_check_sends_only_the_hash_and_shows_the_answer() {
+    let mut app = with_data();
+    press(&mut app, KeyCode::Char('c'));
+    assert_eq!(app.mode, Mode::Normal, "only on the Passwords tab");
+    app.apply(Action::Tab(Tab::Passwords));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Leak check") && screen.contains("7c4a8d09ca3762af") && screen.contains("telnet,http"), "{screen}");
+    press(&mut app, KeyCode::Char('c'));
+    typed(&mut app, "123456");
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("password to check: ******_ (6 chars)") && !screen.contains("123456_"), "masked:\n{screen}");
+    let effects = press(&mut app, KeyCode::Enter);
+    let sha1 = passwords::sha1_hex("123456");
+    assert_eq!(effects, vec![Effect::Engine(Request::CheckHash { sha1: sha1.clone() })], "the engine gets the SHA-1, never the password");
+    assert!(app.input.is_empty(), "the typed password is not kept");
+    assert!(render(&app, 80, 24).contains("checking (6 characters)"));
+    app.on_event(Event::Leak { sha1: "0".repeat(40), found: None });
+    assert!(render(&app, 80, 24).contains("checking"), "an answer to another question is ignored");
+    app.on_event(Event::Leak { sha1, found: Some(PwnedHash { hash: passwords::sha1_hex("123456"), count: 40, sources: vec![Source::Telnet] }) });
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("LEAKED (6 characters)") && screen.contains("seen 40 times") && screen.contains("via telnet"), "{screen}");
+    press(&mut app, KeyCode::Char('c'));
+    typed(&mut app, "x");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!((app.mode, app.input.as_str()), (Mode::Normal, ""), "Esc abandons the check");
 }

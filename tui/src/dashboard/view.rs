@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::{self, Marker};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Cell, Chart, Clear, Dataset, GraphType, LegendPosition, Paragraph, Row, Sparkline, Table, TableState, Tabs};
+use ratatui::widgets::{Axis, Block, Cell, Chart, Clear, Dataset, GraphType, LegendPosition, Paragraph, Row, Sparkline, Table, TableState, Tabs, Wrap};
 use vantage_core::export::ChartData;
 
 use super::app::App;
@@ -72,7 +72,10 @@ fn areas(app: &App, body: Rect, n: usize) -> Vec<Rect> {
             let r = rows(&[45, 55]);
             [vec![r[0]], split_h(r[1], &[60, 40])].concat()
         }
-        (None, Tab::Passwords) => Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(body).to_vec(),
+        (None, Tab::Passwords) => {
+            let r = rows(&[60, 40]);
+            [Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(r[0]).to_vec(), split_h(r[1], &[40, 60])].concat()
+        }
         (None, Tab::Ports) => {
             let r = rows(&[45, 55]);
             [Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(r[0]).to_vec(), split_h(r[1], &[40, 60])].concat()
@@ -116,7 +119,8 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     let line = match app.mode {
         Mode::Filter => Line::from(vec![Span::styled("filter /", Style::default().fg(ACCENT)), Span::raw(format!("{}_", app.input))]),
         Mode::Palette => Line::from(vec![Span::styled(":", Style::default().fg(ACCENT)), Span::raw(format!("{}_", app.input))]),
-        Mode::AddToken => Line::from(vec![Span::styled("device token: ", Style::default().fg(ACCENT)), Span::raw(format!("{}_ ({} chars)", "*".repeat(app.input.chars().count()), app.input.chars().count()))]),
+        Mode::AddToken => masked(app, "device token: "),
+        Mode::CheckPassword => masked(app, "password to check: "),
         Mode::Normal => match (&app.error, &app.notice) {
             (Some(e), _) => Line::from(Span::styled(format!("error: {e}"), Style::default().fg(ERROR))),
             (None, Some(n)) => Line::from(Span::styled(n.clone(), Style::default().fg(ACCENT))),
@@ -127,6 +131,12 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         },
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The input line shown as stars and a length.
+fn masked(app: &App, prompt: &'static str) -> Line<'static> {
+    let n = app.input.chars().count();
+    Line::from(vec![Span::styled(prompt, Style::default().fg(ACCENT)), Span::raw(format!("{}_ ({n} chars)", "*".repeat(n)))])
 }
 
 fn block<'a>(app: &App, title: String, focused: bool) -> Block<'a> {
@@ -150,7 +160,7 @@ fn draw_panel(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: 
         Shape::Table => table(frame, area, app, panel, focused),
         Shape::Text => {
             let lines: Vec<Line> = app.text(panel).into_iter().map(Line::from).collect();
-            frame.render_widget(Paragraph::new(lines).block(block(app, panel.title.clone(), focused)), area);
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block(app, panel.title.clone(), focused)), area);
         }
     }
 }
@@ -239,6 +249,7 @@ fn table(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool)
             Source::Jobs => "no jobs queued, running or failed",
             Source::Timeouts => "no refresh timeouts",
             Source::Cache => "nothing cached",
+            Source::LeakedTop => "no leaked passwords stored: vantage passwords import",
             _ if !state.filter.is_empty() => "no row matches the filter",
             _ => "no data",
         };
