@@ -11,7 +11,7 @@ use vantage_core::passwords::index::Live;
 use vantage_core::passwords::{self, PwnedHash, Source, sha1_hex};
 use vantage_core::progress::NoProgress;
 use vantage_core::statistics::model::{Action, Incident, PasswordAttempt, ReportBatch, Trap};
-use vantage_tests::{BOTH, TestStore, t};
+use vantage_tests::{BOTH, TestPg, TestStore, t};
 
 fn list() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/passwords/zxcvbn-passwords.txt")).expect("fixture")
@@ -141,4 +141,41 @@ async fn statistics_passwords_are_imported_incrementally_with_sources_from_traps
         assert_eq!(passwords::check(store, "admin").await.expect("check").map(|h| h.count), Some(8), "{kind:?}");
         ts.finish().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_existing_passy_database_is_read_and_merged_on_both_backends() {
+    // passy's own schema (sview README) with rows as passy wrote them
+    let passy = TestPg::create().await;
+    passy
+        .execute(format!(
+            "CREATE TYPE data_source AS ENUM ('telnet', 'smtp', 'ftp', 'http', 'haas');
+             CREATE TABLE IF NOT EXISTS passwords(id BIGSERIAL PRIMARY KEY, password_hash TEXT NOT NULL, count BIGINT CHECK (count > 0), password_source data_source[]);
+             INSERT INTO passwords (password_hash, count, password_source) VALUES
+               ('{pw_upper}', 10, '{{telnet,ftp}}'), ('{pw}', 5, '{{haas}}'), ('{other}', 1, NULL), ('not-a-hash', 3, '{{http}}'), ('{third}', NULL, '{{}}');",
+            pw_upper = sha1_hex("password").to_uppercase(),
+            pw = sha1_hex("password"),
+            other = sha1_hex("letmein"),
+            third = sha1_hex("qwerty"),
+        ))
+        .await;
+    let url = vantage_core::config::SecretUrl::new(passy.url.clone());
+    for kind in BOTH {
+        let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
+        let store = ts.store.as_ref();
+        import::import(store, "password\n".as_bytes(), Format::Plain, Some(Source::Http), Arc::new(NoProgress)).await.expect("own list");
+        let r = import::from_passy(store, &url, Arc::new(NoProgress)).await.expect("passy");
+        assert_eq!((r.lines, r.hashes, r.total), (5, 2, 2), "{kind:?}");
+        assert!(r.errors[0].reason.contains("2 passy rows"), "{:?}", r.errors);
+        let pw = passwords::check(store, "password").await.expect("check").expect("leaked");
+        assert_eq!((pw.count, pw.sources), (16, vec![Source::Telnet, Source::Ftp, Source::Http, Source::Haas]), "{kind:?}: merged with what was there");
+        assert_eq!(passwords::check(store, "letmein").await.expect("check").map(|h| (h.count, h.sources)), Some((1, vec![])));
+        ts.finish().await;
+    }
+    let rows: i64 = {
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&passy.url).await.expect("connect");
+        sqlx::query_scalar("SELECT count(*) FROM passwords").fetch_one(&mut conn).await.expect("count")
+    };
+    assert_eq!(rows, 5, "the passy database is only read");
+    passy.drop_db().await;
 }

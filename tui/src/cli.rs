@@ -115,12 +115,16 @@ pub enum PasswordsCommand {
 #[derive(Debug, Args)]
 pub struct PasswordsImportArgs {
     /// The list (`-` = stdin).
-    #[arg(required_unless_present = "from_statistics", conflicts_with = "from_statistics")]
+    #[arg(required_unless_present_any = ["from_statistics", "from_passy"], conflicts_with_all = ["from_statistics", "from_passy"])]
     pub file: Option<String>,
     /// Import the attempted passwords of the statistics `passwords` table reported since the
     /// last such import (sources from the traps of the login incidents).
-    #[arg(long, conflicts_with_all = ["format", "source"])]
+    #[arg(long, conflicts_with_all = ["format", "source", "from_passy"])]
     pub from_statistics: bool,
+    /// Import passy's `passwords(password_hash, count, password_source)` table from the
+    /// PostgreSQL database at URL (only read).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["format", "source"])]
+    pub from_passy: Option<String>,
     /// plain or hibp (default: guessed from the first line).
     #[arg(long)]
     pub format: Option<String>,

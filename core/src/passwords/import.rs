@@ -82,7 +82,7 @@ pub fn detect(text: &str) -> Format {
 
 /// Parses `input`; every valid line gets `source` (if any).
 pub fn parse(input: impl BufRead, format: Format, source: Option<Source>, progress: &dyn Progress) -> Result<Parsed> {
-    let mut merged: HashMap<String, i64> = HashMap::new();
+    let mut valid: Vec<(String, i64)> = Vec::new();
     let mut parsed = Parsed::default();
     for (i, line) in input.split(b'\n').enumerate() {
         let line = line.map_err(|e| Error::io("input", e))?;
@@ -99,13 +99,11 @@ pub fn parse(input: impl BufRead, format: Format, source: Option<Source>, progre
             continue;
         };
         match parse_line(text, format) {
-            Ok((hash, count)) => *merged.entry(hash).or_default() += count,
+            Ok(hash_count) => valid.push(hash_count),
             Err(reason) => parsed.errors.push(LineError { line: i + 1, reason }),
         }
     }
-    let sources = normalized(source.into_iter().collect());
-    parsed.rows = merged.into_iter().map(|(hash, count)| PwnedHash { hash, count, sources: sources.clone() }).collect();
-    parsed.rows.sort_by(|a, b| a.hash.cmp(&b.hash));
+    parsed.rows = merged(valid.into_iter().map(|(hash, count)| (hash, count, source.into_iter().collect())));
     Ok(parsed)
 }
 
@@ -134,10 +132,7 @@ pub async fn import(store: &dyn Store, input: impl BufRead, format: Format, sour
     let started = Instant::now();
     progress.phase("reading", None);
     let parsed = parse(input, format, source, progress.as_ref())?;
-    progress.phase("storing", Some(parsed.rows.len() as u64));
-    store.pwned_merge(&parsed.rows, None, progress.as_ref()).await?;
-    progress.finish();
-    Ok(ImportReport { lines: parsed.lines, hashes: parsed.rows.len(), errors: parsed.errors, total: store.pwned_total().await?, seconds: started.elapsed().as_secs_f64() })
+    store_merged(store, parsed.rows, None, parsed.lines, parsed.errors, progress, started).await
 }
 
 /// The counter holding the newest statistics password time imported (microseconds).
@@ -153,18 +148,41 @@ pub async fn from_statistics(store: &dyn Store, progress: Arc<dyn Progress>) -> 
     progress.phase("reading statistics", None);
     let after = store.counter(STATISTICS_MARK).await?;
     let (attempts, newest) = store.attempted_passwords(after).await?;
-    let mut merged: HashMap<String, (i64, Vec<Source>)> = HashMap::new();
-    for (password, trap, count) in &attempts {
-        let e = merged.entry(sha1_hex(password)).or_default();
+    let rows = merged(attempts.iter().map(|(password, trap, count)| (sha1_hex(password), *count, trap.as_deref().and_then(Source::from_trap).into_iter().collect())));
+    store_merged(store, rows, Some((STATISTICS_MARK, newest)), attempts.len(), Vec::new(), progress, started).await
+}
+
+/// Merges passy's table (`passwords(id, password_hash, count, password_source)`) of the
+/// PostgreSQL database at `passy_url` into the store, in one transaction; repeated hashes are
+/// merged, malformed rows counted and skipped. The passy database is only read.
+pub async fn from_passy(store: &dyn Store, passy_url: &crate::config::SecretUrl, progress: Arc<dyn Progress>) -> Result<ImportReport> {
+    let started = Instant::now();
+    progress.phase("reading passy", None);
+    let (read, skipped) = crate::store::postgres::read_passy(passy_url).await?;
+    let lines = read.len() + skipped;
+    let rows = merged(read.into_iter().map(|r| (r.hash, r.count, r.sources)));
+    let errors = if skipped > 0 { vec![LineError { line: 0, reason: format!("{skipped} passy rows without a 40-hex-digit hash or a count ≥ 1 skipped") }] } else { Vec::new() };
+    store_merged(store, rows, None, lines, errors, progress, started).await
+}
+
+/// One row per hash: counts added, sources united; sorted by hash.
+fn merged(items: impl Iterator<Item = (String, i64, Vec<Source>)>) -> Vec<PwnedHash> {
+    let mut by_hash: HashMap<String, (i64, Vec<Source>)> = HashMap::new();
+    for (hash, count, sources) in items {
+        let e = by_hash.entry(hash).or_default();
         e.0 += count;
-        e.1.extend(trap.as_deref().and_then(Source::from_trap));
+        e.1.extend(sources);
     }
-    let mut rows: Vec<PwnedHash> = merged.into_iter().map(|(hash, (count, sources))| PwnedHash { hash, count, sources: normalized(sources) }).collect();
+    let mut rows: Vec<PwnedHash> = by_hash.into_iter().map(|(hash, (count, sources))| PwnedHash { hash, count, sources: normalized(sources) }).collect();
     rows.sort_by(|a, b| a.hash.cmp(&b.hash));
+    rows
+}
+
+async fn store_merged(store: &dyn Store, rows: Vec<PwnedHash>, mark: Option<(&str, i64)>, lines: usize, errors: Vec<LineError>, progress: Arc<dyn Progress>, started: Instant) -> Result<ImportReport> {
     progress.phase("storing", Some(rows.len() as u64));
-    store.pwned_merge(&rows, Some((STATISTICS_MARK, newest)), progress.as_ref()).await?;
+    store.pwned_merge(&rows, mark, progress.as_ref()).await?;
     progress.finish();
-    Ok(ImportReport { lines: attempts.len(), hashes: rows.len(), errors: Vec::new(), total: store.pwned_total().await?, seconds: started.elapsed().as_secs_f64() })
+    Ok(ImportReport { lines, hashes: rows.len(), errors, total: store.pwned_total().await?, seconds: started.elapsed().as_secs_f64() })
 }
 
 #[cfg(test)]

@@ -54,6 +54,32 @@ impl PgStore {
     }
 }
 
+/// Reads passy's leaked-password table `passwords(id, password_hash, count, password_source
+/// data_source[])` from the PostgreSQL database at `url`, read-only (no migrations, nothing
+/// written there). Hashes are lower-cased; rows whose hash is not 40 hex digits or whose count
+/// is not ≥ 1 are counted in the second value and skipped.
+pub async fn read_passy(url: &SecretUrl) -> Result<(Vec<PwnedHash>, usize)> {
+    let pool = PgPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(10)).connect(url.expose()).await?;
+    /// `(password_hash, count, password_source)`, any of them possibly NULL.
+    type PassyRow = (Option<String>, Option<i64>, Option<Vec<String>>);
+    let rows: Vec<PassyRow> =
+        sqlx::query_as("SELECT password_hash, count, password_source::text[] FROM passwords ORDER BY id").fetch_all(&pool).await?;
+    pool.close().await;
+    let mut skipped = 0;
+    let mut out = Vec::with_capacity(rows.len());
+    for (hash, count, sources) in rows {
+        match (hash, count) {
+            (Some(h), Some(c)) if crate::passwords::is_sha1(&h) && c >= 1 => out.push(PwnedHash {
+                hash: h.to_ascii_lowercase(),
+                count: c,
+                sources: crate::passwords::normalized(sources.unwrap_or_default().iter().filter_map(|s| s.parse().ok()).collect()),
+            }),
+            _ => skipped += 1,
+        }
+    }
+    Ok((out, skipped))
+}
+
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> Backend {

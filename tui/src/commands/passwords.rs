@@ -39,13 +39,16 @@ pub async fn import(config: &Config, args: PasswordsImportArgs) -> anyhow::Resul
         }
         None => {
             let store = open_store(config).await?;
-            let report = import::from_statistics(store.as_ref(), Arc::new(Bars::default())).await;
+            let report = match &args.from_passy {
+                Some(url) => import::from_passy(store.as_ref(), &vantage_core::config::SecretUrl::new(url.clone()), Arc::new(Bars::default())).await,
+                None => import::from_statistics(store.as_ref(), Arc::new(Bars::default())).await,
+            };
             store.close().await;
-            (report?, "statistics".to_string())
+            (report?, if args.from_passy.is_some() { "passy" } else { "statistics" }.to_string())
         }
     };
     for e in report.errors.iter().take(100) {
-        eprintln!("{}:{}: {}", args.file.as_deref().unwrap_or("statistics"), e.line, e.reason);
+        eprintln!("{}:{}: {}", args.file.as_deref().unwrap_or(if args.from_passy.is_some() { "passy" } else { "statistics" }), e.line, e.reason);
     }
     if report.errors.len() > 100 {
         eprintln!("… and {} more rejected lines", report.errors.len() - 100);
