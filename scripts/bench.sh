@@ -2,12 +2,12 @@
 # Vantage benchmarks. Prints a Markdown table of figures (copy the latest into
 # docs/benchmarks.md). Needs the services scripts/test.sh sets up (PostgreSQL on loopback).
 #
-#   scripts/bench.sh [ingest|aggregate|resources|passwords|tui|all]
+#   scripts/bench.sh [ingest|aggregate|resources|passwords|pcap|tui|all]
 #
 # Environment: BENCH_INGEST_ROWS (default 2000000), BENCH_AGG_ROWS (default 10000000),
 # BENCH_DEMO_SCALE (PostgreSQL year for the resources benchmark, default 17 ≈ 21M raw rows),
 # BENCH_SQLITE_SCALE (SQLite year, default 3), BENCH_PASSWORD_HASHES (default 10000000), BENCH_TUI_SCALE (demo year of the render
-# benchmark, default 1),
+# benchmark, default 1), BENCH_PCAP_PACKETS (packets in each of the 8 pcap merge inputs, default 170000 ≈ 1.1 GB in all),
 # BENCH_DIR (scratch space, default ./bench-out), VANTAGE_TEST_PG_URL (maintenance DB URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -148,6 +148,46 @@ LUA
         extra+="| $conf | $rps | $(ms 50%) | $(ms 99%) | $rss |"$'\n'
     done
     kill "$server"; wait "$server" 2>/dev/null || true
+fi
+
+if [ "$what" = pcap ] || [ "$what" = all ]; then
+    # the native merge against Wireshark's mergecap on the same 8 inputs, page cache warm:
+    # 5 alternating runs each (median), every run after removing its previous output and a
+    # sync; both must write the same bytes
+    command -v mergecap >/dev/null || { echo "mergecap is needed: scripts/test.sh installs wireshark-common" >&2; exit 1; }
+    n="${BENCH_PCAP_PACKETS:-170000}"
+    inputs=()
+    for seed in 1 2 3 4 5 6 7 8; do
+        f="$DIR/synthetic-$n-$seed.pcap"
+        [ -s "$f" ] || "$GEN" gen-pcap "$n" "$f" "$seed"
+        inputs+=("$f")
+    done
+    bytes=$(cat "${inputs[@]}" | wc -c)
+    declare -A pcap_secs=() pcap_rss=()
+    for _ in 1 2 3 4 5; do
+        for tool in native mergecap; do
+            out="$DIR/merged-$tool.pcap"
+            rm -f "$out"; sync
+            if [ "$tool" = native ]; then
+                run "pcap merge native" -- "$V" pcap merge "${inputs[@]}" -o "$out"
+            else
+                run "pcap merge mergecap" -- mergecap -F pcap -w "$out" "${inputs[@]}"
+            fi
+            pcap_secs[$tool]+="$SECS "
+            if [ "$RSS_MB" -gt "${pcap_rss[$tool]:-0}" ]; then pcap_rss[$tool]=$RSS_MB; fi
+        done
+    done
+    cmp -s "$DIR/merged-native.pcap" "$DIR/merged-mergecap.pcap" || { echo "pcap merge: the native and mergecap outputs differ" >&2; exit 1; }
+    rm -f "$DIR/merged-native.pcap" "$DIR/merged-mergecap.pcap"
+    median() { printf '%s\n' $1 | sort -n | sed -n 3p; }
+    extra+=$'\n'"### pcap merge: 8 synthetic Ethernet captures, $((8 * n)) packets, $(rate "$bytes" 1e6) MB (median of 5 runs)"$'\n\n'
+    extra+="| merge | runs, s | median s | MB/s | peak RSS MB |"$'\n'"|---|---|---:|---:|---:|"$'\n'
+    for tool in native mergecap; do
+        label="vantage pcap merge"; [ "$tool" = mergecap ] && label="mergecap -F pcap -w"
+        m=$(median "${pcap_secs[$tool]}")
+        extra+="| $label | ${pcap_secs[$tool]}| $m | $(rate "$bytes/1e6" "$m") | ${pcap_rss[$tool]} |"$'\n'
+    done
+    extra+=$'\n'"Native throughput: $(python3 -c "print(f'{$(median "${pcap_secs[mergecap]}") / $(median "${pcap_secs[native]}"):.2f}')")× mergecap's; the outputs are identical."$'\n'
 fi
 
 if [ "$what" = tui ] || [ "$what" = all ]; then

@@ -42,6 +42,10 @@ pub enum Error {
     /// A GeoIP database file is not a valid MaxMind DB; the message names the file.
     #[error("GeoIP: {0}")]
     GeoIp(String),
+    /// A packet capture is not valid pcap/pcapng, or captures cannot be merged; the message
+    /// names the file.
+    #[error("pcap: {0}")]
+    Pcap(String),
     /// A remote server could not be reached or answered with an error.
     #[error("remote: {0}")]
     Remote(String),

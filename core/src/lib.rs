@@ -13,6 +13,7 @@
 //! - [`statistics`]: Sentinel statistics: the data model, ingest parsers, exactly-once
 //!   multi-precision aggregation and the demo data generator.
 //! - [`passwords`]: leaked-password store lookups, imports and the three k-anonymity APIs.
+//! - [`pcap`]: packet-capture retrieval: Docket requests, Stenographer queries, pcap merge.
 //! - [`cache`]: in-process or Redis key-value cache with TTLs and atomic claims.
 //! - [`jobs`]: priority job queues (in-process or Redis) with leases.
 //! - [`worker`]: the job runner and scheduler behind `vantage --worker`.
@@ -33,6 +34,7 @@ pub mod geo;
 pub mod http;
 pub mod jobs;
 pub mod passwords;
+pub mod pcap;
 pub mod progress;
 pub mod statistics;
 pub mod store;

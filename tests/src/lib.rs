@@ -15,6 +15,7 @@ use vantage_core::store::{self, Store};
 use vantage_core::Clock;
 
 pub mod process;
+pub mod steno_standin;
 pub mod sview;
 
 /// The maintenance database URL tests create their databases from.

@@ -83,6 +83,9 @@ pub enum Command {
     /// Leaked-password store: import lists, check passwords (k-anonymity).
     #[command(subcommand)]
     Passwords(PasswordsCommand),
+    /// Packet captures: merge pcap / pcapng files into one chronologically ordered pcap.
+    #[command(subcommand)]
+    Pcap(PcapCommand),
     /// Run jobs from the queues (headless worker); stops gracefully on SIGTERM / Ctrl-C.
     Worker(WorkerArgs),
     /// Serve the HTTP API (resources, /healthz, /metrics).
@@ -109,6 +112,28 @@ pub enum PasswordsCommand {
     /// Check passwords against the store (or a remote Vantage / HIBP-compatible server): only
     /// the first 5 hex digits of the SHA-1 are ever looked up.
     Check(PasswordsCheckArgs),
+}
+
+/// `vantage pcap …`
+#[derive(Debug, Subcommand)]
+pub enum PcapCommand {
+    /// Merge captures (pcap with µs or ns time stamps in either byte order, pcapng) into one
+    /// classic pcap ordered by time, packet for packet what `mergecap -F pcap` writes.
+    Merge(PcapMergeArgs),
+}
+
+/// `vantage pcap merge`
+#[derive(Debug, Args)]
+pub struct PcapMergeArgs {
+    /// The captures to merge (all of the same link type).
+    #[arg(required = true, value_name = "IN")]
+    pub inputs: Vec<PathBuf>,
+    /// The merged capture (written to OUT.tmp, renamed when complete).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Merge with Wireshark's `mergecap -F pcap -w` instead of the native merge (same output).
+    #[arg(long)]
+    pub mergecap: bool,
 }
 
 /// `vantage passwords import`

@@ -1,5 +1,8 @@
 //! Data generator for `scripts/bench.sh`: writes synthetic Sentinel incident reports.
 //!
+//! `vantage-bench gen-pcap N OUT SEED` writes N synthetic Ethernet packets as a classic pcap
+//! for the pcap merge benchmark (see [`gen_pcap`]).
+//!
 //! `vantage-bench gen-hibp N OUT` writes N distinct random SHA-1s as HIBP `SHA1:COUNT` lines
 //! (counts heavy-tailed) for the leaked-password benchmark.
 //!
@@ -34,6 +37,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         && cmd == "gen-hibp"
     {
         return gen_hibp(n.parse()?, out);
+    }
+    if let [cmd, n, out, seed] = args.as_slice()
+        && cmd == "gen-pcap"
+    {
+        return gen_pcap(n.parse()?, out, seed.parse()?);
     }
     let [cmd, rows, day, out] = args.as_slice() else {
         return Err("usage: vantage-bench gen-incidents ROWS YYYY-MM-DD OUT(.csv|.jsonl)".into());
@@ -151,6 +159,32 @@ fn gen_hibp(n: u64, out: &str) -> Result<(), Box<dyn std::error::Error>> {
         let count = 1 + (u.powi(6) * 1_000_000.0) as u64;
         w.write_all(&line)?;
         writeln!(w, ":{count}")?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// N Ethernet frames of 60 … 1514 bytes (uniform; random bytes, numbered) as a little-endian
+/// µs pcap, time stamps from 2024-06-15T12:00:00Z increasing by 1 … 20 µs: files made with
+/// different seeds cover the same span and interleave densely, with some equal time stamps.
+fn gen_pcap(n: u64, out: &str, seed: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 262_144, 1] {
+        w.write_all(&v.to_le_bytes())?;
+    }
+    let mut frame = [0u8; 1514];
+    rng.fill(&mut frame[..]);
+    frame[12..14].copy_from_slice(&[0x08, 0x00]); // IPv4
+    let mut us: u64 = 1_718_452_800_000_000;
+    for i in 0..n {
+        us += rng.random_range(1..=20u64);
+        let len = rng.random_range(60..=1514usize);
+        frame[14..22].copy_from_slice(&i.to_le_bytes());
+        for v in [(us / 1_000_000) as u32, (us % 1_000_000) as u32, len as u32, len as u32] {
+            w.write_all(&v.to_le_bytes())?;
+        }
+        w.write_all(&frame[..len])?;
     }
     w.flush()?;
     Ok(())

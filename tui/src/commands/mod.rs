@@ -4,6 +4,7 @@ mod aggregate;
 mod demo;
 mod ingest;
 mod passwords;
+mod pcap;
 mod planner;
 mod resource;
 
@@ -14,7 +15,7 @@ use anyhow::Context as _;
 use vantage_core::config::{Config, Overrides};
 use vantage_core::store::{self, Store};
 
-use crate::cli::{Cli, Command, GlobalArgs, IngestCommand, PasswordsCommand};
+use crate::cli::{Cli, Command, GlobalArgs, IngestCommand, PasswordsCommand, PcapCommand};
 
 /// Exit status when an import stored the valid lines but rejected others.
 pub const EXIT_REJECTED_LINES: u8 = 3;
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(IngestCommand::Sentinel(args)) => ingest::sentinel(&config, args).await,
         Command::Passwords(PasswordsCommand::Import(args)) => passwords::import(&config, args).await,
         Command::Passwords(PasswordsCommand::Check(args)) => passwords::check(&config, args).await,
+        Command::Pcap(PcapCommand::Merge(args)) => pcap::merge(args).await,
         Command::Demo(args) => demo::run(&config, args, cli.global).await,
         Command::AggregatePeriod(args) => aggregate::aggregate_period(&config, args).await,
         Command::MigratePeriod(args) => aggregate::migrate_period(&config, args).await,
