@@ -57,6 +57,7 @@ log "Redis ready: $(redis-cli -h 127.0.0.1 -p 6379 info server | grep -m1 redis_
 # --- mergecap (packet-capture merge is checked against it) ------------------------------
 command -v mergecap >/dev/null || apt_install wireshark-common
 command -v tmux >/dev/null || apt_install tmux
+command -v openssl >/dev/null || apt_install openssl   # the Stenographer tests make certificates with it
 log "mergecap: $(mergecap --version 2>&1 | head -n 1)"
 
 # --- a real Have I Been Pwned client library (the range API is tested against it) ---------
