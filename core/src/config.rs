@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
+use crate::pcap::client::SensorConfig;
 
 /// A connection URL that may carry a password; `Display` and `Debug` never show it.
 #[derive(Clone, PartialEq, Eq)]
@@ -64,6 +65,27 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     geoip_dir: Option<PathBuf>,
     now: Option<String>,
+    #[serde(default)]
+    pcap: PcapFile,
+}
+
+/// The `[pcap]` section as written in the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PcapFile {
+    #[serde(default)]
+    sensors: Vec<SensorConfig>,
+    spool_dir: Option<PathBuf>,
+}
+
+/// Packet-capture settings (`[pcap]`; pcap.md "Configuration"). So far: the sensors and the
+/// spool directory; the pipeline's timing and cleanup settings arrive with the pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct PcapConfig {
+    /// Stenographer sensors (`[[pcap.sensors]]` with name, host, port, ca, cert, key).
+    pub sensors: Vec<SensorConfig>,
+    /// Where captures are spooled; default `<data_dir>/pcap`.
+    pub spool_dir: PathBuf,
 }
 
 /// Values given on the command line or in the environment; `None` = not given.
@@ -98,6 +120,8 @@ pub struct Config {
     pub clock: Clock,
     /// The file the configuration was read from, if any.
     pub source: Option<PathBuf>,
+    /// Packet-capture settings.
+    pub pcap: PcapConfig,
 }
 
 impl Config {
@@ -131,6 +155,7 @@ impl Config {
             database_url: database_url.map(SecretUrl::new),
             redis_url: overrides.redis_url.or(file.redis_url).filter(|s| !s.is_empty()).map(SecretUrl::new),
             geoip_dir: overrides.geoip_dir.or(file.geoip_dir).unwrap_or_else(|| data_dir.join("geoip")),
+            pcap: PcapConfig { sensors: file.pcap.sensors, spool_dir: file.pcap.spool_dir.unwrap_or_else(|| data_dir.join("pcap")) },
             data_dir,
             clock: Clock::from_option(now),
             source,
@@ -140,7 +165,8 @@ impl Config {
     /// A configuration for the embedded backend in `data_dir` (tests, demos).
     pub fn embedded(data_dir: impl Into<PathBuf>, clock: Clock) -> Config {
         let data_dir = data_dir.into();
-        Config { database_url: None, redis_url: None, geoip_dir: data_dir.join("geoip"), data_dir, clock, source: None }
+        let pcap = PcapConfig { sensors: Vec::new(), spool_dir: data_dir.join("pcap") };
+        Config { database_url: None, redis_url: None, geoip_dir: data_dir.join("geoip"), pcap, data_dir, clock, source: None }
     }
 }
 

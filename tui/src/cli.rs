@@ -120,6 +120,19 @@ pub enum PcapCommand {
     /// Merge captures (pcap with µs or ns time stamps in either byte order, pcapng) into one
     /// classic pcap ordered by time, packet for packet what `mergecap -F pcap` writes.
     Merge(PcapMergeArgs),
+    /// Ask every configured Stenographer sensor (`[[pcap.sensors]]`) for its `/debug/stats`.
+    Stats(PcapStatsArgs),
+}
+
+/// `vantage pcap stats`
+#[derive(Debug, Args)]
+pub struct PcapStatsArgs {
+    /// Only these sensors (default: all configured).
+    #[arg(value_name = "SENSOR")]
+    pub sensors: Vec<String>,
+    /// Print JSON: `{sensor: {counter: value} | {"error": message}}`.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vantage pcap merge`

@@ -51,3 +51,54 @@ fn a_bad_input_is_exit_1_with_one_line_naming_it() {
         assert!(!out.exists());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stats_asks_every_configured_sensor() {
+    use vantage_tests::steno_standin::{Standin, issue, make_ca, pcap_dir, unused_port};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = make_ca(dir.path(), "ca");
+    let server = issue(dir.path(), &ca, "server", "localhost", 30, true);
+    let client = issue(dir.path(), &ca, "client", "vantage", 30, false);
+    let standin = Standin::start(&ca.cert, &server, &pcap_dir().join("android.pcap")).await;
+    standin.set_current_reads(3);
+    let sensor = |name: &str, port: u16| {
+        format!(
+            "[[pcap.sensors]]\nname = \"{name}\"\nhost = \"localhost\"\nport = {port}\nca = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\n",
+            ca.cert.display(),
+            client.cert.display(),
+            client.key.display()
+        )
+    };
+    let config = dir.path().join("vantage.toml");
+    std::fs::write(&config, format!("{}\n{}", sensor("alpha", standin.port), sensor("down", unused_port()))).expect("config");
+    let cfg = config.to_str().expect("utf8").to_string();
+    let run = move |args: &[&str]| {
+        let mut all = vec!["--config", cfg.as_str()];
+        all.extend_from_slice(args);
+        vantage(Path::new("/nonexistent"), &all).output().expect("runs")
+    };
+    let out = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run(&["pcap", "stats", "--json"])
+    })
+    .await
+    .expect("joined");
+    assert_eq!(out.status.code(), Some(1), "one sensor is down");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["alpha"]["indexfile_current_reads"], "3", "{v}");
+    assert!(v["down"]["error"].as_str().is_some_and(|e| !e.is_empty()), "{v}");
+
+    let out = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run(&["pcap", "stats", "alpha"])
+    })
+    .await
+    .expect("joined");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("indexfile_current_reads") && table.lines().any(|l| l.starts_with("alpha") && l.contains(" 3 ")), "{table}");
+
+    let out = tokio::task::spawn_blocking(move || run(&["pcap", "stats", "gamma"])).await.expect("joined");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown sensor `gamma`; configured: alpha, down"));
+}

@@ -1,4 +1,4 @@
-//! `vantage pcap merge`
+//! `vantage pcap merge` and `vantage pcap stats`
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use vantage_core::pcap::merge::{merge_files, merge_with_mergecap};
 
-use crate::cli::PcapMergeArgs;
+use crate::cli::{PcapMergeArgs, PcapStatsArgs};
 
 /// Merges the inputs (natively, or with `mergecap`) and prints a one-line summary; an error is
 /// one line naming the file.
@@ -30,4 +30,46 @@ pub async fn merge(args: PcapMergeArgs) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The counters shown in the table (the JSON has all of them).
+const SHOWN: &[&str] = &["indexfile_current_reads", "oldest_timestamp", "current_files", "aged_files", "packets_read"];
+
+/// Asks the configured sensors (all, or the named ones) for `/debug/stats`, concurrently; a
+/// sensor that cannot be asked is reported with its error (exit 1 when any failed).
+pub async fn stats(config: &vantage_core::Config, args: PcapStatsArgs) -> anyhow::Result<ExitCode> {
+    let sensors = &config.pcap.sensors;
+    if sensors.is_empty() {
+        anyhow::bail!("no Stenographer sensors configured: add [[pcap.sensors]] (name, host, port, ca, cert, key) to vantage.toml");
+    }
+    if let Some(unknown) = args.sensors.iter().find(|n| !sensors.iter().any(|s| &s.name == *n)) {
+        let known: Vec<&str> = sensors.iter().map(|s| s.name.as_str()).collect();
+        anyhow::bail!("unknown sensor `{unknown}`; configured: {}", known.join(", "));
+    }
+    let chosen: Vec<_> = sensors.iter().filter(|s| args.sensors.is_empty() || args.sensors.contains(&s.name)).collect();
+    let answers = futures::future::join_all(chosen.iter().map(|s| async move {
+        let result = async { vantage_core::pcap::client::StenoClient::new(s)?.stats().await }.await;
+        (s.name.clone(), result.map_err(|e| e.to_string()))
+    }))
+    .await;
+    let failed = answers.iter().filter(|(_, r)| r.is_err()).count();
+    if args.json {
+        let map: serde_json::Map<String, serde_json::Value> = answers
+            .iter()
+            .map(|(name, r)| (name.clone(), r.as_ref().map_or_else(|e| serde_json::json!({"error": e}), |stats| serde_json::json!(stats))))
+            .collect();
+        println!("{}", serde_json::Value::Object(map));
+    } else {
+        let mut header = vec!["sensor"];
+        header.extend(SHOWN);
+        let rows: Vec<Vec<String>> = answers
+            .iter()
+            .map(|(name, r)| match r {
+                Ok(stats) => std::iter::once(name.clone()).chain(SHOWN.iter().map(|k| stats.get(*k).cloned().unwrap_or_else(|| "-".into()))).collect(),
+                Err(e) => vec![name.clone(), format!("error: {e}")],
+            })
+            .collect();
+        print!("{}", crate::output::table(&header, &rows));
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
