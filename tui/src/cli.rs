@@ -122,6 +122,39 @@ pub enum PcapCommand {
     Merge(PcapMergeArgs),
     /// Ask every configured Stenographer sensor (`[[pcap.sensors]]`) for its `/debug/stats`.
     Stats(PcapStatsArgs),
+    /// Run a capture request inline: ask the sensors concurrently, merge their answers into
+    /// `<spool_dir>/<id>/merged.pcap` (an equal request in the same window reuses the job).
+    Query(PcapQueryArgs),
+    /// Show the status of a capture job (all jobs in the spool directory without an id).
+    Status(PcapStatusArgs),
+}
+
+/// `vantage pcap query`
+#[derive(Debug, Args)]
+pub struct PcapQueryArgs {
+    /// URL form clauses, e.g. `host 192.168.2.1 udp after 5m`, or a whole `/api/uri/...` path.
+    #[arg(required = true, value_name = "CLAUSE")]
+    pub clauses: Vec<String>,
+    /// Only ask these sensors (repeatable; default: all configured).
+    #[arg(long = "sensor", value_name = "NAME")]
+    pub sensors: Vec<String>,
+    /// Copy the merged capture to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print the job status as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vantage pcap status`
+#[derive(Debug, Args)]
+pub struct PcapStatusArgs {
+    /// The job id (default: all jobs).
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+    /// Print JSON (`{id: status}`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vantage pcap stats`

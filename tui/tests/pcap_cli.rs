@@ -61,14 +61,7 @@ async fn stats_asks_every_configured_sensor() {
     let client = issue(dir.path(), &ca, "client", "vantage", 30, false);
     let standin = Standin::start(&ca.cert, &server, &pcap_dir().join("android.pcap")).await;
     standin.set_current_reads(3);
-    let sensor = |name: &str, port: u16| {
-        format!(
-            "[[pcap.sensors]]\nname = \"{name}\"\nhost = \"localhost\"\nport = {port}\nca = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\n",
-            ca.cert.display(),
-            client.cert.display(),
-            client.key.display()
-        )
-    };
+    let sensor = |name: &str, port: u16| sensor_toml(name, port, &ca.cert, &client);
     let config = dir.path().join("vantage.toml");
     std::fs::write(&config, format!("{}\n{}", sensor("alpha", standin.port), sensor("down", unused_port()))).expect("config");
     let cfg = config.to_str().expect("utf8").to_string();
@@ -101,4 +94,111 @@ async fn stats_asks_every_configured_sensor() {
     let out = tokio::task::spawn_blocking(move || run(&["pcap", "stats", "gamma"])).await.expect("joined");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown sensor `gamma`; configured: alpha, down"));
+}
+
+/// `vantage pcap query` against three stand-in sensors (normal, slow, failing): the job
+/// completes with the two answers merged, a second run reuses the job without asking again,
+/// `vantage pcap status` shows it, and a bad clause is a one-line error.
+#[tokio::test(flavor = "multi_thread")]
+async fn query_runs_the_pipeline_and_dedups() {
+    use vantage_core::pcap::reader::PacketReader;
+    use vantage_tests::steno_standin::{Behaviour, Standin, filter_pcap, issue, make_ca, pcap_dir};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = make_ca(dir.path(), "ca");
+    let server = issue(dir.path(), &ca, "server", "localhost", 30, true);
+    let client = issue(dir.path(), &ca, "client", "vantage", 30, false);
+    let capture = pcap_dir().join("android.pcap");
+    let normal = Standin::start(&ca.cert, &server, &capture).await;
+    let slow = Standin::start(&ca.cert, &server, &capture).await;
+    slow.set_delay(std::time::Duration::from_secs(1));
+    let failing = Standin::start(&ca.cert, &server, &capture).await;
+    failing.set_behaviour(Behaviour::Error500);
+    let sensor = |name: &str, port: u16| sensor_toml(name, port, &ca.cert, &client);
+    let config = dir.path().join("vantage.toml");
+    std::fs::write(&config, format!("{}\n{}\n{}", sensor("alpha", normal.port), sensor("slow", slow.port), sensor("broken", failing.port))).expect("config");
+    let (cfg, data) = (config.to_str().expect("utf8").to_string(), dir.path().join("data"));
+    let run = move |args: Vec<String>| {
+        let mut all = vec!["--config".to_string(), cfg.clone()];
+        all.extend(args);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        vantage(&data, &all).output().expect("runs")
+    };
+    let out_file = dir.path().join("copy.pcap");
+    let query_args: Vec<String> =
+        ["pcap", "query", "host", "192.168.2.1", "--json", "--out", out_file.to_str().expect("utf8")].iter().map(|s| s.to_string()).collect();
+    let out = tokio::task::spawn_blocking({
+        let (run, a) = (run.clone(), query_args.clone());
+        move || run(a)
+    })
+    .await
+    .expect("joined");
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["state"], "Completed", "{v}");
+    assert_eq!(v["requests"]["alpha"]["state"], "Request Complete", "{v}");
+    assert_eq!(v["requests"]["slow"]["state"], "Request Complete", "{v}");
+    assert_eq!(v["requests"]["broken"]["state"], "Error", "{v}");
+    assert!(v["requests"]["broken"]["message"].as_str().is_some_and(|m| m.contains("500")), "{v}");
+    assert_eq!(v["time"], "2024-06-15T12:40:00Z", "{v}");
+    let id = v["id"].as_str().expect("id").to_string();
+    let merged = std::path::PathBuf::from(v["merged"].as_str().expect("merged"));
+    assert_eq!(merged, dir.path().join("data/pcap").join(&id).join("merged.pcap"));
+    assert!(!merged.with_file_name("alpha.pcap").exists() && !merged.with_file_name("slow.pcap").exists(), "inputs deleted");
+    let count = |path: &Path| {
+        let mut reader = PacketReader::open(path).expect("open");
+        let mut n = 0;
+        while reader.next_packet().expect("packet").is_some() {
+            n += 1;
+        }
+        n
+    };
+    let query = v["query"].as_str().expect("query");
+    let expected = tempfile::NamedTempFile::new().expect("tmp");
+    std::fs::write(expected.path(), filter_pcap(&std::fs::read(&capture).expect("capture"), query).expect("filtered")).expect("write");
+    let matching = count(expected.path());
+    assert!(matching > 0);
+    assert_eq!(count(&merged), 2 * matching);
+    assert!(std::fs::read(&out_file).expect("copy") == std::fs::read(&merged).expect("merged"), "--out copies it");
+
+    let asked = (normal.requests().len(), slow.requests().len(), failing.requests().len());
+    let out = tokio::task::spawn_blocking({
+        let (run, a) = (run.clone(), query_args.clone());
+        move || run(a)
+    })
+    .await
+    .expect("joined");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(again["id"], id.as_str());
+    assert_eq!(again["state"], "Completed");
+    assert_eq!((normal.requests().len(), slow.requests().len(), failing.requests().len()), asked, "dedup: nothing asked again");
+
+    let out = tokio::task::spawn_blocking({
+        let (run, id) = (run.clone(), id.clone());
+        move || run(vec!["pcap".into(), "status".into(), id, "--json".into()])
+    })
+    .await
+    .expect("joined");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(status[id.as_str()]["state"], "Completed", "{status}");
+    assert_eq!(status[id.as_str()]["requests"]["broken"]["state"], "Error", "{status}");
+
+    let out =
+        tokio::task::spawn_blocking(move || run(vec!["pcap".into(), "query".into(), "host".into(), "10.0.0.1".into(), "bogus".into()])).await.expect("joined");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("Unrecognized clause in URI: bogus"), "{stderr}");
+}
+
+/// A `[[pcap.sensors]]` entry for a stand-in on `port`, trusting `ca_cert`, with `client`'s
+/// certificate and key.
+fn sensor_toml(name: &str, port: u16, ca_cert: &Path, client: &vantage_tests::steno_standin::Issued) -> String {
+    format!(
+        "[[pcap.sensors]]\nname = \"{name}\"\nhost = \"localhost\"\nport = {port}\nca = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\n",
+        ca_cert.display(),
+        client.cert.display(),
+        client.key.display()
+    )
 }

@@ -9,9 +9,11 @@
 //! - [`merge`]: reading pcap (µs/ns, both byte orders) and pcapng, and the native k-way merge
 //!   into classic pcap.
 //! - [`client`]: the mutual-TLS HTTPS client of one Stenographer sensor (X.509 v1 certificates).
+//! - [`pipeline`]: the job pipeline run inline: dedup, concurrent sensor queries, merge, status files.
 
 pub mod client;
 pub mod merge;
+pub mod pipeline;
 pub mod query;
 pub mod reader;
 pub mod steno;

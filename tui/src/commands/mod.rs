@@ -48,6 +48,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Passwords(PasswordsCommand::Check(args)) => passwords::check(&config, args).await,
         Command::Pcap(PcapCommand::Merge(args)) => pcap::merge(args).await,
         Command::Pcap(PcapCommand::Stats(args)) => pcap::stats(&config, args).await,
+        Command::Pcap(PcapCommand::Query(args)) => pcap::query(&config, args).await,
+        Command::Pcap(PcapCommand::Status(args)) => pcap::status(&config, args),
         Command::Demo(args) => demo::run(&config, args, cli.global).await,
         Command::AggregatePeriod(args) => aggregate::aggregate_period(&config, args).await,
         Command::MigratePeriod(args) => aggregate::migrate_period(&config, args).await,

@@ -1,4 +1,4 @@
-//! `vantage pcap merge` and `vantage pcap stats`
+//! `vantage pcap merge`, `stats`, `query` and `status`
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use vantage_core::pcap::merge::{merge_files, merge_with_mergecap};
 
-use crate::cli::{PcapMergeArgs, PcapStatsArgs};
+use crate::cli::{PcapMergeArgs, PcapQueryArgs, PcapStatsArgs, PcapStatusArgs};
 
 /// Merges the inputs (natively, or with `mergecap`) and prints a one-line summary; an error is
 /// one line naming the file.
@@ -72,4 +72,78 @@ pub async fn stats(config: &vantage_core::Config, args: PcapStatsArgs) -> anyhow
         print!("{}", crate::output::table(&header, &rows));
     }
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The URL form path of the clause words: joined with `/`, a leading `/api/uri/` dropped.
+fn uri_path(clauses: &[String]) -> String {
+    let joined = clauses.join("/");
+    let trimmed = joined.trim_start_matches('/');
+    trimmed.strip_prefix("api/uri/").or_else(|| trimmed.strip_prefix("uri/")).unwrap_or(trimmed).to_string()
+}
+
+/// Prints a job status: id, state, per-sensor results and the merged capture.
+fn print_status(status: &vantage_core::pcap::pipeline::JobStatus) {
+    println!("{}  {}  {}", status.id, status.state, status.query);
+    for (sensor, r) in &status.requests {
+        println!("  {sensor}: {} ({})", r.state, r.message);
+    }
+    match &status.merged {
+        Some(path) => println!("  merged: {} ({} bytes)", path.display(), status.bytes),
+        None => println!("  merged: -"),
+    }
+}
+
+/// Builds the request from the URL form clauses, runs the pipeline inline and prints the job
+/// (exit 0 when Completed, 1 otherwise).
+pub async fn query(config: &vantage_core::Config, args: PcapQueryArgs) -> anyhow::Result<ExitCode> {
+    use vantage_core::pcap::pipeline::{JobState, PipelineOptions, run};
+    use vantage_core::pcap::query::{Clauses, RequestSettings};
+    let sensors = &config.pcap.sensors;
+    if sensors.is_empty() {
+        anyhow::bail!("no Stenographer sensors configured: add [[pcap.sensors]] (name, host, port, ca, cert, key) to vantage.toml");
+    }
+    let now = config.clock.now();
+    let clauses = Clauses::from_uri(&uri_path(&args.clauses)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut request = clauses.build(&RequestSettings::default(), now).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for name in args.sensors {
+        if !request.sensors.contains(&name) {
+            request.sensors.push(name);
+        }
+    }
+    let status = run(&request, sensors, &config.pcap.spool_dir, &PipelineOptions::default(), now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let (Some(out), Some(merged)) = (&args.out, &status.merged) {
+        std::fs::copy(merged, out).with_context(|| format!("copying {} to {}", merged.display(), out.display()))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&status).context("encoding the status")?);
+    } else {
+        print_status(&status);
+    }
+    Ok(if status.state == JobState::Completed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Prints the status of one job (exit 1 when unknown) or of all jobs in the spool directory.
+pub fn status(config: &vantage_core::Config, args: PcapStatusArgs) -> anyhow::Result<ExitCode> {
+    use vantage_core::pcap::pipeline;
+    let spool = &config.pcap.spool_dir;
+    let jobs = match &args.id {
+        Some(id) => {
+            let id = id.trim().to_ascii_lowercase();
+            match pipeline::status(spool, &id).map_err(|e| anyhow::anyhow!("{e}"))? {
+                Some(s) => vec![s],
+                None => anyhow::bail!("no pcap job {id} in {}", spool.display()),
+            }
+        }
+        None => pipeline::statuses(spool).map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    if args.json {
+        let map: serde_json::Map<String, serde_json::Value> =
+            jobs.iter().map(|s| Ok((s.id.clone(), serde_json::to_value(s)?))).collect::<serde_json::Result<_>>().context("encoding the status")?;
+        println!("{}", serde_json::Value::Object(map));
+    } else {
+        for s in &jobs {
+            print_status(s);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
