@@ -3,7 +3,7 @@
 //! serves `GET /debug/stats` and answers `POST /query` by filtering a real pcap file with a
 //! small subset of Stenographer's language (`host`, `port`, `tcp`, `udp`, `icmp` joined with
 //! `and`; `before`/`after` accepted and ignored). It can be made slow, broken (500 or a body cut
-//! short) and "down" ([`unused_port`]). Certificates are made with the `openssl` CLI the way
+//! short) and "down" ([`crate::process::free_port`]). Certificates are made with the `openssl` CLI the way
 //! Stenographer's `stenokeys.sh` makes them: v1, no extensions, no subjectAltName.
 
 use std::collections::HashMap;
@@ -98,12 +98,6 @@ pub fn issue_ec(dir: &Path, ca: &Ca, name: &str, cn: &str, curve: &str) -> Issue
 pub fn cert_text(cert: &Path) -> String {
     let path = cert.to_string_lossy().into_owned();
     openssl(Path::new("."), &["x509", "-in", &path, "-text", "-noout"])
-}
-
-/// A local port nothing listens on (a "down" sensor).
-pub fn unused_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("local addr").port()
 }
 
 /// The directory of the shared test captures.

@@ -200,7 +200,7 @@ async fn down_slow_and_broken_servers_are_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("s1.pcap");
 
-    let down = client(standin::unused_port(), &p.client_pkcs1);
+    let down = client(vantage_tests::process::free_port(), &p.client_pkcs1);
     assert!(down.stats().await.is_err());
     assert!(down.query_to_file("tcp", None, None, &out, T).await.is_err());
 

@@ -54,7 +54,8 @@ fn a_bad_input_is_exit_1_with_one_line_naming_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stats_asks_every_configured_sensor() {
-    use vantage_tests::steno_standin::{Standin, issue, make_ca, pcap_dir, unused_port};
+    use vantage_tests::process::free_port;
+    use vantage_tests::steno_standin::{Standin, issue, make_ca, pcap_dir};
     let dir = tempfile::tempdir().expect("tempdir");
     let ca = make_ca(dir.path(), "ca");
     let server = issue(dir.path(), &ca, "server", "localhost", 30, true);
@@ -63,7 +64,7 @@ async fn stats_asks_every_configured_sensor() {
     standin.set_current_reads(3);
     let sensor = |name: &str, port: u16| sensor_toml(name, port, &ca.cert, &client);
     let config = dir.path().join("vantage.toml");
-    std::fs::write(&config, format!("{}\n{}", sensor("alpha", standin.port), sensor("down", unused_port()))).expect("config");
+    std::fs::write(&config, format!("{}\n{}", sensor("alpha", standin.port), sensor("down", free_port()))).expect("config");
     let cfg = config.to_str().expect("utf8").to_string();
     let run = move |args: &[&str]| {
         let mut all = vec!["--config", cfg.as_str()];

@@ -285,25 +285,9 @@ impl App {
                 self.mode = Mode::Palette;
                 Vec::new()
             }
-            Action::AddToken => {
-                if self.tab == Tab::Devices && self.detail.is_none() {
-                    self.input.clear();
-                    self.mode = Mode::AddToken;
-                } else {
-                    self.notice = Some("a adds a device token on My devices (5)".into());
-                }
-                Vec::new()
-            }
+            Action::AddToken => self.start_input(Tab::Devices, Mode::AddToken, "a adds a device token on My devices (5)"),
             Action::RemoveToken => self.remove_token(),
-            Action::CheckPassword => {
-                if self.tab == Tab::Passwords && self.detail.is_none() {
-                    self.input.clear();
-                    self.mode = Mode::CheckPassword;
-                } else {
-                    self.notice = Some("c checks a password on the Passwords tab (3)".into());
-                }
-                Vec::new()
-            }
+            Action::CheckPassword => self.start_input(Tab::Passwords, Mode::CheckPassword, "c checks a password on the Passwords tab (3)"),
             Action::Input(c) => {
                 self.input.push(c);
                 self.sync_filter();
@@ -355,6 +339,17 @@ impl App {
                 if self.tab == Tab::Operations || self.ticks.is_multiple_of(30) { self.requests() } else { Vec::new() }
             }
         }
+    }
+
+    /// Starts typing in `mode` when `tab` is shown (not a detail view); otherwise says where it works.
+    fn start_input(&mut self, tab: Tab, mode: Mode, elsewhere: &str) -> Vec<Effect> {
+        if self.tab == tab && self.detail.is_none() {
+            self.input.clear();
+            self.mode = mode;
+        } else {
+            self.notice = Some(elsewhere.to_string());
+        }
+        Vec::new()
     }
 
     fn open(&mut self) -> Vec<Effect> {
