@@ -2,12 +2,13 @@
 # Vantage benchmarks. Prints a Markdown table of figures (copy the latest into
 # docs/benchmarks.md). Needs the services scripts/test.sh sets up (PostgreSQL on loopback).
 #
-#   scripts/bench.sh [ingest|aggregate|resources|passwords|pcap|tui|all]
+#   scripts/bench.sh [ingest|aggregate|resources|passwords|pcap|tui|events|all]
 #
 # Environment: BENCH_INGEST_ROWS (default 2000000), BENCH_AGG_ROWS (default 10000000),
 # BENCH_DEMO_SCALE (PostgreSQL year for the resources benchmark, default 17 ≈ 21M raw rows),
 # BENCH_SQLITE_SCALE (SQLite year, default 3), BENCH_PASSWORD_HASHES (default 10000000), BENCH_TUI_SCALE (demo year of the render
 # benchmark, default 1), BENCH_PCAP_PACKETS (packets in each of the 8 pcap merge inputs, default 170000 ≈ 1.1 GB in all),
+# BENCH_EVENTS (IntelMQ events of the events benchmark, default 2000000),
 # BENCH_DIR (scratch space, default ./bench-out), VANTAGE_TEST_PG_URL (maintenance DB URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -188,6 +189,36 @@ if [ "$what" = pcap ] || [ "$what" = all ]; then
         extra+="| $label | ${pcap_secs[$tool]}| $m | $(rate "$bytes/1e6" "$m") | ${pcap_rss[$tool]} |"$'\n'
     done
     extra+=$'\n'"Native throughput: $(python3 -c "print(f'{$(median "${pcap_secs[mergecap]}") / $(median "${pcap_secs[native]}"):.2f}')")× mergecap's; the outputs are identical."$'\n'
+
+    # fetch: 8 stand-in sensors (mutual TLS, v1 certificates) stream one capture each to the
+    # spool at once; rate = bytes received / time from "Requesting" to "Request Complete";
+    # the peak RSS of the whole `vantage pcap query` (fetch + merge) shows nothing is buffered
+    fetch="$DIR/fetch"; rm -rf "$fetch"; mkdir -p "$fetch"
+    "$PWD/target/release/pcap-standins" 8 "${inputs[0]}" "$fetch" >"$fetch/ready" 2>"$fetch/standins.log" &
+    standins=$!
+    until grep -q ready "$fetch/ready" 2>/dev/null; do kill -0 "$standins" || { cat "$fetch/standins.log" >&2; exit 1; }; sleep 0.2; done
+    fetch_rows=""
+    for i in 1 2 3; do
+        rm -rf "$fetch/data"
+        run "pcap fetch" -- "$V" --config "$fetch/vantage.toml" --data-dir "$fetch/data" pcap query host 10.0.0.1 --json
+        fetch_rows+=$(python3 - "$DIR/out.json" "$RSS_MB" <<'PY'
+import json, sys
+from datetime import datetime
+s = json.load(open(sys.argv[1]))
+def parse(text):  # RFC 3339 with 0-9 fraction digits, always UTC ("Z")
+    whole, _, frac = text.rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{whole}.{(frac + '000000')[:6]}")
+t = lambda m: next(parse(e["time"]) for e in s["events"] if e["message"] == m)
+secs = (t("state: Request Complete") - t("state: Requesting")).total_seconds()
+got = sum(r["bytes"] for r in s["requests"].values())
+assert s["state"] == "Completed" and len(s["requests"]) == 8, s["state"]
+print(f"| {got / 1e6:,.0f} | {secs:.2f} | {got / 1e6 / secs:,.0f} | {sys.argv[2]} |")
+PY
+)$'\n'
+    done
+    kill "$standins"; wait "$standins" 2>/dev/null || true
+    extra+=$'\n'"### pcap fetch: 8 stand-in sensors streaming concurrently over mutual TLS into the spool (3 runs)"$'\n\n'
+    extra+="| MB received | fetch s | MB/s into the spool | peak RSS MB (fetch + merge) |"$'\n'"|---:|---:|---:|---:|"$'\n'"$fetch_rows"
 fi
 
 if [ "$what" = tui ] || [ "$what" = all ]; then
@@ -224,6 +255,78 @@ if [ "$what" = tui ] || [ "$what" = all ]; then
     extra+="| measure | values | result |"$'\n'"|---|---|---:|"$'\n'
     extra+="| first frame, ms | ${firsts[*]} | median $(printf '%s\n' "${firsts[@]}" | sort -n | sed -n 3p) |"$'\n'
     extra+="| idle CPU over 20 s, % of one core | - | $idle |"$'\n'
+fi
+
+if [ "$what" = events ] || [ "$what" = all ]; then
+    # IntelMQ events: import into both stores, full rebuild against stats-portal's own SQL on the
+    # same events table (3 alternating runs, median), re-aggregation of one day, question latency
+    n="${BENCH_EVENTS:-2000000}"
+    f="$DIR/events-$n.jsonl"
+    [ -s "$f" ] || "$GEN" gen-events "$n" "$f"
+    seconds() { python3 -c "import json;print(f\"{json.load(open('$DIR/out.json'))['seconds']:.2f}\")"; }
+    url=$(fresh_pg vantage_bench_events)
+    run "events import pg" -- "$V" --database-url "$url" events import --no-aggregate --json "$f"
+    s=$(seconds)
+    row "events import (COPY; days marked, not aggregated)" postgres "$n" "$s" "$(rate "$n" "$s")" "$RSS_MB"
+    psql "$url" -qc "VACUUM ANALYZE events" >/dev/null
+    d=$(fresh_sqlite sqlite-events)
+    run "events import sqlite" -- "$V" --data-dir "$d" events import --no-aggregate --json "$f"
+    s=$(seconds)
+    row "events import (batched INSERTs; days marked)" sqlite "$n" "$s" "$(rate "$n" "$s")" "$RSS_MB"
+    # stats-portal's make_agg_tables.sql, verbatim but for the schema it writes into
+    {
+        echo "DROP SCHEMA IF EXISTS baseline CASCADE; CREATE SCHEMA baseline; SET search_path = baseline, public;"
+        for t in all_tags netobject_tags feed_tags; do
+            dims='"classification.taxonomy", "classification.type", "classification.identifier", "protocol.application", "protocol.transport", "malware.name"'
+            case $t in
+                all_tags) count='count(*)'; dims+=', "feed.code", "feed.name", "feed.provider", "source.geolocation.cc", "source.port", "source.asn", "source.network", "source.domain_suffix"'; order='"date" desc, "source.asn"' ;;
+                netobject_tags) count='count(distinct "source.ip")'; dims+=', "source.geolocation.cc", "source.port", "source.asn", "source.network", "source.domain_suffix"'; order='"date" desc, "source.asn"' ;;
+                feed_tags) count='count(*)'; dims+=', "feed.code", "feed.name", "feed.provider", "source.geolocation.cc"'; order='"date" desc' ;;
+            esac
+            echo "create table \"agg_ndim_day_$t\" as (select date_trunc('day', \"time.source\" at time zone 'UTC') as \"date\", $count as \"count\", $dims from events group by \"date\", $dims order by $order);"
+        done
+    } >"$DIR/stats-portal.sql"
+    base=() full=()
+    for _ in 1 2 3; do
+        run "stats-portal SQL" -- psql "$url" -qf "$DIR/stats-portal.sql"
+        base+=("$SECS")
+        run "events aggregate --full pg" -- "$V" --database-url "$url" events aggregate --full --json
+        full+=("$SECS")
+    done
+    median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+    b=$(median3 "${base[@]}"); a=$(median3 "${full[@]}")
+    row "baseline: stats-portal make_agg_tables.sql, 3 × CREATE TABLE AS (runs ${base[*]})" postgres "$n" "$b" "$(rate "$n" "$b")" "-"
+    row "events aggregate --full (runs ${full[*]})" postgres "$n" "$a" "$(rate "$n" "$a")" "$RSS_MB"
+    run "events aggregate --full sqlite" -- "$V" --data-dir "$d" events aggregate --full --json
+    sf=$SECS
+    row "events aggregate --full" sqlite "$n" "$sf" "$(rate "$n" "$sf")" "$RSS_MB"
+    day=2024-06-01
+    dayrows=$(psql "$url" -qAtc "SELECT count(*) FROM events WHERE \"time.source\" >= '$day' AND \"time.source\" < date '$day' + 1")
+    run "one day pg" -- "$V" --database-url "$url" events aggregate --from "$day" --to "$day" --json
+    row "re-aggregate one changed day ($day; $(python3 -c "print(f'{100 * $SECS / $a:.1f}')") % of the full rebuild)" postgres "$dayrows" "$SECS" "$(rate "$dayrows" "$SECS")" "$RSS_MB"
+    run "one day sqlite" -- "$V" --data-dir "$d" events aggregate --from "$day" --to "$day" --json
+    row "re-aggregate one changed day ($day; $(python3 -c "print(f'{100 * $SECS / $sf:.1f}')") % of the full rebuild)" sqlite "$dayrows" "$SECS" "$(rate "$dayrows" "$SECS")" "$RSS_MB"
+    extra+=$'\n'"### Events questions: wall time of \`vantage events … --json\` (process start included), $n events, --now 2024-06-15, 30-day range"$'\n\n'
+    extra+="| question | postgres s | sqlite s |"$'\n'"|---|---:|---:|"$'\n'
+    while read -r label; do
+        # shellcheck disable=SC2086
+        run "$label pg" -- "$V" --database-url "$url" --now 2024-06-15T00:00:00Z events $label --json
+        p=$SECS
+        # shellcheck disable=SC2086
+        run "$label sqlite" -- "$V" --data-dir "$d" --now 2024-06-15T00:00:00Z events $label --json
+        extra+="| $label | $p | $SECS |"$'\n'
+    done <<'Q'
+per-day
+per-day --by taxonomy
+distinct-ips
+asn-feeds
+top-asns --by type --limit 10
+rising-asns
+top-problems --country AT
+feed-health --flagged
+operator --asn 64512,64600 --by malware
+values taxonomy
+Q
 fi
 
 echo

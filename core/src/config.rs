@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
-use crate::pcap::client::SensorConfig;
+pub use crate::pcap::settings::PcapConfig;
 
 /// A connection URL that may carry a password; `Display` and `Debug` never show it.
 #[derive(Clone, PartialEq, Eq)]
@@ -66,26 +66,7 @@ struct FileConfig {
     geoip_dir: Option<PathBuf>,
     now: Option<String>,
     #[serde(default)]
-    pcap: PcapFile,
-}
-
-/// The `[pcap]` section as written in the file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PcapFile {
-    #[serde(default)]
-    sensors: Vec<SensorConfig>,
-    spool_dir: Option<PathBuf>,
-}
-
-/// Packet-capture settings (`[pcap]`; pcap.md "Configuration"). So far: the sensors and the
-/// spool directory; the pipeline's timing and cleanup settings arrive with the pipeline.
-#[derive(Debug, Clone, Default)]
-pub struct PcapConfig {
-    /// Stenographer sensors (`[[pcap.sensors]]` with name, host, port, ca, cert, key).
-    pub sensors: Vec<SensorConfig>,
-    /// Where captures are spooled; default `<data_dir>/pcap`.
-    pub spool_dir: PathBuf,
+    pcap: crate::pcap::settings::PcapFile,
 }
 
 /// Values given on the command line or in the environment; `None` = not given.
@@ -136,9 +117,7 @@ impl Config {
         };
         let now_text = overrides.now.or(file.now);
         let now: Option<DateTime<Utc>> = match now_text {
-            Some(text) if !text.trim().is_empty() => {
-                Some(clock::parse_instant(&text).map_err(|e| Error::Config(format!("now: {e}")))?)
-            }
+            Some(text) if !text.trim().is_empty() => Some(clock::parse_instant(&text).map_err(|e| Error::Config(format!("now: {e}")))?),
             _ => None,
         };
         let database_url = overrides.database_url.or(file.database_url).filter(|s| !s.is_empty());
@@ -155,7 +134,7 @@ impl Config {
             database_url: database_url.map(SecretUrl::new),
             redis_url: overrides.redis_url.or(file.redis_url).filter(|s| !s.is_empty()).map(SecretUrl::new),
             geoip_dir: overrides.geoip_dir.or(file.geoip_dir).unwrap_or_else(|| data_dir.join("geoip")),
-            pcap: PcapConfig { sensors: file.pcap.sensors, spool_dir: file.pcap.spool_dir.unwrap_or_else(|| data_dir.join("pcap")) },
+            pcap: file.pcap.resolve(&data_dir)?,
             data_dir,
             clock: Clock::from_option(now),
             source,
@@ -165,7 +144,7 @@ impl Config {
     /// A configuration for the embedded backend in `data_dir` (tests, demos).
     pub fn embedded(data_dir: impl Into<PathBuf>, clock: Clock) -> Config {
         let data_dir = data_dir.into();
-        let pcap = PcapConfig { sensors: Vec::new(), spool_dir: data_dir.join("pcap") };
+        let pcap = PcapConfig::with_spool(data_dir.join("pcap"));
         Config { database_url: None, redis_url: None, geoip_dir: data_dir.join("geoip"), pcap, data_dir, clock, source: None }
     }
 }
@@ -213,12 +192,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("vantage.toml");
         std::fs::write(&path, "data_dir = \"/from/file\"\nnow = \"2024-01-01T00:00:00Z\"\n").expect("write");
-        let cfg = Config::load(Overrides {
-            config_file: Some(path.clone()),
-            now: Some("2024-06-15T12:40:00Z".into()),
-            ..Overrides::default()
-        })
-        .expect("loads");
+        let cfg = Config::load(Overrides { config_file: Some(path.clone()), now: Some("2024-06-15T12:40:00Z".into()), ..Overrides::default() }).expect("loads");
         assert_eq!(cfg.data_dir, PathBuf::from("/from/file"));
         assert_eq!(cfg.geoip_dir, PathBuf::from("/from/file/geoip"));
         assert_eq!(cfg.clock.now().to_rfc3339(), "2024-06-15T12:40:00+00:00");
@@ -230,12 +204,8 @@ mod tests {
 
     #[test]
     fn bad_database_url_scheme_is_a_config_error() {
-        let err = Config::load(Overrides {
-            config_file: None,
-            database_url: Some("mysql://root:pw@localhost/x".into()),
-            ..Overrides::default()
-        })
-        .expect_err("mysql is not supported");
+        let err = Config::load(Overrides { config_file: None, database_url: Some("mysql://root:pw@localhost/x".into()), ..Overrides::default() })
+            .expect_err("mysql is not supported");
         assert!(!err.to_string().contains("pw@"), "{err}");
     }
 }

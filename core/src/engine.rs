@@ -20,8 +20,12 @@ use crate::cache::{EntryInfo, keys};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::geo::{GeoInfo, GeoIp};
-use crate::passwords::PwnedHash;
 use crate::jobs::Snapshot;
+use crate::passwords::PwnedHash;
+use crate::pcap::pipeline::JobStatus;
+use crate::pcap::query::Request as CaptureRequest;
+use crate::pcap::service::{PcapService, SensorStats};
+use crate::pcap::summary::{self, CaptureSummary};
 use crate::progress::{NoProgress, Progress};
 use crate::statistics::aggregation::{self, AggregationReport, Precision};
 use crate::statistics::periods::Period;
@@ -89,7 +93,27 @@ pub enum Request {
         /// How many.
         limit: i64,
     },
+    /// Request a packet capture from the text an analyst typed (see
+    /// [`crate::pcap::query::Request::from_text`]).
+    PcapSubmit {
+        /// URL-form clauses or a raw Stenographer query.
+        text: String,
+    },
+    /// Every packet-capture job in the spool.
+    PcapJobs,
+    /// The sensors' `/debug/stats` and the spool's free space.
+    PcapSensors,
+    /// The summary of a completed job's capture.
+    PcapSummary {
+        /// The job id.
+        id: String,
+    },
 }
+
+/// Rows of a capture's summary: the top talkers, ports and protocols.
+const SUMMARY_TOP: usize = 20;
+/// Packets in a capture summary's preview.
+const SUMMARY_PREVIEW: usize = 200;
 
 /// What the engine reports.
 #[derive(Debug, Clone)]
@@ -150,6 +174,20 @@ pub enum Event {
     },
     /// Answer to [`Request::LeakedTop`].
     LeakedTop(Vec<PwnedHash>),
+    /// A capture request was accepted (a new job or an equal existing one).
+    PcapSubmitted(JobStatus),
+    /// Answer to [`Request::PcapJobs`], oldest first.
+    PcapJobs(Vec<JobStatus>),
+    /// Answer to [`Request::PcapSensors`]: each sensor's counters or error, and the spool's
+    /// free bytes (None when it could not be measured).
+    PcapSensors(Vec<SensorStats>, Option<u64>),
+    /// Answer to [`Request::PcapSummary`].
+    PcapSummary {
+        /// The job id.
+        id: String,
+        /// The summary.
+        summary: CaptureSummary,
+    },
     /// Progress of a long operation.
     Progress {
         /// What is running.
@@ -227,16 +265,19 @@ impl Engine {
                         let _ = ev_tx.send(Event::Error { request: "GeoIP".into(), message: e.to_string() });
                         GeoIp::default()
                     });
+                    let pcap = PcapService::new(config.pcap.clone(), stats.queue.clone(), config.clock);
                     if stats.queue.kind() == "memory" {
-                        tokio::spawn(worker::run(stats.clone(), WorkerOptions::default(), stop_rx.clone()));
+                        let options = WorkerOptions { pcap: Some(pcap.clone()), ..WorkerOptions::default() };
+                        tokio::spawn(worker::run(stats.clone(), options, stop_rx.clone()));
                     }
+                    let services = Services { stats: stats.clone(), geo, pcap };
                     // aggregations and back-fills run one after another, in the order asked
                     // (hourly reads what quarterly wrote); everything else runs concurrently
                     let (lane_tx, mut lane_rx) = mpsc::unbounded_channel::<Request>();
-                    let (lane_stats, lane_geo, lane_ev) = (stats.clone(), geo.clone(), ev_tx.clone());
+                    let (lane, lane_ev) = (services.clone(), ev_tx.clone());
                     tokio::spawn(async move {
                         while let Some(request) = lane_rx.recv().await {
-                            handle(lane_stats.clone(), lane_geo.clone(), request, lane_ev.clone()).await;
+                            handle(lane.clone(), request, lane_ev.clone()).await;
                         }
                     });
                     let mut stop = stop_rx.clone();
@@ -249,8 +290,8 @@ impl Engine {
                             let _ = lane_tx.send(request);
                             continue;
                         }
-                        let (stats, geo, ev) = (stats.clone(), geo.clone(), ev_tx.clone());
-                        tokio::spawn(async move { handle(stats, geo, request, ev).await });
+                        let (services, ev) = (services.clone(), ev_tx.clone());
+                        tokio::spawn(async move { handle(services, request, ev).await });
                     }
                     stats.store.close().await;
                 });
@@ -295,7 +336,16 @@ async fn open(config: &Config) -> Result<Statistics> {
 /// How long a refreshing resource is watched for its fresh value.
 const WATCH_FOR: Duration = Duration::from_secs(120);
 
-async fn handle(stats: Statistics, geo: GeoIp, request: Request, events: std_mpsc::Sender<Event>) {
+/// What requests are answered from.
+#[derive(Clone)]
+struct Services {
+    stats: Statistics,
+    geo: GeoIp,
+    pcap: Arc<PcapService>,
+}
+
+async fn handle(services: Services, request: Request, events: std_mpsc::Sender<Event>) {
+    let Services { stats, geo, pcap } = services;
     let describe = format!("{request:?}");
     let result: Result<()> = async {
         match request {
@@ -333,7 +383,8 @@ async fn handle(stats: Statistics, geo: GeoIp, request: Request, events: std_mps
             Request::Migrate { precision, days } => {
                 let now = stats.clock.now();
                 let progress = Arc::new(EventProgress { events: events.clone(), state: std::sync::Mutex::new((String::new(), 0, None)) });
-                let report = aggregation::aggregate(stats.store.as_ref(), precision, aggregation::backfill_windows(precision, now, days), false, now, progress).await?;
+                let report =
+                    aggregation::aggregate(stats.store.as_ref(), precision, aggregation::backfill_windows(precision, now, days), false, now, progress).await?;
                 let _ = events.send(Event::Migrated(report));
             }
             Request::Aggregate { precision } => {
@@ -362,6 +413,26 @@ async fn handle(stats: Statistics, geo: GeoIp, request: Request, events: std_mps
             Request::Geo { ip } => {
                 let info = geo.lookup(ip);
                 let _ = events.send(Event::Geo { ip, info, sources: geo.sources() });
+            }
+            Request::PcapSubmit { text } => {
+                let request =
+                    CaptureRequest::from_text(&text, &pcap.config.request_settings(), pcap.clock.now()).map_err(|e| Error::InvalidArgument(e.message))?;
+                let _ = events.send(Event::PcapSubmitted(pcap.submit(&request).await?));
+            }
+            Request::PcapJobs => {
+                let _ = events.send(Event::PcapJobs(pcap.statuses()?));
+            }
+            Request::PcapSensors => {
+                let sensors = pcap.sensor_stats(&[]).await?;
+                let _ = events.send(Event::PcapSensors(sensors, pcap.space().ok().map(|s| s.free_bytes)));
+            }
+            Request::PcapSummary { id } => {
+                let status = pcap.status(&id)?.ok_or_else(|| Error::InvalidArgument(format!("no pcap job {id}")))?;
+                let path = status.merged.ok_or_else(|| Error::InvalidArgument(format!("pcap job {id} has no capture ({})", status.state)))?;
+                let summary = tokio::task::spawn_blocking(move || summary::summarize(&path, SUMMARY_TOP, SUMMARY_PREVIEW))
+                    .await
+                    .map_err(|e| Error::Pcap(format!("summary task: {e}")))??;
+                let _ = events.send(Event::PcapSummary { id, summary });
             }
         }
         Ok(())

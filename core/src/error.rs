@@ -46,6 +46,9 @@ pub enum Error {
     /// names the file.
     #[error("pcap: {0}")]
     Pcap(String),
+    /// The capture spool has too little free space or too few free inodes for a new request.
+    #[error("spool full: {0}")]
+    SpoolFull(String),
     /// A remote server could not be reached or answered with an error.
     #[error("remote: {0}")]
     Remote(String),

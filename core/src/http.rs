@@ -9,7 +9,8 @@
 //!   minute from one client → 429 with `Retry-After`.
 //! - `GET /healthz` → 200 `{"status": "ok", …}` or 503 when the store or cache is down.
 //! - `GET /metrics` → Prometheus text: request counters, queue lengths.
-//! - the leaked-password APIs of [`crate::passwords::api`].
+//! - the leaked-password APIs of [`crate::passwords::api`];
+//! - the packet-capture endpoints of [`crate::pcap::api`] (when a pcap service is given).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub stats: Statistics,
     /// Password API requests per second and client IP (0: unlimited).
     pub password_rate: u32,
+    /// Packet-capture retrieval (`/api/uri/…`, `/results/…`); `None`: those routes are absent.
+    pub pcap: Option<Arc<crate::pcap::service::PcapService>>,
     requests: AtomicU64,
     client_errors: AtomicU64,
     rate_limited: AtomicU64,
@@ -50,19 +53,26 @@ impl AppState {
 
     /// State with a password API limit of `password_rate` requests per second and client (0: none).
     pub fn with_password_rate(stats: Statistics, password_rate: u32) -> Arc<Self> {
-        Arc::new(AppState { stats, password_rate, requests: AtomicU64::new(0), client_errors: AtomicU64::new(0), rate_limited: AtomicU64::new(0) })
+        Self::with_pcap(stats, password_rate, None)
+    }
+
+    /// State with a password API limit and, when given, the packet-capture endpoints.
+    pub fn with_pcap(stats: Statistics, password_rate: u32, pcap: Option<Arc<crate::pcap::service::PcapService>>) -> Arc<Self> {
+        Arc::new(AppState { stats, password_rate, pcap, requests: AtomicU64::new(0), client_errors: AtomicU64::new(0), rate_limited: AtomicU64::new(0) })
     }
 }
 
 /// The router with every route.
 pub fn router(state: Arc<AppState>) -> Router {
     let passwords = crate::passwords::api::routes(state.stats.store.clone(), crate::passwords::api::RateLimit::new(state.password_rate));
+    let pcap = state.pcap.clone().map(crate::pcap::api::routes).unwrap_or_default();
     Router::new()
         .route("/api/resource", get(resource))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(state)
         .merge(passwords)
+        .merge(pcap)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route".into()) })
 }
 

@@ -29,6 +29,7 @@ pub mod config;
 pub mod devices;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod geo;
 pub mod http;

@@ -1,15 +1,20 @@
 //! The job runner behind `vantage --worker` (and the TUI's embedded workers): N slots
 //! taking jobs from the queues in strict priority, a heartbeat extending each job's lease,
 //! and a scheduler that — under a lock so only one of many workers schedules — runs the
-//! refresh planner every minute and re-queues jobs of dead workers.
+//! refresh planner every minute and re-queues jobs of dead workers. A worker given a
+//! [`PcapService`] also runs the pcap steps (queues `pcap-query`, `pcap-io`) and recovers pcap
+//! jobs abandoned by dead workers; without one it does not serve those queues.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::cache::keys;
+use crate::error::Error;
 use crate::error::Result;
 use crate::jobs::Job;
+use crate::pcap::service::PcapService;
 use crate::statistics::service::Statistics;
 
 /// Worker settings.
@@ -25,6 +30,8 @@ pub struct WorkerOptions {
     pub lease: Duration,
     /// Run the refresh planner every minute (under the scheduler lock).
     pub schedule: bool,
+    /// Runs the pcap steps; `None`: the pcap queues are not served.
+    pub pcap: Option<Arc<PcapService>>,
 }
 
 impl Default for WorkerOptions {
@@ -35,6 +42,7 @@ impl Default for WorkerOptions {
             name: format!("{}:{}", hostname(), std::process::id()),
             lease: Duration::from_secs(60),
             schedule: true,
+            pcap: None,
         }
     }
 }
@@ -48,8 +56,9 @@ const REQUEUE_EVERY: Duration = Duration::from_secs(5);
 /// How often the planner runs.
 const PLAN_EVERY: Duration = Duration::from_secs(60);
 
-/// Runs one job with a heartbeat; completes or fails it in the queue.
-pub async fn run_one(stats: &Statistics, job: &Job, lease: Duration) -> Result<()> {
+/// Runs one job with a heartbeat (pcap steps on `pcap`, the rest on `stats`); completes or
+/// fails it in the queue.
+pub async fn run_one(stats: &Statistics, pcap: Option<&PcapService>, job: &Job, lease: Duration) -> Result<()> {
     let queue = stats.queue.clone();
     let beat_job = job.clone();
     let heartbeat = tokio::spawn(async move {
@@ -60,7 +69,11 @@ pub async fn run_one(stats: &Statistics, job: &Job, lease: Duration) -> Result<(
             }
         }
     });
-    let result = stats.run_job(job).await;
+    let result = match (job.task.is_pcap(), pcap) {
+        (false, _) => stats.run_job(job).await,
+        (true, Some(pcap)) => pcap.run_job(job).await,
+        (true, None) => Err(Error::Config("this worker has no [pcap] configuration".into())),
+    };
     heartbeat.abort();
     match &result {
         Ok(()) => stats.queue.complete(job).await?,
@@ -74,10 +87,13 @@ pub async fn run_one(stats: &Statistics, job: &Job, lease: Duration) -> Result<(
 
 /// Runs jobs until `shutdown` turns true; the job in hand is finished first.
 pub async fn run(stats: Statistics, options: WorkerOptions, shutdown: watch::Receiver<bool>) -> Result<()> {
-    let queues = crate::jobs::ordered(&options.queues)?;
+    let mut queues = crate::jobs::ordered(&options.queues)?;
+    if options.pcap.is_none() {
+        queues.retain(|q| !q.starts_with("pcap-"));
+    }
     let mut tasks = Vec::new();
     for slot in 0..options.concurrency.max(1) {
-        let (stats, queues, mut stop) = (stats.clone(), queues.clone(), shutdown.clone());
+        let (stats, queues, mut stop, pcap) = (stats.clone(), queues.clone(), shutdown.clone(), options.pcap.clone());
         let name = format!("{}#{slot}", options.name);
         let lease = options.lease;
         tasks.push(tokio::spawn(async move {
@@ -89,7 +105,7 @@ pub async fn run(stats: Statistics, options: WorkerOptions, shutdown: watch::Rec
                 match next {
                     Ok(Some(job)) => {
                         tracing::info!(job = %job.id, key = %job.key, queue = %job.queue, "running");
-                        let _ = run_one(&stats, &job, lease).await;
+                        let _ = run_one(&stats, pcap.as_deref(), &job, lease).await;
                     }
                     Ok(None) => {}
                     Err(e) => {
@@ -104,6 +120,7 @@ pub async fn run(stats: Statistics, options: WorkerOptions, shutdown: watch::Rec
         }));
     }
     let (sched_stats, mut stop, name, schedule) = (stats.clone(), shutdown.clone(), options.name.clone(), options.schedule);
+    let (pcap, lease) = (options.pcap.clone().filter(|_| queues.iter().any(|q| q.starts_with("pcap-"))), options.lease);
     tasks.push(tokio::spawn(async move {
         let mut requeue = tokio::time::interval(REQUEUE_EVERY);
         let mut plan = tokio::time::interval(PLAN_EVERY);
@@ -120,6 +137,11 @@ pub async fn run(stats: Statistics, options: WorkerOptions, shutdown: watch::Rec
                             }
                         }
                         Err(e) => tracing::warn!("re-queue check failed: {e}"),
+                    }
+                    if let Some(pcap) = &pcap
+                        && let Err(e) = pcap.recover(lease).await
+                    {
+                        tracing::warn!("pcap recovery check failed: {e}");
                     }
                 }
                 _ = plan.tick(), if schedule => {
@@ -142,13 +164,14 @@ pub async fn run(stats: Statistics, options: WorkerOptions, shutdown: watch::Rec
     Ok(())
 }
 
-/// Runs every queued job of `queues` in this process until none is left (how one-shot CLI
-/// commands finish their work when the queue is in-process and no worker could see it).
-pub async fn drain(stats: &Statistics, lease: Duration) -> Result<usize> {
-    let queues: Vec<String> = crate::jobs::PRIORITY.iter().map(|q| q.to_string()).collect();
+/// Runs every queued job in this process until none is left (how one-shot CLI commands
+/// finish their work when the queue is in-process and no worker could see it); pcap jobs only
+/// when `pcap` is given.
+pub async fn drain(stats: &Statistics, pcap: Option<&PcapService>, lease: Duration) -> Result<usize> {
+    let queues: Vec<String> = crate::jobs::PRIORITY.iter().filter(|q| pcap.is_some() || !q.starts_with("pcap-")).map(|q| q.to_string()).collect();
     let mut n = 0;
     while let Some(job) = stats.queue.pop(&queues, "cli", lease, Duration::ZERO).await? {
-        let _ = run_one(stats, &job, lease).await;
+        let _ = run_one(stats, pcap, &job, lease).await;
         n += 1;
     }
     Ok(n)

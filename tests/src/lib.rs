@@ -14,6 +14,7 @@ use vantage_core::config::{Config, SecretUrl};
 use vantage_core::store::{self, Store};
 use vantage_core::Clock;
 
+pub mod events;
 pub mod process;
 pub mod steno_standin;
 pub mod sview;

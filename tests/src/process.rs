@@ -58,3 +58,23 @@ pub fn get(port: u16, path: &str) -> Option<(u16, String, String)> {
     let status = head.split_whitespace().nth(1)?.parse().ok()?;
     Some((status, head.to_lowercase(), body.to_string()))
 }
+
+/// Plain HTTP/1.1 on loopback with any method, extra header lines and body, sending `path`
+/// exactly as given (no normalisation): (status, lower-cased head, body bytes).
+pub fn http(port: u16, method: &str, path: &str, headers: &[&str], body: &[u8]) -> Option<(u16, String, Vec<u8>)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for h in headers {
+        head.push_str(h);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(body).ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, head, raw[end + 4..].to_vec()))
+}

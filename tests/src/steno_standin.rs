@@ -23,7 +23,7 @@ use vantage_core::pcap::client::{V1Verifier, certified_key, provider};
 
 /// Runs `openssl` with `args` in `dir`, panicking with its stderr on failure.
 pub fn openssl(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("the openssl CLI is required");
+    let out = Command::new("openssl").args(args).current_dir(dir).stdin(std::process::Stdio::null()).output().expect("the openssl CLI is required");
     assert!(out.status.success(), "openssl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -114,11 +114,14 @@ pub enum Behaviour {
     Error500,
     /// `POST /query` announces the full length, sends half of it and closes the connection.
     CloseMidBody,
+    /// `POST /query` answers every query with the whole capture (benchmarks).
+    Everything,
 }
 
 struct Shared {
     current_reads: AtomicU64,
     delay_ms: AtomicU64,
+    query_delay_ms: AtomicU64,
     behaviour: Mutex<Behaviour>,
     pcap: Vec<u8>,
     requests: Mutex<Vec<Request>>,
@@ -175,6 +178,7 @@ impl Standin {
         let shared = Arc::new(Shared {
             current_reads: AtomicU64::new(0),
             delay_ms: AtomicU64::new(0),
+            query_delay_ms: AtomicU64::new(0),
             behaviour: Mutex::new(Behaviour::Normal),
             pcap: std::fs::read(pcap).expect("read the stand-in's pcap"),
             requests: Mutex::new(Vec::new()),
@@ -204,6 +208,11 @@ impl Standin {
         self.shared.delay_ms.store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
+    /// Delays only the answers to `POST /query` by `delay` (after any [`Standin::set_delay`]).
+    pub fn set_query_delay(&self, delay: Duration) {
+        self.shared.query_delay_ms.store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
     /// Sets how it answers.
     pub fn set_behaviour(&self, b: Behaviour) {
         *self.shared.behaviour.lock().expect("lock") = b;
@@ -218,7 +227,10 @@ impl Standin {
 async fn serve(mut tls: tokio_rustls::server::TlsStream<tokio::net::TcpStream>, state: Arc<Shared>) {
     let Some(req) = read_request(&mut tls).await else { return };
     state.requests.lock().expect("lock").push(req.clone());
-    let delay = state.delay_ms.load(Ordering::SeqCst);
+    let mut delay = state.delay_ms.load(Ordering::SeqCst);
+    if req.path == "/query" {
+        delay += state.query_delay_ms.load(Ordering::SeqCst);
+    }
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
@@ -234,6 +246,7 @@ async fn serve(mut tls: tokio_rustls::server::TlsStream<tokio::net::TcpStream>, 
                 );
                 (200, "text/plain", text.into_bytes())
             }
+            ("POST", "/query") if behaviour == Behaviour::Everything => (200, "application/octet-stream", state.pcap.clone()),
             ("POST", "/query") => match filter_pcap(&state.pcap, &req.body) {
                 Some(data) => (200, "application/octet-stream", data),
                 None => (400, "text/plain", b"could not parse query\n".to_vec()),
@@ -413,4 +426,15 @@ pub fn filter_pcap(pcap: &[u8], query: &str) -> Option<Vec<u8>> {
         off = end;
     }
     Some(out)
+}
+
+/// A `[[pcap.sensors]]` entry of `vantage.toml` for a stand-in on `port`, trusting `ca_cert`,
+/// with `client`'s certificate and key.
+pub fn sensor_toml(name: &str, port: u16, ca_cert: &Path, client: &Issued) -> String {
+    format!(
+        "[[pcap.sensors]]\nname = \"{name}\"\nhost = \"localhost\"\nport = {port}\nca = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\n",
+        ca_cert.display(),
+        client.cert.display(),
+        client.key.display()
+    )
 }

@@ -203,3 +203,39 @@ fn truncated_and_garbage_inputs_are_refused_naming_them() {
     refused(&[inputs[1].clone(), garbage], &["garbage.pcap", "not a pcap or pcapng file"]);
     refused(&[inputs[1].clone(), dir.path().join("missing.pcap")], &["missing.pcap", "No such file"]);
 }
+
+/// A capture's summary (what the dashboard shows) agrees with the stand-in's independent
+/// decoder (the stand-in's, Ethernet only — android.pcap is Ethernet) and a plain count:
+/// packets, bytes, span, per-address and per-port counts.
+#[test]
+fn summary_counts_agree_with_an_independent_decoder() {
+    use std::collections::HashMap;
+    use vantage_core::pcap::summary::summarize;
+    use vantage_tests::steno_standin::{pcap_dir, summarize as decode};
+    let path = pcap_dir().join("android.pcap");
+    let s = summarize(&path, 1000, 5).expect("summary");
+    let mut reader = vantage_core::pcap::reader::PacketReader::open(&path).expect("open");
+    let (mut packets, mut bytes, mut first, mut last) = (0u64, 0u64, None, None);
+    let (mut talkers, mut ports): (HashMap<String, u64>, HashMap<String, u64>) = Default::default();
+    while let Some(p) = reader.next_packet().expect("packet") {
+        packets += 1;
+        bytes += u64::from(p.origlen);
+        let t = p.ts.expect("pcap has time stamps");
+        first = first.or(Some(t));
+        last = Some(t);
+        if let Some(d) = decode(p.data) {
+            *talkers.entry(d.src.to_string()).or_default() += 1;
+            *talkers.entry(d.dst.to_string()).or_default() += 1;
+            if let Some((a, b)) = d.ports {
+                *ports.entry(format!("{}/{}", if d.proto == 6 { "tcp" } else { "udp" }, a.min(b))).or_default() += 1;
+            }
+        }
+    }
+    assert_eq!((s.packets, s.bytes), (packets, bytes));
+    let secs = |t: vantage_core::pcap::reader::Timestamp| chrono::DateTime::from_timestamp(t.secs, t.nsecs).expect("time");
+    assert_eq!((s.first, s.last), (first.map(secs), last.map(secs)), "android.pcap is in time order");
+    assert_eq!(s.talkers.iter().map(|c| (c.key.clone(), c.packets)).collect::<HashMap<_, _>>(), talkers);
+    assert_eq!(s.ports.iter().map(|c| (c.key.clone(), c.packets)).collect::<HashMap<_, _>>(), ports);
+    assert!(s.talkers.windows(2).all(|w| w[0].packets >= w[1].packets), "ranked");
+    assert_eq!(s.preview.len(), 5);
+}

@@ -11,6 +11,7 @@ use ratatui::backend::TestBackend;
 use vantage_core::Clock;
 use vantage_core::engine::{Event, Request};
 use vantage_core::geo::GeoIp;
+use vantage_core::pcap::service::PcapService;
 use vantage_core::progress::NoProgress;
 use vantage_core::statistics::demo;
 use vantage_core::statistics::resources;
@@ -22,7 +23,7 @@ use vantage_tui::dashboard::panels::Tab;
 use vantage_tui::dashboard::view;
 
 /// Answers the app's requests the way the engine would, synchronously.
-async fn serve(app: &mut App, stats: &Statistics, geo: &GeoIp, effects: Vec<Effect>) {
+async fn serve(app: &mut App, stats: &Statistics, geo: &GeoIp, pcap: &PcapService, effects: Vec<Effect>) {
     let now = stats.clock.now();
     for effect in effects {
         let Effect::Engine(request) = effect else { continue };
@@ -43,6 +44,9 @@ async fn serve(app: &mut App, stats: &Statistics, geo: &GeoIp, effects: Vec<Effe
             }
             Request::Geo { ip } => Event::Geo { ip, info: geo.lookup(ip), sources: geo.sources() },
             Request::LeakedTop { limit } => Event::LeakedTop(stats.store.pwned_top(limit).await.expect("top")),
+            Request::PcapJobs => Event::PcapJobs(pcap.statuses().expect("spool")),
+            // the spool's free space differs from run to run: not shown in snapshots
+            Request::PcapSensors => Event::PcapSensors(pcap.sensor_stats(&[]).await.expect("sensors"), None),
             other => panic!("unexpected request {other:?}"),
         };
         app.on_event(event);
@@ -67,7 +71,9 @@ async fn every_view_with_demo_data_on_both_backends() {
         // what `vantage demo` does next: the attempted passwords fill the leaked-password store
         vantage_core::passwords::import::from_statistics(ts.store.as_ref(), Arc::new(NoProgress)).await.expect("leaked passwords");
         let (cache, queue) = cache_and_queue(kind).await;
-        let stats = Statistics { store: ts.store.clone(), cache, queue, clock: Clock::Fixed(now) };
+        let stats = Statistics { store: ts.store.clone(), cache, queue: queue.clone(), clock: Clock::Fixed(now) };
+        let spool = tempfile::tempdir().expect("spool");
+        let pcap = PcapService::new(vantage_core::config::PcapConfig::with_spool(spool.path().to_path_buf()), queue, Clock::Fixed(now));
         let mut app = App::new(vec![report.demo_device_token.clone()], false);
         // the same deployment line on both, so that the screens can be compared
         app.on_event(Event::Ready { store: "store".into(), cache: "cache".into() });
@@ -79,23 +85,23 @@ async fn every_view_with_demo_data_on_both_backends() {
         };
         for tab in Tab::ALL {
             let effects = app.apply(Action::Tab(tab));
-            serve(&mut app, &stats, &geo, effects).await;
+            serve(&mut app, &stats, &geo, &pcap, effects).await;
             visit(&app, &format!("{tab:?}").to_lowercase());
         }
         // drill-downs: the top attacker, then the top password
         for (tab, view) in [(Tab::Attackers, "attacker_detail"), (Tab::Passwords, "password_detail")] {
             let effects = app.apply(Action::Tab(tab));
-            serve(&mut app, &stats, &geo, effects).await;
+            serve(&mut app, &stats, &geo, &pcap, effects).await;
             if tab == Tab::Attackers {
                 app.apply(Action::Focus(1));
             }
             let effects = app.apply(Action::Open);
             assert!(app.detail.is_some(), "{view} opened");
-            serve(&mut app, &stats, &geo, effects).await;
+            serve(&mut app, &stats, &geo, &pcap, effects).await;
             visit(&app, view);
         }
         let effects = app.apply(Action::Period(1));
-        serve(&mut app, &stats, &geo, effects).await;
+        serve(&mut app, &stats, &geo, &pcap, effects).await;
         visit(&app, "password_detail_1w");
         ts.finish().await;
         match kind {

@@ -2,7 +2,8 @@
 //! deployments: the embedded default on a fresh demo store with no server (every tab, a
 //! period change, an attacker detail, CSV and PNG exports that parse, a clean exit), and
 //! production — PostgreSQL + Redis with a separate `vantage worker` process computing what
-//! the dashboard asks for.
+//! the dashboard asks for; and the PCAP tab requesting a capture from a Stenographer stand-in,
+//! showing its summary and saving it.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -76,7 +77,8 @@ fn dashboard_command(args: &[&str]) -> String {
 }
 
 fn exported(dir: &Path, ext: &str) -> std::path::PathBuf {
-    let files: Vec<_> = std::fs::read_dir(dir).expect("export dir").filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == ext)).collect();
+    let files: Vec<_> =
+        std::fs::read_dir(dir).expect("export dir").filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == ext)).collect();
     assert_eq!(files.len(), 1, "{files:?}");
     files[0].clone()
 }
@@ -92,7 +94,9 @@ fn embedded_dashboard_walkthrough_with_detail_and_exports() {
     let screen = s.wait_for("overview with data", |s| s.contains("Top countries") && s.contains("total ") && s.contains("up to date"));
     assert!(screen.contains("1 Overview") && screen.contains("0 Operations") && screen.contains("sqlite + memory"), "{screen}");
 
-    for (key, expect) in [("2", "Top attackers"), ("3", "Combinations"), ("4", "Incident types"), ("5", "My incidents"), ("0", "Deployment"), ("1", "Top passwords")] {
+    for (key, expect) in
+        [("2", "Top attackers"), ("3", "Combinations"), ("4", "Incident types"), ("5", "My incidents"), ("0", "Deployment"), ("1", "Top passwords")]
+    {
         s.keys(&[key]);
         s.wait_for(expect, |s| s.contains(expect));
     }
@@ -113,7 +117,7 @@ fn embedded_dashboard_walkthrough_with_detail_and_exports() {
     s.wait_for("top attackers with data", |s| s.contains("Top attackers") && s.contains("│ip ") && s.contains("up to date"));
     s.keys(&["Tab", "Enter"]);
     let detail = s.wait_for("attacker detail", |s| s.contains("address") && s.contains("Incidents of") && s.contains("total "));
-    assert!(detail.contains("Docket query /api/uri/host/") && detail.contains("Esc back"), "{detail}");
+    assert!(detail.contains("n requests a capture (Docket /api/uri/host/") && detail.contains("Esc back"), "{detail}");
     s.keys(&["p"]);
     s.wait_for("PNG export", |s| s.contains("exported"));
     let png = exported(&out, "png");
@@ -138,6 +142,42 @@ fn embedded_dashboard_walkthrough_with_detail_and_exports() {
     assert!(!std::fs::read_to_string(dir.path().join("vantage.log")).unwrap_or_default().contains("panicked"));
 }
 
+#[test]
+fn pcap_tab_requests_a_capture_shows_it_and_saves_it() {
+    use vantage_tests::steno_standin::{Standin, issue, make_ca, pcap_dir, sensor_toml};
+    let dir = tempfile::tempdir().expect("dir");
+    let ca = make_ca(dir.path(), "ca");
+    let server = issue(dir.path(), &ca, "server", "localhost", 30, true);
+    let client = issue(dir.path(), &ca, "client", "vantage", 30, false);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let sensor = rt.block_on(Standin::start(&ca.cert, &server, &pcap_dir().join("android.pcap")));
+    let config = dir.path().join("vantage.toml");
+    std::fs::write(&config, format!("[pcap]\nidle_sleep = \"100ms\"\n{}", sensor_toml("alpha", sensor.port, &ca.cert, &client))).expect("config");
+    let (data, out) = (dir.path().join("data"), dir.path().join("out"));
+    let args = ["--config", config.to_str().expect("utf8"), "--data-dir", data.to_str().expect("utf8"), "--export-dir", out.to_str().expect("utf8")];
+    let s = Session::start("pcap", &dashboard_command(&args), 120, 40);
+    s.wait_for("the dashboard", |s| s.contains("1 Overview"));
+    s.keys(&["7"]);
+    s.wait_for("the sensor's health", |s| s.contains("Capture request") && s.contains("alpha") && s.contains("idle"));
+    s.keys(&["n", "host 192.168.2.1 udp"]);
+    s.wait_for("the request typed", |s| s.contains("capture: host 192.168.2.1 udp_"));
+    s.keys(&["Enter"]);
+    s.wait_for("the job completed", |s| s.contains("Completed") && s.contains("1/1 ok"));
+    // the jobs table is the third panel
+    s.keys(&["Tab", "Tab", "Enter"]);
+    let detail = s.wait_for("the capture's summary", |s| s.contains("Top talkers") && s.contains("packets  ") && s.contains("192.168.2.255"));
+    assert!(detail.contains("sensor   alpha: Request Complete") && detail.contains("udp/53") && detail.contains("protos   udp"), "{detail}");
+    s.keys(&["w"]);
+    s.wait_for("the file name", |s| s.contains("save capture to: ") && s.contains(".pcap_"));
+    s.keys(&["Enter"]);
+    s.wait_for("saved", |s| s.contains("exported"));
+    let saved = exported(&out, "pcap");
+    let id = saved.file_stem().and_then(|n| n.to_str()).expect("name").to_string();
+    assert_eq!(std::fs::read(&saved).expect("saved"), std::fs::read(data.join("pcap").join(&id).join("merged.pcap")).expect("spooled"));
+    assert!(sensor.requests().iter().any(|r| r.path == "/query" && r.body.starts_with("host 192.168.2.1 and udp and after ")));
+    s.quit_cleanly("Top talkers");
+}
+
 #[tokio::test]
 async fn production_dashboard_with_a_separate_worker() {
     let pg = vantage_tests::TestPg::create().await;
@@ -152,7 +192,9 @@ async fn production_dashboard_with_a_separate_worker() {
     let _worker = Killed(with(&["worker", "--concurrency", "2"]).stderr(Stdio::null()).spawn().expect("worker"));
 
     let s = Session::start("production", &dashboard_command(&common), 80, 24);
-    let screen = s.wait_for("overview computed by the worker", |s| s.contains("Top countries") && s.contains("total ") && s.contains("up to date") && !s.contains("loading"));
+    let screen = s.wait_for("overview computed by the worker", |s| {
+        s.contains("Top countries") && s.contains("total ") && s.contains("up to date") && !s.contains("loading")
+    });
     assert!(screen.contains("postgres + redis"), "{screen}");
     s.keys(&["0"]);
     s.wait_for("operations", |s| s.contains("Deployment") && s.contains("postgres + redis"));

@@ -62,7 +62,7 @@ async fn stats_asks_every_configured_sensor() {
     let client = issue(dir.path(), &ca, "client", "vantage", 30, false);
     let standin = Standin::start(&ca.cert, &server, &pcap_dir().join("android.pcap")).await;
     standin.set_current_reads(3);
-    let sensor = |name: &str, port: u16| sensor_toml(name, port, &ca.cert, &client);
+    let sensor = |name: &str, port: u16| vantage_tests::steno_standin::sensor_toml(name, port, &ca.cert, &client);
     let config = dir.path().join("vantage.toml");
     std::fs::write(&config, format!("{}\n{}", sensor("alpha", standin.port), sensor("down", free_port()))).expect("config");
     let cfg = config.to_str().expect("utf8").to_string();
@@ -98,8 +98,9 @@ async fn stats_asks_every_configured_sensor() {
 }
 
 /// `vantage pcap query` against three stand-in sensors (normal, slow, failing): the job
-/// completes with the two answers merged, a second run reuses the job without asking again,
-/// `vantage pcap status` shows it, and a bad clause is a one-line error.
+/// completes with the two answers merged (by `mergecap`, as configured), a second run reuses
+/// the job without asking again, `vantage pcap status` shows it, `fetch` copies it, `cleanup`
+/// keeps it (fresh), a raw query is sent in canonical form, and a bad clause is a one-line error.
 #[tokio::test(flavor = "multi_thread")]
 async fn query_runs_the_pipeline_and_dedups() {
     use vantage_core::pcap::reader::PacketReader;
@@ -114,9 +115,11 @@ async fn query_runs_the_pipeline_and_dedups() {
     slow.set_delay(std::time::Duration::from_secs(1));
     let failing = Standin::start(&ca.cert, &server, &capture).await;
     failing.set_behaviour(Behaviour::Error500);
-    let sensor = |name: &str, port: u16| sensor_toml(name, port, &ca.cert, &client);
+    let sensor = |name: &str, port: u16| vantage_tests::steno_standin::sensor_toml(name, port, &ca.cert, &client);
     let config = dir.path().join("vantage.toml");
-    std::fs::write(&config, format!("{}\n{}\n{}", sensor("alpha", normal.port), sensor("slow", slow.port), sensor("broken", failing.port))).expect("config");
+    // merged with mergecap here (the API test merges natively)
+    let sensors = format!("{}\n{}\n{}", sensor("alpha", normal.port), sensor("slow", slow.port), sensor("broken", failing.port));
+    std::fs::write(&config, format!("[pcap]\nmerger = \"mergecap\"\n{sensors}")).expect("config");
     let (cfg, data) = (config.to_str().expect("utf8").to_string(), dir.path().join("data"));
     let run = move |args: Vec<String>| {
         let mut all = vec!["--config".to_string(), cfg.clone()];
@@ -141,6 +144,7 @@ async fn query_runs_the_pipeline_and_dedups() {
     assert_eq!(v["requests"]["broken"]["state"], "Error", "{v}");
     assert!(v["requests"]["broken"]["message"].as_str().is_some_and(|m| m.contains("500")), "{v}");
     assert_eq!(v["time"], "2024-06-15T12:40:00Z", "{v}");
+    assert!(v["events"].as_array().expect("events").iter().any(|e| e["message"] == "merging 2 results (mergecap)"), "{v}");
     let id = v["id"].as_str().expect("id").to_string();
     let merged = std::path::PathBuf::from(v["merged"].as_str().expect("merged"));
     assert_eq!(merged, dir.path().join("data/pcap").join(&id).join("merged.pcap"));
@@ -185,21 +189,37 @@ async fn query_runs_the_pipeline_and_dedups() {
     assert_eq!(status[id.as_str()]["state"], "Completed", "{status}");
     assert_eq!(status[id.as_str()]["requests"]["broken"]["state"], "Error", "{status}");
 
+    // fetch copies the capture; an unknown job is exit 1; cleanup (forced) keeps fresh jobs
+    let fetched = dir.path().join("fetched.pcap");
+    let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    let fetch = words(&["pcap", "fetch", &id, "-o", fetched.to_str().expect("utf8")]);
+    let (unknown, cleanup) = (words(&["pcap", "fetch", &"0".repeat(32), "-o", "/dev/null"]), words(&["pcap", "cleanup", "--json"]));
+    let raw = words(&["pcap", "query", "--json", "host 192.168.2.1 and (udp or icmp)"]);
+    let outs = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || [fetch, unknown, cleanup, raw].map(run)
+    })
+    .await
+    .expect("joined");
+    assert!(outs[0].status.success(), "{}", String::from_utf8_lossy(&outs[0].stderr));
+    assert!(std::fs::read(&fetched).expect("fetched") == std::fs::read(&merged).expect("merged"));
+    assert_eq!(outs[1].status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&outs[1].stderr).contains("no pcap job 0000"), "{}", String::from_utf8_lossy(&outs[1].stderr));
+    let report: serde_json::Value = serde_json::from_slice(&outs[2].stdout).expect("json");
+    assert_eq!((report["ran"].as_bool(), report["expired"].as_array().map(Vec::len)), (Some(true), Some(0)), "{report}");
+    assert!(merged.is_file(), "a fresh job survives the cleanup");
+    // a raw query (and/or/parentheses) is validated and sent in canonical form; the stand-in
+    // understands only "and", so every sensor answers 400 and the job ends in Error (exit 1)
+    assert_eq!(outs[3].status.code(), Some(1));
+    let raw: serde_json::Value = serde_json::from_slice(&outs[3].stdout).expect("json");
+    assert_eq!(raw["query"], "host 192.168.2.1 and (udp or icmp)");
+    assert_eq!(raw["state"], "Error", "{raw}");
+    assert!(raw["requests"]["alpha"]["message"].as_str().is_some_and(|m| m.contains("400")), "{raw}");
+
     let out =
         tokio::task::spawn_blocking(move || run(vec!["pcap".into(), "query".into(), "host".into(), "10.0.0.1".into(), "bogus".into()])).await.expect("joined");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("Unrecognized clause in URI: bogus"), "{stderr}");
-}
-
-/// A `[[pcap.sensors]]` entry for a stand-in on `port`, trusting `ca_cert`, with `client`'s
-/// certificate and key.
-fn sensor_toml(name: &str, port: u16, ca_cert: &Path, client: &vantage_tests::steno_standin::Issued) -> String {
-    format!(
-        "[[pcap.sensors]]\nname = \"{name}\"\nhost = \"localhost\"\nport = {port}\nca = \"{}\"\ncert = \"{}\"\nkey = \"{}\"\n",
-        ca_cert.display(),
-        client.cert.display(),
-        client.key.display()
-    )
 }

@@ -55,6 +55,23 @@ pub enum Task {
         /// Clock pinned by the planner (`--now`), if any.
         now: Option<DateTime<Utc>>,
     },
+    /// Ask the sensors of pcap job `id` (queue `pcap-query`; see [`crate::pcap::service`]).
+    PcapQuery {
+        /// The pcap job id.
+        id: String,
+    },
+    /// Merge the sensors' answers of pcap job `id` (queue `pcap-io`).
+    PcapMerge {
+        /// The pcap job id.
+        id: String,
+    },
+}
+
+impl Task {
+    /// Whether a [`crate::pcap::service::PcapService`] runs this task.
+    pub fn is_pcap(&self) -> bool {
+        matches!(self, Task::PcapQuery { .. } | Task::PcapMerge { .. })
+    }
 }
 
 /// A queued, running or failed job.
@@ -64,7 +81,7 @@ pub struct Job {
     pub id: String,
     /// The queue it belongs to.
     pub queue: String,
-    /// Bookkeeping key (`aggregation:<precision>` or `resource:<id>`).
+    /// Bookkeeping key (`aggregation:<precision>`, `resource:<id>` or `pcap:<id>`).
     pub key: String,
     /// What to do.
     pub task: Task,

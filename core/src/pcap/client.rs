@@ -378,17 +378,21 @@ impl StenoClient {
             let text = resp.text().await.unwrap_or_default();
             return Err(Error::Remote(format!("sensor {}: POST /query: HTTP {}: {}", self.name, status.as_u16(), text.trim())));
         }
-        let mut file = tokio::fs::File::create(out).await.map_err(|e| Error::io(out, e))?;
+        // TLS hands over ~16 KiB records: buffer them so the file sees few large writes
+        let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::create(out).await.map_err(|e| Error::io(out, e))?);
         let mut bytes = 0u64;
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.remote("POST /query (reading the answer)", &e))? {
             file.write_all(&chunk).await.map_err(|e| Error::io(out, e))?;
             bytes += chunk.len() as u64;
         }
         file.flush().await.map_err(|e| Error::io(out, e))?;
-        file.sync_all().await.map_err(|e| Error::io(out, e))?;
+        file.get_ref().sync_all().await.map_err(|e| Error::io(out, e))?;
         Ok(QueryOutcome { bytes, status: status.as_u16() })
     }
 }
+
+/// Bytes of an answer collected before they are written to the spool file.
+const WRITE_BUFFER: usize = 1 << 20;
 
 #[cfg(test)]
 mod tests {

@@ -9,11 +9,22 @@
 //! - [`merge`]: reading pcap (µs/ns, both byte orders) and pcapng, and the native k-way merge
 //!   into classic pcap.
 //! - [`client`]: the mutual-TLS HTTPS client of one Stenographer sensor (X.509 v1 certificates).
-//! - [`pipeline`]: the job pipeline run inline: dedup, concurrent sensor queries, merge, status files.
+//! - [`settings`]: the `[pcap]` configuration section.
+//! - [`pipeline`]: the job steps: dedup and create, concurrent sensor queries, merge, status files.
+//! - [`spool`]: job directories, their locks, free space and the cleanup.
+//! - [`service`]: the steps on the job queues, crash recovery, sensor stats — what front ends use.
+//! - [`api`]: the Docket-compatible HTTP endpoints under `/api` and `/results`.
+//! - [`summary`]: a finished capture's summary (packets, bytes, span, top talkers and ports,
+//!   first packets) for the dashboard and the CLI.
 
+pub mod api;
 pub mod client;
 pub mod merge;
 pub mod pipeline;
 pub mod query;
 pub mod reader;
+pub mod service;
+pub mod settings;
+pub mod spool;
 pub mod steno;
+pub mod summary;

@@ -1,57 +1,44 @@
-//! The pcap job pipeline run inline (pcap.md "Pipeline", steps 1–3): dedup by job id, ask every
-//! selected sensor concurrently (wait until idle, then stream the answer to
-//! `SPOOL/<id>/<sensor>.pcap`), and merge the non-empty answers into `SPOOL/<id>/merged.pcap`.
+//! The pcap job pipeline (pcap.md "Pipeline", steps 1–3), in three steps a queue worker runs:
 //!
-//! [`run`] is self-contained so a queue worker can call it later. The job directory holds
-//! `query.json` (the [`Request`]) and `status.json` (the [`JobStatus`]), both rewritten
-//! atomically (`.tmp` then rename) after every state change and every finished sensor.
+//! 1. [`create`] (in the request handler): dedup by job id — an existing `SPOOL/<id>` is
+//!    touched and reused; otherwise the directory, `query.json` (the [`Request`]) and
+//!    `status.json` (the [`JobStatus`], state Created) are written.
+//! 2. [`request`] (a `pcap-query` job): ask every selected sensor concurrently (wait until
+//!    idle, then stream the answer to `SPOOL/<id>/<sensor>.pcap`) → Request Complete, or
+//!    Error when no sensor answered.
+//! 3. [`merge`] (a `pcap-io` job): one non-empty answer is renamed to `<merged_name>.pcap`,
+//!    several are merged (native or `mergecap`) and deleted → Completed, or Failed.
 //!
-//! States: Created → Requesting → Request Complete → Merging → Completed; `Error` when no
-//! sensor answered (every one failed), `Failed` when the merge itself failed. Final states never
-//! change: a job whose `merged.pcap` or final `status.json` exists is returned as is.
-//! When every sensor answered but none had packets the job is Completed without a
-//! `merged.pcap` ([`JobStatus::merged`] is `None`).
+//! `status.json` is rewritten atomically (`.tmp` then rename) after every state change and
+//! every finished sensor. A step holds the job directory's lock ([`spool::try_lock`]) while it
+//! runs and does nothing when another holds it or the job is already past it, so a step
+//! queued twice (a recovered job) is harmless. Final states never change. When every sensor
+//! answered but none had packets the job is Completed without a capture
+//! ([`JobStatus::merged`] is `None`).
 //!
-//! Times: the job's `time` is the `now` passed in (the caller's clock, pinned in tests); event
-//! and result times are that `now` plus the real elapsed time since the start. Real durations
-//! are used for the idle wait and the query timeout.
+//! Times: a step's events and results are the `now` passed in (the caller's clock, pinned in
+//! tests) plus the real time elapsed in the step, never earlier than the previous event. Real
+//! durations are used for the idle wait and the query timeout.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::pcap::client::{SensorConfig, StenoClient};
-use crate::pcap::merge::merge_files;
+use crate::pcap::merge::{merge_files, merge_with_mergecap};
 use crate::pcap::query::Request;
+use crate::pcap::settings::{Merger, PcapConfig};
+use crate::pcap::spool::{self, valid_id};
 
-/// Name of the merged capture in the job directory.
-pub const MERGED: &str = "merged.pcap";
 /// Name of the job status file in the job directory.
 pub const STATUS: &str = "status.json";
 /// Name of the request file in the job directory.
 pub const QUERY: &str = "query.json";
-
-/// Timing and size settings of the pipeline (pcap.md "Configuration").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PipelineOptions {
-    /// How often `/debug/stats` is polled while a sensor is busy (default 2 s).
-    pub idle_sleep: Duration,
-    /// Longest wait for a sensor to become idle, and longest query (default 720 s).
-    pub query_timeout: Duration,
-    /// Answers of at most this many bytes hold no packets (default 25).
-    pub empty_threshold: u64,
-}
-
-impl Default for PipelineOptions {
-    fn default() -> Self {
-        PipelineOptions { idle_sleep: Duration::from_secs(2), query_timeout: Duration::from_secs(720), empty_threshold: 25 }
-    }
-}
 
 /// State of a job or of one sensor's request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +129,9 @@ pub struct JobStatus {
     pub merged: Option<PathBuf>,
     /// Size of the merged capture in bytes (0 without one).
     pub bytes: u64,
+    /// How often the job was re-queued after its worker died.
+    #[serde(default)]
+    pub recoveries: u32,
 }
 
 impl JobStatus {
@@ -157,29 +147,47 @@ impl JobStatus {
             successes: Vec::new(),
             merged: None,
             bytes: 0,
+            recoveries: 0,
         }
     }
 }
 
-/// Records events and persists the status; shared by the concurrent sensor requests.
+/// The last time each sensor was seen idle (shared by the jobs of one process): a sensor seen
+/// idle less than `idle_time` ago is queried without asking for its stats again.
+pub type IdleCache = Mutex<HashMap<String, Instant>>;
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// One step of a job in progress: records events and persists the status. Holds the lock.
 struct Job {
     dir: PathBuf,
     now: DateTime<Utc>,
     started: Instant,
     status: Mutex<JobStatus>,
+    _lock: spool::JobLock,
 }
 
 impl Job {
+    /// Opens job `id` for a step: `None` when another worker holds it.
+    fn open(config: &PcapConfig, id: &str, now: DateTime<Utc>) -> Result<Option<Job>> {
+        let dir = job_dir(config, id)?;
+        let Some(lock) = spool::try_lock(&dir)? else { return Ok(None) };
+        let status = status(&config.spool_dir, id)?.ok_or_else(|| Error::Pcap(format!("job {id}: {STATUS} is missing")))?;
+        Ok(Some(Job { dir, now, started: Instant::now(), status: Mutex::new(status), _lock: lock }))
+    }
+
     fn at(&self) -> DateTime<Utc> {
-        self.now + chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default()
+        let t = self.now + chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default();
+        self.with(|s| s.events.last().map_or(t, |e| e.time.max(t)))
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut JobStatus) -> T) -> T {
-        let mut guard = match self.status.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut guard)
+        f(&mut locked(&self.status))
     }
 
     fn event(&self, message: String) {
@@ -188,15 +196,22 @@ impl Job {
         self.with(|s| s.events.push(Event { time, message }));
     }
 
-    fn set_state(&self, state: JobState) -> Result<()> {
+    fn set_state(&self, state: JobState) -> Result<JobStatus> {
         self.event(format!("state: {state}"));
         self.with(|s| s.state = state);
         self.persist()
     }
 
-    fn persist(&self) -> Result<()> {
+    fn persist(&self) -> Result<JobStatus> {
         let snapshot = self.with(|s| s.clone());
-        write_json(&self.dir.join(STATUS), &snapshot)
+        write_json(&self.dir.join(STATUS), &snapshot)?;
+        Ok(snapshot)
+    }
+
+    fn request(&self) -> Result<Request> {
+        let path = self.dir.join(QUERY);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Pcap(format!("{}: {e}", path.display())))
     }
 }
 
@@ -207,12 +222,11 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
-fn valid_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-fn valid_sensor_name(name: &str) -> bool {
-    !name.is_empty() && !name.starts_with('.') && name != "merged" && !name.contains(['/', '\\', '\0'])
+fn job_dir(config: &PcapConfig, id: &str) -> Result<PathBuf> {
+    if !valid_id(id) {
+        return Err(Error::InvalidArgument(format!("`{id}` is not a job id (32 lowercase hex digits)")));
+    }
+    Ok(config.spool_dir.join(id))
 }
 
 /// Reads the status of job `id` from `spool_dir/<id>/status.json`; `None` when there is no
@@ -231,18 +245,9 @@ pub fn status(spool_dir: &Path, id: &str) -> Result<Option<JobStatus>> {
 
 /// The statuses of all jobs in the spool directory, oldest first (by job time, then id).
 pub fn statuses(spool_dir: &Path) -> Result<Vec<JobStatus>> {
-    let entries = match std::fs::read_dir(spool_dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(spool_dir, e)),
-    };
     let mut all = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(spool_dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if valid_id(&name)
-            && let Some(s) = status(spool_dir, &name)?
-        {
+    for (id, _) in spool::job_dirs(spool_dir)? {
+        if let Some(s) = status(spool_dir, &id)? {
             all.push(s);
         }
     }
@@ -250,55 +255,53 @@ pub fn statuses(spool_dir: &Path) -> Result<Vec<JobStatus>> {
     Ok(all)
 }
 
-fn touch(dir: &Path) {
-    if let Ok(f) = std::fs::File::open(dir) {
-        let _ = f.set_modified(std::time::SystemTime::now());
+/// Step 1: dedup and create. Returns the job's status and whether it was created now (then a
+/// `pcap-query` job must be queued). An existing job directory is touched and its job reused.
+/// Errors for an unknown sensor name or when no sensor is configured.
+pub fn create(request: &Request, config: &PcapConfig, now: DateTime<Utc>) -> Result<(JobStatus, bool)> {
+    let dir = job_dir(config, &request.id)?;
+    if let Some(unknown) = request.sensors.iter().find(|n| !config.sensors.iter().any(|s| &s.name == *n)) {
+        let known: Vec<&str> = config.sensors.iter().map(|s| s.name.as_str()).collect();
+        return Err(Error::InvalidArgument(format!("unknown sensor `{unknown}`; configured: {}", known.join(", "))));
+    }
+    if config.sensors.is_empty() {
+        return Err(Error::Config("no Stenographer sensors configured: add [[pcap.sensors]] (name, host, port, ca, cert, key)".into()));
+    }
+    std::fs::create_dir_all(&config.spool_dir).map_err(|e| Error::io(&config.spool_dir, e))?;
+    match std::fs::create_dir(&dir) {
+        Ok(()) => {
+            drop(spool::try_lock(&dir)?);
+            write_json(&dir.join(QUERY), request)?;
+            let mut created = JobStatus::new(request, JobState::Created, now);
+            created.events.push(Event { time: now, message: "state: Created".into() });
+            write_json(&dir.join(STATUS), &created)?;
+            Ok((created, true))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            spool::touch(&dir);
+            let existing = status(&config.spool_dir, &request.id)?.unwrap_or_else(|| JobStatus::new(request, JobState::Created, now));
+            Ok((existing, false))
+        }
+        Err(e) => Err(Error::io(dir, e)),
     }
 }
 
-/// Runs the pipeline for `request` (steps 1–3 of pcap.md "Pipeline") and returns the final
-/// status. An existing job with a merged capture or a final status is reused without asking
-/// any sensor (its directory is touched). Errors are returned for an unknown sensor name, a
-/// bad job id or when the job directory cannot be written; sensor failures are results.
-pub async fn run(request: &Request, sensors: &[SensorConfig], spool_dir: &Path, options: &PipelineOptions, now: DateTime<Utc>) -> Result<JobStatus> {
-    if !valid_id(&request.id) {
-        return Err(Error::InvalidArgument(format!("`{}` is not a job id (32 lowercase hex digits)", request.id)));
+/// Step 2: asks the job's sensors concurrently and records their results. Returns the new
+/// status, or `None` when another worker holds the job or it is already past this step.
+pub async fn request(config: &PcapConfig, id: &str, now: DateTime<Utc>, idle: &IdleCache) -> Result<Option<JobStatus>> {
+    let Some(job) = Job::open(config, id, now)? else { return Ok(None) };
+    if !matches!(job.with(|s| s.state), JobState::Created | JobState::Requesting) {
+        return Ok(None);
     }
-    if let Some(unknown) = request.sensors.iter().find(|n| !sensors.iter().any(|s| &s.name == *n)) {
-        let known: Vec<&str> = sensors.iter().map(|s| s.name.as_str()).collect();
-        return Err(Error::InvalidArgument(format!("unknown sensor `{unknown}`; configured: {}", known.join(", "))));
-    }
-    let chosen: Vec<&SensorConfig> = sensors.iter().filter(|s| request.sensors.is_empty() || request.sensors.contains(&s.name)).collect();
-    if chosen.is_empty() {
-        return Err(Error::Config("no Stenographer sensors configured".into()));
-    }
-    let dir = spool_dir.join(&request.id);
-    // 1. dedup
-    let existing = status(spool_dir, &request.id)?;
-    if let Some(s) = &existing
-        && s.state.is_final()
-    {
-        touch(&dir);
-        return Ok(s.clone());
-    }
-    if dir.join(MERGED).is_file() {
-        touch(&dir);
-        let bytes = std::fs::metadata(dir.join(MERGED)).map(|m| m.len()).unwrap_or(0);
-        return Ok(existing.unwrap_or_else(|| JobStatus { merged: Some(dir.join(MERGED)), bytes, ..JobStatus::new(request, JobState::Completed, now) }));
-    }
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    write_json(&dir.join(QUERY), request)?;
-    let job = Job {
-        dir: dir.clone(),
-        now,
-        started: Instant::now(),
-        status: Mutex::new(JobStatus::new(request, JobState::Created, now)),
-    };
-    job.set_state(JobState::Created)?;
-    // 2. ask every sensor concurrently
+    let request = job.request()?;
+    let chosen: Vec<_> = config.sensors.iter().filter(|s| request.sensors.is_empty() || request.sensors.contains(&s.name)).collect();
+    job.with(|s| {
+        s.requests.clear();
+        s.successes.clear();
+    });
     job.set_state(JobState::Requesting)?;
     let results = futures::future::join_all(chosen.iter().map(|s| async {
-        let result = ask(&job, s, request, options).await;
+        let result = ask(&job, s, &request, config, idle).await;
         job.with(|st| st.requests.insert(s.name.clone(), result.clone()));
         job.persist()?;
         Ok::<_, Error>((s.name.clone(), result))
@@ -310,24 +313,39 @@ pub async fn run(request: &Request, sensors: &[SensorConfig], spool_dir: &Path, 
     job.with(|s| s.successes = successes.clone());
     if successes.is_empty() {
         job.event("no sensor answered".into());
-        job.set_state(JobState::Error)?;
-        return Ok(job.with(|s| s.clone()));
+        return job.set_state(JobState::Error).map(Some);
     }
-    job.set_state(JobState::RequestComplete)?;
-    // 3. merge
-    let inputs: Vec<PathBuf> = results.iter().filter(|(_, r)| r.state == JobState::RequestComplete).map(|(n, _)| dir.join(format!("{n}.pcap"))).collect();
+    job.set_state(JobState::RequestComplete).map(Some)
+}
+
+/// Step 3: merges the sensors' answers. Returns the final status, or `None` when another
+/// worker holds the job or it is not waiting for a merge.
+pub async fn merge(config: &PcapConfig, id: &str, now: DateTime<Utc>) -> Result<Option<JobStatus>> {
+    let Some(job) = Job::open(config, id, now)? else { return Ok(None) };
+    if !matches!(job.with(|s| s.state), JobState::RequestComplete | JobState::Merging) {
+        return Ok(None);
+    }
+    let inputs: Vec<PathBuf> =
+        job.with(|s| s.requests.iter().filter(|(_, r)| r.state == JobState::RequestComplete).map(|(n, _)| job.dir.join(format!("{n}.pcap"))).collect());
     job.set_state(JobState::Merging)?;
-    let merged = dir.join(MERGED);
+    let merged = job.dir.join(config.merged_file());
+    let present = merged.is_file() && inputs.iter().all(|i| !i.exists());
     match inputs.len() {
+        _ if present => job.event("already merged".into()),
         0 => job.event("no packets: nothing to merge".into()),
         1 => {
             job.event("one result: renaming it".into());
             std::fs::rename(&inputs[0], &merged).map_err(|e| Error::io(&merged, e))?;
         }
         n => {
-            job.event(format!("merging {n} results"));
-            let (ins, out) = (inputs.clone(), merged.clone());
-            let report = tokio::task::spawn_blocking(move || merge_files(&ins, &out)).await.map_err(|e| Error::Pcap(format!("the merge task failed: {e}")));
+            job.event(format!("merging {n} results ({})", if config.merger == Merger::Mergecap { "mergecap" } else { "native" }));
+            let (ins, out, merger) = (inputs.clone(), merged.clone(), config.merger);
+            let report = tokio::task::spawn_blocking(move || match merger {
+                Merger::Native => merge_files(&ins, &out),
+                Merger::Mergecap => merge_with_mergecap(&ins, &out),
+            })
+            .await
+            .map_err(|e| Error::Pcap(format!("the merge task failed: {e}")));
             match report.and_then(|r| r) {
                 Ok(r) => {
                     job.event(format!("merged {} packets", r.packets));
@@ -337,8 +355,7 @@ pub async fn run(request: &Request, sensors: &[SensorConfig], spool_dir: &Path, 
                 }
                 Err(e) => {
                     job.event(format!("merge failed: {e}"));
-                    job.set_state(JobState::Failed)?;
-                    return Ok(job.with(|s| s.clone()));
+                    return job.set_state(JobState::Failed).map(Some);
                 }
             }
         }
@@ -350,43 +367,64 @@ pub async fn run(request: &Request, sensors: &[SensorConfig], spool_dir: &Path, 
             s.bytes = bytes;
         });
     }
-    job.set_state(JobState::Completed)?;
-    Ok(job.with(|s| s.clone()))
+    job.set_state(JobState::Completed).map(Some)
+}
+
+/// Puts an abandoned job (its worker died) back to the start of its current step, counting
+/// the recovery; after `max` recoveries it is set to Error instead. Returns the new status,
+/// or `None` when someone holds the job or it is final.
+pub fn recover(config: &PcapConfig, id: &str, now: DateTime<Utc>, max: u32) -> Result<Option<JobStatus>> {
+    let Some(job) = Job::open(config, id, now)? else { return Ok(None) };
+    let state = job.with(|s| s.state);
+    if state.is_final() {
+        return Ok(None);
+    }
+    let recoveries = job.with(|s| {
+        s.recoveries += 1;
+        s.recoveries
+    });
+    if recoveries > max {
+        job.event(format!("abandoned by its worker {max} times"));
+        return job.set_state(JobState::Error).map(Some);
+    }
+    job.event(format!("worker lost in state {state}: re-queued (recovery {recoveries})"));
+    job.persist().map(Some)
 }
 
 /// Waits until the sensor is idle, then queries it; never fails (failures are results).
-async fn ask(job: &Job, sensor: &SensorConfig, request: &Request, options: &PipelineOptions) -> SensorResult {
+async fn ask(job: &Job, sensor: &SensorConfig, request: &Request, config: &PcapConfig, idle: &IdleCache) -> SensorResult {
     let name = &sensor.name;
     let error = |job: &Job, message: String| {
         job.event(format!("sensor {name}: error: {message}"));
         SensorResult { state: JobState::Error, time: job.at(), bytes: 0, message }
     };
-    if !valid_sensor_name(name) {
-        return error(job, format!("`{name}` cannot be used as a file name"));
-    }
     let client = match StenoClient::new(sensor) {
-        Ok(c) => c,
+        Ok(c) => c.with_stat_timeout(config.stat_timeout),
         Err(e) => return error(job, e.to_string()),
     };
-    job.event(format!("sensor {name}: waiting until idle"));
-    let deadline = Instant::now() + options.query_timeout;
-    loop {
-        match client.is_idle().await {
-            Ok(true) => break,
-            Ok(false) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return error(job, format!("not idle after {:?}", options.query_timeout));
+    let recently_idle = locked(idle).get(name).is_some_and(|t| t.elapsed() < config.idle_time);
+    if !recently_idle {
+        job.event(format!("sensor {name}: waiting until idle"));
+        let deadline = Instant::now() + config.query_timeout;
+        loop {
+            match client.is_idle().await {
+                Ok(true) => break,
+                Ok(false) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return error(job, format!("not idle after {:?}", config.query_timeout));
+                    }
+                    tokio::time::sleep(config.idle_sleep.min(left)).await;
                 }
-                tokio::time::sleep(options.idle_sleep.min(left)).await;
+                Err(e) => return error(job, e.to_string()),
             }
-            Err(e) => return error(job, e.to_string()),
         }
+        locked(idle).insert(name.clone(), Instant::now());
     }
     job.event(format!("sensor {name}: querying"));
     let out = job.dir.join(format!("{name}.pcap"));
-    match client.query_to_file(&request.query, request.limit_packets, request.limit_bytes, &out, options.query_timeout).await {
-        Ok(outcome) if outcome.bytes > options.empty_threshold => {
+    match client.query_to_file(&request.query, request.limit_packets, request.limit_bytes, &out, config.query_timeout).await {
+        Ok(outcome) if outcome.bytes > config.empty_threshold => {
             job.event(format!("sensor {name}: {} bytes", outcome.bytes));
             SensorResult { state: JobState::RequestComplete, time: job.at(), bytes: outcome.bytes, message: format!("{} bytes", outcome.bytes) }
         }
@@ -405,6 +443,7 @@ async fn ask(job: &Job, sensor: &SensorConfig, request: &Request, options: &Pipe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pcap::query::query_id;
 
     #[test]
     fn states_serialize_with_their_names() {
@@ -420,13 +459,14 @@ mod tests {
         assert!(statuses(&dir.path().join("missing")).expect("ok").is_empty());
     }
 
-    #[tokio::test]
-    async fn unknown_sensors_and_final_jobs() {
+    #[test]
+    fn create_refuses_unknown_sensors_and_reuses_an_existing_job() {
         let dir = tempfile::tempdir().expect("tempdir");
         let now = DateTime::parse_from_rfc3339("2024-06-15T12:40:00Z").expect("time").with_timezone(&Utc);
+        let mut config = PcapConfig::with_spool(dir.path().join("spool"));
         let request = Request {
             query: "host 1.2.3.4".into(),
-            id: crate::pcap::query::query_id("host 1.2.3.4"),
+            id: query_id("host 1.2.3.4"),
             start: now,
             end: now,
             limit_packets: None,
@@ -434,15 +474,16 @@ mod tests {
             sensors: vec!["nope".into()],
             ignore_weight: false,
         };
-        let sensor = SensorConfig { name: "s".into(), host: "h".into(), port: 1, ca: "/x".into(), cert: "/x".into(), key: "/x".into() };
-        let err = run(&request, std::slice::from_ref(&sensor), dir.path(), &PipelineOptions::default(), now).await.expect_err("unknown");
-        assert!(err.to_string().contains("unknown sensor `nope`"), "{err}");
-        // a final status is reused without asking (the sensor's files do not even exist)
+        assert!(create(&request, &config, now).expect_err("no sensors").to_string().contains("unknown sensor `nope`"));
+        config.sensors.push(SensorConfig { name: "s".into(), host: "h".into(), port: 1, ca: "/x".into(), cert: "/x".into(), key: "/x".into() });
         let request = Request { sensors: Vec::new(), ..request };
-        let job = dir.path().join(&request.id);
-        std::fs::create_dir_all(&job).expect("dir");
-        let done = JobStatus::new(&request, JobState::Completed, now);
-        write_json(&job.join(STATUS), &done).expect("write");
-        assert_eq!(run(&request, &[sensor], dir.path(), &PipelineOptions::default(), now).await.expect("reused"), done);
+        let (first, created) = create(&request, &config, now).expect("created");
+        assert!(created && first.state == JobState::Created);
+        let later = now + chrono::Duration::minutes(5);
+        let (again, created) = create(&request, &config, later).expect("reused");
+        assert!(!created);
+        assert_eq!(again, first, "the existing job is returned as it is");
+        let saved: Request = serde_json::from_slice(&std::fs::read(config.spool_dir.join(&request.id).join(QUERY)).expect("query.json")).expect("json");
+        assert_eq!(saved, request);
     }
 }

@@ -146,6 +146,83 @@ pub struct Request {
     pub ignore_weight: bool,
 }
 
+impl Request {
+    /// The raw form (`/api/raw/<q>`, `POST /api/query/`): a Stenographer query, validated by
+    /// [`steno::parse`]. Relative times (`2h ago`) are resolved against the current time
+    /// window (qt − D, floored to TIME_WINDOW) so that, as in the URL form, the id changes with
+    /// the window; the query sent is the parsed query's canonical text and the id its MD5.
+    /// [`Request::start`]/[`Request::end`] are the earliest `after` and the latest `before`
+    /// (qt − LONG_AGO and qt + 60 s when absent); they only describe the job.
+    pub fn raw(text: &str, settings: &RequestSettings, now: DateTime<Utc>) -> Result<Request, RequestError> {
+        if text.trim().is_empty() {
+            return Err(RequestError::bad_request("Empty query"));
+        }
+        let tw = i128::from(settings.time_window.max(1)) * NS_PER_SEC;
+        let qt = nanos(now).div_euclid(tw) * tw;
+        let resolve = |t: steno::Time| -> Result<DateTime<Utc>, RequestError> {
+            match t {
+                steno::Time::At(at) => Ok(at),
+                steno::Time::MinutesAgo(m) => instant((qt - i128::from(m) * 60 * NS_PER_SEC).div_euclid(tw) * tw),
+            }
+        };
+        let mut bounds: (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = (None, None);
+        let expr = resolve_times(steno::parse(text)?, &resolve, &mut bounds)?;
+        let query = expr.to_string();
+        Ok(Request {
+            id: query_id(&query),
+            query,
+            start: bounds.0.map_or_else(|| instant(qt - settings.long_ago.as_nanos() as i128), Ok)?,
+            end: bounds.1.map_or_else(|| instant(qt + DEFAULT_END.as_nanos() as i128), Ok)?,
+            limit_packets: None,
+            limit_bytes: None,
+            sensors: Vec::new(),
+            ignore_weight: false,
+        })
+    }
+}
+
+impl Request {
+    /// Text an analyst typed (the CLI's words, the dashboard's query line): a raw Stenographer
+    /// query when it uses `and`, `or`, `&&`, `||` or parentheses; otherwise URL-form clauses
+    /// separated by spaces or slashes, e.g. `host 10.0.0.1 port 80 after 2h ago` or a whole
+    /// `/api/uri/host/10.0.0.1/` path.
+    pub fn from_text(text: &str, settings: &RequestSettings, now: DateTime<Utc>) -> Result<Request, RequestError> {
+        let raw = text.contains(['(', ')']) || text.split_whitespace().any(|w| ["and", "or", "&&", "||"].contains(&w.to_ascii_lowercase().as_str()));
+        if raw {
+            return Request::raw(text, settings, now);
+        }
+        let path = text.split_whitespace().collect::<Vec<_>>().join("/");
+        let path = path.trim_start_matches('/');
+        let path = path.strip_prefix("api/uri/").or_else(|| path.strip_prefix("uri/")).unwrap_or(path);
+        Clauses::from_uri(path)?.build(settings, now)
+    }
+}
+
+/// Replaces relative times by absolute ones and records the earliest `after` and latest
+/// `before` in `bounds`.
+fn resolve_times(
+    expr: steno::Expr,
+    resolve: &dyn Fn(steno::Time) -> Result<DateTime<Utc>, RequestError>,
+    bounds: &mut (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+) -> Result<steno::Expr, RequestError> {
+    use steno::{Expr, Time};
+    Ok(match expr {
+        Expr::After(t) => {
+            let at = resolve(t)?;
+            bounds.0 = Some(bounds.0.map_or(at, |b| b.min(at)));
+            Expr::After(Time::At(at))
+        }
+        Expr::Before(t) => {
+            let at = resolve(t)?;
+            bounds.1 = Some(bounds.1.map_or(at, |b| b.max(at)));
+            Expr::Before(Time::At(at))
+        }
+        Expr::And(a, b) => Expr::And(Box::new(resolve_times(*a, resolve, bounds)?), Box::new(resolve_times(*b, resolve, bounds)?)),
+        Expr::Or(a, b) => Expr::Or(Box::new(resolve_times(*a, resolve, bounds)?), Box::new(resolve_times(*b, resolve, bounds)?)),
+        other => other,
+    })
+}
+
 /// The lowercase hex MD5 of a query string: the job id.
 pub fn query_id(query: &str) -> String {
     format!("{:x}", Md5::digest(query.as_bytes()))

@@ -282,6 +282,7 @@ impl Statistics {
                 Ok(r) => self.compute_and_cache(r, *period, params, now.unwrap_or_else(|| self.clock.now())).await.map(|_| ()),
                 Err(e) => Err(e),
             },
+            pcap => Err(Error::InvalidArgument(format!("not a statistics job: {pcap:?}"))),
         };
         match &result {
             Ok(()) => {
@@ -307,13 +308,7 @@ impl Statistics {
             "resource" => {
                 let p: Period = period.parse()?;
                 let prefix = keys::resource_timeout("");
-                self.cache
-                    .scan(&prefix)
-                    .await?
-                    .into_iter()
-                    .map(|e| e.key)
-                    .filter(|k| k[prefix.len()..].split(':').nth(1) == Some(p.as_str()))
-                    .collect()
+                self.cache.scan(&prefix).await?.into_iter().map(|e| e.key).filter(|k| k[prefix.len()..].split(':').nth(1) == Some(p.as_str())).collect()
             }
             other => return Err(Error::InvalidArgument(format!("unknown timeout kind `{other}`; valid: aggregation, resource"))),
         };

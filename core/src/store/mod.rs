@@ -10,9 +10,14 @@
 //! SQL is built from fixed fragments (table and column names from allow-lists in
 //! [`crate::statistics::model`]) with every value bound as a parameter.
 
+pub mod events_sql;
 pub mod postgres;
+mod postgres_events;
 pub mod sql;
 pub mod sqlite;
+mod sqlite_events;
+
+pub use postgres_events::read_eventdb;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -24,6 +29,10 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::events::aggregate::{AggregateOutcome, Scope};
+use crate::events::model::{AggTable, Event};
+use crate::events::query::{EventQuery, EventRow};
+use crate::events::EventsStatus;
 use crate::passwords::PwnedHash;
 use crate::progress::Progress;
 use crate::statistics::aggregation::{ChunkOutcome, Precision, Window};
@@ -67,6 +76,18 @@ pub trait IngestSession: Send {
     async fn write(&mut self, batch: &ReportBatch) -> Result<()>;
     /// Commits everything written; returns the number of identities created.
     async fn commit(self: Box<Self>) -> Result<u64>;
+    /// Discards everything written.
+    async fn rollback(self: Box<Self>) -> Result<()>;
+}
+
+/// An open events import transaction. Dropping it without [`EventSession::commit`] rolls back.
+#[async_trait]
+pub trait EventSession: Send {
+    /// Writes events inside the transaction.
+    async fn write(&mut self, events: &[Event]) -> Result<()>;
+    /// Marks the UTC days of the written events for re-aggregation and commits, setting the
+    /// counter `mark` = (name, value) in the same transaction when given. Returns the days.
+    async fn commit(self: Box<Self>, mark: Option<(&str, i64)>) -> Result<Vec<chrono::NaiveDate>>;
     /// Discards everything written.
     async fn rollback(self: Box<Self>) -> Result<()>;
 }
@@ -134,6 +155,24 @@ pub trait Store: Send + Sync {
     /// Number of stored leaked-password hashes.
     async fn pwned_total(&self) -> Result<i64>;
 
+    /// Starts an events import transaction.
+    async fn begin_events_import(&self) -> Result<Box<dyn EventSession>>;
+
+    /// Re-aggregates the daily tables in one transaction: the days marked by imports
+    /// ([`Scope::Pending`]), a range of days, or everything. Marks of the days done are
+    /// cleared in the same transaction; concurrent runs and commits of imports wait for it.
+    /// Also counts the events without `time.source` (an index lookup).
+    async fn events_aggregate(&self, scope: Scope) -> Result<AggregateOutcome>;
+
+    /// Runs one events query (every events question is built from these).
+    async fn events_query(&self, query: &EventQuery) -> Result<Vec<EventRow>>;
+
+    /// Every row of an aggregation table as text (day, count, dimensions), sorted.
+    async fn events_table_rows(&self, table: AggTable) -> Result<Vec<Vec<Option<String>>>>;
+
+    /// Stored events, those without `time.source`, days waiting for aggregation, table sizes.
+    async fn events_status(&self) -> Result<EventsStatus>;
+
     /// Checks the database answers (`SELECT 1`).
     async fn ping(&self) -> Result<()>;
 
@@ -161,6 +200,56 @@ where
     for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     (from..from + n).map(|i| row.try_get(i)).collect()
+}
+
+/// Decodes the rows of an events query: day text (when by day), one text key per group field,
+/// the count; sorted.
+pub(crate) fn event_rows<R: sqlx::Row>(rows: &[R], query: &EventQuery) -> std::result::Result<Vec<EventRow>, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let offset = usize::from(query.by_day);
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let day = if query.by_day { r.try_get::<Option<String>, _>(0)?.and_then(|d| d.parse().ok()) } else { None };
+        let value: Option<i64> = r.try_get(offset + query.group.len())?;
+        out.push(EventRow { day, keys: texts(r, offset, query.group.len())?, value: value.unwrap_or(0) });
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Binds an events query's values in order (days as `date` on PostgreSQL, `YYYY-MM-DD` text on SQLite).
+pub(crate) fn bind_events<'q, DB: sqlx::Database>(
+    mut query: sqlx::query::Query<'q, DB, DB::Arguments>,
+    binds: Vec<events_sql::EventBind>,
+) -> sqlx::query::Query<'q, DB, DB::Arguments>
+where
+    for<'t> chrono::NaiveDate: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    for b in binds {
+        query = match b {
+            events_sql::EventBind::Day(d) => query.bind(d),
+            events_sql::EventBind::Text(s) => query.bind(s),
+            events_sql::EventBind::Int(i) => query.bind(i),
+        };
+    }
+    query
+}
+
+/// Rows of `n` nullable text columns, sorted.
+pub(crate) fn sorted_texts<R: sqlx::Row>(rows: &[R], n: usize) -> std::result::Result<Vec<Vec<Option<String>>>, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut out = rows.iter().map(|r| texts(r, 0, n)).collect::<std::result::Result<Vec<_>, _>>()?;
+    out.sort();
+    Ok(out)
 }
 
 /// Identity ids already resolved in an import, looked up without allocating.

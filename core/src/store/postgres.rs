@@ -22,6 +22,7 @@ use crate::statistics::query::{StatQuery, StatRow};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "statistics", include_str!("migrations/postgres/0001_statistics.sql")),
     (2, "counters", include_str!("migrations/postgres/0002_counters.sql")),
+    (3, "events", include_str!("migrations/postgres/0003_events.sql")),
 ];
 
 /// Advisory lock keys: one per aggregation precision ("VANT" << 16 | n).
@@ -310,6 +311,26 @@ impl Store for PgStore {
         Ok(sqlx::query_scalar("SELECT count(*) FROM passwords_pwned").fetch_one(&self.pool).await?)
     }
 
+    async fn begin_events_import(&self) -> Result<Box<dyn super::EventSession>> {
+        self.events_begin().await
+    }
+
+    async fn events_aggregate(&self, scope: crate::events::aggregate::Scope) -> Result<crate::events::aggregate::AggregateOutcome> {
+        self.events_aggregate_impl(scope).await
+    }
+
+    async fn events_query(&self, query: &crate::events::query::EventQuery) -> Result<Vec<crate::events::query::EventRow>> {
+        self.events_query_impl(query).await
+    }
+
+    async fn events_table_rows(&self, table: crate::events::model::AggTable) -> Result<Vec<Vec<Option<String>>>> {
+        self.events_table_rows_impl(table).await
+    }
+
+    async fn events_status(&self) -> Result<crate::events::EventsStatus> {
+        self.events_status_impl().await
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
@@ -367,7 +388,7 @@ impl PgIngest {
 }
 
 /// Appends a value in COPY text format (backslash escapes for the special characters).
-fn push_text(buf: &mut String, value: &str) {
+pub(super) fn push_text(buf: &mut String, value: &str) {
     for c in value.chars() {
         match c {
             '\\' => buf.push_str("\\\\"),

@@ -27,6 +27,7 @@ use crate::timebucket::{from_micros, to_micros};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "statistics", include_str!("migrations/sqlite/0001_statistics.sql")),
     (2, "counters", include_str!("migrations/sqlite/0002_counters.sql")),
+    (3, "events", include_str!("migrations/sqlite/0003_events.sql")),
 ];
 
 /// Rows per multi-row INSERT (7 columns × 1000 = 7000 parameters, below SQLite's 32766).
@@ -292,6 +293,26 @@ impl Store for SqliteStore {
 
     async fn pwned_total(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT count(*) FROM passwords_pwned").fetch_one(&self.pool).await?)
+    }
+
+    async fn begin_events_import(&self) -> Result<Box<dyn super::EventSession>> {
+        self.events_begin().await
+    }
+
+    async fn events_aggregate(&self, scope: crate::events::aggregate::Scope) -> Result<crate::events::aggregate::AggregateOutcome> {
+        self.events_aggregate_impl(scope).await
+    }
+
+    async fn events_query(&self, query: &crate::events::query::EventQuery) -> Result<Vec<crate::events::query::EventRow>> {
+        self.events_query_impl(query).await
+    }
+
+    async fn events_table_rows(&self, table: crate::events::model::AggTable) -> Result<Vec<Vec<Option<String>>>> {
+        self.events_table_rows_impl(table).await
+    }
+
+    async fn events_status(&self) -> Result<crate::events::EventsStatus> {
+        self.events_status_impl().await
     }
 
     async fn ping(&self) -> Result<()> {

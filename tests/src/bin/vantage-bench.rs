@@ -6,6 +6,8 @@
 //! `vantage-bench gen-hibp N OUT` writes N distinct random SHA-1s as HIBP `SHA1:COUNT` lines
 //! (counts heavy-tailed) for the leaked-password benchmark.
 //!
+//! `vantage-bench gen-events N OUT` writes N IntelMQ events as JSON Lines (see [`gen_events`]).
+//!
 //! `vantage-bench gen-incidents ROWS DAY OUT` writes ROWS incidents spread over the UTC day
 //! DAY (YYYY-MM-DD) to OUT, as CSV when OUT ends in `.csv`, else JSON Lines. 40 devices,
 //! 200,000 attacker IPs with a heavy tail (u³), each hitting mostly its own probe with its own
@@ -37,6 +39,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         && cmd == "gen-hibp"
     {
         return gen_hibp(n.parse()?, out);
+    }
+    if let [cmd, n, out] = args.as_slice()
+        && cmd == "gen-events"
+    {
+        return gen_events(n.parse()?, out);
     }
     if let [cmd, n, out, seed] = args.as_slice()
         && cmd == "gen-pcap"
@@ -185,6 +192,84 @@ fn gen_pcap(n: u64, out: &str, seed: u64) -> Result<(), Box<dyn std::error::Erro
             w.write_all(&v.to_le_bytes())?;
         }
         w.write_all(&frame[..len])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// An IntelMQ report kind: (taxonomy, type, identifier, application, transport, port, malware, feed code).
+type EventKind = (&'static str, &'static str, &'static str, &'static str, &'static str, u16, &'static str, &'static str);
+
+/// The report kinds `gen-events` draws from (the first most often).
+const EVENT_KINDS: &[EventKind] = &[
+    ("vulnerable", "vulnerable-service", "open-dns", "dns", "udp", 53, "", "scan_dns"),
+    ("vulnerable", "vulnerable-service", "open-ntp-monitor", "ntp", "udp", 123, "", "scan_ntpmonitor"),
+    ("vulnerable", "vulnerable-service", "open-memcached", "memcached", "udp", 11211, "", "scan_memcached"),
+    ("vulnerable", "vulnerable-service", "accessible-rdp", "rdp", "tcp", 3389, "", "scan_rdp"),
+    ("vulnerable", "vulnerable-system", "ssl-poodle", "https", "tcp", 443, "", "scan_ssl_poodle"),
+    ("vulnerable", "vulnerable-service", "open-redis", "redis", "tcp", 6379, "", "scan_redis"),
+    ("malicious-code", "infected-system", "botnet-drone", "", "tcp", 0, "mirai", "event4_sinkhole"),
+    ("malicious-code", "infected-system", "botnet-drone", "", "tcp", 0, "andromeda", "event4_sinkhole"),
+    ("malicious-code", "infected-system", "botnet-drone", "", "tcp", 0, "qsnatch", "event4_sinkhole_http"),
+    ("malicious-code", "malware-distribution", "malware-url", "http", "tcp", 80, "emotet", "urlhaus"),
+    ("intrusion-attempts", "brute-force", "ssh-brute-force", "ssh", "tcp", 22, "", "event4_honeypot_brute_force"),
+    ("information-gathering", "scanner", "scan", "", "tcp", 0, "", "scan_ipv4"),
+    ("fraud", "phishing", "phish-url", "http", "tcp", 80, "", "phishtank"),
+    ("abusive-content", "spam", "spam-source", "smtp", "tcp", 25, "", "spamhaus_drop"),
+    ("test", "test", "test", "", "", 0, "", "test"),
+];
+
+/// Feed providers and names per feed code's prefix.
+fn feed_of(code: &str) -> (&'static str, &'static str) {
+    match code.split('_').next().unwrap_or_default() {
+        "scan" | "event4" => ("Shadowserver", "Shadowserver reports"),
+        "urlhaus" => ("abuse.ch", "URLhaus"),
+        "phishtank" => ("PhishTank", "PhishTank online-valid"),
+        "spamhaus" => ("Spamhaus", "Spamhaus DROP"),
+        _ => ("test", "test feed"),
+    }
+}
+
+/// N IntelMQ events (as IntelMQ's file output writes them: flat dotted keys, `extra.*`, `raw`)
+/// over the 60 UTC days ending 2024-06-14: 15 report kinds (heavy-tailed, test included), 5,000
+/// ASNs and 400,000 source IPs with heavy tails (u³), 24 countries, 0.5 % without
+/// `time.source`; deterministic (seed 11).
+fn gen_events(n: u64, out: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let start = NaiveDate::from_ymd_opt(2024, 4, 16).ok_or("day")?.and_hms_opt(0, 0, 0).ok_or("time")?.and_utc();
+    for i in 0..n {
+        let u: f64 = rng.random();
+        let ip_index = (u.powi(3) * 400_000.0) as u32;
+        let ip = format!("{}.{}.{}.{}", 2 + ip_index % 220, (ip_index / 220) % 256, (ip_index * 7) % 256, 1 + ip_index % 253);
+        let asn = 64_512 + (ip_index * 2_654_435_761u32 % 5_000);
+        let k: f64 = rng.random();
+        let (taxonomy, kind, identifier, application, transport, port, malware, code) = EVENT_KINDS[(k * k * EVENT_KINDS.len() as f64) as usize];
+        let (provider, name) = feed_of(code);
+        // volume grows slowly over the 60 days, so daily series have a trend
+        let day = ((rng.random::<f64>().sqrt()) * 60.0) as i64;
+        let time = start + Duration::days(day) + Duration::seconds(rng.random_range(0..86_400));
+        let mut e = serde_json::json!({
+            "classification.taxonomy": taxonomy, "classification.type": kind, "classification.identifier": identifier,
+            "feed.code": code, "feed.name": name, "feed.provider": provider, "feed.accuracy": 100.0,
+            "source.ip": ip, "source.asn": asn, "source.network": format!("{}.0/24", ip.rsplit_once('.').map_or("0.0.0", |p| p.0)),
+            "source.geolocation.cc": COUNTRIES[(ip_index % COUNTRIES.len() as u32) as usize],
+            "time.observation": (time + Duration::minutes(30)).to_rfc3339(),
+            "extra.tag": identifier, "extra.naics": 517311, "raw": format!("c2NhbiByb3cg{i:012x}"),
+        });
+        if rng.random_range(0..200) != 0 {
+            e["time.source"] = time.to_rfc3339().into();
+        }
+        for (key, value) in [("protocol.application", application), ("protocol.transport", transport), ("malware.name", malware)] {
+            if !value.is_empty() {
+                e[key] = value.into();
+            }
+        }
+        if port > 0 {
+            e["source.port"] = port.into();
+        }
+        serde_json::to_writer(&mut w, &e)?;
+        w.write_all(b"\n")?;
     }
     w.flush()?;
     Ok(())

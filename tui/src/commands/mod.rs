@@ -2,6 +2,7 @@
 
 mod aggregate;
 mod demo;
+mod events;
 mod ingest;
 mod passwords;
 mod pcap;
@@ -50,10 +51,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pcap(PcapCommand::Stats(args)) => pcap::stats(&config, args).await,
         Command::Pcap(PcapCommand::Query(args)) => pcap::query(&config, args).await,
         Command::Pcap(PcapCommand::Status(args)) => pcap::status(&config, args),
+        Command::Pcap(PcapCommand::Fetch(args)) => pcap::fetch(&config, args),
+        Command::Pcap(PcapCommand::Cleanup(args)) => pcap::cleanup(&config, args),
         Command::Demo(args) => demo::run(&config, args, cli.global).await,
         Command::AggregatePeriod(args) => aggregate::aggregate_period(&config, args).await,
         Command::MigratePeriod(args) => aggregate::migrate_period(&config, args).await,
         Command::Resource(args) => resource::run(&config, args).await,
+        Command::Events(command) => events::run(&config, command).await,
     }
 }
 
@@ -82,6 +86,11 @@ pub async fn open_statistics(config: &Config) -> anyhow::Result<vantage_core::st
     let cache = vantage_core::cache::open(config).await.context("opening the cache")?;
     let queue = vantage_core::jobs::open(config).await.context("opening the job queue")?;
     Ok(vantage_core::statistics::service::Statistics { store, cache, queue, clock: config.clock })
+}
+
+/// The packet-capture service of the configuration on the deployment's queue.
+pub fn pcap_service(config: &Config, stats: &vantage_core::statistics::service::Statistics) -> Arc<vantage_core::pcap::service::PcapService> {
+    vantage_core::pcap::service::PcapService::new(config.pcap.clone(), stats.queue.clone(), config.clock)
 }
 
 /// Opens the configured store (applying migrations).

@@ -1,12 +1,16 @@
-//! `vantage pcap merge`, `stats`, `query` and `status`
+//! `vantage pcap merge`, `stats`, `query`, `status`, `fetch` and `cleanup`
 
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use vantage_core::Config;
 use vantage_core::pcap::merge::{merge_files, merge_with_mergecap};
+use vantage_core::pcap::pipeline::{JobState, JobStatus};
+use vantage_core::pcap::service::PcapService;
 
-use crate::cli::{PcapMergeArgs, PcapQueryArgs, PcapStatsArgs, PcapStatusArgs};
+use crate::cli::{JsonArg, PcapFetchArgs, PcapMergeArgs, PcapQueryArgs, PcapStatsArgs, PcapStatusArgs};
 
 /// Merges the inputs (natively, or with `mergecap`) and prints a one-line summary; an error is
 /// one line naming the file.
@@ -35,23 +39,26 @@ pub async fn merge(args: PcapMergeArgs) -> anyhow::Result<ExitCode> {
 /// The counters shown in the table (the JSON has all of them).
 const SHOWN: &[&str] = &["indexfile_current_reads", "oldest_timestamp", "current_files", "aged_files", "packets_read"];
 
-/// Asks the configured sensors (all, or the named ones) for `/debug/stats`, concurrently; a
-/// sensor that cannot be asked is reported with its error (exit 1 when any failed).
-pub async fn stats(config: &vantage_core::Config, args: PcapStatsArgs) -> anyhow::Result<ExitCode> {
-    let sensors = &config.pcap.sensors;
-    if sensors.is_empty() {
+/// Lease of the steps this process runs itself.
+const LEASE: Duration = Duration::from_secs(60);
+
+fn no_sensors(config: &Config) -> anyhow::Result<()> {
+    if config.pcap.sensors.is_empty() {
         anyhow::bail!("no Stenographer sensors configured: add [[pcap.sensors]] (name, host, port, ca, cert, key) to vantage.toml");
     }
-    if let Some(unknown) = args.sensors.iter().find(|n| !sensors.iter().any(|s| &s.name == *n)) {
-        let known: Vec<&str> = sensors.iter().map(|s| s.name.as_str()).collect();
-        anyhow::bail!("unknown sensor `{unknown}`; configured: {}", known.join(", "));
-    }
-    let chosen: Vec<_> = sensors.iter().filter(|s| args.sensors.is_empty() || args.sensors.contains(&s.name)).collect();
-    let answers = futures::future::join_all(chosen.iter().map(|s| async move {
-        let result = async { vantage_core::pcap::client::StenoClient::new(s)?.stats().await }.await;
-        (s.name.clone(), result.map_err(|e| e.to_string()))
-    }))
-    .await;
+    Ok(())
+}
+
+/// A service for commands that use no queue (stats, status, fetch, cleanup).
+fn offline(config: &Config) -> Arc<PcapService> {
+    PcapService::new(config.pcap.clone(), Arc::new(vantage_core::jobs::memory::MemoryQueue::default()), config.clock)
+}
+
+/// Asks the configured sensors (all, or the named ones) for `/debug/stats`, concurrently; a
+/// sensor that cannot be asked is reported with its error (exit 1 when any failed).
+pub async fn stats(config: &Config, args: PcapStatsArgs) -> anyhow::Result<ExitCode> {
+    no_sensors(config)?;
+    let answers = offline(config).sensor_stats(&args.sensors).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let failed = answers.iter().filter(|(_, r)| r.is_err()).count();
     if args.json {
         let map: serde_json::Map<String, serde_json::Value> = answers
@@ -74,15 +81,8 @@ pub async fn stats(config: &vantage_core::Config, args: PcapStatsArgs) -> anyhow
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// The URL form path of the clause words: joined with `/`, a leading `/api/uri/` dropped.
-fn uri_path(clauses: &[String]) -> String {
-    let joined = clauses.join("/");
-    let trimmed = joined.trim_start_matches('/');
-    trimmed.strip_prefix("api/uri/").or_else(|| trimmed.strip_prefix("uri/")).unwrap_or(trimmed).to_string()
-}
-
 /// Prints a job status: id, state, per-sensor results and the merged capture.
-fn print_status(status: &vantage_core::pcap::pipeline::JobStatus) {
+fn print_status(status: &JobStatus) {
     println!("{}  {}  {}", status.id, status.state, status.query);
     for (sensor, r) in &status.requests {
         println!("  {sensor}: {} ({})", r.state, r.message);
@@ -93,24 +93,38 @@ fn print_status(status: &vantage_core::pcap::pipeline::JobStatus) {
     }
 }
 
-/// Builds the request from the URL form clauses, runs the pipeline inline and prints the job
-/// (exit 0 when Completed, 1 otherwise).
-pub async fn query(config: &vantage_core::Config, args: PcapQueryArgs) -> anyhow::Result<ExitCode> {
-    use vantage_core::pcap::pipeline::{JobState, PipelineOptions, run};
-    use vantage_core::pcap::query::{Clauses, RequestSettings};
-    let sensors = &config.pcap.sensors;
-    if sensors.is_empty() {
-        anyhow::bail!("no Stenographer sensors configured: add [[pcap.sensors]] (name, host, port, ca, cert, key) to vantage.toml");
-    }
-    let now = config.clock.now();
-    let clauses = Clauses::from_uri(&uri_path(&args.clauses)).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut request = clauses.build(&RequestSettings::default(), now).map_err(|e| anyhow::anyhow!("{e}"))?;
+/// Builds the request (URL form clauses, or a raw query), submits it and — with the
+/// in-process queue, or `--wait` — runs or awaits it; prints the job (exit 0 when Completed
+/// or, without waiting, accepted; 1 otherwise).
+pub async fn query(config: &Config, args: PcapQueryArgs) -> anyhow::Result<ExitCode> {
+    use vantage_core::pcap::query::Request;
+    no_sensors(config)?;
+    let (now, settings, text) = (config.clock.now(), config.pcap.request_settings(), args.clauses.join(" "));
+    let mut request =
+        if args.raw { Request::raw(&text, &settings, now) } else { Request::from_text(&text, &settings, now) }.map_err(|e| anyhow::anyhow!("{e}"))?;
     for name in args.sensors {
         if !request.sensors.contains(&name) {
             request.sensors.push(name);
         }
     }
-    let status = run(&request, sensors, &config.pcap.spool_dir, &PipelineOptions::default(), now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let stats = super::open_statistics(config).await?;
+    let pcap = super::pcap_service(config, &stats);
+    let mut status = pcap.submit(&request).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let wait = args.wait || stats.queue.kind() == "memory";
+    if stats.queue.kind() == "memory" {
+        vantage_core::worker::drain(&stats, Some(&pcap), LEASE).await?;
+    }
+    stats.store.close().await;
+    if wait {
+        let deadline = Instant::now() + config.pcap.query_timeout * 2 + Duration::from_secs(60);
+        loop {
+            status = pcap.status(&request.id).map_err(|e| anyhow::anyhow!("{e}"))?.context("the job disappeared from the spool")?;
+            if status.state.is_final() || Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
     if let (Some(out), Some(merged)) = (&args.out, &status.merged) {
         std::fs::copy(merged, out).with_context(|| format!("copying {} to {}", merged.display(), out.display()))?;
     }
@@ -119,22 +133,15 @@ pub async fn query(config: &vantage_core::Config, args: PcapQueryArgs) -> anyhow
     } else {
         print_status(&status);
     }
-    Ok(if status.state == JobState::Completed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if status.state == JobState::Completed || (!wait && !status.state.is_final()) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Prints the status of one job (exit 1 when unknown) or of all jobs in the spool directory.
-pub fn status(config: &vantage_core::Config, args: PcapStatusArgs) -> anyhow::Result<ExitCode> {
-    use vantage_core::pcap::pipeline;
-    let spool = &config.pcap.spool_dir;
+pub fn status(config: &Config, args: PcapStatusArgs) -> anyhow::Result<ExitCode> {
+    let pcap = offline(config);
     let jobs = match &args.id {
-        Some(id) => {
-            let id = id.trim().to_ascii_lowercase();
-            match pipeline::status(spool, &id).map_err(|e| anyhow::anyhow!("{e}"))? {
-                Some(s) => vec![s],
-                None => anyhow::bail!("no pcap job {id} in {}", spool.display()),
-            }
-        }
-        None => pipeline::statuses(spool).map_err(|e| anyhow::anyhow!("{e}"))?,
+        Some(id) => vec![known(&pcap, id)?],
+        None => pcap.statuses().map_err(|e| anyhow::anyhow!("{e}"))?,
     };
     if args.json {
         let map: serde_json::Map<String, serde_json::Value> =
@@ -144,6 +151,39 @@ pub fn status(config: &vantage_core::Config, args: PcapStatusArgs) -> anyhow::Re
         for s in &jobs {
             print_status(s);
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn known(pcap: &PcapService, id: &str) -> anyhow::Result<JobStatus> {
+    let id = id.trim().to_ascii_lowercase();
+    pcap.status(&id).map_err(|e| anyhow::anyhow!("{e}"))?.with_context(|| format!("no pcap job {id} in {}", pcap.config.spool_dir.display()))
+}
+
+/// Copies a completed job's capture to `--out` (exit 1 when the job has none).
+pub fn fetch(config: &Config, args: PcapFetchArgs) -> anyhow::Result<ExitCode> {
+    let status = known(&offline(config), &args.id)?;
+    let Some(merged) = status.merged.filter(|_| status.state == JobState::Completed) else {
+        anyhow::bail!("job {} has no capture (state {})", status.id, status.state);
+    };
+    let bytes = std::fs::copy(&merged, &args.out).with_context(|| format!("copying {} to {}", merged.display(), args.out.display()))?;
+    println!("{}: {bytes} bytes written to {}", status.id, args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a forced cleanup and prints what it deleted.
+pub fn cleanup(config: &Config, args: JsonArg) -> anyhow::Result<ExitCode> {
+    let report = offline(config).cleanup(true).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "deleted {} expired and {} jobs for space; {} busy; {} bytes free",
+            report.expired.len(),
+            report.for_space.len(),
+            report.busy.len(),
+            report.space.map_or(0, |s| s.free_bytes)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

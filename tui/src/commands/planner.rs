@@ -21,7 +21,7 @@ use crate::output::table;
 const LEASE: Duration = Duration::from_secs(60);
 
 async fn finish(stats: &Statistics, suggestions: Vec<Suggestion>, args: &PlanArgs) -> anyhow::Result<ExitCode> {
-    let ran = if stats.queue.kind() == "memory" && !args.dry_run { worker::drain(stats, LEASE).await? } else { 0 };
+    let ran = if stats.queue.kind() == "memory" && !args.dry_run { worker::drain(stats, None, LEASE).await? } else { 0 };
     stats.store.close().await;
     if args.json {
         println!("{}", serde_json::to_string(&suggestions)?);
@@ -94,7 +94,13 @@ pub async fn view_jobs(config: &Config, args: JsonArg) -> anyhow::Result<ExitCod
         rows.push(vec!["failed".into(), j.queue.clone(), j.id.clone(), j.key.clone(), j.enqueued_at.to_rfc3339(), j.error.clone().unwrap_or_default()]);
     }
     print!("{}", table(&["state", "queue", "id", "key", "when/worker", "detail"], &rows));
-    println!("{} queued, {} running, {} failed ({} queue)", snap.queued.iter().map(|(_, j)| j.len()).sum::<usize>(), snap.running.len(), snap.failed.len(), stats.queue.kind());
+    println!(
+        "{} queued, {} running, {} failed ({} queue)",
+        snap.queued.iter().map(|(_, j)| j.len()).sum::<usize>(),
+        snap.running.len(),
+        snap.failed.len(),
+        stats.queue.kind()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -105,10 +111,8 @@ async fn print_entries(stats: &Statistics, prefix: &str, json: bool, what: &str)
         println!("{}", serde_json::to_string(&entries)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let rows: Vec<Vec<String>> = entries
-        .iter()
-        .map(|e| vec![e.key[prefix.len()..].to_string(), e.ttl_seconds.map_or("-".into(), |s| format!("{s} s")), e.size.to_string()])
-        .collect();
+    let rows: Vec<Vec<String>> =
+        entries.iter().map(|e| vec![e.key[prefix.len()..].to_string(), e.ttl_seconds.map_or("-".into(), |s| format!("{s} s")), e.size.to_string()]).collect();
     print!("{}", table(&[what, "ttl", "bytes"], &rows));
     println!("{} entries, {} bytes ({} cache)", entries.len(), entries.iter().map(|e| e.size).sum::<u64>(), stats.cache.kind());
     Ok(ExitCode::SUCCESS)
@@ -167,10 +171,18 @@ pub async fn serve(config: &Config, args: crate::cli::ServeArgs) -> anyhow::Resu
     let stats = open_statistics(config).await?;
     let rx = shutdown_signal();
     let embedded = stats.queue.kind() == "memory";
-    let workers = embedded.then(|| tokio::spawn(worker::run(stats.clone(), WorkerOptions::default(), rx.clone())));
+    let pcap = super::pcap_service(config, &stats);
+    let options = WorkerOptions { pcap: Some(pcap.clone()), ..WorkerOptions::default() };
+    let workers = embedded.then(|| tokio::spawn(worker::run(stats.clone(), options, rx.clone())));
     let mut stop = rx.clone();
-    let state = vantage_core::http::AppState::with_password_rate(stats.clone(), args.password_rate);
-    eprintln!("serving http://{} ({} store, {} cache{})", args.listen, stats.store.backend(), stats.cache.kind(), if embedded { ", in-process workers" } else { "" });
+    let state = vantage_core::http::AppState::with_pcap(stats.clone(), args.password_rate, Some(pcap));
+    eprintln!(
+        "serving http://{} ({} store, {} cache{})",
+        args.listen,
+        stats.store.backend(),
+        stats.cache.kind(),
+        if embedded { ", in-process workers" } else { "" }
+    );
     vantage_core::http::serve(args.listen, state, async move {
         let _ = stop.wait_for(|v| *v).await;
     })
@@ -189,6 +201,7 @@ pub async fn worker(config: &Config, args: WorkerArgs) -> anyhow::Result<ExitCod
         concurrency: args.concurrency.max(1),
         schedule: !args.no_schedule,
         lease: Duration::from_secs(args.lease_secs.max(1)),
+        pcap: Some(super::pcap_service(config, &stats)),
         ..WorkerOptions::default()
     };
     if !args.queues.is_empty() {
@@ -196,7 +209,14 @@ pub async fn worker(config: &Config, args: WorkerArgs) -> anyhow::Result<ExitCod
     }
     vantage_core::jobs::ordered(&options.queues)?;
     let rx = shutdown_signal();
-    eprintln!("worker {} serving {} with {} slots ({} queue, {} store)", options.name, options.queues.join(","), options.concurrency, stats.queue.kind(), stats.store.backend());
+    eprintln!(
+        "worker {} serving {} with {} slots ({} queue, {} store)",
+        options.name,
+        options.queues.join(","),
+        options.concurrency,
+        stats.queue.kind(),
+        stats.store.backend()
+    );
     worker::run(stats.clone(), options, rx).await?;
     stats.store.close().await;
     Ok(ExitCode::SUCCESS)

@@ -13,6 +13,9 @@ use vantage_core::export::{ChartData, ImageFormat};
 use vantage_core::geo::GeoInfo;
 use vantage_core::jobs::Snapshot;
 use vantage_core::passwords::{self, PwnedHash};
+use vantage_core::pcap::pipeline::{JobState, JobStatus};
+use vantage_core::pcap::service::SensorStats;
+use vantage_core::pcap::summary::CaptureSummary;
 use vantage_core::statistics::aggregation::Precision;
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::{self, Kind, Params};
@@ -44,6 +47,13 @@ pub enum Export {
         header: Vec<String>,
         /// Rows.
         rows: Vec<Vec<String>>,
+    },
+    /// A capture copied to a file (a relative name goes to the export directory).
+    Pcap {
+        /// The merged capture.
+        from: std::path::PathBuf,
+        /// The file name typed.
+        to: String,
     },
     /// A chart.
     Chart {
@@ -124,6 +134,14 @@ pub struct App {
     pub leak: Option<(usize, Option<Option<PwnedHash>>)>,
     /// The most often seen leaked-password hashes.
     pub leaked_top: Option<Vec<PwnedHash>>,
+    /// Packet-capture jobs (PCAP), oldest first.
+    pub pcap_jobs: Option<Vec<JobStatus>>,
+    /// Sensors' counters or errors, and the spool's free bytes (PCAP).
+    pub pcap_sensors: Option<(Vec<SensorStats>, Option<u64>)>,
+    /// Summaries of completed captures by job id.
+    pub captures: HashMap<String, CaptureSummary>,
+    /// The capture whose summary is being computed.
+    summary_pending: Option<String>,
     ticks: u64,
 }
 
@@ -158,6 +176,10 @@ impl App {
             leak_pending: None,
             leak: None,
             leaked_top: None,
+            pcap_jobs: None,
+            pcap_sensors: None,
+            captures: HashMap::new(),
+            summary_pending: None,
             ticks: 0,
         }
     }
@@ -189,13 +211,33 @@ impl App {
                     None => continue,
                 },
                 Source::LeakedTop => Request::LeakedTop { limit: 30 },
-                Source::Devices | Source::Deployment | Source::LeakCheck => continue,
+                Source::PcapJobs | Source::CaptureInfo => Request::PcapJobs,
+                Source::PcapSensors => Request::PcapSensors,
+                Source::CaptureTalkers | Source::CapturePorts | Source::CapturePackets => match self.capture_to_summarize() {
+                    Some(id) => Request::PcapSummary { id },
+                    None => continue,
+                },
+                Source::Devices | Source::Deployment | Source::LeakCheck | Source::PcapRequest => continue,
             };
             if !out.contains(&request) {
                 out.push(request);
             }
         }
         out.into_iter().map(Effect::Engine).collect()
+    }
+
+    /// The open capture's job when it is completed with a capture whose summary is neither
+    /// known nor being computed.
+    fn capture_to_summarize(&self) -> Option<String> {
+        let job = self.capture_job()?;
+        let wanted = job.state == JobState::Completed && job.merged.is_some() && !self.captures.contains_key(&job.id);
+        (wanted && self.summary_pending.as_deref() != Some(job.id.as_str())).then(|| job.id.clone())
+    }
+
+    /// The job of the open capture detail, once the job list is loaded.
+    pub fn capture_job(&self) -> Option<&JobStatus> {
+        let Some(Detail::Capture { id }) = &self.detail else { return None };
+        self.pcap_jobs.as_ref()?.iter().find(|j| &j.id == id)
     }
 
     fn attacker_ip(&self) -> Option<IpAddr> {
@@ -207,6 +249,16 @@ impl App {
 
     /// Applies an action; returns what the loop must do.
     pub fn apply(&mut self, action: Action) -> Vec<Effect> {
+        let effects = self.act(action);
+        for e in &effects {
+            if let Effect::Engine(Request::PcapSummary { id }) = e {
+                self.summary_pending = Some(id.clone());
+            }
+        }
+        effects
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Effect> {
         if !matches!(action, Action::Tick | Action::Input(_) | Action::Erase) {
             self.error = None;
             self.notice = None;
@@ -288,6 +340,24 @@ impl App {
             Action::AddToken => self.start_input(Tab::Devices, Mode::AddToken, "a adds a device token on My devices (5)"),
             Action::RemoveToken => self.remove_token(),
             Action::CheckPassword => self.start_input(Tab::Passwords, Mode::CheckPassword, "c checks a password on the Passwords tab (3)"),
+            Action::NewCapture => match self.attacker_ip() {
+                Some(ip) => {
+                    self.input = format!("host {ip} ");
+                    self.mode = Mode::PcapQuery;
+                    Vec::new()
+                }
+                None => self.start_input(Tab::Pcap, Mode::PcapQuery, "n requests a capture on the PCAP tab (7) or an attacker's detail"),
+            },
+            Action::SaveCapture => {
+                match self.capture_job().filter(|j| j.merged.is_some()) {
+                    Some(job) => {
+                        self.input = format!("{}.pcap", job.id);
+                        self.mode = Mode::SaveCapture;
+                    }
+                    None => self.notice = Some("w saves a completed capture: open one on the PCAP tab (7)".into()),
+                }
+                Vec::new()
+            }
             Action::Input(c) => {
                 self.input.push(c);
                 self.sync_filter();
@@ -336,7 +406,13 @@ impl App {
             Action::ClearCache => vec![Effect::Engine(Request::ClearCache { all: false })],
             Action::Tick => {
                 self.ticks += 1;
-                if self.tab == Tab::Operations || self.ticks.is_multiple_of(30) { self.requests() } else { Vec::new() }
+                match self.tab {
+                    // sensors are asked every 5th tick; jobs (live per-sensor state) every tick
+                    Tab::Pcap if !self.ticks.is_multiple_of(5) => self.requests().into_iter().filter(|e| *e != Effect::Engine(Request::PcapSensors)).collect(),
+                    Tab::Operations | Tab::Pcap => self.requests(),
+                    _ if self.ticks.is_multiple_of(30) => self.requests(),
+                    _ => Vec::new(),
+                }
             }
         }
     }
@@ -361,6 +437,7 @@ impl App {
         let column = match opens {
             Opens::Attacker => "ip",
             Opens::Password => "password",
+            Opens::Capture => "id",
         };
         let Some(t) = self.visible(&p) else { return Vec::new() };
         let selected = self.tables.get(&p.key()).map_or(0, |s| s.selected);
@@ -369,6 +446,11 @@ impl App {
         self.detail = Some(match opens {
             Opens::Attacker => Detail::Attacker { ip: value },
             Opens::Password => Detail::Password { password: value },
+            Opens::Capture => {
+                // the table shows a prefix of the id
+                let full = self.pcap_jobs.iter().flatten().find(|j| j.id.starts_with(&value)).map(|j| j.id.clone());
+                Detail::Capture { id: full.unwrap_or(value) }
+            }
         });
         self.focus_before_detail = self.focus;
         self.focus = 0;
@@ -379,7 +461,7 @@ impl App {
     fn raw_cell(&self, p: &Panel, t: &TableData, row: usize, column: usize) -> Option<String> {
         let key = t.header.get(column)?;
         let shown = t.rows.get(row)?.get(column)?;
-        let items = self.resource_value(p)?.as_array()?;
+        let items = self.resource_value(p).and_then(|v| v.as_array())?;
         items.iter().filter_map(|i| i[key.as_str()].as_str()).find(|s| s.escape_debug().to_string() == *shown).map(str::to_string)
     }
 
@@ -428,6 +510,16 @@ impl App {
                 effects.extend(self.requests());
                 effects
             }
+            Mode::PcapQuery => {
+                let mut effects = if self.tab != Tab::Pcap || self.detail.is_some() { self.act(Action::Tab(Tab::Pcap)) } else { Vec::new() };
+                self.notice = Some(format!("requesting a capture: {}", input.trim()));
+                effects.insert(0, Effect::Engine(Request::PcapSubmit { text: input }));
+                effects
+            }
+            Mode::SaveCapture => match self.capture_job().and_then(|j| j.merged.clone()) {
+                Some(from) if !input.trim().is_empty() => vec![Effect::Export(Export::Pcap { from, to: input.trim().to_string() })],
+                _ => Vec::new(),
+            },
             Mode::CheckPassword => {
                 // hashed here: the engine and the store only ever see the SHA-1
                 let sha1 = passwords::sha1_hex(&input);
@@ -498,8 +590,29 @@ impl App {
                 }
             }
             Event::LeakedTop(top) => self.leaked_top = Some(top),
+            Event::PcapSubmitted(job) => {
+                self.notice = Some(format!("capture job {} {} — Enter on it for details", &job.id[..12], job.state));
+                let jobs = self.pcap_jobs.get_or_insert_with(Vec::new);
+                match jobs.iter_mut().find(|j| j.id == job.id) {
+                    Some(known) => *known = job,
+                    None => jobs.push(job),
+                }
+            }
+            Event::PcapJobs(jobs) => self.pcap_jobs = Some(jobs),
+            Event::PcapSensors(sensors, free) => self.pcap_sensors = Some((sensors, free)),
+            Event::PcapSummary { id, summary } => {
+                if self.summary_pending.as_deref() == Some(id.as_str()) {
+                    self.summary_pending = None;
+                }
+                self.captures.insert(id, summary);
+            }
             Event::Progress { label, done, total } => self.progress = Some((label, done, total)),
-            Event::Error { message, .. } => self.error = Some(message),
+            Event::Error { request, message } => {
+                if request.starts_with("PcapSummary") {
+                    self.summary_pending = None;
+                }
+                self.error = Some(message);
+            }
         }
         true
     }
@@ -571,7 +684,12 @@ impl App {
                 let s = self.jobs.as_ref()?;
                 let mut rows: Vec<Vec<String>> = Vec::new();
                 for r in &s.running {
-                    rows.push(vec!["running".into(), r.job.queue.clone(), r.job.key.clone(), format!("{} lease {:.0}s", r.worker, r.lease_left_ms as f64 / 1000.0)]);
+                    rows.push(vec![
+                        "running".into(),
+                        r.job.queue.clone(),
+                        r.job.key.clone(),
+                        format!("{} lease {:.0}s", r.worker, r.lease_left_ms as f64 / 1000.0),
+                    ]);
                 }
                 for (queue, jobs) in &s.queued {
                     rows.extend(jobs.iter().map(|j| vec!["queued".into(), queue.clone(), j.key.clone(), j.enqueued_at.format("since %H:%M:%S").to_string()]));
@@ -584,7 +702,9 @@ impl App {
                 let entries = self.entries.get(&prefix)?;
                 let rows = entries
                     .iter()
-                    .map(|e| vec![e.key.trim_start_matches(prefix.as_str()).to_string(), e.ttl_seconds.map_or("∞".into(), |s| format!("{s}s")), e.size.to_string()])
+                    .map(|e| {
+                        vec![e.key.trim_start_matches(prefix.as_str()).to_string(), e.ttl_seconds.map_or("∞".into(), |s| format!("{s}s")), e.size.to_string()]
+                    })
                     .collect();
                 Some(TableData { header: cells(&["key", "ttl", "bytes"]), rows })
             }
@@ -601,7 +721,70 @@ impl App {
                     .map(|h| vec![h.hash[..16].to_string(), h.count.to_string(), h.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")])
                     .collect(),
             }),
-            Source::AttackerInfo | Source::Deployment | Source::LeakCheck => None,
+            Source::PcapJobs => Some(TableData {
+                header: cells(&["id", "job state", "sensors", "size", "time", "query"]),
+                rows: self
+                    .pcap_jobs
+                    .as_ref()?
+                    .iter()
+                    .rev()
+                    .map(|j| {
+                        let answered = j.requests.values().filter(|r| r.state != JobState::Error).count();
+                        vec![
+                            j.id[..12].to_string(),
+                            j.state.to_string(),
+                            format!("{answered}/{} ok", j.requests.len()),
+                            j.bytes.to_string(),
+                            j.time.format("%Y-%m-%d %H:%M").to_string(),
+                            j.query.clone(),
+                        ]
+                    })
+                    .collect(),
+            }),
+            Source::PcapSensors => {
+                let (sensors, _) = self.pcap_sensors.as_ref()?;
+                let rows = sensors
+                    .iter()
+                    .map(|(name, r)| match r {
+                        Ok(c) => {
+                            let reads = c.get("indexfile_current_reads").map_or("-", String::as_str);
+                            let oldest = c
+                                .get("oldest_timestamp")
+                                .and_then(|ns| ns.parse::<i64>().ok())
+                                .map(chrono::DateTime::from_timestamp_nanos)
+                                .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+                            let state = if reads == "0" { "idle".to_string() } else { format!("busy ({reads} reads)") };
+                            vec![name.clone(), state, oldest]
+                        }
+                        Err(e) => vec![name.clone(), format!("error: {e}"), "-".into()],
+                    })
+                    .collect();
+                Some(TableData { header: cells(&["sensor", "health", "oldest packet"]), rows })
+            }
+            Source::CaptureTalkers => {
+                let s = self.capture_job().and_then(|j| self.captures.get(&j.id))?;
+                let rows = s.talkers.iter().map(|c| vec![c.key.clone(), c.packets.to_string(), c.bytes.to_string()]).collect();
+                Some(TableData { header: cells(&["address", "packets", "bytes"]), rows })
+            }
+            Source::CapturePorts => {
+                let s = self.capture_job().and_then(|j| self.captures.get(&j.id))?;
+                Some(TableData { header: cells(&["port", "packets"]), rows: s.ports.iter().map(|c| vec![c.key.clone(), c.packets.to_string()]).collect() })
+            }
+            Source::CapturePackets => {
+                let s = self.capture_job().and_then(|j| self.captures.get(&j.id))?;
+                Some(TableData {
+                    header: cells(&["time", "source", "destination", "protocol", "length"]),
+                    rows: s
+                        .preview
+                        .iter()
+                        .map(|l| {
+                            let time = l.time.map_or("-".into(), |t| t.format("%H:%M:%S%.6f").to_string());
+                            vec![time, l.source.clone(), l.destination.clone(), l.protocol.clone(), l.length.to_string()]
+                        })
+                        .collect(),
+                })
+            }
+            Source::AttackerInfo | Source::Deployment | Source::LeakCheck | Source::PcapRequest | Source::CaptureInfo => None,
         }
     }
 
@@ -637,7 +820,8 @@ impl App {
             Source::AttackerInfo => self.attacker_lines(),
             Source::Deployment => {
                 let workers: BTreeSet<&str> = self.jobs.iter().flat_map(|s| s.running.iter().map(|r| r.worker.as_str())).collect();
-                let (queued, running, failed) = self.jobs.as_ref().map_or((0, 0, 0), |s| (s.queued.iter().map(|(_, j)| j.len()).sum(), s.running.len(), s.failed.len()));
+                let (queued, running, failed) =
+                    self.jobs.as_ref().map_or((0, 0, 0), |s| (s.queued.iter().map(|(_, j)| j.len()).sum(), s.running.len(), s.failed.len()));
                 vec![
                     format!("backend  {}", self.backend.as_deref().unwrap_or("opening")),
                     format!("jobs     {queued} queued, {running} running"),
@@ -664,8 +848,59 @@ impl App {
                 lines.extend([String::new(), "Only the SHA-1 is looked up;".into(), "the password is not kept.".into()]);
                 lines
             }
+            Source::PcapRequest => self.pcap_request_lines(),
+            Source::CaptureInfo => self.capture_lines(),
             _ => Vec::new(),
         }
+    }
+
+    fn pcap_request_lines(&self) -> Vec<String> {
+        let mut lines = vec![
+            "n  request a capture, e.g.".to_string(),
+            "   host 10.0.0.1 port 80".into(),
+            "   net 10.0.0.0 24 after 2h ago".into(),
+            "   host 10.0.0.1 and (port 53 or".into(),
+            "   icmp)".into(),
+            "Enter: a job's sensors, summary".into(),
+        ];
+        if let Some((_, Some(free))) = &self.pcap_sensors {
+            lines.push(format!("spool    {:.1} GiB free", *free as f64 / (1u64 << 30) as f64));
+        }
+        if let Some(jobs) = &self.pcap_jobs {
+            let running = jobs.iter().filter(|j| !j.state.is_final()).count();
+            lines.push(format!("jobs     {} ({running} running)", jobs.len()));
+        }
+        lines
+    }
+
+    fn capture_lines(&self) -> Vec<String> {
+        let Some(Detail::Capture { id }) = &self.detail else { return Vec::new() };
+        let Some(job) = self.capture_job() else { return vec![format!("job {id}"), "loading".into()] };
+        let mut lines = vec![format!("job      {}", job.id), format!("state    {}", job.state), format!("query    {}", job.query)];
+        for (sensor, r) in &job.requests {
+            lines.push(format!("sensor   {sensor}: {} ({})", r.state, r.message));
+        }
+        match self.captures.get(&job.id) {
+            Some(s) => {
+                lines.push(format!("packets  {}   bytes {}", s.packets, s.bytes));
+                if let (Some(a), Some(b)) = (s.first, s.last) {
+                    lines.push(format!(
+                        "span     {} – {} ({:.1} s)",
+                        a.format("%Y-%m-%d %H:%M:%S"),
+                        b.format("%H:%M:%S"),
+                        (b - a).num_milliseconds() as f64 / 1000.0
+                    ));
+                }
+                let protocols: Vec<String> = s.protocols.iter().map(|c| format!("{} {}", c.key, c.packets)).collect();
+                lines.push(format!("protos   {}", protocols.join(", ")));
+                lines.push("w saves the capture to a file".into());
+            }
+            None if job.state == JobState::Completed && job.merged.is_none() => lines.push("no packets matched".into()),
+            None if job.state == JobState::Completed => lines.push("summarizing".into()),
+            None => {}
+        }
+        lines.extend(job.events.iter().rev().take(3).map(|e| format!("{}  {}", e.time.format("%H:%M:%S"), e.message)));
+        lines
     }
 
     fn attacker_lines(&self) -> Vec<String> {
@@ -687,7 +922,7 @@ impl App {
             }
         }
         lines.push("greylist  not built yet (statistics greylist)".into());
-        lines.push(format!("pcap      Docket query /api/uri/host/{ip}/"));
+        lines.push(format!("pcap      n requests a capture (Docket /api/uri/host/{ip}/)"));
         lines
     }
 

@@ -18,6 +18,10 @@ pub enum Mode {
     AddToken,
     /// Typing a password to check against the leaked store (`c` on Passwords), shown masked.
     CheckPassword,
+    /// Typing a capture request (`n` on PCAP or an attacker's detail).
+    PcapQuery,
+    /// Typing the file to save a capture to (`w` on a capture).
+    SaveCapture,
 }
 
 /// Everything a key can do.
@@ -55,6 +59,10 @@ pub enum Action {
     RemoveToken,
     /// Start typing a password to check.
     CheckPassword,
+    /// Start typing a capture request.
+    NewCapture,
+    /// Start typing the file to save the open capture to.
+    SaveCapture,
     /// A character typed into the input line.
     Input(char),
     /// Delete the last character of the input line.
@@ -81,11 +89,11 @@ pub enum Action {
 
 /// The keys the help overlay lists.
 pub const KEYS: &[(&str, &str)] = &[
-    ("1 2 3 4 5 0", "tabs: overview, attackers, passwords, ports, my devices, operations"),
+    ("1 2 3 4 5 7 0", "tabs: overview, attackers, passwords, ports, devices, pcap, ops"),
     (", .", "previous / next period (1h 6h 1d 1w 1m 3m 1y)"),
     ("Tab S-Tab", "focus next / previous panel"),
     ("↑ ↓ j k PgUp PgDn", "move in the focused table"),
-    ("Enter", "open the selected attacker / password"),
+    ("Enter", "open the selected attacker / password / capture job"),
     ("Esc Backspace", "back from a detail view, close help"),
     ("s S", "sort by next column / reverse order"),
     ("/", "filter the focused table (Enter keeps, Esc clears)"),
@@ -94,6 +102,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("p P", "export the focused chart as PNG / SVG"),
     ("a x", "my devices: add / remove a device token"),
     ("c", "passwords: check a password against the leaked store (typed masked)"),
+    ("n", "pcap, attacker detail: request a packet capture"),
+    ("w", "capture detail: save the capture to a file"),
     ("F A M C", "operations: planner, aggregate, migrate, clear cache"),
     ("r", "refresh the view's data"),
     ("?", "this help"),
@@ -135,6 +145,8 @@ pub fn action_for(key: KeyEvent, mode: Mode) -> Option<Action> {
         KeyCode::Char(':') => Action::Palette,
         KeyCode::Char('a') => Action::AddToken,
         KeyCode::Char('c') => Action::CheckPassword,
+        KeyCode::Char('n') => Action::NewCapture,
+        KeyCode::Char('w') => Action::SaveCapture,
         KeyCode::Char('x') | KeyCode::Delete => Action::RemoveToken,
         KeyCode::Char('e') => Action::ExportCsv,
         KeyCode::Char('p') => Action::ExportChart(ImageFormat::Png),

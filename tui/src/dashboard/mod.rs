@@ -138,7 +138,8 @@ impl Io<'_> {
     }
 }
 
-/// Writes an export as `<dir>/<stem>-<time>.<ext>` and returns its path.
+/// Writes an export as `<dir>/<stem>-<time>.<ext>` (a capture: to the path typed, relative
+/// to `dir`) and returns its path.
 pub fn write_export(dir: &Path, stamp: &str, x: &Export) -> vantage_core::Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|e| vantage_core::Error::io(dir, e))?;
     match x {
@@ -150,6 +151,14 @@ pub fn write_export(dir: &Path, stamp: &str, x: &Export) -> vantage_core::Result
         Export::Chart { stem, chart, format } => {
             let path = dir.join(format!("{stem}-{stamp}.{}", format.extension()));
             export::write_chart(chart, *format, &path, 1200, 600)?;
+            Ok(path)
+        }
+        Export::Pcap { from, to } => {
+            let path = dir.join(to); // an absolute `to` replaces `dir`
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| vantage_core::Error::io(parent, e))?;
+            }
+            std::fs::copy(from, &path).map_err(|e| vantage_core::Error::io(&path, e))?;
             Ok(path)
         }
     }

@@ -62,8 +62,10 @@ pub fn parse(line: &str) -> Result<Vec<Outcome>, String> {
             let params = Params::for_resource(resource, a.params.ip.as_deref(), a.params.password.as_deref(), &a.params.device_token).map_err(err)?;
             vec![Outcome::Resource { period, detail: Detail::Resource { name: resource.name, params } }]
         }
-        Command::CachePeriod(_) | Command::CacheResource(_) => return Err("cache-period / cache-resource: the planner (F or :refresh) caches every period; run them in a shell for one".into()),
-        Command::Ingest(_) | Command::Demo(_) | Command::Worker(_) | Command::Serve(_) | Command::Passwords(_) | Command::Pcap(_) => {
+        Command::CachePeriod(_) | Command::CacheResource(_) => {
+            return Err("cache-period / cache-resource: the planner (F or :refresh) caches every period; run them in a shell for one".into());
+        }
+        Command::Ingest(_) | Command::Demo(_) | Command::Worker(_) | Command::Serve(_) | Command::Passwords(_) | Command::Pcap(_) | Command::Events(_) => {
             return Err(format!("`{}` runs in a shell, not inside the dashboard", words[0]));
         }
     })
@@ -111,7 +113,9 @@ mod tests {
         assert!(matches!(parse("refresh").as_deref(), Ok([Outcome::Request(Request::Refresh), Outcome::Tab(Tab::Operations)])));
         assert!(matches!(parse("clear-cache --all").as_deref(), Ok([Outcome::Request(Request::ClearCache { all: true }), _])));
         let r = parse("resource logins_of_password_by_usages_list 1w --password \"a b\"").expect("resource");
-        assert!(matches!(&r[..], [Outcome::Resource { period: Period::Week, detail: Detail::Resource { name: "logins_of_password_by_usages_list", params } }] if params.password.as_deref() == Some("a b")));
+        assert!(
+            matches!(&r[..], [Outcome::Resource { period: Period::Week, detail: Detail::Resource { name: "logins_of_password_by_usages_list", params } }] if params.password.as_deref() == Some("a b"))
+        );
         assert_eq!(parse("  "), Ok(vec![]));
         assert_eq!(parse(":q").ok(), None, "only the words of the CLI");
         assert_eq!(parse("quit"), Ok(vec![Outcome::Quit]));

@@ -17,13 +17,15 @@ pub enum Tab {
     Ports,
     /// The analyst's registered device tokens and their personal graphs.
     Devices,
+    /// Packet captures: request form, jobs with per-sensor state (Enter: capture), sensor health.
+    Pcap,
     /// Jobs, workers, timeouts, cache entries; planner, aggregation and cache actions.
     Operations,
 }
 
 impl Tab {
     /// Tabs in display order.
-    pub const ALL: [Tab; 6] = [Tab::Overview, Tab::Attackers, Tab::Passwords, Tab::Ports, Tab::Devices, Tab::Operations];
+    pub const ALL: [Tab; 7] = [Tab::Overview, Tab::Attackers, Tab::Passwords, Tab::Ports, Tab::Devices, Tab::Pcap, Tab::Operations];
 
     /// The number key that selects the tab.
     pub fn key(self) -> char {
@@ -33,6 +35,7 @@ impl Tab {
             Tab::Passwords => '3',
             Tab::Ports => '4',
             Tab::Devices => '5',
+            Tab::Pcap => '7',
             Tab::Operations => '0',
         }
     }
@@ -45,6 +48,7 @@ impl Tab {
             Tab::Passwords => "Passwords",
             Tab::Ports => "Ports & incidents",
             Tab::Devices => "My devices",
+            Tab::Pcap => "PCAP",
             Tab::Operations => "Operations",
         }
     }
@@ -76,6 +80,11 @@ pub enum Detail {
     Password {
         /// The password.
         password: String,
+    },
+    /// One packet-capture job: its state per sensor and, once merged, the capture's summary.
+    Capture {
+        /// The job id.
+        id: String,
     },
     /// Any resource by name (the palette's `resource` command).
     Resource {
@@ -112,6 +121,20 @@ pub enum Source {
     LeakCheck,
     /// The most often seen leaked-password hashes.
     LeakedTop,
+    /// How to request a capture (`n`) and the last request's answer.
+    PcapRequest,
+    /// Packet-capture jobs.
+    PcapJobs,
+    /// Stenographer sensors' health.
+    PcapSensors,
+    /// The capture detail's job: state, per-sensor results, totals, events.
+    CaptureInfo,
+    /// The capture's top talkers.
+    CaptureTalkers,
+    /// The capture's top ports.
+    CapturePorts,
+    /// The capture's first packets.
+    CapturePackets,
 }
 
 /// How a panel draws its data.
@@ -132,6 +155,8 @@ pub enum Opens {
     Attacker,
     /// The password detail of the row's `password`.
     Password,
+    /// The capture detail of the row's job `id`.
+    Capture,
 }
 
 /// One box on the screen.
@@ -221,6 +246,11 @@ pub fn tab_panels(tab: Tab, tokens: &[String]) -> Vec<Panel> {
             }
             panels
         }
+        Tab::Pcap => vec![
+            Panel::local("Capture request", Source::PcapRequest, Shape::Text),
+            Panel::local("Sensors", Source::PcapSensors, Shape::Table),
+            Panel::local("Capture jobs", Source::PcapJobs, Shape::Table).opening(Opens::Capture),
+        ],
         Tab::Operations => vec![
             Panel::local("Jobs", Source::Jobs, Shape::Table),
             Panel::local("Deployment", Source::Deployment, Shape::Text),
@@ -245,6 +275,12 @@ pub fn detail_panels(detail: &Detail) -> Vec<Panel> {
                 Panel::resource("logins_of_password_by_usages_list", &format!("Usernames tried with {shown}"), params()),
             ]
         }
+        Detail::Capture { id } => vec![
+            Panel::local(&format!("Capture {}", &id[..id.len().min(12)]), Source::CaptureInfo, Shape::Text),
+            Panel::local("Top talkers", Source::CaptureTalkers, Shape::Table),
+            Panel::local("Top ports", Source::CapturePorts, Shape::Table),
+            Panel::local("Packets", Source::CapturePackets, Shape::Table),
+        ],
         Detail::Resource { name, params } => vec![Panel::resource(name, name, params.clone())],
     }
 }

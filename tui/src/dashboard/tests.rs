@@ -14,6 +14,8 @@ use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::Params;
 use vantage_core::statistics::service::ResourceRead;
 
+use vantage_core::pcap::pipeline::JobStatus;
+
 use super::app::{App, Effect, Export};
 use super::keys::{Action, KEYS, Mode, action_for};
 use super::panels::{Detail, Tab};
@@ -67,7 +69,12 @@ fn with_data() -> App {
     give(&mut app, "top_countries_by_incidents_list", none(), json!([{"country": "CN", "count": 6734}, {"country": "VN", "count": 5147}]));
     give(&mut app, "top_countries_by_attackers_list", none(), json!([{"country": "CN", "count": 17}, {"country": "US", "count": 12}]));
     give(&mut app, "top_passwords_by_usages_list", none(), json!([{"password": "123456", "count": 99}, {"password": "a\nb", "count": 1}]));
-    give(&mut app, "top_passwords_by_usages_list_long", none(), json!([{"password": "admin", "count": 40}, {"password": "a\nb", "count": 3}, {"password": "root", "count": 12}]));
+    give(
+        &mut app,
+        "top_passwords_by_usages_list_long",
+        none(),
+        json!([{"password": "admin", "count": 40}, {"password": "a\nb", "count": 3}, {"password": "root", "count": 12}]),
+    );
     give(&mut app, "top_usernames_by_usages_list_long", none(), json!([{"username": "root", "count": 70}]));
     give(&mut app, "top_combinations_by_usages_list_long", none(), json!([{"username": "root", "password": "admin", "count": 30}]));
     give(
@@ -89,7 +96,26 @@ fn with_data() -> App {
         let entries = vec![EntryInfo { key: format!("{prefix}all_incidents_graph:1d"), ttl_seconds: Some(300), size: 1983 }];
         app.on_event(Event::Entries { prefix: prefix.into(), entries });
     }
+    app.on_event(Event::PcapJobs(vec![capture_job(JOB, "Completed", Some("/spool/merged.pcap")), capture_job(&"b".repeat(32), "Requesting", None)]));
+    let counters = [("indexfile_current_reads", "2"), ("oldest_timestamp", "1718400000000000000"), ("current_files", "12"), ("packets_read", "99")];
+    let alpha = counters.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    app.on_event(Event::PcapSensors(vec![("alpha".into(), Ok(alpha)), ("broken".into(), Err("HTTP 500".into()))], Some(3 << 30)));
     app
+}
+
+/// A completed capture job's id.
+const JOB: &str = "0123456789abcdef0123456789abcdef";
+
+/// A job as the engine reports it: sensor alpha answered, broken failed.
+fn capture_job(id: &str, state: &str, merged: Option<&str>) -> JobStatus {
+    let t = "2024-06-15T12:40:00Z";
+    serde_json::from_value(json!({
+        "id": id, "query": "host 192.168.2.1 and after 2024-06-14T12:38:00Z and before 2024-06-15T12:43:00Z", "state": state, "time": t,
+        "requests": {"alpha": {"state": "Request Complete", "time": t, "bytes": 2048, "message": "2048 bytes"},
+                     "broken": {"state": "Error", "time": t, "bytes": 0, "message": "HTTP 500"}},
+        "events": [{"time": t, "message": format!("state: {state}")}], "successes": ["alpha"], "merged": merged, "bytes": 2048
+    }))
+    .expect("a job status")
 }
 
 fn render(app: &App, w: u16, h: u16) -> String {
@@ -175,10 +201,24 @@ fn enter_opens_attacker_detail_and_esc_goes_back() {
     assert_eq!(resource_requests(&effects), vec![("selected_attacker_incidents_graph".to_string(), Period::Day, ip.clone())]);
     assert!(effects.contains(&Effect::Engine(Request::Geo { ip: "198.51.100.1".parse().expect("ip") })));
     give(&mut app, "selected_attacker_incidents_graph", ip, graph(48));
-    let info = GeoInfo { country: Some("SE".into()), country_name: Some("Sweden".into()), city: Some("Linköping".into()), asn: Some(29518), as_org: Some("Bredband2 AB".into()) };
+    let info = GeoInfo {
+        country: Some("SE".into()),
+        country_name: Some("Sweden".into()),
+        city: Some("Linköping".into()),
+        asn: Some(29518),
+        as_org: Some("Bredband2 AB".into()),
+    };
     app.on_event(Event::Geo { ip: "198.51.100.1".parse().expect("ip"), info, sources: vec!["GeoLite2-City-Test.mmdb".into()] });
     let screen = render(&app, 80, 24);
-    for want in ["Attacker 198.51.100.1", "SE (Sweden), Linköping", "AS29518 Bredband2 AB", "GeoLite2-City-Test.mmdb", "/api/uri/host/198.51.100.1/", "Incidents of 198.51.100.1", "Esc back"] {
+    for want in [
+        "Attacker 198.51.100.1",
+        "SE (Sweden), Linköping",
+        "AS29518 Bredband2 AB",
+        "GeoLite2-City-Test.mmdb",
+        "/api/uri/host/198.51.100.1/",
+        "Incidents of 198.51.100.1",
+        "Esc back",
+    ] {
         assert!(screen.contains(want), "{want}:\n{screen}");
     }
     let back = press(&mut app, KeyCode::Esc);
@@ -371,4 +411,82 @@ fn leak_check_sends_only_the_hash_and_shows_the_answer() {
     typed(&mut app, "x");
     press(&mut app, KeyCode::Esc);
     assert_eq!((app.mode, app.input.as_str()), (Mode::Normal, ""), "Esc abandons the check");
+}
+
+#[test]
+fn pcap_tab_requests_captures_and_opens_their_summary() {
+    let mut app = with_data();
+    let effects = app.apply(Action::Tab(Tab::Pcap));
+    assert_eq!(effects, vec![Effect::Engine(Request::PcapSensors), Effect::Engine(Request::PcapJobs)]);
+    let screen = render(&app, 100, 30);
+    for shown in [
+        "Capture request",
+        "alpha",
+        "busy (2 reads)",
+        "2024-06-14 21:20",
+        "error: HTTP 500",
+        "3.0 GiB free",
+        "0123456789ab",
+        "Completed",
+        "1/2 ok",
+        "Requesting",
+    ] {
+        assert!(screen.contains(shown), "{shown}:\n{screen}");
+    }
+    // live: jobs every tick, sensors every 5th
+    let ticks: Vec<Vec<Effect>> = (0..5).map(|_| app.apply(Action::Tick)).collect();
+    assert!(ticks[..4].iter().all(|e| *e == vec![Effect::Engine(Request::PcapJobs)]), "{ticks:?}");
+    assert!(ticks[4].contains(&Effect::Engine(Request::PcapSensors)));
+
+    // n: type a request, Enter sends it as typed
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.mode, Mode::PcapQuery);
+    typed(&mut app, "host 192.0.2.7 port 80 after 2h ago");
+    assert!(render(&app, 100, 30).contains("capture: host 192.0.2.7 port 80 after 2h ago_"));
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(effects, vec![Effect::Engine(Request::PcapSubmit { text: "host 192.0.2.7 port 80 after 2h ago".into() })]);
+
+    // Enter on the completed job (newest first: it is the second row) opens it with its full id
+    while app.focused().map(|p| p.title) != Some("Capture jobs".into()) {
+        app.apply(Action::Focus(1));
+    }
+    app.apply(Action::Move(1));
+    let effects = app.apply(Action::Open);
+    assert_eq!(app.detail, Some(Detail::Capture { id: JOB.into() }));
+    let summaries = |e: &[Effect]| e.iter().filter(|e| matches!(e, Effect::Engine(Request::PcapSummary { .. }))).count();
+    assert_eq!(summaries(&effects), 1, "{effects:?}");
+    assert_eq!(summaries(&app.apply(Action::Tick)), 0, "not asked again while it is computed");
+    let screen = render(&app, 120, 40);
+    assert!(
+        screen.contains("sensor   alpha: Request Complete (2048 bytes)") && screen.contains("broken: Error (HTTP 500)") && screen.contains("summarizing"),
+        "{screen}"
+    );
+
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/pcaps/android.pcap");
+    let summary = vantage_core::pcap::summary::summarize(&fixture, 10, 50).expect("summary");
+    let first = summary.talkers[0].key.clone();
+    app.on_event(Event::PcapSummary { id: JOB.into(), summary: summary.clone() });
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains(&format!("packets  {}", summary.packets)) && screen.contains("Top talkers") && screen.contains(&first), "{screen}");
+    assert!(screen.contains(&summary.preview[0].source), "packet list: {screen}");
+
+    // w: save the capture under a chosen name
+    press(&mut app, KeyCode::Char('w'));
+    assert_eq!((app.mode, app.input.as_str()), (Mode::SaveCapture, format!("{JOB}.pcap").as_str()));
+    for _ in 0..format!("{JOB}.pcap").len() {
+        press(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "evidence/case-7.pcap");
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(effects, vec![Effect::Export(Export::Pcap { from: "/spool/merged.pcap".into(), to: "evidence/case-7.pcap".into() })]);
+
+    // from an attacker's detail, n starts with its address and lands on the PCAP tab
+    app.apply(Action::Tab(Tab::Attackers));
+    app.detail = Some(Detail::Attacker { ip: "192.0.2.7".into() });
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!((app.mode, app.input.as_str()), (Mode::PcapQuery, "host 192.0.2.7 "));
+    typed(&mut app, "udp");
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(effects.first(), Some(&Effect::Engine(Request::PcapSubmit { text: "host 192.0.2.7 udp".into() })));
+    assert_eq!((app.tab, &app.detail), (Tab::Pcap, &None));
 }

@@ -17,7 +17,8 @@ const ACCENT: Color = Color::Indexed(39);
 const DIM: Color = Color::Indexed(245);
 const ERROR: Color = Color::Indexed(203);
 /// Series colours (256-colour palette, distinguishable on dark and light backgrounds).
-const SERIES: [Color; 7] = [Color::Indexed(39), Color::Indexed(208), Color::Indexed(77), Color::Indexed(170), Color::Indexed(220), Color::Indexed(203), Color::Indexed(44)];
+const SERIES: [Color; 7] =
+    [Color::Indexed(39), Color::Indexed(208), Color::Indexed(77), Color::Indexed(170), Color::Indexed(220), Color::Indexed(203), Color::Indexed(44)];
 
 const ASCII_BORDER: symbols::border::Set = symbols::border::Set {
     top_left: "+",
@@ -64,9 +65,21 @@ fn areas(app: &App, body: Rect, n: usize) -> Vec<Rect> {
         (Some(Detail::Attacker { .. }), _) => Layout::vertical([Constraint::Length(9), Constraint::Min(5)]).split(body).to_vec(),
         (Some(Detail::Password { .. }), _) => rows(&[50, 50]),
         (Some(Detail::Resource { .. }), _) => vec![body],
+        (Some(Detail::Capture { .. }), _) => {
+            let r = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).split(body).to_vec();
+            [split_h(r[0], &[48, 30, 22]), vec![r[1]]].concat()
+        }
+        (None, Tab::Pcap) => {
+            let r = Layout::vertical([Constraint::Length(10), Constraint::Min(5)]).split(body).to_vec();
+            [split_h(r[0], &[45, 55]), vec![r[1]]].concat()
+        }
         (None, Tab::Overview) => {
             let cols = split_h(body, &[60, 40]);
-            [Layout::vertical([Constraint::Percentage(50); 2]).split(cols[0]).to_vec(), Layout::vertical([Constraint::Percentage(50); 2]).split(cols[1]).to_vec()].concat()
+            [
+                Layout::vertical([Constraint::Percentage(50); 2]).split(cols[0]).to_vec(),
+                Layout::vertical([Constraint::Percentage(50); 2]).split(cols[1]).to_vec(),
+            ]
+            .concat()
         }
         (None, Tab::Attackers) => {
             let r = rows(&[45, 55]);
@@ -117,8 +130,10 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     let line = match app.mode {
-        Mode::Filter => Line::from(vec![Span::styled("filter /", Style::default().fg(ACCENT)), Span::raw(format!("{}_", app.input))]),
-        Mode::Palette => Line::from(vec![Span::styled(":", Style::default().fg(ACCENT)), Span::raw(format!("{}_", app.input))]),
+        Mode::Filter => typed("filter /", app),
+        Mode::Palette => typed(":", app),
+        Mode::PcapQuery => typed("capture: ", app),
+        Mode::SaveCapture => typed("save capture to: ", app),
         Mode::AddToken => masked(app, "device token: "),
         Mode::CheckPassword => masked(app, "password to check: "),
         Mode::Normal => match (&app.error, &app.notice) {
@@ -131,6 +146,11 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         },
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The input line after a prompt.
+fn typed(prompt: &'static str, app: &App) -> Line<'static> {
+    Line::from(vec![Span::styled(prompt, Style::default().fg(ACCENT)), Span::raw(format!("{}_", app.input))])
 }
 
 /// The input line shown as stars and a length.
@@ -212,7 +232,8 @@ fn short_label(label: &str, app: &App) -> String {
 
 /// The ASCII fallback: the sum of all series as `#` bars, last bucket on the right.
 fn ascii_chart(frame: &mut Frame, area: Rect, app: &App, b: Block, data: &ChartData) {
-    let sums: Vec<u64> = (0..data.x_labels.len()).map(|i| data.series.iter().map(|s| s.values.get(i).copied().unwrap_or(0.0)).sum::<f64>().round() as u64).collect();
+    let sums: Vec<u64> =
+        (0..data.x_labels.len()).map(|i| data.series.iter().map(|s| s.values.get(i).copied().unwrap_or(0.0)).sum::<f64>().round() as u64).collect();
     let inner = b.inner(area);
     frame.render_widget(b, area);
     let [bars, axis] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
@@ -250,6 +271,9 @@ fn table(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool)
             Source::Timeouts => "no refresh timeouts",
             Source::Cache => "nothing cached",
             Source::LeakedTop => "no leaked passwords stored: vantage passwords import",
+            Source::PcapJobs => "no captures yet: n requests one",
+            Source::PcapSensors => "no sensors configured ([[pcap.sensors]])",
+            Source::CaptureTalkers | Source::CapturePorts | Source::CapturePackets => "no packets",
             _ if !state.filter.is_empty() => "no row matches the filter",
             _ => "no data",
         };
@@ -264,7 +288,11 @@ fn table(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool)
             "bytes" | "ttl" => Constraint::Length(7),
             "#" => Constraint::Length(3),
             "state" => Constraint::Length(8),
-            "queue" => Constraint::Length(12),
+            "queue" | "id" | "sensor" => Constraint::Length(12),
+            "job state" | "oldest packet" | "time" => Constraint::Length(16),
+            "sensors" | "packets" | "protocol" => Constraint::Length(8),
+            "size" => Constraint::Length(10),
+            "length" => Constraint::Length(6),
             _ => Constraint::Fill(1),
         })
         .collect();
@@ -285,7 +313,8 @@ fn help(frame: &mut Frame, area: Rect, app: &App) {
     let w = 92.min(area.width);
     let h = (KEYS.len() as u16 + 2).min(area.height);
     let popup = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
-    let lines: Vec<Line> = KEYS.iter().map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>17}  "), Style::default().fg(ACCENT)), Span::raw(*what)])).collect();
+    let lines: Vec<Line> =
+        KEYS.iter().map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>17}  "), Style::default().fg(ACCENT)), Span::raw(*what)])).collect();
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(lines).block(block(app, "Keys (Esc closes)".into(), true)), popup);
 }

@@ -1,0 +1,226 @@
+//! `vantage events …`: imports, aggregation, the questions, Grafana.
+
+use std::io::BufReader;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use vantage_core::Config;
+use vantage_core::config::SecretUrl;
+use vantage_core::events::aggregate::{self, Scope};
+use vantage_core::events::import::{self, ImportOptions, ImportReport, Input};
+use vantage_core::events::model::Field;
+use vantage_core::events::query::{Filter, Taxonomy};
+use vantage_core::events::table::{Cell, Table};
+use vantage_core::events::{grafana, questions};
+use vantage_core::export::{ImageFormat, write_chart, write_csv};
+use vantage_core::store::Store;
+
+use super::{EXIT_REJECTED_LINES, open_store};
+use crate::cli::{EventsAggregateArgs, EventsCommand, EventsImportArgs, EventsView};
+use crate::progress::Bars;
+
+/// Chart size of `--png` / `--svg`.
+const CHART_SIZE: (u32, u32) = (1200, 600);
+
+/// Runs one `vantage events` command.
+pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        EventsCommand::Import(args) => return import(config, args).await,
+        EventsCommand::Aggregate(args) => return aggregate(config, args).await,
+        EventsCommand::Grafana(args) => {
+            let text = serde_json::to_string_pretty(&grafana::dashboard())?;
+            match args.out {
+                Some(path) => std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?,
+                None => println!("{text}"),
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        EventsCommand::Status(args) => {
+            let store = open_store(config).await?;
+            let status = store.events_status().await;
+            store.close().await;
+            let status = status?;
+            if args.json {
+                println!("{}", serde_json::to_string(&status)?);
+            } else {
+                println!(
+                    "{} events ({} without time.source), days {} … {}",
+                    status.events,
+                    status.without_time_source,
+                    day(status.first_day),
+                    day(status.last_day)
+                );
+                println!("{} days waiting for aggregation", status.pending_days.len());
+                for (table, rows) in &status.table_rows {
+                    println!("{table}: {rows} rows");
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    let store = open_store(config).await?;
+    let answer = ask(store.as_ref(), config, command).await;
+    store.close().await;
+    let (table, view) = answer?;
+    show(&table, &view)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn day(d: Option<chrono::NaiveDate>) -> String {
+    d.map_or_else(|| "-".into(), |d| d.to_string())
+}
+
+/// A dimension named on the command line.
+fn field(name: &str) -> anyhow::Result<Field> {
+    Field::parse(name).with_context(|| {
+        format!("unknown dimension `{name}`; valid: taxonomy, type, identifier, malware, application, transport, feed, provider, code, country, asn, port, network, domain_suffix (or the IntelMQ name)")
+    })
+}
+
+/// The filter of a view: the range defaults to the 30 days ending today by the clock.
+fn filter(config: &Config, view: &EventsView) -> anyhow::Result<Filter> {
+    let (from, to) = questions::default_days(view.from, view.to, config.clock.now())?;
+    let country = match &view.country {
+        Some(cc) if cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_alphabetic()) => Some(cc.to_ascii_uppercase()),
+        Some(cc) => anyhow::bail!("--country `{cc}`: two letters, e.g. AT"),
+        None => None,
+    };
+    Ok(Filter { from: Some(from), to: Some(to), taxonomy: Taxonomy::from_arg(view.taxonomy.as_deref()), asns: view.asn.clone(), country, equals: Vec::new() })
+}
+
+/// Answers a question command: the table and the view options it was asked with.
+async fn ask(store: &dyn Store, config: &Config, command: EventsCommand) -> anyhow::Result<(Table, EventsView)> {
+    Ok(match command {
+        EventsCommand::Values(a) => {
+            let mut f = filter(config, &a.view)?;
+            // pick-lists cover all stored days and every taxonomy unless asked otherwise
+            (f.from, f.to) = (a.view.from, a.view.to);
+            if a.view.taxonomy.is_none() {
+                f.taxonomy = Taxonomy::Any;
+            }
+            (questions::values(store, &f, field(&a.dimension)?).await?, a.view)
+        }
+        EventsCommand::PerDay(a) => (questions::per_day(store, &filter(config, &a.view)?, a.by.as_deref().map(field).transpose()?).await?, a.view),
+        EventsCommand::Operator(a) => (questions::operator(store, &filter(config, &a.view)?, a.by.as_deref().map(field).transpose()?).await?, a.view),
+        EventsCommand::DistinctIps(v) => (questions::distinct_ips(store, &filter(config, &v)?).await?, v),
+        EventsCommand::AsnFeeds(v) => (questions::asn_feeds(store, &filter(config, &v)?).await?, v),
+        EventsCommand::TopAsns(a) => (questions::top_asns(store, &filter(config, &a.view)?, field(&a.by)?, a.limit).await?, a.view),
+        EventsCommand::RisingAsns(a) => (questions::rising_asns(store, &filter(config, &a.view)?, a.limit, a.min_events).await?, a.view),
+        EventsCommand::TopProblems(a) => (questions::top_problems(store, &filter(config, &a.view)?, a.limit).await?, a.view),
+        EventsCommand::FeedHealth(a) => (questions::feed_health(store, &filter(config, &a.view)?, a.flagged).await?, a.view),
+        EventsCommand::Import(_) | EventsCommand::Aggregate(_) | EventsCommand::Status(_) | EventsCommand::Grafana(_) => {
+            anyhow::bail!("not a question")
+        }
+    })
+}
+
+/// Prints the table (text or JSON) and writes the requested exports.
+fn show(table: &Table, view: &EventsView) -> anyhow::Result<()> {
+    if view.json {
+        println!("{}", serde_json::to_string(table)?);
+    } else {
+        println!("{}", table.title);
+        let rows: Vec<Vec<String>> =
+            table.rows.iter().map(|r| r.iter().map(|c| if *c == Cell::Null { "(null)".into() } else { c.display() }).collect()).collect();
+        let header: Vec<&str> = table.columns.iter().map(String::as_str).collect();
+        print!("{}", crate::output::table(&header, &rows));
+        for (name, value) in &table.facts {
+            println!("{name}: {}", value.display());
+        }
+    }
+    if let Some(path) = &view.csv {
+        write_csv(&table.columns, &table.text_rows(), path)?;
+    }
+    for (path, format) in [(&view.png, ImageFormat::Png), (&view.svg, ImageFormat::Svg)] {
+        if let Some(path) = path {
+            chart(table, format, path)?;
+        }
+    }
+    Ok(())
+}
+
+fn chart(table: &Table, format: ImageFormat, path: &Path) -> anyhow::Result<()> {
+    let Some(chart) = table.chart() else { anyhow::bail!("--{}: `{}` is not a per-day series (or has no rows) to draw", format.extension(), table.title) };
+    write_chart(&chart, format, path, CHART_SIZE.0, CHART_SIZE.1)?;
+    Ok(())
+}
+
+/// `vantage events import`: bad lines are reported as `file:line: field: reason` (exit 3).
+async fn import(config: &Config, args: EventsImportArgs) -> anyhow::Result<ExitCode> {
+    let options = ImportOptions { strict: args.strict, aggregate: !args.no_aggregate };
+    let mut inputs = Vec::new();
+    for name in &args.files {
+        let reader: Box<dyn std::io::BufRead + Send> = if name == "-" {
+            Box::new(BufReader::new(std::io::stdin()))
+        } else {
+            Box::new(BufReader::with_capacity(1 << 20, std::fs::File::open(name).with_context(|| name.clone())?))
+        };
+        inputs.push(Input { name: name.clone(), reader });
+    }
+    let store = open_store(config).await?;
+    let report = match &args.eventdb_url {
+        Some(url) => import::import_eventdb(store.as_ref(), &SecretUrl::new(url.clone()), options, Arc::new(Bars::default())).await,
+        None => import::import(store.as_ref(), inputs, options, Arc::new(Bars::default())).await,
+    };
+    store.close().await;
+    let report = report?;
+    for r in &report.rejected {
+        eprintln!("{r}");
+    }
+    if report.rejected_lines as usize > report.rejected.len() {
+        eprintln!("… see --json for the count; only the first {} rejections are listed", report.rejected.len());
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_import(&report);
+    }
+    Ok(match (report.committed, report.rejected_lines) {
+        (false, _) => ExitCode::FAILURE,
+        (true, 0) => ExitCode::SUCCESS,
+        (true, _) => ExitCode::from(EXIT_REJECTED_LINES),
+    })
+}
+
+fn print_import(report: &ImportReport) {
+    if !report.committed {
+        println!("nothing imported: {} rejected lines (--strict)", report.rejected_lines);
+        return;
+    }
+    println!(
+        "imported {} events ({} without time.source) on {} days in {:.2} s; {} rejected lines",
+        report.imported,
+        report.without_time_source,
+        report.days.len(),
+        report.seconds,
+        report.rejected_lines
+    );
+    if let Some(a) = &report.aggregation {
+        println!("re-aggregated {} days in {:.2} s", a.outcome.days.len(), a.seconds);
+    }
+}
+
+/// `vantage events aggregate`
+async fn aggregate(config: &Config, args: EventsAggregateArgs) -> anyhow::Result<ExitCode> {
+    let scope = match (args.full, args.from, args.to) {
+        (true, _, _) => Scope::Full,
+        (false, Some(from), Some(to)) => Scope::Days(from, to),
+        _ => Scope::Pending,
+    };
+    let store = open_store(config).await?;
+    let report = aggregate::aggregate(store.as_ref(), scope).await;
+    store.close().await;
+    let report = report?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        let what = if report.outcome.full { "all days".to_string() } else { format!("{} days", report.outcome.days.len()) };
+        let [all, net, feed] = report.outcome.rows_written;
+        println!("aggregated {what} in {:.2} s: {all} all_tags, {net} netobject_tags, {feed} feed_tags rows", report.seconds);
+        println!("{} events without time.source (in no daily table)", report.outcome.without_time_source);
+    }
+    Ok(ExitCode::SUCCESS)
+}
