@@ -19,6 +19,9 @@ use tokio::sync::{mpsc, watch};
 use crate::cache::{EntryInfo, keys};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::events::query::Filter as EventsFilter;
+use crate::events::questions::{self, View as EventsView};
+use crate::events::table::Table;
 use crate::geo::{GeoInfo, GeoIp};
 use crate::jobs::Snapshot;
 use crate::passwords::PwnedHash;
@@ -108,6 +111,15 @@ pub enum Request {
         /// The job id.
         id: String,
     },
+    /// An incident-events question over the last `days` UTC days (up to today by the clock).
+    Events {
+        /// The question.
+        view: EventsView,
+        /// Its filters (`from` / `to` are set from `days`).
+        filter: EventsFilter,
+        /// Days up to today.
+        days: u32,
+    },
 }
 
 /// Rows of a capture's summary: the top talkers, ports and protocols.
@@ -181,6 +193,17 @@ pub enum Event {
     /// Answer to [`Request::PcapSensors`]: each sensor's counters or error, and the spool's
     /// free bytes (None when it could not be measured).
     PcapSensors(Vec<SensorStats>, Option<u64>),
+    /// Answer to [`Request::Events`] (the filter as asked, `days` kept out of it).
+    Events {
+        /// The question.
+        view: EventsView,
+        /// The filters asked with.
+        filter: EventsFilter,
+        /// Days asked for.
+        days: u32,
+        /// The answer.
+        table: Table,
+    },
     /// Answer to [`Request::PcapSummary`].
     PcapSummary {
         /// The job id.
@@ -413,6 +436,10 @@ async fn handle(services: Services, request: Request, events: std_mpsc::Sender<E
             Request::Geo { ip } => {
                 let info = geo.lookup(ip);
                 let _ = events.send(Event::Geo { ip, info, sources: geo.sources() });
+            }
+            Request::Events { view, filter, days } => {
+                let table = questions::ask(stats.store.as_ref(), view, &questions::last_days(&filter, days, stats.clock.now())).await?;
+                let _ = events.send(Event::Events { view, filter, days, table });
             }
             Request::PcapSubmit { text } => {
                 let request =

@@ -84,6 +84,17 @@ async fn incremental_aggregation_equals_a_full_rebuild_on_both_backends() {
         let full = aggregate::aggregate(store, Scope::Full).await.expect("full rebuild");
         assert!(full.outcome.full && full.outcome.rows_written[0] > 0);
         assert_eq!(tables(store).await, incremental, "{kind:?}: incremental = full rebuild");
+        // events of one more day: that day's rows appear, every other row stays as it was
+        let new_day = event("2024-01-05T08:00:00Z", "198.51.100.7", 64514, "vulnerable", "vulnerable-service", "shadowserver");
+        import_text(store, "e.jsonl", &new_day, AGGREGATE).await;
+        for (before, after) in incremental.iter().zip(&tables(store).await) {
+            let (added, kept): (Vec<_>, Vec<_>) = after.iter().cloned().partition(|r| r[0].as_deref().is_some_and(|d| d.starts_with("2024-01-05")));
+            assert_eq!(&kept, before, "{kind:?}: other days untouched");
+            assert_eq!(added.len(), 1, "{kind:?}: {added:?}");
+        }
+        let incremental = tables(store).await;
+        aggregate::aggregate(store, Scope::Full).await.expect("full rebuild");
+        assert_eq!(tables(store).await, incremental, "{kind:?}: still equal to a full rebuild");
         // a range of days re-aggregated on request (rows written behind Vantage's back) changes nothing here
         aggregate::aggregate(store, Scope::Days(day("2010-02-01"), day("2010-02-28"))).await.expect("days");
         assert_eq!(tables(store).await, incremental);

@@ -10,6 +10,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use vantage_core::Clock;
 use vantage_core::engine::{Event, Request};
+use vantage_core::events::questions;
 use vantage_core::geo::GeoIp;
 use vantage_core::pcap::service::PcapService;
 use vantage_core::progress::NoProgress;
@@ -45,6 +46,10 @@ async fn serve(app: &mut App, stats: &Statistics, geo: &GeoIp, pcap: &PcapServic
             Request::Geo { ip } => Event::Geo { ip, info: geo.lookup(ip), sources: geo.sources() },
             Request::LeakedTop { limit } => Event::LeakedTop(stats.store.pwned_top(limit).await.expect("top")),
             Request::PcapJobs => Event::PcapJobs(pcap.statuses().expect("spool")),
+            Request::Events { view, filter, days } => {
+                let table = questions::ask(stats.store.as_ref(), view, &questions::last_days(&filter, days, now)).await.expect("events answer");
+                Event::Events { view, filter, days, table }
+            }
             // the spool's free space differs from run to run: not shown in snapshots
             Request::PcapSensors => Event::PcapSensors(pcap.sensor_stats(&[]).await.expect("sensors"), None),
             other => panic!("unexpected request {other:?}"),

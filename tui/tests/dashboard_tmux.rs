@@ -69,8 +69,12 @@ fn vantage(args: &[&str]) -> Command {
 }
 
 fn dashboard_command(args: &[&str]) -> String {
+    dashboard_command_at(NOW, args)
+}
+
+fn dashboard_command_at(now: &str, args: &[&str]) -> String {
     format!(
-        "env -u VANTAGE_DATABASE_URL -u VANTAGE_REDIS_URL -u VANTAGE_CONFIG LANG=C.UTF-8 {} --now {NOW} {}; echo EXITED $?; sleep 60",
+        "env -u VANTAGE_DATABASE_URL -u VANTAGE_REDIS_URL -u VANTAGE_CONFIG LANG=C.UTF-8 {} --now {now} {}; echo EXITED $?; sleep 60",
         env!("CARGO_BIN_EXE_vantage"),
         args.join(" ")
     )
@@ -92,7 +96,7 @@ fn embedded_dashboard_walkthrough_with_detail_and_exports() {
 
     let s = Session::start("embedded", &dashboard_command(&["--data-dir", d, "--export-dir", out.to_str().expect("utf8")]), 80, 24);
     let screen = s.wait_for("overview with data", |s| s.contains("Top countries") && s.contains("total ") && s.contains("up to date"));
-    assert!(screen.contains("1 Overview") && screen.contains("0 Operations") && screen.contains("sqlite + memory"), "{screen}");
+    assert!(screen.contains("1 Overview") && screen.contains("0 Ops") && screen.contains("sqlite + memory"), "{screen}");
 
     for (key, expect) in
         [("2", "Top attackers"), ("3", "Combinations"), ("4", "Incident types"), ("5", "My incidents"), ("0", "Deployment"), ("1", "Top passwords")]
@@ -140,6 +144,28 @@ fn embedded_dashboard_walkthrough_with_detail_and_exports() {
     s.wait_for("help", |s| s.contains("previous / next period"));
     s.quit_cleanly("Top attackers");
     assert!(!std::fs::read_to_string(dir.path().join("vantage.log")).unwrap_or_default().contains("panicked"));
+}
+
+/// The Events tab on IntelMQ's sample events: a month of January 2022, a taxonomy picked from
+/// the data, and an ASN's operator view.
+#[test]
+fn events_tab_with_imported_intelmq_events() {
+    const AT: &str = "2022-01-12T12:00:00Z";
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path().to_str().expect("utf8");
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/intelmq/intelmq-events.jsonl");
+    ok(&mut process::vantage(env!("CARGO_BIN_EXE_vantage"), AT, &["--data-dir", d, "events", "import", sample]));
+    let s = Session::start("events", &dashboard_command_at(AT, &["--data-dir", d]), 120, 40);
+    s.wait_for("the dashboard", |s| s.contains("1 Overview"));
+    s.keys(&["6", ".", "."]);
+    let screen = s.wait_for("a month of events", |s| s.contains("last 30 days (1m)") && s.contains("total ") && s.contains("rank"));
+    assert!(screen.contains("taxonomy  all (but test)") && screen.contains("distinct source IPs"), "{screen}");
+    s.keys(&["t", "t"]);
+    s.wait_for("a taxonomy from the data", |s| s.contains("taxonomy  ") && !s.contains("all (but test)") && !s.contains("any (test too)"));
+    s.keys(&["t"]);
+    s.keys(&["Tab", "Tab", "Enter"]);
+    s.wait_for("the operator view", |s| s.contains("Events per day in AS") && s.contains("malware names") && s.contains("total "));
+    s.quit_cleanly("malware names");
 }
 
 #[test]

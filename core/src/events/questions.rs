@@ -242,3 +242,48 @@ pub async fn values(store: &dyn Store, filter: &Filter, field: Field) -> Result<
     let cells = rows.iter().map(|r| vec![Cell::key(&r.keys[0]), Cell::Int(r.value)]).collect();
     Ok(Table::new(format!("values of {}", field.name()), &[field.name(), "events"], cells))
 }
+
+/// A question as a front end asks it (the dashboard's panels): which answer of this module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum View {
+    /// [`per_day`] by a field (or overall).
+    PerDay(Option<Field>),
+    /// [`distinct_ips`].
+    DistinctIps,
+    /// [`top_asns`] per a field, [`TOP`] each.
+    TopAsns(Field),
+    /// [`rising_asns`], [`TOP`] of them, at least [`TOP`] events.
+    RisingAsns,
+    /// [`top_problems`] in the filter's country.
+    TopProblems,
+    /// [`feed_health`], flagged days only.
+    FeedHealth,
+    /// [`operator`] (the filter's ASNs) by a field (or overall).
+    Operator(Option<Field>),
+    /// [`values`] of a field (pick-lists).
+    Values(Field),
+}
+
+/// Rows of the front ends' top lists.
+pub const TOP: usize = 10;
+
+/// Answers `view` for `filter`.
+pub async fn ask(store: &dyn Store, view: View, filter: &Filter) -> Result<Table> {
+    match view {
+        View::PerDay(by) => per_day(store, filter, by).await,
+        View::DistinctIps => distinct_ips(store, filter).await,
+        View::TopAsns(by) => top_asns(store, filter, by, TOP).await,
+        View::RisingAsns => rising_asns(store, filter, TOP, TOP as i64).await,
+        View::TopProblems => top_problems(store, filter, TOP).await,
+        View::FeedHealth => feed_health(store, filter, true).await,
+        View::Operator(by) => operator(store, filter, by).await,
+        View::Values(field) => values(store, filter, field).await,
+    }
+}
+
+/// `filter` over the last `days` UTC days up to `now`'s day (how front ends turn a period into
+/// a range).
+pub fn last_days(filter: &Filter, days: u32, now: DateTime<Utc>) -> Filter {
+    let to = now.date_naive();
+    Filter { from: Some(to - chrono::Duration::days(i64::from(days.max(1)) - 1)), to: Some(to), ..filter.clone() }
+}

@@ -9,6 +9,10 @@ use std::net::IpAddr;
 use vantage_core::cache::{EntryInfo, keys};
 use vantage_core::devices;
 use vantage_core::engine::{Event, Request};
+use vantage_core::events::model::Field;
+use vantage_core::events::query::{Filter as EventsFilter, Taxonomy};
+use vantage_core::events::questions::View;
+use vantage_core::events::table::Table as EventsTable;
 use vantage_core::export::{ChartData, ImageFormat};
 use vantage_core::geo::GeoInfo;
 use vantage_core::jobs::Snapshot;
@@ -142,6 +146,12 @@ pub struct App {
     pub captures: HashMap<String, CaptureSummary>,
     /// The capture whose summary is being computed.
     summary_pending: Option<String>,
+    /// The Events tab's filters (`from`/`to` follow the period).
+    pub events_filter: EventsFilter,
+    /// Events answers by question, with the filter and days they were asked with.
+    events: HashMap<View, (EventsFilter, u32, EventsTable)>,
+    /// Pick-lists from the data (taxonomies, countries), largest first.
+    pub pick: HashMap<Field, Vec<String>>,
     ticks: u64,
 }
 
@@ -180,6 +190,9 @@ impl App {
             pcap_sensors: None,
             captures: HashMap::new(),
             summary_pending: None,
+            events_filter: EventsFilter { taxonomy: Taxonomy::AllButTest, ..EventsFilter::default() },
+            events: HashMap::new(),
+            pick: HashMap::new(),
             ticks: 0,
         }
     }
@@ -217,6 +230,17 @@ impl App {
                     Some(id) => Request::PcapSummary { id },
                     None => continue,
                 },
+                Source::Events(View::TopProblems) if self.events_filter.country.is_none() => continue,
+                Source::Events(view) => self.events_request(view),
+                Source::EventsFilters => {
+                    for field in [Field::Taxonomy, Field::Country] {
+                        let request = self.events_request(View::Values(field));
+                        if !self.pick.contains_key(&field) && !out.contains(&request) {
+                            out.push(request);
+                        }
+                    }
+                    self.events_request(View::DistinctIps)
+                }
                 Source::Devices | Source::Deployment | Source::LeakCheck | Source::PcapRequest => continue,
             };
             if !out.contains(&request) {
@@ -224,6 +248,52 @@ impl App {
             }
         }
         out.into_iter().map(Effect::Engine).collect()
+    }
+
+    /// Days the Events tab covers: the period's, at least a week (the data is daily).
+    pub fn events_days(&self) -> u32 {
+        self.period.range().num_days().max(7) as u32
+    }
+
+    /// The filter a question is asked with: the tab's, the open ASN's in its detail, none for
+    /// pick-lists (every value of the range, `test` included).
+    fn events_filter_for(&self, view: View) -> EventsFilter {
+        match (view, &self.detail) {
+            (View::Values(_), _) => EventsFilter::default(),
+            (_, Some(Detail::EventsAsn { asn })) => EventsFilter { asns: vec![*asn], ..self.events_filter.clone() },
+            _ => self.events_filter.clone(),
+        }
+    }
+
+    fn events_request(&self, view: View) -> Request {
+        Request::Events { view, filter: self.events_filter_for(view), days: self.events_days() }
+    }
+
+    /// The answer to `view` for the current filters and period, once it arrived.
+    pub fn events_table(&self, view: View) -> Option<&EventsTable> {
+        let (filter, days, table) = self.events.get(&view)?;
+        (*filter == self.events_filter_for(view) && *days == self.events_days()).then_some(table)
+    }
+
+    /// Steps a pick-list filter to its next value and asks again.
+    fn next_pick(&mut self, field: Field) -> Vec<Effect> {
+        if self.tab != Tab::Events || self.detail.is_some() {
+            self.notice = Some("t g f filter the Events tab (6)".into());
+            return Vec::new();
+        }
+        let values = self.pick.get(&field).cloned().unwrap_or_default();
+        if field == Field::Taxonomy {
+            let mut options = vec![Taxonomy::AllButTest, Taxonomy::Any];
+            options.extend(values.into_iter().map(Taxonomy::Is));
+            let at = options.iter().position(|t| *t == self.events_filter.taxonomy).map_or(0, |i| i + 1);
+            self.events_filter.taxonomy = options[at % options.len()].clone();
+        } else {
+            let mut options = vec![None];
+            options.extend(values.into_iter().map(Some));
+            let at = options.iter().position(|c| *c == self.events_filter.country).map_or(0, |i| i + 1);
+            self.events_filter.country = options[at % options.len()].clone();
+        }
+        self.requests()
     }
 
     /// The open capture's job when it is completed with a capture whose summary is neither
@@ -348,6 +418,15 @@ impl App {
                 }
                 None => self.start_input(Tab::Pcap, Mode::PcapQuery, "n requests a capture on the PCAP tab (7) or an attacker's detail"),
             },
+            Action::NextTaxonomy => self.next_pick(Field::Taxonomy),
+            Action::NextCountry => self.next_pick(Field::Country),
+            Action::FilterAsns => {
+                let effects = self.start_input(Tab::Events, Mode::EventsAsns, "f filters the Events tab (6) by ASNs");
+                if self.mode == Mode::EventsAsns {
+                    self.input = self.events_filter.asns.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+                }
+                effects
+            }
             Action::SaveCapture => {
                 match self.capture_job().filter(|j| j.merged.is_some()) {
                     Some(job) => {
@@ -438,6 +517,7 @@ impl App {
             Opens::Attacker => "ip",
             Opens::Password => "password",
             Opens::Capture => "id",
+            Opens::Asn => "source.asn",
         };
         let Some(t) = self.visible(&p) else { return Vec::new() };
         let selected = self.tables.get(&p.key()).map_or(0, |s| s.selected);
@@ -446,6 +526,10 @@ impl App {
         self.detail = Some(match opens {
             Opens::Attacker => Detail::Attacker { ip: value },
             Opens::Password => Detail::Password { password: value },
+            Opens::Asn => match value.trim_start_matches("AS").parse() {
+                Ok(asn) => Detail::EventsAsn { asn },
+                Err(_) => return Vec::new(),
+            },
             Opens::Capture => {
                 // the table shows a prefix of the id
                 let full = self.pcap_jobs.iter().flatten().find(|j| j.id.starts_with(&value)).map(|j| j.id.clone());
@@ -509,6 +593,23 @@ impl App {
                 let mut effects = vec![Effect::SaveDevices(self.tokens.clone())];
                 effects.extend(self.requests());
                 effects
+            }
+            Mode::EventsAsns => {
+                let parsed: Result<Vec<i64>, _> = input
+                    .split([' ', ',', ';'])
+                    .filter(|w| !w.is_empty())
+                    .map(|w| w.trim_start_matches("AS").trim_start_matches("as").parse::<i64>())
+                    .collect();
+                match parsed {
+                    Ok(asns) => {
+                        self.events_filter.asns = asns;
+                        self.requests()
+                    }
+                    Err(_) => {
+                        self.error = Some(format!("ASNs are numbers separated by spaces or commas, not `{}`", input.trim()));
+                        Vec::new()
+                    }
+                }
             }
             Mode::PcapQuery => {
                 let mut effects = if self.tab != Tab::Pcap || self.detail.is_some() { self.act(Action::Tab(Tab::Pcap)) } else { Vec::new() };
@@ -599,6 +700,13 @@ impl App {
                 }
             }
             Event::PcapJobs(jobs) => self.pcap_jobs = Some(jobs),
+            Event::Events { view: View::Values(field), table, .. } => {
+                let values = table.rows.iter().filter_map(|r| r.first().map(|c| c.display())).filter(|v| !v.is_empty()).collect();
+                self.pick.insert(field, values);
+            }
+            Event::Events { view, filter, days, table } => {
+                self.events.insert(view, (filter, days, table));
+            }
             Event::PcapSensors(sensors, free) => self.pcap_sensors = Some((sensors, free)),
             Event::PcapSummary { id, summary } => {
                 if self.summary_pending.as_deref() == Some(id.as_str()) {
@@ -649,6 +757,9 @@ impl App {
 
     /// A chart panel's data (None: not loaded yet).
     pub fn chart(&self, p: &Panel) -> Option<ChartData> {
+        if let Source::Events(view) = p.source {
+            return self.events_table(view)?.chart().map(|c| ChartData { title: p.title.clone(), ..c });
+        }
         ChartData::from_resource(&p.title, self.resource_value(p)?)
     }
 
@@ -721,6 +832,13 @@ impl App {
                     .map(|h| vec![h.hash[..16].to_string(), h.count.to_string(), h.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")])
                     .collect(),
             }),
+            Source::Events(View::TopProblems) if self.events_filter.country.is_none() => {
+                Some(TableData { header: cells(&["classification.type", "classification.identifier", "events"]), rows: Vec::new() })
+            }
+            Source::Events(view) => {
+                let t = self.events_table(*view)?;
+                Some(TableData { header: t.columns.clone(), rows: t.text_rows() })
+            }
             Source::PcapJobs => Some(TableData {
                 header: cells(&["id", "job state", "sensors", "size", "time", "query"]),
                 rows: self
@@ -784,7 +902,7 @@ impl App {
                         .collect(),
                 })
             }
-            Source::AttackerInfo | Source::Deployment | Source::LeakCheck | Source::PcapRequest | Source::CaptureInfo => None,
+            Source::AttackerInfo | Source::Deployment | Source::LeakCheck | Source::PcapRequest | Source::CaptureInfo | Source::EventsFilters => None,
         }
     }
 
@@ -849,9 +967,29 @@ impl App {
                 lines
             }
             Source::PcapRequest => self.pcap_request_lines(),
+            Source::EventsFilters => self.events_filter_lines(),
             Source::CaptureInfo => self.capture_lines(),
             _ => Vec::new(),
         }
+    }
+
+    fn events_filter_lines(&self) -> Vec<String> {
+        let f = &self.events_filter;
+        let taxonomy = match &f.taxonomy {
+            Taxonomy::AllButTest => "all (but test)".to_string(),
+            Taxonomy::Any => "any (test too)".to_string(),
+            Taxonomy::Is(t) => t.clone(),
+        };
+        let asns = if f.asns.is_empty() { "all".to_string() } else { f.asns.iter().map(|a| format!("AS{a}")).collect::<Vec<_>>().join(" ") };
+        let distinct = self.events_table(View::DistinctIps).and_then(|t| t.facts.first()).map_or("…".to_string(), |(_, v)| v.display());
+        vec![
+            format!("range     last {} days ({})", self.events_days(), self.period),
+            format!("taxonomy  {taxonomy} (t)"),
+            format!("country   {} (g)", f.country.as_deref().unwrap_or("all")),
+            format!("ASNs      {asns} (f)"),
+            format!("distinct source IPs  {distinct}"),
+            "Enter on an ASN: its operator view".into(),
+        ]
     }
 
     fn pcap_request_lines(&self) -> Vec<String> {

@@ -22,6 +22,8 @@ pub enum Mode {
     PcapQuery,
     /// Typing the file to save a capture to (`w` on a capture).
     SaveCapture,
+    /// Typing the events ASN filter (`f` on Events).
+    EventsAsns,
 }
 
 /// Everything a key can do.
@@ -63,6 +65,12 @@ pub enum Action {
     NewCapture,
     /// Start typing the file to save the open capture to.
     SaveCapture,
+    /// Events: the next taxonomy of the pick-list.
+    NextTaxonomy,
+    /// Events: the next country of the pick-list.
+    NextCountry,
+    /// Events: start typing the ASN filter.
+    FilterAsns,
     /// A character typed into the input line.
     Input(char),
     /// Delete the last character of the input line.
@@ -89,11 +97,11 @@ pub enum Action {
 
 /// The keys the help overlay lists.
 pub const KEYS: &[(&str, &str)] = &[
-    ("1 2 3 4 5 7 0", "tabs: overview, attackers, passwords, ports, devices, pcap, ops"),
+    ("1-7 0", "tabs: overview attackers passwords ports devices events pcap, ops"),
     (", .", "previous / next period (1h 6h 1d 1w 1m 3m 1y)"),
     ("Tab S-Tab", "focus next / previous panel"),
     ("↑ ↓ j k PgUp PgDn", "move in the focused table"),
-    ("Enter", "open the selected attacker / password / capture job"),
+    ("Enter", "open the selected attacker / password / ASN / capture job"),
     ("Esc Backspace", "back from a detail view, close help"),
     ("s S", "sort by next column / reverse order"),
     ("/", "filter the focused table (Enter keeps, Esc clears)"),
@@ -102,6 +110,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("p P", "export the focused chart as PNG / SVG"),
     ("a x", "my devices: add / remove a device token"),
     ("c", "passwords: check a password against the leaked store (typed masked)"),
+    ("t g f", "events: next taxonomy / next country / type ASNs"),
     ("n", "pcap, attacker detail: request a packet capture"),
     ("w", "capture detail: save the capture to a file"),
     ("F A M C", "operations: planner, aggregate, migrate, clear cache"),
@@ -147,6 +156,9 @@ pub fn action_for(key: KeyEvent, mode: Mode) -> Option<Action> {
         KeyCode::Char('c') => Action::CheckPassword,
         KeyCode::Char('n') => Action::NewCapture,
         KeyCode::Char('w') => Action::SaveCapture,
+        KeyCode::Char('t') => Action::NextTaxonomy,
+        KeyCode::Char('g') => Action::NextCountry,
+        KeyCode::Char('f') => Action::FilterAsns,
         KeyCode::Char('x') | KeyCode::Delete => Action::RemoveToken,
         KeyCode::Char('e') => Action::ExportCsv,
         KeyCode::Char('p') => Action::ExportChart(ImageFormat::Png),

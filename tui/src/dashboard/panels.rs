@@ -2,6 +2,8 @@
 //! data source) and the detail views a table row opens. Later capabilities add a tab here and
 //! a layout in [`super::view`]; nothing else needs to know.
 
+use vantage_core::events::model::Field;
+use vantage_core::events::questions::View;
 use vantage_core::statistics::resources::{self, Kind, Params};
 
 /// The tabs, in display order; the number key selects them (`0` is Operations).
@@ -17,6 +19,9 @@ pub enum Tab {
     Ports,
     /// The analyst's registered device tokens and their personal graphs.
     Devices,
+    /// Incident events (IntelMQ): events per day, top and rising ASNs, country problems, feed
+    /// health, with taxonomy / country / ASN filters (Enter on an ASN: its operator view).
+    Events,
     /// Packet captures: request form, jobs with per-sensor state (Enter: capture), sensor health.
     Pcap,
     /// Jobs, workers, timeouts, cache entries; planner, aggregation and cache actions.
@@ -25,7 +30,7 @@ pub enum Tab {
 
 impl Tab {
     /// Tabs in display order.
-    pub const ALL: [Tab; 7] = [Tab::Overview, Tab::Attackers, Tab::Passwords, Tab::Ports, Tab::Devices, Tab::Pcap, Tab::Operations];
+    pub const ALL: [Tab; 8] = [Tab::Overview, Tab::Attackers, Tab::Passwords, Tab::Ports, Tab::Devices, Tab::Events, Tab::Pcap, Tab::Operations];
 
     /// The number key that selects the tab.
     pub fn key(self) -> char {
@@ -35,6 +40,7 @@ impl Tab {
             Tab::Passwords => '3',
             Tab::Ports => '4',
             Tab::Devices => '5',
+            Tab::Events => '6',
             Tab::Pcap => '7',
             Tab::Operations => '0',
         }
@@ -48,6 +54,7 @@ impl Tab {
             Tab::Passwords => "Passwords",
             Tab::Ports => "Ports & incidents",
             Tab::Devices => "My devices",
+            Tab::Events => "Events",
             Tab::Pcap => "PCAP",
             Tab::Operations => "Operations",
         }
@@ -56,8 +63,10 @@ impl Tab {
     /// Title for narrow terminals (under 100 columns).
     pub fn short_name(self) -> &'static str {
         match self {
+            Tab::Passwords => "Passwd",
             Tab::Ports => "Ports",
             Tab::Devices => "Devices",
+            Tab::Operations => "Ops",
             other => other.name(),
         }
     }
@@ -80,6 +89,11 @@ pub enum Detail {
     Password {
         /// The password.
         password: String,
+    },
+    /// One autonomous system's incident events (the network-operator view).
+    EventsAsn {
+        /// The ASN.
+        asn: i64,
     },
     /// One packet-capture job: its state per sensor and, once merged, the capture's summary.
     Capture {
@@ -121,6 +135,10 @@ pub enum Source {
     LeakCheck,
     /// The most often seen leaked-password hashes.
     LeakedTop,
+    /// An incident-events question (the filters are the dashboard's).
+    Events(View),
+    /// The events filters, their keys and the exact distinct IPs of the range.
+    EventsFilters,
     /// How to request a capture (`n`) and the last request's answer.
     PcapRequest,
     /// Packet-capture jobs.
@@ -157,6 +175,8 @@ pub enum Opens {
     Password,
     /// The capture detail of the row's job `id`.
     Capture,
+    /// The operator view of the row's `source.asn`.
+    Asn,
 }
 
 /// One box on the screen.
@@ -246,6 +266,14 @@ pub fn tab_panels(tab: Tab, tokens: &[String]) -> Vec<Panel> {
             }
             panels
         }
+        Tab::Events => vec![
+            Panel::local("Events per day by taxonomy", Source::Events(View::PerDay(Some(Field::Taxonomy))), Shape::Chart),
+            Panel::local("Filters", Source::EventsFilters, Shape::Text),
+            Panel::local("Top ASNs per taxonomy", Source::Events(View::TopAsns(Field::Taxonomy)), Shape::Table).opening(Opens::Asn),
+            Panel::local("Top problems in the country", Source::Events(View::TopProblems), Shape::Table),
+            Panel::local("Rising ASNs", Source::Events(View::RisingAsns), Shape::Table).opening(Opens::Asn),
+            Panel::local("Feed health (flagged days)", Source::Events(View::FeedHealth), Shape::Table),
+        ],
         Tab::Pcap => vec![
             Panel::local("Capture request", Source::PcapRequest, Shape::Text),
             Panel::local("Sensors", Source::PcapSensors, Shape::Table),
@@ -275,6 +303,12 @@ pub fn detail_panels(detail: &Detail) -> Vec<Panel> {
                 Panel::resource("logins_of_password_by_usages_list", &format!("Usernames tried with {shown}"), params()),
             ]
         }
+        Detail::EventsAsn { asn } => vec![
+            Panel::local(&format!("Events per day in AS{asn}"), Source::Events(View::Operator(None)), Shape::Chart),
+            Panel::local("per taxonomy", Source::Events(View::Operator(Some(Field::Taxonomy))), Shape::Chart),
+            Panel::local("types", Source::Events(View::Operator(Some(Field::Type))), Shape::Chart),
+            Panel::local("malware names", Source::Events(View::Operator(Some(Field::Malware))), Shape::Chart),
+        ],
         Detail::Capture { id } => vec![
             Panel::local(&format!("Capture {}", &id[..id.len().min(12)]), Source::CaptureInfo, Shape::Text),
             Panel::local("Top talkers", Source::CaptureTalkers, Shape::Table),

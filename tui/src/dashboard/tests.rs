@@ -100,7 +100,47 @@ fn with_data() -> App {
     let counters = [("indexfile_current_reads", "2"), ("oldest_timestamp", "1718400000000000000"), ("current_files", "12"), ("packets_read", "99")];
     let alpha = counters.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     app.on_event(Event::PcapSensors(vec![("alpha".into(), Ok(alpha)), ("broken".into(), Err("HTTP 500".into()))], Some(3 << 30)));
+    let effects = app.apply(Action::Tab(Tab::Events));
+    answer_events(&mut app, effects);
+    app.apply(Action::Tab(Tab::Overview));
     app
+}
+
+/// Answers the Events requests among `effects` with small fixed tables.
+fn answer_events(app: &mut App, effects: Vec<Effect>) {
+    use vantage_core::events::model::Field;
+    use vantage_core::events::questions::View;
+    use vantage_core::events::table::{Cell, SeriesColumns, Table};
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2024, 6, d).expect("day");
+    let text = |t: &str| Cell::Text(t.into());
+    for effect in effects {
+        let Effect::Engine(Request::Events { view, filter, days }) = effect else { continue };
+        let table = match view {
+            View::Values(Field::Taxonomy) => {
+                Table::new("values", &["classification.taxonomy", "events"], vec![vec![text("vulnerable"), Cell::Int(9)], vec![text("test"), Cell::Int(2)]])
+            }
+            View::Values(_) => Table::new("values", &["source.geolocation.cc", "events"], vec![vec![text("DE"), Cell::Int(5)], vec![Cell::Null, Cell::Int(1)]]),
+            View::PerDay(_) | View::Operator(_) => {
+                let rows = (9..=15).map(|d| vec![Cell::day(day(d)), text("vulnerable"), Cell::Int(i64::from(d))]).collect();
+                Table::new("per day", &["date", "classification.taxonomy", "events"], rows)
+                    .with_series(SeriesColumns { day: 0, key: Some(1), value: 2 }, (day(9), day(15)))
+            }
+            View::DistinctIps => Table { facts: vec![("distinct_ips".into(), Cell::Int(42))], ..Table::new("ips", &["date", "ips"], Vec::new()) },
+            View::TopAsns(_) => Table::new(
+                "top",
+                &["classification.taxonomy", "rank", "source.asn", "events"],
+                vec![vec![text("vulnerable"), Cell::Int(1), text("3320"), Cell::Int(27)]],
+            ),
+            View::RisingAsns => Table::new("rising", &["source.asn", "events", "slope"], vec![vec![text("680"), Cell::Int(12), Cell::Float(1.0)]]),
+            View::TopProblems => Table::new("problems", &["classification.type", "events"], vec![vec![text("vulnerable-system"), Cell::Int(4)]]),
+            View::FeedHealth => Table::new(
+                "feeds",
+                &["feed.provider", "date", "events", "flag"],
+                vec![vec![text("Shadowserver"), Cell::day(day(12)), Cell::Int(0), text("missing")]],
+            ),
+        };
+        app.on_event(Event::Events { view, filter, days, table });
+    }
 }
 
 /// A completed capture job's id.
@@ -343,7 +383,7 @@ fn every_tab_renders_at_80x24_and_160x48() {
         app.apply(Action::Tab(tab));
         for (w, h) in [(80, 24), (160, 48)] {
             let screen = render(&app, w, h);
-            assert!(screen.contains("1 Overview") && screen.contains("0 Operations"), "{tab:?} {w}x{h}:\n{screen}");
+            assert!(screen.contains("1 Overview") && screen.contains(if w < 100 { "0 Ops" } else { "0 Operations" }), "{tab:?} {w}x{h}:\n{screen}");
             assert!(screen.contains("period 1d (Day)"), "{screen}");
             assert!(!screen.contains("loading"), "{tab:?} {w}x{h} has all its data:\n{screen}");
             for p in app.panels() {
@@ -489,4 +529,54 @@ fn pcap_tab_requests_captures_and_opens_their_summary() {
     let effects = press(&mut app, KeyCode::Enter);
     assert_eq!(effects.first(), Some(&Effect::Engine(Request::PcapSubmit { text: "host 192.0.2.7 udp".into() })));
     assert_eq!((app.tab, &app.detail), (Tab::Pcap, &None));
+}
+
+#[test]
+fn events_tab_filters_from_pick_lists_and_opens_an_asn() {
+    use vantage_core::events::query::Taxonomy;
+    use vantage_core::events::questions::View;
+    let mut app = with_data();
+    let effects = app.apply(Action::Tab(Tab::Events));
+    let asked: Vec<View> = effects.iter().filter_map(|e| if let Effect::Engine(Request::Events { view, .. }) = e { Some(*view) } else { None }).collect();
+    assert!(!asked.contains(&View::TopProblems), "top problems need a country: {asked:?}");
+    let screen = render(&app, 120, 40);
+    for shown in ["Events per day by taxonomy", "taxonomy  all (but test)", "distinct source IPs  42", "3320", "680", "Shadowserver", "g picks a country"] {
+        assert!(screen.contains(shown), "{shown}:\n{screen}");
+    }
+    // t: all → any → each taxonomy of the data; every change asks again with the new filter
+    app.apply(Action::NextTaxonomy);
+    assert_eq!(app.events_filter.taxonomy, Taxonomy::Any);
+    let effects = app.apply(Action::NextTaxonomy);
+    assert_eq!(app.events_filter.taxonomy, Taxonomy::Is("vulnerable".into()));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Engine(Request::Events { filter, .. }) if filter.taxonomy == Taxonomy::Is("vulnerable".into()))));
+    assert!(render(&app, 120, 40).contains("loading"), "answers for the old filter are not shown");
+    answer_events(&mut app, effects);
+    // g: a country from the data (NULL is not offered); top problems are asked now
+    let effects = app.apply(Action::NextCountry);
+    assert_eq!(app.events_filter.country.as_deref(), Some("DE"));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Engine(Request::Events { view: View::TopProblems, .. }))));
+    answer_events(&mut app, effects);
+    assert!(render(&app, 120, 40).contains("vulnerable-system"));
+    // f: ASNs typed, then Enter on a top ASN opens its operator view
+    press(&mut app, KeyCode::Char('f'));
+    typed(&mut app, "AS3320, 680");
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.events_filter.asns, vec![3320, 680]);
+    answer_events(&mut app, effects);
+    press(&mut app, KeyCode::Char('f'));
+    typed(&mut app, " x");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.error.as_deref().is_some_and(|e| e.contains("ASNs are numbers")), "{:?}", app.error);
+    while app.focused().map(|p| p.title) != Some("Top ASNs per taxonomy".into()) {
+        app.apply(Action::Focus(1));
+    }
+    let effects = app.apply(Action::Open);
+    assert_eq!(app.detail, Some(Detail::EventsAsn { asn: 3320 }));
+    assert!(
+        effects.iter().all(|e| !matches!(e, Effect::Engine(Request::Events { filter, .. }) if filter.asns != vec![3320])),
+        "the detail asks for its ASN only"
+    );
+    answer_events(&mut app, effects);
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("Events per day in AS3320") && screen.contains("malware names") && screen.contains("total "), "{screen}");
 }

@@ -12,6 +12,7 @@ use vantage_core::export::ChartData;
 use super::app::App;
 use super::keys::{KEYS, Mode};
 use super::panels::{Detail, Panel, Shape, Source, Tab};
+use vantage_core::events::questions::View;
 
 const ACCENT: Color = Color::Indexed(39);
 const DIM: Color = Color::Indexed(245);
@@ -65,6 +66,14 @@ fn areas(app: &App, body: Rect, n: usize) -> Vec<Rect> {
         (Some(Detail::Attacker { .. }), _) => Layout::vertical([Constraint::Length(9), Constraint::Min(5)]).split(body).to_vec(),
         (Some(Detail::Password { .. }), _) => rows(&[50, 50]),
         (Some(Detail::Resource { .. }), _) => vec![body],
+        (Some(Detail::EventsAsn { .. }), _) => {
+            let r = rows(&[50, 50]);
+            [vec![r[0]], Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(r[1]).to_vec()].concat()
+        }
+        (None, Tab::Events) => {
+            let r = rows(&[40, 30, 30]);
+            [split_h(r[0], &[60, 40]), split_h(r[1], &[50, 50]), split_h(r[2], &[50, 50])].concat()
+        }
         (Some(Detail::Capture { .. }), _) => {
             let r = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).split(body).to_vec();
             [split_h(r[0], &[48, 30, 22]), vec![r[1]]].concat()
@@ -134,6 +143,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         Mode::Palette => typed(":", app),
         Mode::PcapQuery => typed("capture: ", app),
         Mode::SaveCapture => typed("save capture to: ", app),
+        Mode::EventsAsns => typed("ASNs: ", app),
         Mode::AddToken => masked(app, "device token: "),
         Mode::CheckPassword => masked(app, "password to check: "),
         Mode::Normal => match (&app.error, &app.notice) {
@@ -187,7 +197,11 @@ fn draw_panel(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: 
 
 fn chart(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool) {
     let Some(data) = app.chart(panel).filter(|c| !c.x_labels.is_empty()) else {
-        let text = if app.read(panel).is_some_and(|r| r.data.is_some()) { "no data".to_string() } else { loading(app) };
+        let answered = match panel.source {
+            Source::Events(view) => app.events_table(view).is_some(),
+            _ => app.read(panel).is_some_and(|r| r.data.is_some()),
+        };
+        let text = if answered { "no data".to_string() } else { loading(app) };
         frame.render_widget(Paragraph::new(text).block(block(app, panel.title.clone(), focused)), area);
         return;
     };
@@ -272,6 +286,8 @@ fn table(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool)
             Source::Cache => "nothing cached",
             Source::LeakedTop => "no leaked passwords stored: vantage passwords import",
             Source::PcapJobs => "no captures yet: n requests one",
+            Source::Events(View::TopProblems) => "g picks a country",
+            Source::Events(_) => "none in this range",
             Source::PcapSensors => "no sensors configured ([[pcap.sensors]])",
             Source::CaptureTalkers | Source::CapturePorts | Source::CapturePackets => "no packets",
             _ if !state.filter.is_empty() => "no row matches the filter",
