@@ -3,7 +3,8 @@
 //! and a scheduler that — under a lock so only one of many workers schedules — runs the
 //! refresh planner every minute and re-queues jobs of dead workers. A worker given a
 //! [`PcapService`] also runs the pcap steps (queues `pcap-query`, `pcap-io`) and recovers pcap
-//! jobs abandoned by dead workers; without one it does not serve those queues.
+//! jobs abandoned by dead workers and cleans the spool every `cleanup_period`; without one it
+//! does not serve those queues.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -138,10 +139,14 @@ pub async fn run(stats: Statistics, options: WorkerOptions, shutdown: watch::Rec
                         }
                         Err(e) => tracing::warn!("re-queue check failed: {e}"),
                     }
-                    if let Some(pcap) = &pcap
-                        && let Err(e) = pcap.recover(lease).await
-                    {
-                        tracing::warn!("pcap recovery check failed: {e}");
+                    if let Some(pcap) = &pcap {
+                        if let Err(e) = pcap.recover(lease).await {
+                            tracing::warn!("pcap recovery check failed: {e}");
+                        }
+                        // runs only when cleanup_period has passed (a marker in the spool)
+                        if let Err(e) = pcap.cleanup(false) {
+                            tracing::warn!("pcap cleanup failed: {e}");
+                        }
                     }
                 }
                 _ = plan.tick(), if schedule => {
