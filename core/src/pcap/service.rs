@@ -109,19 +109,28 @@ impl PcapService {
     /// Re-queues jobs abandoned by dead workers (see the module docs); `grace` is how long an
     /// unfinished, unlocked job's status must be unchanged. Returns the ids handled.
     pub async fn recover(&self, grace: Duration) -> Result<Vec<String>> {
+        // cheap checks first (a file's mtime, then its state); the queue is read only when
+        // some job looks abandoned — this runs every few seconds in every worker
+        let (dir, now) = (&self.config.spool_dir, SystemTime::now());
+        let mut candidates = Vec::new();
+        for (id, _) in spool::job_dirs(dir)? {
+            // a job being created has no status yet: not abandoned
+            let Ok(changed) = std::fs::metadata(dir.join(&id).join(STATUS)).and_then(|m| m.modified()) else { continue };
+            if changed + grace <= now
+                && let Some(status) = pipeline::status(dir, &id)?
+                && !status.state.is_final()
+            {
+                candidates.push(status);
+            }
+        }
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
         let snapshot = self.queue.snapshot().await?;
         let busy: HashSet<&str> =
             snapshot.queued.iter().flat_map(|(_, jobs)| jobs.iter()).chain(snapshot.running.iter().map(|r| &r.job)).map(|j| j.key.as_str()).collect();
         let mut handled = Vec::new();
-        for status in pipeline::statuses(&self.config.spool_dir)? {
-            if status.state.is_final() || busy.contains(job_key(&status.id).as_str()) {
-                continue;
-            }
-            let path = self.config.spool_dir.join(&status.id).join(STATUS);
-            let changed = std::fs::metadata(&path).and_then(|m| m.modified()).map_err(|e| Error::io(&path, e))?;
-            if changed + grace > SystemTime::now() {
-                continue;
-            }
+        for status in candidates.into_iter().filter(|s| !busy.contains(job_key(&s.id).as_str())) {
             let Some(recovered) = pipeline::recover(&self.config, &status.id, self.clock.now(), MAX_ATTEMPTS)? else { continue };
             tracing::warn!(target: "vantage::pcap", job = %status.id, state = %status.state, "abandoned job recovered: {}", recovered.state);
             match recovered.state {

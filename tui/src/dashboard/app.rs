@@ -350,7 +350,11 @@ impl App {
                 self.help = !self.help;
                 Vec::new()
             }
-            Action::Refresh => self.requests(),
+            Action::Refresh => {
+                // pick-lists are read once; r reads them again (e.g. after an import)
+                self.pick.clear();
+                self.requests()
+            }
             Action::Quit => {
                 self.quit = true;
                 Vec::new()
