@@ -181,3 +181,39 @@ pub async fn drain(stats: &Statistics, pcap: Option<&PcapService>, lease: Durati
     }
     Ok(n)
 }
+
+/// Most planning rounds [`plan_to_fixed_point`] runs; more would mean a planner that queues
+/// something new every time, which it must not.
+pub const MAX_PLAN_ROUNDS: usize = 16;
+
+/// Plans with `plan`, runs what it queued in this process ([`drain`]), and plans again until a
+/// round queues nothing new: what a one-shot planner command must do on the in-process queue,
+/// where the jobs that a first round unblocks (the 6h … 1y resources waiting for the quarterly
+/// aggregation) have no other process to queue and run them. Returns every round's suggestions
+/// merged per key (a key keeps its `Queued` outcome from the round that queued it, otherwise
+/// the last round's) in first-seen order, and how many jobs ran.
+pub async fn plan_to_fixed_point(
+    stats: &Statistics,
+    lease: Duration,
+    plan: impl AsyncFn() -> Result<Vec<crate::statistics::service::Suggestion>>,
+) -> Result<(Vec<crate::statistics::service::Suggestion>, usize)> {
+    use crate::statistics::service::Outcome;
+    let mut merged: Vec<crate::statistics::service::Suggestion> = Vec::new();
+    let mut ran = 0;
+    for _ in 0..MAX_PLAN_ROUNDS {
+        let round = plan().await?;
+        let queued_now = round.iter().any(|s| matches!(s.outcome, Outcome::Queued { .. }));
+        for s in round {
+            match merged.iter_mut().find(|m| m.key == s.key) {
+                Some(m) if matches!(m.outcome, Outcome::Queued { .. }) => {}
+                Some(m) => *m = s,
+                None => merged.push(s),
+            }
+        }
+        ran += drain(stats, None, lease).await?;
+        if !queued_now {
+            break;
+        }
+    }
+    Ok((merged, ran))
+}

@@ -132,3 +132,30 @@ fn database_passwords_are_never_printed() {
     assert!(!all.contains("s3cr3t-pw"), "{all}");
     assert!(all.contains("postgres://vantage:***@127.0.0.1:1/sview"), "{all}");
 }
+
+/// Issue 12 item 8: on the in-process queue a one-shot `refresh` plans again after running
+/// what it queued, so the 6h … 1y resources (which wait for the quarterly aggregation) are
+/// computed in the same run instead of being blocked in every run.
+#[test]
+fn one_shot_refresh_on_the_embedded_queue_runs_to_a_fixed_point() {
+    let dir = tempfile::tempdir().expect("dir");
+    let demo = vantage(dir.path(), &["demo", "--no-tui", "--seed", "3", "--scale", "0.01"]);
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    let out = vantage(dir.path(), &["refresh", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    let suggestions = json.as_array().expect("array");
+    for period in ["1h", "6h", "1d", "1w", "1m", "3m", "1y"] {
+        let of_period: Vec<&serde_json::Value> =
+            suggestions.iter().filter(|s| s["key"].as_str().is_some_and(|k| k.starts_with("resource:") && k.ends_with(&format!(":{period}")))).collect();
+        assert!(!of_period.is_empty(), "{period}: planned: {json}");
+        for s in of_period {
+            assert_eq!(s["outcome"], "queued", "{period}: every resource queued (and run) in this one run: {s}");
+        }
+    }
+    for p in ["quarterly", "hourly", "daily"] {
+        let agg = suggestions.iter().find(|s| s["key"] == format!("aggregation:{p}")).expect("aggregation planned");
+        assert_eq!(agg["outcome"], "queued", "{agg}");
+    }
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("blocked"), "nothing left waiting: {json}");
+}

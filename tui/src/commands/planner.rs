@@ -20,8 +20,10 @@ use crate::output::table;
 
 const LEASE: Duration = Duration::from_secs(60);
 
-async fn finish(stats: &Statistics, suggestions: Vec<Suggestion>, args: &PlanArgs) -> anyhow::Result<ExitCode> {
-    let ran = if stats.queue.kind() == "memory" && !args.dry_run { worker::drain(stats, None, LEASE).await? } else { 0 };
+/// Runs `plan`; on the in-process queue (and not a dry run) to a fixed point, running what it
+/// queued until a round queues nothing new ([`worker::plan_to_fixed_point`]); then prints.
+async fn plan_and_finish(stats: &Statistics, args: &PlanArgs, plan: impl AsyncFn() -> vantage_core::Result<Vec<Suggestion>>) -> anyhow::Result<ExitCode> {
+    let (suggestions, ran) = if stats.queue.kind() == "memory" && !args.dry_run { worker::plan_to_fixed_point(stats, LEASE, plan).await? } else { (plan().await?, 0) };
     stats.store.close().await;
     if args.json {
         println!("{}", serde_json::to_string(&suggestions)?);
@@ -50,16 +52,14 @@ async fn finish(stats: &Statistics, suggestions: Vec<Suggestion>, args: &PlanArg
 /// `vantage refresh`
 pub async fn refresh(config: &Config, args: PlanArgs) -> anyhow::Result<ExitCode> {
     let stats = open_statistics(config).await?;
-    let s = stats.refresh(args.dry_run).await?;
-    finish(&stats, s, &args).await
+    plan_and_finish(&stats, &args, async || stats.refresh(args.dry_run).await).await
 }
 
 /// `vantage cache-period`
 pub async fn cache_period(config: &Config, args: CachePeriodArgs) -> anyhow::Result<ExitCode> {
     let period: Period = args.period.parse()?;
     let stats = open_statistics(config).await?;
-    let s = stats.cache_period(period, args.plan.dry_run).await?;
-    finish(&stats, s, &args.plan).await
+    plan_and_finish(&stats, &args.plan, async || stats.cache_period(period, args.plan.dry_run).await).await
 }
 
 /// `vantage cache-resource`
@@ -68,8 +68,7 @@ pub async fn cache_resource(config: &Config, args: CacheResourceArgs) -> anyhow:
     let period: Period = args.period.parse()?;
     let params = Params::for_resource(resource, args.params.ip.as_deref(), args.params.password.as_deref(), &args.params.device_token)?;
     let stats = open_statistics(config).await?;
-    let s = stats.suggest_caching(resource, period, &params, args.plan.dry_run).await?;
-    finish(&stats, vec![s], &args.plan).await
+    plan_and_finish(&stats, &args.plan, async || Ok(vec![stats.suggest_caching(resource, period, &params, args.plan.dry_run).await?])).await
 }
 
 /// `vantage view-jobs`
