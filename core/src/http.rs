@@ -1,6 +1,9 @@
 //! The HTTP API served by `vantage serve` (axum). Read-only, loopback by default; every
 //! error is a JSON body with a 4xx status, never a stack trace. Capabilities add their routes
-//! to [`router`].
+//! to [`router`]. An error that a layer or extractor answers as text (a 405, a 413, a path
+//! that is not UTF-8) is rewritten to the same JSON shape by [`router`]'s last layer.
+//! [`serve_with`] adds the header and idle timeouts, the connection cap and the Host check of
+//! [`ServeOptions`] (module `server`).
 //!
 //! - `GET /api/resource?name=…&period=…[&ip=][&password=][&token=a,b]` →
 //!   `{"resource_name", "data"}` (`data` null while not computed yet; a computation is queued),
@@ -8,14 +11,14 @@
 //!   unknown name / period / parameter → 400 `{"error"}`; more than 30 resource requests a
 //!   minute from one client → 429 with `Retry-After`.
 //! - `GET /healthz` → 200 `{"status": "ok", …}` or 503 when the store or cache is down.
-//! - `GET /metrics` → Prometheus text: request counters, queue lengths.
+//! - `GET /metrics` → Prometheus text: request counters, open connections, queue lengths.
 //! - the leaked-password APIs of [`crate::passwords::api`];
 //! - the packet-capture endpoints of [`crate::pcap::api`] (when a pcap service is given).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Query, State};
@@ -29,6 +32,9 @@ use crate::statistics::periods::Period;
 use crate::statistics::resources::{self, Params};
 use crate::statistics::service::Statistics;
 
+mod server;
+pub use server::{DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, HostCheck, ServeOptions};
+
 /// Shared state of the server.
 pub struct AppState {
     /// Statistics service.
@@ -40,6 +46,7 @@ pub struct AppState {
     requests: AtomicU64,
     client_errors: AtomicU64,
     rate_limited: AtomicU64,
+    connections: Arc<AtomicUsize>,
 }
 
 /// Default password API requests per second and client IP.
@@ -58,7 +65,15 @@ impl AppState {
 
     /// State with a password API limit and, when given, the packet-capture endpoints.
     pub fn with_pcap(stats: Statistics, password_rate: u32, pcap: Option<Arc<crate::pcap::service::PcapService>>) -> Arc<Self> {
-        Arc::new(AppState { stats, password_rate, pcap, requests: AtomicU64::new(0), client_errors: AtomicU64::new(0), rate_limited: AtomicU64::new(0) })
+        Arc::new(AppState {
+            stats,
+            password_rate,
+            pcap,
+            requests: AtomicU64::new(0),
+            client_errors: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+            connections: Arc::default(),
+        })
     }
 }
 
@@ -74,12 +89,46 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(passwords)
         .merge(pcap)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route".into()) })
+        .layer(axum::middleware::map_response(json_errors))
 }
 
-/// Serves `router` on `listen` until `shutdown` resolves.
+/// Serves `router` on `listen` with the default [`ServeOptions`] until `shutdown` resolves.
 pub async fn serve(listen: SocketAddr, state: Arc<AppState>, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    serve_with(listen, state, ServeOptions::default(), shutdown).await
+}
+
+/// Serves `router` on `listen` with `options` (timeouts, connection cap, allowed hosts) until
+/// `shutdown` resolves; then waits for the requests in progress.
+pub async fn serve_with(
+    listen: SocketAddr,
+    state: Arc<AppState>,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
+    let open = state.connections.clone();
+    server::run(listener, router(state), options, open, shutdown).await
+}
+
+/// Largest error body rewritten by [`json_errors`] (longer ones keep only the status text).
+const TEXT_ERROR_LIMIT: usize = 16 * 1024;
+
+/// Rewrites a 4xx/5xx answer that is not JSON (axum's text rejections, an empty 405) to
+/// `{"error": <its text, or the status reason>}`, keeping its other headers (`Allow`, …).
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, TEXT_ERROR_LIMIT).await.map(|b| String::from_utf8_lossy(&b).trim().to_string()).unwrap_or_default();
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
+    let mut json = error(status, message);
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    json.headers_mut().extend(parts.headers);
+    json
 }
 
 fn error(status: StatusCode, message: String) -> Response {
@@ -148,6 +197,8 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     out.push_str(&format!("vantage_resource_client_errors_total {}\n", state.client_errors.load(Ordering::Relaxed)));
     out.push_str("# TYPE vantage_resource_rate_limited_total counter\n");
     out.push_str(&format!("vantage_resource_rate_limited_total {}\n", state.rate_limited.load(Ordering::Relaxed)));
+    out.push_str("# TYPE vantage_http_connections gauge\n");
+    out.push_str(&format!("vantage_http_connections {}\n", state.connections.load(Ordering::Relaxed)));
     if let Ok(snap) = state.stats.queue.snapshot().await {
         out.push_str("# TYPE vantage_jobs_queued gauge\n");
         for (q, jobs) in &snap.queued {

@@ -55,7 +55,8 @@ fn defaults_and_the_documented_example() {
     assert_eq!((r.start, r.end), (t("2024-06-14T12:38:00Z"), t("2024-06-15T12:43:00Z")));
     assert_eq!((r.limit_packets, r.limit_bytes, r.sensors.len(), r.ignore_weight), (None, None, 0, false));
 
-    let empty = uri("");
+    // the default window alone (a clause-less `/api/uri/` is refused, see uri_errors)
+    let empty = build(&Clauses::default()).expect("the default window");
     assert_eq!(empty.query, DEFAULT_WINDOW);
     assert_eq!(empty.id, "2d150be91f3cfa7191d21b811f5dbdf9");
     assert_eq!(query_id(DEFAULT_WINDOW), "2d150be91f3cfa7191d21b811f5dbdf9");
@@ -219,7 +220,7 @@ fn weight_rejection_and_ignore_weight() {
     let settings = RequestSettings { weight: Some(Weights::new(1 << 40, 1 << 30, 24.0)), ..RequestSettings::default() };
     let request = |path: &str| Clauses::from_uri(path).and_then(|c| c.build(&settings, t(NOW)));
     // No selector, default window (86,460 s unpadded): w = 2^40 × 86460 / 86400, rounded up.
-    assert_eq!(request("").expect_err("too heavy").message, "Request parameters exceed weight: 1100275177518/1073741824");
+    assert_eq!(Clauses::default().build(&settings, t(NOW)).expect_err("too heavy").message, "Request parameters exceed weight: 1100275177518/1073741824");
     // Two hosts, one net, three ports: divisor 2×50 + 2 + 3×100 = 402.
     let heavy = "host/1.1.1.1/host/2.2.2.2/net/10.0.0.0/8/port/1/port/2/port/3";
     assert_eq!(request(heavy).expect_err("too heavy").message, "Request parameters exceed weight: 2737002930/1073741824");
@@ -273,7 +274,14 @@ fn uri_errors() {
         ("before/5x/ago", "before: `5x` is not a duration (unknown unit `x`: use us, ms, s, m, h, d or w); examples: 5m, 1h30m, 3.5h, 500ms, 90 (seconds)"),
         ("after/5m/before/10m", "Empty time window: start 2024-06-15T12:35:00Z is not before end 2024-06-15T12:31:00Z"),
         ("after/2024-06-16", "Empty time window: start 2024-06-16T00:00:00Z is not before end 2024-06-15T12:41:00Z"),
-        ("after/300000000w", "The requested time window is outside the representable range of dates"),
+        ("after/300000000w", OUT_OF_RANGE),
+        // the padded window must stay within RFC 3339's four-digit years
+        ("before/9999-12-31T23:59:59Z", OUT_OF_RANGE),
+        ("after/9999-12-31T23:50:00Z/before/9999-12-31T23:57:59Z", OUT_OF_RANGE),
+        ("after/0000-01-01T00:00:00Z", OUT_OF_RANGE),
+        ("after/0000-01-01T00:01:59Z/before/0000-01-01T00:30:00Z", OUT_OF_RANGE),
+        ("", "Empty request: give at least one clause (host, net, port, proto, tcp, udp, icmp, before, after, ...)"),
+        ("//", "Empty request: give at least one clause (host, net, port, proto, tcp, udp, icmp, before, after, ...)"),
     ] {
         assert_eq!(uri_err(path), message, "{path}");
     }
@@ -282,6 +290,22 @@ fn uri_errors() {
         form(&[("after", "5m"), ("before-ago", "5m")]).expect_err("empty").message,
         "Empty time window: start 2024-06-15T12:35:00Z is not before end 2024-06-15T12:35:00Z"
     );
+}
+
+const OUT_OF_RANGE: &str =
+    "The requested time window is outside the representable range of dates (0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z, including 120 s of padding)";
+
+/// The last windows that still fit the calendar build queries the query parser accepts.
+#[test]
+fn windows_at_the_ends_of_the_calendar_are_valid_queries() {
+    for (path, window) in [
+        ("after/9999-12-31T23:50:00Z/before/9999-12-31T23:56:59Z", "after 9999-12-31T23:48:00Z and before 9999-12-31T23:59:00Z"),
+        ("after/0000-01-01T00:02:00Z/before/0000-01-01T00:30:00Z", "after 0000-01-01T00:00:00Z and before 0000-01-01T00:33:00Z"),
+    ] {
+        let r = uri(path);
+        assert_eq!(r.query, window, "{path}");
+        steno::parse(&r.query).unwrap_or_else(|e| panic!("{path}: {} is refused by the parser: {e}", r.query));
+    }
 }
 
 #[test]

@@ -104,6 +104,20 @@ pub struct ServeArgs {
     /// Password API requests per second and client IP before 429 (0: no limit).
     #[arg(long, default_value_t = vantage_core::http::DEFAULT_PASSWORD_RATE)]
     pub password_rate: u32,
+    /// Seconds a client has to send a request's headers (from connecting, or from the previous
+    /// answer on a kept-alive connection) before the connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = vantage_core::http::DEFAULT_HEADER_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+    /// Seconds without any byte read or written before a connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = vantage_core::http::DEFAULT_IDLE_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+    /// Connections served at once; more clients wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = vantage_core::http::DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// A host name accepted in the Host header besides the listen address, loopback addresses
+    /// and localhost (repeatable; DNS-rebinding protection).
+    #[arg(long = "allowed-host", value_name = "NAME", env = "VANTAGE_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `vantage passwords …`

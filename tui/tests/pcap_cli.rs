@@ -52,6 +52,32 @@ fn a_bad_input_is_exit_1_with_one_line_naming_it() {
     }
 }
 
+/// An output that is one of the inputs — the same path, `./a.pcap`, a hard link or a symlink —
+/// is refused with exit 1 and a one-line error, natively and with mergecap; the input stays.
+#[test]
+fn merge_refuses_an_output_that_is_an_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (dir.path().join("a.pcap"), format!("{FIXTURES}/spb.pcapng"));
+    std::fs::copy(format!("{FIXTURES}/sections.pcapng"), &a).expect("copy");
+    let (hard, sym) = (dir.path().join("hard.pcap"), dir.path().join("sym.pcap"));
+    std::fs::hard_link(&a, &hard).expect("hard link");
+    std::os::unix::fs::symlink(&a, &sym).expect("symlink");
+    let original = std::fs::read(&a).expect("a");
+    for out in ["a.pcap", "./a.pcap", "hard.pcap", "sym.pcap"] {
+        for extra in [None, Some("--mergecap")] {
+            let mut args = vec!["pcap", "merge", "a.pcap", &b, "-o", out];
+            args.extend(extra);
+            let run = vantage(dir.path(), &args).current_dir(dir.path()).output().expect("runs");
+            let stderr = String::from_utf8_lossy(&run.stderr);
+            assert_eq!(run.status.code(), Some(1), "{out}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            assert!(stderr.starts_with("error: ") && stderr.contains(&format!("{out}: the output is the input a.pcap")), "{stderr}");
+            assert!(std::fs::read(&a).expect("a") == original, "{out}: the input is untouched");
+        }
+    }
+    assert!(std::fs::symlink_metadata(&sym).expect("sym").file_type().is_symlink(), "the symlink stays a symlink");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn stats_asks_every_configured_sensor() {
     use vantage_tests::process::free_port;
@@ -195,12 +221,25 @@ async fn query_runs_the_pipeline_and_dedups() {
     let fetch = words(&["pcap", "fetch", &id, "-o", fetched.to_str().expect("utf8")]);
     let (unknown, cleanup) = (words(&["pcap", "fetch", &"0".repeat(32), "-o", "/dev/null"]), words(&["pcap", "cleanup", "--json"]));
     let raw = words(&["pcap", "query", "--json", "host 192.168.2.1 and (udp or icmp)"]);
+    // the job's own capture as the output, by path or through a symlink, is refused
+    let link = dir.path().join("link.pcap");
+    std::os::unix::fs::symlink(&merged, &link).expect("symlink");
+    let onto_itself = words(&["pcap", "fetch", &id, "-o", merged.to_str().expect("utf8")]);
+    let onto_link = words(&["pcap", "fetch", &id, "-o", link.to_str().expect("utf8")]);
+    let merged_bytes = std::fs::read(&merged).expect("merged");
     let outs = tokio::task::spawn_blocking({
         let run = run.clone();
-        move || [fetch, unknown, cleanup, raw].map(run)
+        move || [onto_itself, onto_link, fetch, unknown, cleanup, raw].map(run)
     })
     .await
     .expect("joined");
+    for refused in outs.iter().take(2) {
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("this is the job's own capture in the spool"), "{stderr}");
+    }
+    assert!(std::fs::read(&merged).expect("merged") == merged_bytes, "the capture is untouched");
+    let outs = &outs[2..];
     assert!(outs[0].status.success(), "{}", String::from_utf8_lossy(&outs[0].stderr));
     assert!(std::fs::read(&fetched).expect("fetched") == std::fs::read(&merged).expect("merged"));
     assert_eq!(outs[1].status.code(), Some(1));

@@ -13,7 +13,7 @@
 //!   unknown ones are left out.
 //! - `GET /api/stats/[sensors]` → `{"sensors": {name: {counter: value} | "error"}, "spool":
 //!   {free_bytes, free_nodes}}`; `/api/jobs/` → the queued and running pcap steps;
-//!   `GET|POST /api/cleanup/` → a forced cleanup's report.
+//!   `POST /api/cleanup/` → a forced cleanup's report (it changes state: `GET` is a 405).
 //! - `GET /results/<id>/<merged_name>.pcap` → the capture, streamed. The id must be 32
 //!   lowercase hex digits and the file name exactly the merged capture's: anything else is a
 //!   404 before the file system is touched (no path traversal).
@@ -53,7 +53,7 @@ pub fn routes(service: Shared) -> Router {
         ("/api/stats", get(stats)),
         ("/api/stats/{sensors}", get(stats)),
         ("/api/jobs", get(jobs)),
-        ("/api/cleanup", get(cleanup).post(cleanup)),
+        ("/api/cleanup", post(cleanup)),
     ] {
         router = with_slash(router, path, route);
     }

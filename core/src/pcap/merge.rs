@@ -14,6 +14,9 @@
 //! - Memory: constant — one read buffer per input, one write buffer; nothing is loaded whole.
 //! - Atomic: the output is written to `OUT.tmp` and renamed to `OUT` when complete; on any
 //!   error the temporary file is removed and `OUT` is left as it was.
+//! - An output that is one of the inputs — the same path, or the same file through another
+//!   path, a hard link or a symlink ([`same_file`]) — is refused before anything is read or
+//!   written, so the merge can never replace its own input.
 //!
 //! [`merge_with_mergecap`] runs mergecap itself instead (pcap.md's configurable alternative),
 //! just as atomically, and reports the same figures.
@@ -95,6 +98,7 @@ pub fn merge_files(inputs: &[PathBuf], output: &Path) -> Result<MergeReport> {
     if inputs.is_empty() {
         return Err(Error::InvalidArgument("pcap merge needs at least one input".into()));
     }
+    refuse_input_as_output(inputs, output)?;
     let mut readers = inputs.iter().map(|path| PacketReader::open(path)).collect::<Result<Vec<_>>>()?;
     let mut heads = BinaryHeap::with_capacity(readers.len());
     for (input, reader) in readers.iter_mut().enumerate() {
@@ -109,6 +113,7 @@ pub fn merge_files(inputs: &[PathBuf], output: &Path) -> Result<MergeReport> {
 /// Merges with Wireshark's `mergecap -F pcap -w OUT.tmp IN…`, renames the result to `output`
 /// and reads it back for the report. Mergecap's complaint (it names the file) is the error.
 pub fn merge_with_mergecap(inputs: &[PathBuf], output: &Path) -> Result<MergeReport> {
+    refuse_input_as_output(inputs, output)?;
     atomically(output, |tmp| {
         let run = Command::new("mergecap")
             .args(["-F", "pcap", "-w"])
@@ -129,6 +134,29 @@ pub fn merge_with_mergecap(inputs: &[PathBuf], output: &Path) -> Result<MergeRep
         report.link_type = reader.link_type().unwrap_or_default();
         Ok(report)
     })
+}
+
+/// True when `a` and `b` name the same existing file: the same device and inode after
+/// following symlinks (so `./a.pcap`, a hard link and a symlink to `a.pcap` are all `a.pcap`).
+/// False when either does not exist.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Refuses an `output` that is one of `inputs` (by path or by [`same_file`]).
+fn refuse_input_as_output(inputs: &[PathBuf], output: &Path) -> Result<()> {
+    match inputs.iter().find(|input| input.as_path() == output || same_file(input, output)) {
+        Some(input) => Err(Error::InvalidArgument(format!(
+            "{}: the output is the input {}; write the merge to another file",
+            output.display(),
+            input.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Runs `write` on `OUT.tmp`, then renames it to `output`; removes it on any error.
@@ -282,5 +310,25 @@ mod tests {
         let (eth, sll) = (eth.display(), sll.display());
         assert!(err.ends_with(&format!("different link types into one pcap: ETHERNET (1): {eth}; LINUX_SLL (113): {sll}")), "{err}");
         assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 2, "no output, no temporary file");
+    }
+
+    #[test]
+    fn an_output_that_is_an_input_is_refused_by_path_or_inode() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (dir.path().join("a.pcap"), dir.path().join("b.pcap"));
+        classic(&a, false, 1, &[(1, 0, 1)]);
+        classic(&b, false, 1, &[(2, 0, 2)]);
+        let (link, sym) = (dir.path().join("hard.pcap"), dir.path().join("sym.pcap"));
+        std::fs::hard_link(&a, &link).expect("hard link");
+        std::os::unix::fs::symlink(&b, &sym).expect("symlink");
+        let before = (std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
+        for out in [a.clone(), dir.path().join(".").join("a.pcap"), link, sym] {
+            for merge in [merge_files, merge_with_mergecap] {
+                let err = merge(&[a.clone(), b.clone()], &out).expect_err("refused").to_string();
+                assert!(err.contains("the output is the input"), "{}: {err}", out.display());
+            }
+        }
+        assert_eq!((std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b")), before, "inputs untouched");
+        assert!(!dir.path().join("a.pcap.tmp").exists() && !dir.path().join("sym.pcap.tmp").exists());
     }
 }

@@ -7,7 +7,8 @@
 //! - URL ([`Clauses::from_uri`]): the path after `/api/uri/`, split on `/`; empty segments are
 //!   ignored and keywords are case-insensitive: `host IP`, `net ADDR MASK`, `port N`,
 //!   `proto N`, `tcp`|`udp`|`icmp`, `before T`, `after T`, `ignore-weight`. A duration value
-//!   may be followed by an `ago` segment (`after/2h/ago`).
+//!   may be followed by an `ago` segment (`after/2h/ago`). A path without any clause is
+//!   refused (400), like an empty form.
 //! - form and JSON ([`Clauses::from_form`], [`Clauses::from_json`]): fields host, net, port,
 //!   proto, proto-name, before, after, before-ago, after-ago, ignore-weight,
 //!   Steno-Limit-Packets, Steno-Limit-Bytes, sensor. Field names are case-insensitive; host,
@@ -23,7 +24,9 @@
 //!   `before T` → win(T) + TW. `before` takes precedence over `before-ago`.
 //! - start ≥ end is rejected; then the weight check runs on this window (as in Docket); then
 //!   both ends are padded by [`WINDOW_PADDING`], and [`Request::start`]/[`Request::end`] and the
-//!   query's `after`/`before` are the padded times.
+//!   query's `after`/`before` are the padded times. A padded time outside
+//!   [`QUERY_SECONDS`] (years 0000–9999, what RFC 3339 and so the query language can write)
+//!   is refused (400), e.g. `before/9999-12-31T23:59:59Z`.
 //! - Query: `host` clauses sorted as text, `net` clauses sorted as text (pcap.md leaves their
 //!   order open; sorting lets equal requests share an id), ports sorted numerically,
 //!   `ip proto N`, `tcp|udp|icmp`, `after …Z`, `before …Z`, joined with " and ". Repeated equal
@@ -488,6 +491,10 @@ impl Clauses {
     pub fn from_uri(path: &str) -> Result<Clauses, RequestError> {
         let mut clauses = Clauses::default();
         let mut segments = path.split('/').map(str::trim).filter(|s| !s.is_empty()).peekable();
+        if segments.peek().is_none() {
+            // as the empty form: no clause at all would capture all traffic of LONG_AGO
+            return Err(RequestError::bad_request("Empty request: give at least one clause (host, net, port, proto, tcp, udp, icmp, before, after, ...)"));
+        }
         while let Some(word) = segments.next() {
             let keyword = word.to_ascii_lowercase();
             let incomplete = || RequestError::bad_request(format!("Incomplete {} clause", keyword.to_ascii_uppercase()));
@@ -646,12 +653,22 @@ fn nanos(t: DateTime<Utc>) -> i128 {
     i128::from(t.timestamp()) * NS_PER_SEC + i128::from(t.timestamp_subsec_nanos())
 }
 
-/// The instant `ns` nanoseconds after the epoch, floored to the second.
+/// The earliest and latest second a query may name: RFC 3339 (and so Stenographer and
+/// [`steno::parse`]) has four-digit years, 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+pub const QUERY_SECONDS: std::ops::RangeInclusive<i64> = -62_167_219_200..=253_402_300_799;
+
+/// The instant `ns` nanoseconds after the epoch, floored to the second; refused outside
+/// [`QUERY_SECONDS`] (the padded window must stay writable as an RFC 3339 time).
 fn instant(ns: i128) -> Result<DateTime<Utc>, RequestError> {
     i64::try_from(ns.div_euclid(NS_PER_SEC))
         .ok()
+        .filter(|secs| QUERY_SECONDS.contains(secs))
         .and_then(|secs| DateTime::from_timestamp(secs, 0))
-        .ok_or_else(|| RequestError::bad_request("The requested time window is outside the representable range of dates"))
+        .ok_or_else(|| {
+            RequestError::bad_request(
+                "The requested time window is outside the representable range of dates (0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z, including 120 s of padding)",
+            )
+        })
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`.

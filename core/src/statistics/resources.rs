@@ -193,7 +193,8 @@ fn list_or_empty_object<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::
 
 impl Params {
     /// Validates raw parameters for `resource`: the one it needs must be present and valid,
-    /// others must be absent. Device tokens are 64 characters of `[a-z0-9]`.
+    /// others must be absent. Device tokens are 64 characters of `[a-z0-9]`; a password must
+    /// not contain a NUL byte.
     pub fn for_resource(resource: &Resource, ip: Option<&str>, password: Option<&str>, tokens: &[String]) -> Result<Params> {
         let bad = |what: &str| Error::InvalidArgument(format!("resource `{}` {what}", resource.name));
         let mut p = Params::default();
@@ -203,7 +204,14 @@ impl Params {
                 let parsed: IpAddr = ip.trim().parse().map_err(|_| Error::InvalidArgument(format!("ip `{ip}` is not an IPv4 or IPv6 address")))?;
                 p.ip = Some(parsed.to_string());
             }
-            Some(Param::Password) => p.password = Some(password.ok_or_else(|| bad("needs --password"))?.to_string()),
+            Some(Param::Password) => {
+                let password = password.ok_or_else(|| bad("needs --password"))?;
+                // PostgreSQL text cannot hold NUL; never echo the password itself
+                if password.contains('\0') {
+                    return Err(Error::InvalidArgument("password: must not contain a NUL byte".into()));
+                }
+                p.password = Some(password.to_string());
+            }
             Some(Param::Devices) => {
                 for t in tokens {
                     if !crate::devices::is_valid(t) {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use vantage_core::Config;
-use vantage_core::pcap::merge::{merge_files, merge_with_mergecap};
+use vantage_core::pcap::merge::{merge_files, merge_with_mergecap, same_file};
 use vantage_core::pcap::pipeline::{JobState, JobStatus};
 use vantage_core::pcap::service::PcapService;
 
@@ -126,7 +126,7 @@ pub async fn query(config: &Config, args: PcapQueryArgs) -> anyhow::Result<ExitC
         }
     }
     if let (Some(out), Some(merged)) = (&args.out, &status.merged) {
-        std::fs::copy(merged, out).with_context(|| format!("copying {} to {}", merged.display(), out.display()))?;
+        copy_capture(merged, out)?;
     }
     if args.json {
         println!("{}", serde_json::to_string(&status).context("encoding the status")?);
@@ -166,9 +166,18 @@ pub fn fetch(config: &Config, args: PcapFetchArgs) -> anyhow::Result<ExitCode> {
     let Some(merged) = status.merged.filter(|_| status.state == JobState::Completed) else {
         anyhow::bail!("job {} has no capture (state {})", status.id, status.state);
     };
-    let bytes = std::fs::copy(&merged, &args.out).with_context(|| format!("copying {} to {}", merged.display(), args.out.display()))?;
+    let bytes = copy_capture(&merged, &args.out)?;
     println!("{}: {bytes} bytes written to {}", status.id, args.out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Copies a job's capture to `out`, refusing an `out` that is the capture itself (copying a
+/// file onto itself would empty it).
+fn copy_capture(merged: &std::path::Path, out: &std::path::Path) -> anyhow::Result<u64> {
+    if same_file(merged, out) {
+        anyhow::bail!("{}: this is the job's own capture in the spool; write the copy to another file", out.display());
+    }
+    std::fs::copy(merged, out).with_context(|| format!("copying {} to {}", merged.display(), out.display()))
 }
 
 /// Runs a forced cleanup and prints what it deleted.

@@ -182,7 +182,13 @@ pub async fn serve(config: &Config, args: crate::cli::ServeArgs) -> anyhow::Resu
         stats.cache.kind(),
         if embedded { ", in-process workers" } else { "" }
     );
-    vantage_core::http::serve(args.listen, state, async move {
+    let options = vantage_core::http::ServeOptions {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        idle_timeout: Duration::from_secs(args.idle_timeout),
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        allowed_hosts: args.allowed_hosts,
+    };
+    vantage_core::http::serve_with(args.listen, state, options, async move {
         let _ = stop.wait_for(|v| *v).await;
     })
     .await?;
