@@ -55,6 +55,11 @@ pub enum Error {
     /// Input rejected in strict mode: nothing was stored.
     #[error("{0} invalid input line(s); nothing was stored (strict mode)")]
     RejectedInput(usize),
+    /// The database refused to aggregate one or more windows (e.g. a sum overflowing 64
+    /// bits); the message names the precision, table and window of each. Other windows were
+    /// aggregated.
+    #[error("aggregation: {0}")]
+    Aggregation(String),
 }
 
 impl Error {
@@ -62,4 +67,13 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }
+}
+
+/// Opens an input file for reading; a directory is refused with `PATH: is a directory, expected
+/// a file` (opening one succeeds on Linux and only the first read would fail, with an OS error).
+pub fn open_file(path: &std::path::Path) -> Result<std::fs::File> {
+    if path.is_dir() {
+        return Err(Error::io(path, std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory, expected a file")));
+    }
+    std::fs::File::open(path).map_err(|e| Error::io(path, e))
 }

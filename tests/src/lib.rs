@@ -161,6 +161,19 @@ impl TestStore {
         self.pg.as_ref()
     }
 
+    /// Runs raw SQL on the store's database behind Vantage's back (rows an older version or
+    /// another tool wrote): `sqlite` on the SQLite file, `postgres` on the PostgreSQL database.
+    pub async fn raw_sql(&self, sqlite: &str, postgres: &str) {
+        match &self.pg {
+            Some(pg) => pg.execute(postgres.to_string()).await,
+            None => {
+                let raw = store::sqlite::SqliteStore::open_file(&self.dir.path().join("vantage.db")).await.expect("open the SQLite file");
+                sqlx::raw_sql(AssertSqlSafe(sqlite.to_string())).execute(raw.pool()).await.expect("raw SQL");
+                raw.close().await;
+            }
+        }
+    }
+
     /// Closes the store and drops the PostgreSQL database.
     pub async fn finish(self) {
         self.store.close().await;

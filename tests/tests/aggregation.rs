@@ -191,3 +191,34 @@ async fn dry_run_lists_pending_windows_and_writes_nothing() {
         ts.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_overflowing_window_is_named_and_the_later_windows_are_still_aggregated() {
+    let now = t("2024-06-15T12:40:00Z");
+    for kind in BOTH {
+        let ts = vantage_tests::TestStore::new(kind, now).await;
+        // rows past any ingest limit (raw SQL): 1 + i64::MAX in the quarter 10:30 overflows its sum
+        let rows = [("2024-06-15T10:05:00Z", 3), ("2024-06-15T10:35:00Z", 1), ("2024-06-15T10:40:00Z", i64::MAX), ("2024-06-15T11:05:00Z", 2)];
+        let values = |time: &dyn Fn(&str) -> String| rows.iter().map(|(at, n)| format!("({}, {n}, 'root', 'pw')", time(at))).collect::<Vec<_>>().join(", ");
+        ts.raw_sql(
+            &format!("INSERT INTO passwords (time, raw_count, username, password) VALUES {}", values(&|at| t(at).timestamp_micros().to_string())),
+            &format!("INSERT INTO passwords (time, raw_count, username, password) VALUES {}", values(&|at| format!("'{at}'"))),
+        )
+        .await;
+        let windows = aggregation::backfill_windows(Precision::Quarterly, now, 1);
+        let r = aggregation::aggregate_windows(ts.store.as_ref(), Precision::Quarterly, windows.clone(), false, now, Arc::new(NoProgress)).await.expect("runs");
+        let bad = aggregation::Window { start: t("2024-06-15T10:30:00Z"), end: t("2024-06-15T10:45:00Z") };
+        assert_eq!(r.failed.iter().map(|f| f.window).collect::<Vec<_>>(), [bad], "{kind:?}: exactly that window failed");
+        let error = &r.failed[0].error;
+        assert!(error.starts_with("quarterly window [2024-06-15 10:30, 2024-06-15 10:45): table passwords: "), "{kind:?}: {error}");
+        assert_eq!(r.windows, 95, "{kind:?}: every other window was examined");
+        let q = ts.store.table_rows(DataType::Passwords, Level::Quarterly).await.expect("rows");
+        assert_eq!((sum_at(&q, "2024-06-15T10:00:00Z"), sum_at(&q, "2024-06-15T11:00:00Z")), ((1, 3), (1, 2)), "{kind:?}: windows before and after were aggregated");
+        assert_eq!(sum_at(&q, "2024-06-15T10:30:00Z"), (0, 0), "{kind:?}: nothing of the failed window written");
+
+        // the plain entry point still fails, naming the window once the others are done
+        let err = aggregation::aggregate(ts.store.as_ref(), Precision::Quarterly, windows, false, now, Arc::new(NoProgress)).await.expect_err("fails");
+        assert_eq!(err.to_string(), format!("aggregation: {error}"), "{kind:?}");
+        ts.finish().await;
+    }
+}

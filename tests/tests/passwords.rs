@@ -1,6 +1,7 @@
 //! The leaked-password store on both backends: importing the 30,000-password list, lookups
 //! of members and non-members, prefix ranges equal to a brute-force filter of the list,
-//! merges (counts added, sources united), HIBP files, and all-or-nothing merges.
+//! merges (counts added, sources united), HIBP files, and all-or-nothing merges; counts that
+//! would overflow saturate at `i64::MAX` and bad stored counts never stop the index loading.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -178,4 +179,46 @@ async fn an_existing_passy_database_is_read_and_merged_on_both_backends() {
     };
     assert_eq!(rows, 5, "the passy database is only read");
     passy.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn counts_saturate_at_the_maximum_and_bad_stored_counts_do_not_stop_the_index_on_both_backends() {
+    async fn plain(store: &dyn vantage_core::store::Store, text: String) -> import::ImportReport {
+        import::import(store, text.as_bytes(), Format::Plain, None, Arc::new(NoProgress)).await.expect("import")
+    }
+    for kind in BOTH {
+        let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
+        let store = ts.store.as_ref();
+        for _ in 0..2 {
+            plain(store, format!("x\t{}\nordinary\t2\n", i64::MAX)).await;
+        }
+        assert_eq!(passwords::check(store, "x").await.expect("check").map(|h| h.count), Some(i64::MAX), "{kind:?}: MAX + MAX saturates");
+        let r = plain(store, format!("y\t{m}\ny\t{m}\ny\t5\n", m = i64::MAX)).await;
+        assert_eq!((r.hashes, r.errors.len()), (1, 0));
+        assert_eq!(passwords::check(store, "y").await.expect("check").map(|h| h.count), Some(i64::MAX), "{kind:?}: MAX + MAX + 5 in one file");
+
+        // rows an older version or another tool left: a REAL (an overflowed SQLite sum), text, a numeric column
+        let (real, text) = (sha1_hex("real-count"), sha1_hex("text-count"));
+        ts.raw_sql(
+            &format!("INSERT INTO passwords_pwned VALUES ('{real}', 1.8446744073709552e19, '[]'), ('{text}', 'lots', '[]')"),
+            &format!("ALTER TABLE passwords_pwned ALTER COLUMN password_count TYPE numeric; INSERT INTO passwords_pwned VALUES ('{real}', 1e30, '{{}}'), ('{text}', 0.5, '{{}}')"),
+        )
+        .await;
+        let live = Live::start(ts.store.clone());
+        let version = store.pwned_version().await.expect("version");
+        tokio::time::timeout(Duration::from_secs(30), live.loaded(version)).await.expect("the index loads despite the bad rows");
+        let count = |hash: String| {
+            let live = live.clone();
+            async move { live.range(&hash).await.expect("range").first().map(|h| h.count) }
+        };
+        assert_eq!(count(sha1_hex("x")).await, Some(i64::MAX), "{kind:?}");
+        assert_eq!(count(sha1_hex("ordinary")).await, Some(4), "{kind:?}: other hashes are served");
+        assert_eq!(count(real.clone()).await, Some(i64::MAX), "{kind:?}: a too large count reads as the maximum");
+        assert_eq!(count(text.clone()).await, Some(1), "{kind:?}: a count that is no whole number ≥ 1 reads as 1");
+        assert_eq!(store.pwned_top(2).await.expect("top").iter().map(|h| h.count).collect::<Vec<_>>(), [i64::MAX; 2]);
+        plain(store, "real-count\t5\ntext-count\t2\n".into()).await;
+        assert_eq!(passwords::check(store, "real-count").await.expect("check").map(|h| h.count), Some(i64::MAX), "{kind:?}");
+        assert_eq!(passwords::check(store, "text-count").await.expect("check").map(|h| h.count), Some(3), "{kind:?}");
+        ts.finish().await;
+    }
 }

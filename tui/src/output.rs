@@ -1,8 +1,19 @@
 //! Plain-text output helpers shared by the commands.
 
-/// An error with its causes, on one line.
+/// An error with its causes, on one line; a cause whose text its wrapper already shows (a
+/// database error repeats its reason at every level) is printed once.
 pub fn error_chain(e: &anyhow::Error) -> String {
-    e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ")
+    let mut out = String::new();
+    for cause in e.chain().map(|c| c.to_string()) {
+        if out.contains(&cause) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&cause);
+    }
+    out
 }
 
 /// Renders rows as a left-aligned text table with a header line.

@@ -158,4 +158,72 @@ fn one_shot_refresh_on_the_embedded_queue_runs_to_a_fixed_point() {
         assert_eq!(agg["outcome"], "queued", "{agg}");
     }
     assert!(!String::from_utf8_lossy(&out.stdout).contains("blocked"), "nothing left waiting: {json}");
+
+#[test]
+fn directories_out_of_range_counts_and_huge_values_are_refused_with_located_errors() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sub = dir.path().join("reports");
+    std::fs::create_dir(&sub).expect("mkdir");
+    let sub = sub.to_str().expect("utf8");
+    for command in [&["ingest", "sentinel"][..], &["passwords", "import"], &["events", "import"]] {
+        let out = vantage(dir.path(), &[command, &[sub]].concat());
+        let err = text(&out.stderr);
+        assert_eq!((out.status.code(), err.trim().lines().count()), (Some(1), 1), "{command:?}: {err}");
+        assert!(err.contains(&format!("{sub}: is a directory, expected a file")) && !err.contains("os error"), "{command:?}: {err}");
+    }
+
+    let file = dir.path().join("p.jsonl");
+    let row = |count: i64, user: &str, password: &str| format!("{{\"time\":\"2024-06-15T12:20:00Z\",\"raw_count\":{count},\"username\":\"{user}\",\"password\":\"{password}\"}}\n");
+    let long = "é".repeat(513);
+    std::fs::write(&file, [row(1_000_000_000, "root", "admin"), row(1_000_000_001, "root", "admin"), row(0, "root", "admin"), row(1, "root", &long), row(1, &long, "admin")].concat()).expect("write");
+    let out = vantage(dir.path(), &["ingest", "sentinel", "p.jsonl"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).lines().collect::<Vec<_>>(),
+        [
+            "p.jsonl:2: raw_count: must be between 1 and 1000000000 (got 1000000001)",
+            "p.jsonl:3: raw_count: must be between 1 and 1000000000 (got 0)",
+            "p.jsonl:4: password: longer than 1024 bytes",
+            "p.jsonl:5: username: longer than 1024 bytes",
+        ]
+    );
+    assert!(text(&out.stdout).contains("imported 1 rows"), "{}", text(&out.stdout));
+    let csv = dir.path().join("p.csv");
+    std::fs::write(&csv, format!("time,raw_count,username,password\n2024-06-15T12:21:00Z,2,root,admin2\n2024-06-15T12:22:00Z,1,root,{long}\n")).expect("write");
+    let out = vantage(dir.path(), &["ingest", "sentinel", "p.csv"]);
+    assert_eq!((out.status.code(), text(&out.stderr).trim()), (Some(3), "p.csv:3: password: longer than 1024 bytes"));
+    let run = vantage(dir.path(), &["aggregate-period", "quarterly", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
+    assert_eq!(json["rows_written"].as_u64(), Some(2), "both imports kept their valid rows: {json}");
+}
+
+#[test]
+fn an_overflowing_window_is_reported_once_and_later_windows_are_still_aggregated() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("p.jsonl");
+    std::fs::write(&file, "{\"time\":\"2024-06-15T11:05:00Z\",\"username\":\"root\",\"password\":\"admin\",\"raw_count\":2}\n").expect("write");
+    assert!(vantage(dir.path(), &["ingest", "sentinel", "p.jsonl"]).status.success());
+    // rows no import accepts (raw SQL): their sum overflows 64 bits in the quarter 10:30
+    let micros = |at: &str| chrono::DateTime::parse_from_rfc3339(at).expect("time").timestamp_micros();
+    let sql = format!(
+        "INSERT INTO passwords (time, raw_count, username, password) VALUES ({}, 1, 'root', 'a'), ({}, {}, 'root', 'b')",
+        micros("2024-06-15T10:35:00Z"),
+        micros("2024-06-15T10:40:00Z"),
+        i64::MAX
+    );
+    let db = dir.path().join("vantage.db");
+    tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite://{}", db.display())).await.expect("open");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.expect("insert");
+    });
+
+    let out = vantage(dir.path(), &["migrate-period", "quarterly", "--days", "1", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "a failed window makes the run fail");
+    let err = text(&out.stderr);
+    assert_eq!(err.trim(), "error: quarterly window [2024-06-15 10:30, 2024-06-15 10:45): table passwords: integer overflow", "named once: {err}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["failed"].as_array().map(Vec::len), Some(1), "{json}");
+    assert_eq!((json["windows"].as_u64(), json["inserted"].as_u64()), (Some(95), Some(1)), "the later window 11:00 was aggregated: {json}");
+    let hourly = vantage(dir.path(), &["migrate-period", "hourly", "--days", "1", "--json"]);
+    assert!(hourly.status.success(), "{}", text(&hourly.stderr));
 }

@@ -147,3 +147,17 @@ fn aggregate_status_and_grafana_on_postgres() {
     assert_eq!(json(&out)["imported"], 409);
     rt.block_on(pg.drop_db());
 }
+
+#[test]
+fn an_over_long_text_value_is_a_located_error_and_the_other_lines_import() {
+    let dir = tempfile::tempdir().expect("dir");
+    let good = event("2010-02-11T08:00:00Z", "192.0.2.1", 64512, "vulnerable", "vulnerable-service", "shadowserver");
+    let long = good.replace("\"shadowserver feed\"", &format!("\"{}\"", "f".repeat(50 << 20)));
+    assert_ne!(good, long, "the feed name is replaced");
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, format!("{good}\n{long}\n")).expect("write");
+    let out = run(dir.path(), &["events", "import", "bad.jsonl"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr).trim(), "bad.jsonl:2: feed.name: longer than 4096 bytes");
+    assert!(text(&out.stdout).contains("imported 1 events"), "{}", text(&out.stdout));
+}

@@ -99,3 +99,15 @@ fn remote_check_sends_only_the_prefix() {
     assert!(request.to_lowercase().contains("add-padding: true"), "{request}");
     assert!(!request.to_uppercase().contains("5BAA61") && !request.contains("password"), "nothing but the 5-digit prefix: {request}");
 }
+
+#[test]
+fn an_over_long_password_is_a_located_error_and_the_other_lines_import() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path().to_str().expect("utf8");
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, format!("kept-password\n{}\n{}\t3\n", "a".repeat(50 << 20), "b".repeat(1025))).expect("write");
+    let r = vantage(&["--data-dir", d, "passwords", "import", list.to_str().expect("utf8")]).output().expect("runs");
+    let err = String::from_utf8_lossy(&r.stderr).replace(list.to_str().expect("utf8"), "list.txt");
+    assert_eq!((r.status.code(), err.lines().collect::<Vec<_>>()), (Some(3), vec!["list.txt:2: password: longer than 1024 bytes", "list.txt:3: password: longer than 1024 bytes"]));
+    assert_eq!(ok(&mut vantage(&["--data-dir", d, "passwords", "check", "kept-password"])).trim(), "LEAKED, seen once");
+}

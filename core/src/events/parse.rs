@@ -81,8 +81,15 @@ pub fn parse_value(field: Field, value: &Json) -> Result<Value, String> {
     }
 }
 
+/// The longest text value of a stored field, in bytes (UTF-8); fields Vantage does not store
+/// (`raw`, `extra.*`, …) are not limited.
+pub const MAX_TEXT_BYTES: usize = 4096;
+
 /// Validates the text form of a value of `kind` (a JSON string).
 fn parse_text(kind: Kind, text: &str) -> Result<Value, String> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(format!("longer than {MAX_TEXT_BYTES} bytes"));
+    }
     if text.contains('\0') {
         return Err("contains a NUL character".into());
     }
@@ -224,6 +231,9 @@ mod tests {
         assert_eq!(reasons(r#"{"classification.taxonomy":5}"#), ["classification.taxonomy: expected a string, got a number"]);
         assert_eq!(reasons(r#"{"protocol.transport":"abcdefghijkl"}"#), ["protocol.transport: longer than 11 characters"]);
         assert_eq!(reasons(r#"{"malware.name":"a\u0000b"}"#), ["malware.name: contains a NUL character"]);
+        let long = |n: usize| format!(r#"{{"feed.name":"{}","raw":"{}"}}"#, "é".repeat(n / 2), "r".repeat(3 * MAX_TEXT_BYTES));
+        assert_eq!(reasons(&long(MAX_TEXT_BYTES + 2)), [format!("feed.name: longer than {MAX_TEXT_BYTES} bytes")]);
+        assert!(parse_line(&long(MAX_TEXT_BYTES)).is_ok(), "exactly the limit (in bytes), and fields not stored are not limited");
         assert_eq!(reasons("[1]"), ["not a JSON object"]);
         assert!(reasons("{\"a\":").first().is_some_and(|r| r.starts_with("invalid JSON")));
         assert_eq!(reasons(r#"{"source.port":"80"}"#), ["source.port: expected an integer, got a string"]);

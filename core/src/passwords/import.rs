@@ -17,6 +17,9 @@ use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::store::Store;
 
+/// The longest password of a plaintext list, in bytes (UTF-8); longer lines are rejected.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// Input layouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -112,10 +115,11 @@ fn parse_line(text: &str, format: Format) -> std::result::Result<(String, i64), 
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(format!("count `{}` is not a whole number ≥ 1", c.trim())),
     };
+    let password = |p: &str| if p.len() > MAX_PASSWORD_BYTES { Err(format!("password: longer than {MAX_PASSWORD_BYTES} bytes")) } else { Ok(sha1_hex(p)) };
     match format {
         Format::Plain => match text.rsplit_once('\t') {
-            Some((password, c)) => Ok((sha1_hex(password), count(c)?)),
-            None => Ok((sha1_hex(text), 1)),
+            Some((p, c)) => Ok((password(p)?, count(c)?)),
+            None => Ok((password(text)?, 1)),
         },
         Format::Hibp => {
             let (hash, c) = text.trim().split_once(':').ok_or("expected SHA1:COUNT")?;
@@ -165,12 +169,12 @@ pub async fn from_passy(store: &dyn Store, passy_url: &crate::config::SecretUrl,
     store_merged(store, rows, None, lines, errors, progress, started).await
 }
 
-/// One row per hash: counts added, sources united; sorted by hash.
+/// One row per hash: counts added (saturating at `i64::MAX`), sources united; sorted by hash.
 fn merged(items: impl Iterator<Item = (String, i64, Vec<Source>)>) -> Vec<PwnedHash> {
     let mut by_hash: HashMap<String, (i64, Vec<Source>)> = HashMap::new();
     for (hash, count, sources) in items {
         let e = by_hash.entry(hash).or_default();
-        e.0 += count;
+        e.0 = e.0.saturating_add(count);
         e.1.extend(sources);
     }
     let mut rows: Vec<PwnedHash> = by_hash.into_iter().map(|(hash, (count, sources))| PwnedHash { hash, count, sources: normalized(sources) }).collect();
@@ -207,5 +211,14 @@ mod tests {
         let p = parse(hibp.as_bytes(), Format::Hibp, None, &NoProgress).expect("parses");
         assert_eq!(p.rows, vec![PwnedHash { hash: sha1_hex("password"), count: 15, sources: vec![] }]);
         assert_eq!(p.errors.iter().map(|e| (e.line, e.reason.as_str())).collect::<Vec<_>>(), [(3, "the hash is not 40 hex digits"), (4, "count `0` is not a whole number ≥ 1")]);
+    }
+
+    #[test]
+    fn repeated_counts_saturate_and_long_passwords_are_rejected() {
+        let text = format!("x\t{m}\nx\t{m}\nx\t5\n{long}\n{long}\t2\n{edge}\n", m = i64::MAX, long = "p".repeat(MAX_PASSWORD_BYTES + 1), edge = "p".repeat(MAX_PASSWORD_BYTES));
+        let p = parse(text.as_bytes(), Format::Plain, None, &NoProgress).expect("parses");
+        assert_eq!(p.rows.iter().find(|r| r.hash == sha1_hex("x")).map(|r| r.count), Some(i64::MAX));
+        assert_eq!(p.errors, [4, 5].map(|line| LineError { line, reason: format!("password: longer than {MAX_PASSWORD_BYTES} bytes") }));
+        assert_eq!(p.rows.len(), 2, "the password of exactly the limit is kept");
     }
 }

@@ -274,6 +274,18 @@ pub struct AggregationReport {
     pub elapsed: StdDuration,
     /// The plan of every window that needs work (dry runs only).
     pub pending: Vec<WindowPlan>,
+    /// Windows the database refused to aggregate (nothing of them written), oldest first.
+    pub failed: Vec<FailedWindow>,
+}
+
+/// A window that could not be aggregated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedWindow {
+    /// The window.
+    pub window: Window,
+    /// Why, naming the precision, the table and the window (`quarterly window [2024-06-15
+    /// 10:00, 2024-06-15 10:15): table passwords: integer overflow`).
+    pub error: String,
 }
 
 impl AggregationReport {
@@ -398,8 +410,30 @@ pub fn runs(plans: &[WindowPlan], pick: impl Fn(&WindowPlan) -> bool, rows: impl
 
 /// Aggregates `windows` (any order, deduplicated, processed oldest first in chunks of
 /// [`Precision::windows_per_chunk`]) exactly once. With `dry_run` nothing is written and
-/// the report lists the windows that would be.
+/// the report lists the windows that would be. A window the database refuses to aggregate
+/// does not stop the others (see [`aggregate_windows`]); it is an [`Error::Aggregation`]
+/// naming every such window once the rest is done.
 pub async fn aggregate(
+    store: &dyn Store,
+    precision: Precision,
+    windows: Vec<Window>,
+    dry_run: bool,
+    now: DateTime<Utc>,
+    progress: Arc<dyn Progress>,
+) -> Result<AggregationReport> {
+    let report = aggregate_windows(store, precision, windows, dry_run, now, progress).await?;
+    if report.failed.is_empty() {
+        Ok(report)
+    } else {
+        Err(Error::Aggregation(report.failed.iter().map(|f| f.error.as_str()).collect::<Vec<_>>().join("; ")))
+    }
+}
+
+/// Like [`aggregate`], but windows the database refuses to aggregate (an [`Error::Aggregation`],
+/// e.g. a sum overflowing 64 bits) are listed in [`AggregationReport::failed`] instead: the
+/// chunk holding one is retried window by window, so every other window is still aggregated.
+/// Other errors (a lost connection) stop the run.
+pub async fn aggregate_windows(
     store: &dyn Store,
     precision: Precision,
     mut windows: Vec<Window>,
@@ -412,9 +446,22 @@ pub async fn aggregate(
     windows.dedup();
     progress.phase(&format!("{precision} aggregation"), Some(windows.len() as u64));
     let mut report = AggregationReport { precision: Some(precision), dry_run, ..AggregationReport::default() };
+    let failed = |window: Window, reason: String| FailedWindow { window, error: format!("{precision} window {window}: {reason}") };
     for chunk in windows.chunks(precision.windows_per_chunk()) {
-        let outcome = store.aggregate_chunk(precision, chunk, dry_run, now).await?;
-        report.absorb(outcome, dry_run);
+        match store.aggregate_chunk(precision, chunk, dry_run, now).await {
+            Ok(outcome) => report.absorb(outcome, dry_run),
+            Err(Error::Aggregation(reason)) if chunk.len() == 1 => report.failed.push(failed(chunk[0], reason)),
+            Err(Error::Aggregation(_)) => {
+                for window in chunk {
+                    match store.aggregate_chunk(precision, std::slice::from_ref(window), dry_run, now).await {
+                        Ok(outcome) => report.absorb(outcome, dry_run),
+                        Err(Error::Aggregation(reason)) => report.failed.push(failed(*window, reason)),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
         progress.advance(chunk.len() as u64);
     }
     progress.finish();

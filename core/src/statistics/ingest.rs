@@ -15,7 +15,8 @@
 //!
 //! `time` is RFC 3339 (`2024-06-15T12:34:56Z`, offsets converted to UTC), PostgreSQL's text
 //! form (`2024-06-15 12:34:56.123+00`), a naive date-time taken as UTC, or (JSON only) a
-//! number of seconds since the Unix epoch. `raw_count` defaults to 1 and must be ≥ 1.
+//! number of seconds since the Unix epoch. `raw_count` defaults to 1 and must be between 1 and
+//! [`MAX_RAW_COUNT`]; `username` and `password` are at most [`MAX_TEXT_BYTES`] bytes.
 //! `country` is two letters (upper-cased) or empty/null for unknown. `ip` may carry `/32`
 //! (`/128`), which is dropped. Unknown JSON keys are ignored.
 //!
@@ -46,6 +47,13 @@ pub const BATCH_ROWS: usize = 20_000;
 
 /// At most this many rejected lines are kept with their reasons; the rest are only counted.
 pub const MAX_REPORTED_REJECTS: usize = 100_000;
+
+/// The largest `raw_count` of one row: sums over any window then fit `i64` until a window
+/// holds more than 9.2 billion rows (`i64::MAX / MAX_RAW_COUNT`).
+pub const MAX_RAW_COUNT: i64 = 1_000_000_000;
+
+/// The longest `username` or `password` of one row, in bytes (UTF-8).
+pub const MAX_TEXT_BYTES: usize = 1024;
 
 /// Where reports come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,7 +248,7 @@ fn parse_sources(
     for source in sources {
         let name = source.name();
         let reader: Box<dyn Read> = match source {
-            Source::File(p) => Box::new(std::fs::File::open(p).map_err(|e| Error::io(p, e))?),
+            Source::File(p) => Box::new(crate::error::open_file(p)?),
             Source::Stdin => Box::new(std::io::stdin()),
         };
         let mut reader = CountingReader::new(BufReader::with_capacity(1 << 20, reader));
@@ -471,6 +479,9 @@ fn field<T: std::str::FromStr<Err = String>>(name: &str, text: &str) -> std::res
 }
 
 fn text_field(name: &str, text: Cow<'_, str>) -> std::result::Result<String, String> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(format!("{name}: longer than {MAX_TEXT_BYTES} bytes"));
+    }
     if text.contains('\0') {
         return Err(format!("{name}: contains a NUL character"));
     }
@@ -480,8 +491,8 @@ fn text_field(name: &str, text: Cow<'_, str>) -> std::result::Result<String, Str
 fn raw_count(value: Option<i64>) -> std::result::Result<i64, String> {
     match value {
         None => Ok(1),
-        Some(n) if n >= 1 => Ok(n),
-        Some(n) => Err(format!("raw_count: {n} is not ≥ 1")),
+        Some(n) if (1..=MAX_RAW_COUNT).contains(&n) => Ok(n),
+        Some(n) => Err(format!("raw_count: must be between 1 and {MAX_RAW_COUNT} (got {n})")),
     }
 }
 
@@ -669,58 +680,5 @@ fn parse_csv<R: BufRead>(reader: &mut CountingReader<R>, name: &str, emit: &mut 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::statistics::model::{Action, Protocol, Trap};
-
-    #[test]
-    fn json_incident_with_defaults() {
-        let r = parse_json_report(br#"{"time":"2024-06-15T12:34:56Z","sn":"0000000000000001","device_token":"abc","trap":"minipot_ftp","action":"connect","ip":"192.0.2.1/32","country":"cz"}"#)
-            .expect("valid");
-        let Report::Incident(i) = r else { panic!("kind inferred from keys") };
-        assert_eq!(i.raw_count, 1);
-        assert_eq!(i.trap, Trap::MinipotFtp);
-        assert_eq!(i.action, Action::Connect);
-        assert_eq!(i.ip.to_string(), "192.0.2.1");
-        assert_eq!(i.country.as_deref(), Some("CZ"));
-    }
-
-    #[test]
-    fn json_errors_name_the_field() {
-        let cases: &[(&[u8], &str)] = &[
-            (br#"{"time":"2024-06-15T12:34:56Z","sn":"1","device_token":"a","trap":"ssh","action":"connect","ip":"1.2.3.4"}"#, "trap: `ssh`"),
-            (br#"{"time":"yesterday","username":"u","password":"p"}"#, "time: `yesterday`"),
-            (br#"{"time":"2024-06-15T12:34:56Z","port":70000,"protocol":"TCP"}"#, "port: 70000"),
-            (br#"{"time":"2024-06-15T12:34:56Z","port":22}"#, "missing field `protocol`"),
-            (br#"{"time":"2024-06-15T12:34:56Z","sn":"1","device_token":"a","trap":"fwlogs","action":"connect","ip":"10.0.0.0/8"}"#, "ip: `10.0.0.0/8` is a network"),
-            (br#"{"time":"2024-06-15T12:34:56Z","raw_count":0,"username":"u","password":"p"}"#, "raw_count: 0"),
-            (br#"{"time":"2024-06-15T12:34:56Z"}"#, "cannot tell the report kind"),
-            (br#"{"time": "#, "invalid JSON"),
-        ];
-        for (line, expected) in cases {
-            let err = parse_json_report(line).expect_err("must be rejected");
-            assert!(err.contains(expected), "{err} should contain {expected}");
-        }
-    }
-
-    #[test]
-    fn times_in_all_accepted_forms() {
-        let expected = parse_time("2024-06-15T12:34:56Z").expect("rfc3339");
-        for t in ["2024-06-15 12:34:56+00", "2024-06-15 14:34:56+02:00", "2024-06-15 12:34:56", "2024-06-15T12:34:56.000Z"] {
-            assert_eq!(parse_time(t), Ok(expected), "{t}");
-        }
-        let r = parse_json_report(br#"{"kind":"port","time":1718454896,"port":"22","protocol":"UDP"}"#).expect("epoch");
-        assert_eq!(r, Report::Port(PortScan { time: expected, raw_count: 1, port: 22, protocol: Protocol::Udp }));
-    }
-
-    #[test]
-    fn csv_layout_from_header_any_order() {
-        let header = csv::StringRecord::from(vec!["protocol", "port", "time"]);
-        let layout = CsvLayout::from_header(&header).expect("ports header");
-        let rec = csv::StringRecord::from(vec!["TCP", "443", "2024-06-15T00:00:00Z"]);
-        let Ok(Report::Port(p)) = layout.parse(&rec) else { panic!("port row") };
-        assert_eq!((p.port, p.protocol, p.raw_count), (443, Protocol::Tcp, 1));
-        let bad = CsvLayout::from_header(&csv::StringRecord::from(vec!["time", "trap", "action"])).err();
-        assert_eq!(bad.as_deref(), Some("header: missing column `sn`"));
-    }
-}
+#[path = "ingest_tests.rs"]
+mod tests;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
 
-use super::sql::{Bind, Dialect};
+use super::sql::{Bind, Dialect, aggregation_error};
 use super::{Backend, IdentityCache, IngestSession, PWNED_ROWS_PER_STATEMENT, Store, TableTotal, migrator, prefix_end, statistics_tables, texts};
 use crate::config::SecretUrl;
 use crate::error::Result;
@@ -108,9 +108,10 @@ impl Store for PgStore {
 
         let mut state = ChunkState::<DateTime<Utc>>::default();
         for (k, data) in DataType::ALL.into_iter().enumerate() {
-            let sql = D.fingerprint(precision, precision.source().table(data));
+            let src = precision.source().table(data);
+            let sql = D.fingerprint(precision, src);
             let rows: Vec<(DateTime<Utc>, i64, i64)> =
-                sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(&mut *tx).await?;
+                sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(&mut *tx).await.map_err(aggregation_error(src))?;
             for (bucket, n, sum) in rows {
                 state.add_source(k, bucket, n, sum);
             }
@@ -136,8 +137,9 @@ impl Store for PgStore {
             let (src, dst) = (precision.source().table(data), precision.target().table(data));
             let insert = D.aggregate_insert(precision, data, src, dst);
             for run in runs(&plans, |p| p.actions[k].writes(), |i| state.source_rows(&plans[i].window.start, k)) {
-                sqlx::query(AssertSqlSafe(D.delete_range(dst))).bind(run.start).bind(run.end).execute(&mut *tx).await?;
-                rows_written += sqlx::query(AssertSqlSafe(insert.clone())).bind(run.start).bind(run.end).execute(&mut *tx).await?.rows_affected();
+                sqlx::query(AssertSqlSafe(D.delete_range(dst))).bind(run.start).bind(run.end).execute(&mut *tx).await.map_err(aggregation_error(dst))?;
+                rows_written +=
+                    sqlx::query(AssertSqlSafe(insert.clone())).bind(run.start).bind(run.end).execute(&mut *tx).await.map_err(aggregation_error(src))?.rows_affected();
             }
         }
         let record = D.record_window();
@@ -214,7 +216,7 @@ impl Store for PgStore {
                  SELECT h, c, CASE WHEN s = '' THEN '{}'::text[] ELSE string_to_array(s, ',') END
                  FROM UNNEST($1::text[], $2::bigint[], $3::text[]) AS t(h, c, s)
                  ON CONFLICT (password_hash) DO UPDATE SET
-                    password_count = passwords_pwned.password_count + EXCLUDED.password_count,
+                    password_count = LEAST(passwords_pwned.password_count::numeric + EXCLUDED.password_count, 9223372036854775807)::bigint,
                     password_source = ARRAY(SELECT DISTINCT x FROM unnest(passwords_pwned.password_source || EXCLUDED.password_source) AS x ORDER BY x)",
             )
             .bind(&hashes)
@@ -246,10 +248,7 @@ impl Store for PgStore {
     }
 
     async fn pwned_range(&self, prefix: &str) -> Result<Vec<PwnedHash>> {
-        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(
-            "SELECT password_hash, password_count, password_source FROM passwords_pwned
-             WHERE password_hash ~>=~ $1 AND password_hash ~<~ $2 ORDER BY password_hash USING ~<~",
-        )
+        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(AssertSqlSafe(pwned_select("WHERE password_hash ~>=~ $1 AND password_hash ~<~ $2 ORDER BY password_hash USING ~<~")))
         .bind(prefix)
         .bind(prefix_end(prefix))
         .fetch_all(&self.pool)
@@ -258,10 +257,7 @@ impl Store for PgStore {
     }
 
     async fn pwned_page(&self, after: &str, limit: i64) -> Result<Vec<PwnedHash>> {
-        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(
-            "SELECT password_hash, password_count, password_source FROM passwords_pwned
-             WHERE password_hash ~>~ $1 ORDER BY password_hash USING ~<~ LIMIT $2",
-        )
+        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(AssertSqlSafe(pwned_select("WHERE password_hash ~>~ $1 ORDER BY password_hash USING ~<~ LIMIT $2")))
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -270,10 +266,7 @@ impl Store for PgStore {
     }
 
     async fn pwned_top(&self, limit: i64) -> Result<Vec<PwnedHash>> {
-        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(
-            "SELECT password_hash, password_count, password_source FROM passwords_pwned
-             ORDER BY password_count DESC, password_hash USING ~<~ LIMIT $1",
-        )
+        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(AssertSqlSafe(pwned_select("ORDER BY 2 DESC, password_hash USING ~<~ LIMIT $1")))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -456,6 +449,13 @@ impl IngestSession for PgIngest {
         self.tx.rollback().await?;
         Ok(())
     }
+}
+
+/// `SELECT hash, count, sources FROM passwords_pwned {tail}`; the count is clamped to
+/// 1 … `i64::MAX` so a table whose `password_count` column is wider than `bigint` (created by
+/// another tool or an older version) still loads.
+fn pwned_select(tail: &str) -> String {
+    format!("SELECT password_hash, LEAST(GREATEST(password_count::numeric, 1), 9223372036854775807)::bigint, password_source FROM passwords_pwned {tail}")
 }
 
 /// Rows of `passwords_pwned` (hash, count, text[] sources) as [`PwnedHash`]es.

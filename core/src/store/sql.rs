@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::error::Error;
 use crate::statistics::aggregation::Precision;
 use crate::statistics::model::DataType;
 use crate::statistics::query::{Col, Filter, Measure, StatQuery};
@@ -241,5 +242,15 @@ impl Dialect {
     /// Row count and sum of a table.
     pub fn totals(self, table: &str) -> String {
         format!("SELECT count(*), {} FROM {table}", self.sum("raw_count"))
+    }
+}
+
+/// A failed aggregation statement on `table`: the database's refusal (e.g. a sum overflowing
+/// 64 bits) becomes [`Error::Aggregation`] naming the table, so the caller can report the window
+/// and go on with the others; lost connections and other errors stay as they are.
+pub(crate) fn aggregation_error(table: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
+    move |e| match e {
+        sqlx::Error::Database(db) => Error::Aggregation(format!("table {table}: {}", db.message())),
+        other => Error::Database(other),
     }
 }

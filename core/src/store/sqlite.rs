@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
 
-use super::sql::{Bind, Dialect};
+use super::sql::{Bind, Dialect, aggregation_error};
 use super::{Backend, IdentityCache, IngestSession, PWNED_ROWS_PER_STATEMENT, Store, TableTotal, migrator, prefix_end, statistics_tables, texts};
 use crate::error::Result;
 use crate::passwords::PwnedHash;
@@ -99,8 +99,9 @@ impl Store for SqliteStore {
 
         let mut state = ChunkState::<i64>::default();
         for (k, data) in DataType::ALL.into_iter().enumerate() {
-            let sql = D.fingerprint(precision, precision.source().table(data));
-            let rows: Vec<(i64, i64, i64)> = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(&mut *tx).await?;
+            let src = precision.source().table(data);
+            let sql = D.fingerprint(precision, src);
+            let rows: Vec<(i64, i64, i64)> = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(&mut *tx).await.map_err(aggregation_error(src))?;
             for (bucket, n, sum) in rows {
                 state.add_source(k, bucket, n, sum);
             }
@@ -127,8 +128,8 @@ impl Store for SqliteStore {
             let insert = D.aggregate_insert(precision, data, src, dst);
             for run in runs(&plans, |p| p.actions[k].writes(), |i| state.source_rows(&to_micros(plans[i].window.start), k)) {
                 let (a, b) = (to_micros(run.start), to_micros(run.end));
-                sqlx::query(AssertSqlSafe(D.delete_range(dst))).bind(a).bind(b).execute(&mut *tx).await?;
-                rows_written += sqlx::query(AssertSqlSafe(insert.clone())).bind(a).bind(b).execute(&mut *tx).await?.rows_affected();
+                sqlx::query(AssertSqlSafe(D.delete_range(dst))).bind(a).bind(b).execute(&mut *tx).await.map_err(aggregation_error(dst))?;
+                rows_written += sqlx::query(AssertSqlSafe(insert.clone())).bind(a).bind(b).execute(&mut *tx).await.map_err(aggregation_error(src))?.rows_affected();
             }
         }
         let record = D.record_window();
@@ -203,13 +204,16 @@ impl Store for SqliteStore {
                 let sources: Vec<&str> = r.sources.iter().map(|s| s.as_str()).collect();
                 b.push_bind(r.hash.as_str()).push_bind(r.count).push_bind(serde_json::to_string(&sources).unwrap_or_else(|_| "[]".into()));
             });
-            q.push(
+            // counts saturate at i64::MAX (SQLite would turn an overflowing sum into a REAL)
+            q.push(format!(
                 " ON CONFLICT (password_hash) DO UPDATE SET
-                    password_count = password_count + excluded.password_count,
+                    password_count = CASE WHEN {c} > 9223372036854775807 - excluded.password_count THEN 9223372036854775807
+                                          ELSE {c} + excluded.password_count END,
                     password_source = (SELECT json_group_array(value) FROM (
                         SELECT value FROM json_each(passwords_pwned.password_source)
                         UNION SELECT value FROM json_each(excluded.password_source) ORDER BY value))",
-            );
+                c = PWNED_COUNT
+            ));
             q.build().execute(&mut *tx).await?;
             progress.advance(chunk.len() as u64);
         }
@@ -231,10 +235,7 @@ impl Store for SqliteStore {
     }
 
     async fn pwned_range(&self, prefix: &str) -> Result<Vec<PwnedHash>> {
-        let rows: Vec<(String, i64, String)> = sqlx::query_as(
-            "SELECT password_hash, password_count, password_source FROM passwords_pwned
-             WHERE password_hash >= ?1 AND password_hash < ?2 ORDER BY password_hash",
-        )
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(AssertSqlSafe(pwned_select("WHERE password_hash >= ?1 AND password_hash < ?2 ORDER BY password_hash")))
         .bind(prefix)
         .bind(prefix_end(prefix))
         .fetch_all(&self.pool)
@@ -243,10 +244,7 @@ impl Store for SqliteStore {
     }
 
     async fn pwned_page(&self, after: &str, limit: i64) -> Result<Vec<PwnedHash>> {
-        let rows: Vec<(String, i64, String)> = sqlx::query_as(
-            "SELECT password_hash, password_count, password_source FROM passwords_pwned
-             WHERE password_hash > ?1 ORDER BY password_hash LIMIT ?2",
-        )
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(AssertSqlSafe(pwned_select("WHERE password_hash > ?1 ORDER BY password_hash LIMIT ?2")))
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -255,10 +253,7 @@ impl Store for SqliteStore {
     }
 
     async fn pwned_top(&self, limit: i64) -> Result<Vec<PwnedHash>> {
-        let rows: Vec<(String, i64, String)> = sqlx::query_as(
-            "SELECT password_hash, password_count, password_source FROM passwords_pwned
-             ORDER BY password_count DESC, password_hash LIMIT ?1",
-        )
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(AssertSqlSafe(pwned_select("ORDER BY 2 DESC, password_hash LIMIT ?1")))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -407,6 +402,17 @@ impl IngestSession for SqliteIngest {
         self.tx.rollback().await?;
         Ok(())
     }
+}
+
+/// A stored leaked-password count read robustly: an INTEGER as it is; anything else an older
+/// version or another tool may have left (a REAL from an overflowed sum, text) is converted
+/// and clamped to 1 … `i64::MAX`, so one bad row never stops the index from loading.
+const PWNED_COUNT: &str =
+    "max(1, CASE WHEN typeof(password_count) = 'integer' THEN password_count ELSE CAST(CAST(password_count AS REAL) AS INTEGER) END)";
+
+/// `SELECT hash, count, sources FROM passwords_pwned {tail}` with the count read by [`PWNED_COUNT`].
+fn pwned_select(tail: &str) -> String {
+    format!("SELECT password_hash, {PWNED_COUNT}, password_source FROM passwords_pwned {tail}")
 }
 
 /// Rows of `passwords_pwned` (hash, count, JSON sources) as [`PwnedHash`]es.

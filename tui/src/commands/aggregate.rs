@@ -18,10 +18,10 @@ pub async fn aggregate_period(config: &Config, args: AggregateArgs) -> anyhow::R
     let now = config.clock.now();
     let window = aggregation::current_window(precision, now);
     let store = open_store(config).await?;
-    let report = aggregation::aggregate(store.as_ref(), precision, vec![window], args.dry_run, now, Arc::new(NoProgress)).await?;
+    let report = aggregation::aggregate_windows(store.as_ref(), precision, vec![window], args.dry_run, now, Arc::new(NoProgress)).await?;
     store.close().await;
     print_report(&report, args.json);
-    Ok(ExitCode::SUCCESS)
+    Ok(exit_code(&report))
 }
 
 /// Back-fills the last `--days` days window by window.
@@ -34,10 +34,18 @@ pub async fn migrate_period(config: &Config, args: MigrateArgs) -> anyhow::Resul
     let now = config.clock.now();
     let windows = aggregation::backfill_windows(precision, now, days);
     let store = open_store(config).await?;
-    let report = aggregation::aggregate(store.as_ref(), precision, windows, args.dry_run, now, Arc::new(Bars::default())).await?;
+    let report = aggregation::aggregate_windows(store.as_ref(), precision, windows, args.dry_run, now, Arc::new(Bars::default())).await?;
     store.close().await;
     print_report(&report, args.json);
-    Ok(ExitCode::SUCCESS)
+    Ok(exit_code(&report))
+}
+
+/// 1 when a window could not be aggregated (each was reported on stderr), else 0.
+fn exit_code(report: &AggregationReport) -> ExitCode {
+    for f in &report.failed {
+        eprintln!("error: {}", f.error);
+    }
+    if report.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 fn print_report(report: &AggregationReport, json: bool) {
@@ -72,4 +80,7 @@ fn print_report(report: &AggregationReport, json: bool) {
         report.empty,
         report.rows_written
     );
+    if !report.failed.is_empty() {
+        println!("{} windows failed (see the errors); the others were aggregated", report.failed.len());
+    }
 }

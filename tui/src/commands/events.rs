@@ -156,7 +156,7 @@ async fn import(config: &Config, args: EventsImportArgs) -> anyhow::Result<ExitC
         let reader: Box<dyn std::io::BufRead + Send> = if name == "-" {
             Box::new(BufReader::new(std::io::stdin()))
         } else {
-            Box::new(BufReader::with_capacity(1 << 20, std::fs::File::open(name).with_context(|| name.clone())?))
+            Box::new(BufReader::with_capacity(1 << 20, vantage_core::error::open_file(Path::new(name))?))
         };
         inputs.push(Input { name: name.clone(), reader });
     }

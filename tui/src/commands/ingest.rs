@@ -14,10 +14,12 @@ use vantage_core::Config;
 /// reported on stderr as `file:line: reason`.
 pub async fn sentinel(config: &Config, args: IngestSentinelArgs) -> anyhow::Result<ExitCode> {
     let format = args.format.as_deref().map(str::parse::<Format>).transpose().map_err(anyhow::Error::msg)?;
-    for f in &args.files {
-        if f != "-" && !std::path::Path::new(f).is_file() {
+    for f in args.files.iter().filter(|f| *f != "-") {
+        if !std::path::Path::new(f).exists() {
             anyhow::bail!("{f}: no such file");
         }
+        // a directory (or an unreadable file) is refused before anything is opened
+        vantage_core::error::open_file(std::path::Path::new(f))?;
     }
     let store = open_store(config).await?;
     let sources = args.files.iter().map(|f| Source::from_arg(f)).collect();

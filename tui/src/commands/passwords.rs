@@ -18,7 +18,7 @@ fn open_input(file: &str) -> anyhow::Result<Box<dyn BufRead + Send>> {
     if file == "-" {
         return Ok(Box::new(BufReader::new(std::io::stdin())));
     }
-    let f = std::fs::File::open(file).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+    let f = vantage_core::error::open_file(std::path::Path::new(file))?;
     Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
 }
 
