@@ -1,8 +1,8 @@
 //! Plain-text output helpers shared by the commands.
 
-/// An error with its causes, on one line.
+/// An error with its causes, on one line: each cause once, passwords masked.
 pub fn error_chain(e: &anyhow::Error) -> String {
-    e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ")
+    vantage_core::error::chain_text(e.as_ref())
 }
 
 /// Renders rows as a left-aligned text table with a header line.
