@@ -31,17 +31,74 @@ impl SecretUrl {
         &self.0
     }
 
-    /// The URL with any password replaced by `***`.
+    /// The URL with any password replaced by `***`, also when it does not parse as a URL:
+    /// everything between the user name's `:` and the last `@` is masked (see [`mask_userinfo`]),
+    /// as is a `password=` query parameter.
     pub fn redacted(&self) -> String {
-        match url::Url::parse(&self.0) {
-            Ok(mut u) if u.password().is_some() => {
-                let _ = u.set_password(Some("***"));
-                u.to_string()
+        mask_password_params(&mask_userinfo(&self.0))
+    }
+}
+
+/// Masks the password of a URL-like text without parsing it: the user info runs from after
+/// `://` (or, without `//`, after the `scheme:` and any slashes) to the last `@`; whatever
+/// follows its first `:` is replaced by `***`. A text without `@` is returned unchanged.
+pub fn mask_userinfo(text: &str) -> String {
+    let Some(at) = text.rfind('@') else { return text.to_string() };
+    let head = &text[..at];
+    let start = match head.find("://") {
+        Some(i) => i + 3,
+        None => match head.split_once(':') {
+            // `scheme:/user:pw` → the user info starts after the slashes; `user:pw` (no
+            // scheme) → at the start, so the password is still masked
+            Some((scheme, rest)) if rest.contains(':') && !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => {
+                head.len() - rest.trim_start_matches('/').len()
             }
-            Ok(u) => u.to_string(),
-            Err(_) => "<unparseable url>".to_string(),
+            _ => 0,
+        },
+    };
+    match head[start..].find(':') {
+        Some(colon) => format!("{}***{}", &text[..start + colon + 1], &text[at..]),
+        None => text.to_string(),
+    }
+}
+
+/// Masks the value of every `password=` parameter (case-insensitive) up to the next `&`.
+fn mask_password_params(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    while let Some(i) = lower[pos..].find("password=") {
+        let value = pos + i + "password=".len();
+        let end = text[value..].find('&').map_or(text.len(), |j| value + j);
+        out.push_str(&text[pos..value]);
+        if end > value {
+            out.push_str("***");
+        }
+        pos = end;
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+/// Masks every URL-like word of a free text (an error message from a driver, say): each
+/// word containing `@` or `password=` goes through the same masking as [`SecretUrl::redacted`].
+/// Words are separated by white space, quotes and backticks.
+pub fn redact_secrets(text: &str) -> String {
+    if !text.contains('@') && !text.to_ascii_lowercase().contains("password=") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    for c in text.chars() {
+        if c.is_whitespace() || "\"'`()<>,".contains(c) {
+            out.push_str(&SecretUrl::new(std::mem::take(&mut word)).redacted());
+            out.push(c);
+        } else {
+            word.push(c);
         }
     }
+    out.push_str(&SecretUrl::new(word).redacted());
+    out
 }
 
 impl fmt::Debug for SecretUrl {
@@ -151,7 +208,22 @@ impl Config {
 
 fn read_file(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+    toml::from_str(&text).map_err(|e| parse_error(path, &text, &e))
+}
+
+/// `file:line:column: message` for a TOML error, without the source snippet toml's own
+/// `Display` shows (that line may hold a password); the message is redacted as well.
+fn parse_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let at = match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!(":{line}:{column}")
+        }
+        None => String::new(),
+    };
+    Error::Config(format!("{}{at}: {}", path.display(), redact_secrets(e.message().trim_end())))
 }
 
 fn default_config_paths() -> Vec<PathBuf> {
@@ -200,6 +272,39 @@ mod tests {
         std::fs::write(&path, "databse_url = \"x\"\n").expect("write");
         let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }).expect_err("typo");
         assert!(err.to_string().contains("databse_url"), "{err}");
+    }
+
+    #[test]
+    fn passwords_are_masked_in_urls_that_do_not_parse() {
+        for (url, shown) in [
+            ("postgres://u:s3cret@host/db", "postgres://u:***@host/db"),
+            ("postgres:/u:s3cret@host/x", "postgres:/u:***@host/x"),
+            ("postgres:u:s3cret@host/x", "postgres:u:***@host/x"),
+            ("u:s3cret@host", "u:***@host"),
+            ("redis://:s3cret@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+            ("redis://u:s3cr@t/x@[::1/0", "redis://u:***@[::1/0"),
+            ("postgres://host/db?user=u&password=s3cret&sslmode=off", "postgres://host/db?user=u&password=***&sslmode=off"),
+            ("postgres://postgres@127.0.0.1:5432/x", "postgres://postgres@127.0.0.1:5432/x"),
+            ("sqlite:///tmp/v.db", "sqlite:///tmp/v.db"),
+        ] {
+            assert_eq!(SecretUrl::new(url).redacted(), shown, "{url}");
+        }
+        let text = redact_secrets("connecting to `postgres:/u:s3cret@host/x` (\"redis://:pw@h\") failed: me@example.org");
+        assert_eq!(text, "connecting to `postgres:/u:***@host/x` (\"redis://:***@h\") failed: me@example.org");
+    }
+
+    #[test]
+    fn parse_errors_give_line_and_column_without_the_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("vantage.toml");
+        std::fs::write(&path, "data_dir = \"/x\"\ndatabse_url = \"postgres://u:s3cret@host/db\"\n").expect("write");
+        let err = Config::load(Overrides { config_file: Some(path.clone()), ..Overrides::default() }).expect_err("typo").to_string();
+        assert!(err.contains("vantage.toml:2:1: unknown field `databse_url`"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+        std::fs::write(&path, "redis_url = [\"redis://:s3cret@host\"]\n").expect("write");
+        let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }).expect_err("type").to_string();
+        assert!(err.contains("vantage.toml:1:13: "), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
     }
 
     #[test]

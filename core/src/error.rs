@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::config::redact_secrets;
+
 /// Result alias used throughout the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -10,7 +12,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The configuration file, an environment variable or a flag is wrong.
-    #[error("configuration: {0}")]
+    #[error("configuration: {}", redact_secrets(.0))]
     Config(String),
     /// A caller passed a value outside what the operation accepts.
     #[error("invalid argument: {0}")]
@@ -28,16 +30,16 @@ pub enum Error {
     #[error("export: {0}")]
     Export(String),
     /// The database rejected a statement or could not be reached.
-    #[error("database: {0}")]
+    #[error("database: {}", redact_secrets(&.0.to_string()))]
     Database(#[from] sqlx::Error),
     /// A schema migration failed; nothing of that migration was applied.
-    #[error("schema migration: {0}")]
+    #[error("schema migration: {}", redact_secrets(&.0.to_string()))]
     Migration(#[from] sqlx::migrate::MigrateError),
     /// A client queued too many computations.
     #[error("rate limited: {0}")]
     RateLimited(String),
     /// Redis could not be reached or rejected a command.
-    #[error("redis: {0}")]
+    #[error("redis: {}", redact_secrets(.0))]
     Redis(String),
     /// A GeoIP database file is not a valid MaxMind DB; the message names the file.
     #[error("GeoIP: {0}")]
@@ -50,7 +52,7 @@ pub enum Error {
     #[error("spool full: {0}")]
     SpoolFull(String),
     /// A remote server could not be reached or answered with an error.
-    #[error("remote: {0}")]
+    #[error("remote: {}", redact_secrets(.0))]
     Remote(String),
     /// Input rejected in strict mode: nothing was stored.
     #[error("{0} invalid input line(s); nothing was stored (strict mode)")]
@@ -76,4 +78,37 @@ pub fn open_file(path: &std::path::Path) -> Result<std::fs::File> {
         return Err(Error::io(path, std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory, expected a file")));
     }
     std::fs::File::open(path).map_err(|e| Error::io(path, e))
+}
+
+/// An error and its causes on one line, `outer: cause: cause`, with every cause shown once —
+/// a cause whose text the messages before it already contain (many errors repeat their source
+/// in their own message) is left out — and URL passwords masked ([`redact_secrets`]).
+pub fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = String::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+        next = e.source();
+    }
+    redact_secrets(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chains_show_each_cause_once_and_no_password() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let e = Error::io("/tmp/x", io);
+        assert_eq!(chain_text(&e), "/tmp/x: connection refused");
+        let e = Error::Redis("redis://:s3cret@host:1: connection refused".into());
+        assert_eq!(chain_text(&e), "redis: redis://:***@host:1: connection refused");
+    }
 }

@@ -10,7 +10,10 @@
 //!   `Cache-Control: max-age=<user cache TTL>` (1h 30 s, 6h 120 s, others 300 s);
 //!   unknown name / period / parameter → 400 `{"error"}`; more than 30 resource requests a
 //!   minute from one client → 429 with `Retry-After`.
-//! - `GET /healthz` → 200 `{"status": "ok", …}` or 503 when the store or cache is down.
+//! - `GET /healthz` → 200 `{"status": "ok", …}` or 503 with a `reason` when the store or cache is
+//!   down or does not answer within [`HEALTH_TIMEOUT`].
+//! - while the cache is down, `/api/resource` answers 200 with values computed straight from the
+//!   store, marked `"degraded": true` and `X-Vantage-Degraded: cache unavailable`.
 //! - `GET /metrics` → Prometheus text: request counters, open connections, queue lengths.
 //! - the leaked-password APIs of [`crate::passwords::api`];
 //! - the packet-capture endpoints of [`crate::pcap::api`] (when a pcap service is given).
@@ -29,7 +32,7 @@ use serde_json::json;
 
 use crate::error::Error;
 use crate::statistics::periods::Period;
-use crate::statistics::resources::{self, Params};
+use crate::statistics::resources::{self, Params, Resource};
 use crate::statistics::service::Statistics;
 
 mod server;
@@ -137,17 +140,43 @@ fn error(status: StatusCode, message: String) -> Response {
 
 const RESOURCE_PARAMS: &[&str] = &["name", "period", "ip", "password", "token"];
 
+/// The resource, period and parameters of a `/api/resource` query.
+fn resource_query(q: &HashMap<String, String>) -> Result<(&'static Resource, Period, Params), Error> {
+    if let Some(unknown) = q.keys().find(|k| !RESOURCE_PARAMS.contains(&k.as_str())) {
+        return Err(Error::InvalidArgument(format!("unknown parameter `{unknown}`; valid: {}", RESOURCE_PARAMS.join(", "))));
+    }
+    let name = q.get("name").ok_or_else(|| Error::InvalidArgument("missing parameter `name`".into()))?;
+    let period: Period = q.get("period").ok_or_else(|| Error::InvalidArgument("missing parameter `period`".into()))?.parse()?;
+    let resource = resources::find(name)?;
+    let tokens: Vec<String> = q.get("token").map(|t| t.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()).unwrap_or_default();
+    let params = Params::for_resource(resource, q.get("ip").map(String::as_str), q.get("password").map(String::as_str), &tokens)?;
+    Ok((resource, period, params))
+}
+
+/// The header marking an answer computed without the cache.
+pub const DEGRADED_HEADER: &str = "x-vantage-degraded";
+
+/// Without the cache (Redis down), a resource is computed straight from the store and
+/// returned with `"degraded": true` and [`DEGRADED_HEADER`]; `None` when that fails too.
+async fn degraded_resource(state: &AppState, q: &HashMap<String, String>) -> Option<Response> {
+    let (resource, period, params) = resource_query(q).ok()?;
+    let data = match state.stats.read_uncached(resource, period, &params).await {
+        Ok(data) => data,
+        Err(e) => {
+            tracing::warn!("degraded resource computation failed: {e}");
+            return None;
+        }
+    };
+    let mut resp = axum::Json(json!({"resource_name": resource.name, "data": data, "degraded": true})).into_response();
+    resp.headers_mut().insert(DEGRADED_HEADER, HeaderValue::from_static("cache unavailable"));
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Some(resp)
+}
+
 async fn resource(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Query(q): Query<HashMap<String, String>>) -> Response {
     state.requests.fetch_add(1, Ordering::Relaxed);
     let result = async {
-        if let Some(unknown) = q.keys().find(|k| !RESOURCE_PARAMS.contains(&k.as_str())) {
-            return Err(Error::InvalidArgument(format!("unknown parameter `{unknown}`; valid: {}", RESOURCE_PARAMS.join(", "))));
-        }
-        let name = q.get("name").ok_or_else(|| Error::InvalidArgument("missing parameter `name`".into()))?;
-        let period: Period = q.get("period").ok_or_else(|| Error::InvalidArgument("missing parameter `period`".into()))?.parse()?;
-        let resource = resources::find(name)?;
-        let tokens: Vec<String> = q.get("token").map(|t| t.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()).unwrap_or_default();
-        let params = Params::for_resource(resource, q.get("ip").map(String::as_str), q.get("password").map(String::as_str), &tokens)?;
+        let (resource, period, params) = resource_query(&q)?;
         let read = state.stats.read(resource, period, &params, Some(&peer.ip().to_string())).await?;
         Ok((resource.name, period, read))
     }
@@ -172,20 +201,36 @@ async fn resource(State(state): State<Arc<AppState>>, ConnectInfo(peer): Connect
         }
         Err(e) => {
             tracing::warn!("resource request failed: {e}");
-            error(StatusCode::SERVICE_UNAVAILABLE, "storage or cache unavailable".into())
+            let degraded = if matches!(e, Error::Redis(_)) { degraded_resource(&state, &q).await } else { None };
+            degraded.unwrap_or_else(|| error(StatusCode::SERVICE_UNAVAILABLE, "storage or cache unavailable".into()))
         }
     }
 }
 
+/// How long `/healthz` waits for the store and for the cache before calling them unavailable.
+pub const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The outcome of one health probe: the backend name, or why it is unavailable.
+async fn probe<T>(what: &str, check: impl std::future::Future<Output = Result<T, Error>>) -> Result<(), String> {
+    match tokio::time::timeout(HEALTH_TIMEOUT, check).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!("{what} unavailable: {e}")),
+        Err(_) => Err(format!("{what} unavailable: no answer within {} ms (timeout)", HEALTH_TIMEOUT.as_millis())),
+    }
+}
+
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    let store = state.stats.store.ping().await;
-    let cache = state.stats.cache.get("vantage:healthz").await;
-    let body = json!({
-        "status": if store.is_ok() && cache.is_ok() { "ok" } else { "degraded" },
-        "store": store.as_ref().map_or_else(|e| e.to_string(), |_| state.stats.store.backend().to_string()),
-        "cache": cache.as_ref().map_or_else(|e| e.to_string(), |_| state.stats.cache.kind().to_string()),
+    let (store, cache) = tokio::join!(probe("store", state.stats.store.ping()), probe("cache", state.stats.cache.get("vantage:healthz")));
+    let reason: Vec<&str> = [&store, &cache].into_iter().filter_map(|r| r.as_ref().err().map(String::as_str)).collect();
+    let mut body = json!({
+        "status": if reason.is_empty() { "ok" } else { "degraded" },
+        "store": store.as_ref().map_or_else(Clone::clone, |_| state.stats.store.backend().to_string()),
+        "cache": cache.as_ref().map_or_else(Clone::clone, |_| state.stats.cache.kind().to_string()),
     });
-    let status = if store.is_ok() && cache.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if reason.is_empty() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    if !reason.is_empty() {
+        body["reason"] = json!(reason.join("; "));
+    }
     (status, axum::Json(body)).into_response()
 }
 

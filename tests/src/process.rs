@@ -50,7 +50,13 @@ pub fn until<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -
 
 /// Plain HTTP/1.1 GET on loopback: (status, lower-cased headers, body).
 pub fn get(port: u16, path: &str) -> Option<(u16, String, String)> {
+    get_within(port, path, None)
+}
+
+/// Like [`get`], giving up (None) when the server sends nothing for `timeout`.
+pub fn get_within(port: u16, path: &str, timeout: Option<Duration>) -> Option<(u16, String, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(timeout).ok()?;
     write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
     let mut raw = String::new();
     s.read_to_string(&mut raw).ok()?;
@@ -77,4 +83,47 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[&str], body: &[u8]) 
     let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
     let status = head.split_whitespace().nth(1)?.parse().ok()?;
     Some((status, head, raw[end + 4..].to_vec()))
+}
+
+/// A `redis-server` of one test's own on a spare port (no persistence), optionally requiring
+/// a password; killed on drop. Restarting it on the same port is an outage or a password change.
+pub struct RedisServer {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    child: Option<Killed>,
+}
+
+impl RedisServer {
+    /// Starts one on a free port and waits until it accepts connections.
+    pub fn start(password: Option<&str>) -> RedisServer {
+        let mut server = RedisServer { port: free_port(), child: None };
+        server.restart(password);
+        server
+    }
+
+    /// `redis://[:password@]127.0.0.1:<port>`.
+    pub fn url(&self, password: Option<&str>) -> String {
+        match password {
+            Some(p) => format!("redis://:{p}@127.0.0.1:{}", self.port),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
+    }
+
+    /// Kills it (and reaps it): nothing listens on the port any more.
+    pub fn stop(&mut self) {
+        self.child = None;
+    }
+
+    /// Stops it if running and starts it again on the same port, with `password`.
+    pub fn restart(&mut self, password: Option<&str>) {
+        self.stop();
+        let port = self.port.to_string();
+        let mut c = Command::new("redis-server");
+        c.args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]).stdout(std::process::Stdio::null());
+        if let Some(p) = password {
+            c.args(["--requirepass", p]);
+        }
+        self.child = Some(Killed(c.spawn().expect("redis-server (install redis)")));
+        until(Duration::from_secs(20), "redis-server listening", || TcpStream::connect(("127.0.0.1", self.port)).ok().map(|_| ()));
+    }
 }

@@ -1,19 +1,8 @@
 //! Plain-text output helpers shared by the commands.
 
-/// An error with its causes, on one line; a cause whose text its wrapper already shows (a
-/// database error repeats its reason at every level) is printed once.
+/// An error with its causes, on one line: each cause once, passwords masked.
 pub fn error_chain(e: &anyhow::Error) -> String {
-    let mut out = String::new();
-    for cause in e.chain().map(|c| c.to_string()) {
-        if out.contains(&cause) {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(": ");
-        }
-        out.push_str(&cause);
-    }
-    out
+    vantage_core::error::chain_text(e.as_ref())
 }
 
 /// Renders rows as a left-aligned text table with a header line.

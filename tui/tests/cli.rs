@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use vantage_tests::process::free_port;
+
 const NOW: &str = "2024-06-15T12:40:00Z";
 
 fn vantage(dir: &std::path::Path, args: &[&str]) -> Output {
@@ -158,6 +160,7 @@ fn one_shot_refresh_on_the_embedded_queue_runs_to_a_fixed_point() {
         assert_eq!(agg["outcome"], "queued", "{agg}");
     }
     assert!(!String::from_utf8_lossy(&out.stdout).contains("blocked"), "nothing left waiting: {json}");
+}
 
 #[test]
 fn directories_out_of_range_counts_and_huge_values_are_refused_with_located_errors() {
@@ -226,4 +229,89 @@ fn an_overflowing_window_is_reported_once_and_later_windows_are_still_aggregated
     assert_eq!((json["windows"].as_u64(), json["inserted"].as_u64()), (Some(95), Some(1)), "the later window 11:00 was aggregated: {json}");
     let hourly = vantage(dir.path(), &["migrate-period", "hourly", "--days", "1", "--json"]);
     assert!(hourly.status.success(), "{}", text(&hourly.stderr));
+}
+
+#[test]
+fn config_parse_errors_name_file_line_and_key_but_not_the_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("vantage.toml"), "now = \"2024-06-15T12:40:00Z\"\ndatabse_url = \"postgres://u:s3cret@host/db\"\n").expect("write");
+    let out = vantage(dir.path(), &["migrate-period", "daily"]);
+    let err = text(&out.stderr);
+    assert_eq!((out.status.code(), err.trim().lines().count()), (Some(1), 1), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+    assert!(err.contains("vantage.toml:2:1: unknown field `databse_url`"), "{err}");
+
+    // a value quoted back by the parser is masked as well
+    std::fs::write(dir.path().join("vantage.toml"), "pcap = \"postgres://u:s3cret@host/db\"\n").expect("write");
+    let err = text(&vantage(dir.path(), &["migrate-period", "daily"]).stderr);
+    assert!(!err.contains("s3cret") && err.contains("vantage.toml:1:8: "), "{err}");
+}
+
+#[test]
+fn urls_that_do_not_parse_are_still_redacted() {
+    let dir = tempfile::tempdir().expect("dir");
+    for (flag, url, shown) in [
+        ("--database-url", "postgres:/u:s3cret@host/x", "postgres:/u:***@host/x"),
+        ("--database-url", "mysql://u:s3cret@host:99999/x", "mysql://u:***@host:99999/x"),
+        ("--redis-url", "redis://u:s3cret@[::1/0", "redis://u:***@[::1/0"),
+    ] {
+        let out = vantage(dir.path(), &[flag, url, "view-jobs"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{url}: {err}");
+        assert!(!err.contains("s3cret"), "{url}: {err}");
+        assert!(err.contains(shown), "{url}: {err}");
+    }
+}
+
+#[test]
+fn connection_errors_name_the_redacted_url_and_each_cause_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let redis = format!("redis://:s3cret@127.0.0.1:{port}");
+    let out = vantage(dir.path(), &["--redis-url", &redis, "view-jobs"]);
+    let err = text(&out.stderr);
+    assert_eq!((out.status.code(), err.trim().lines().count()), (Some(1), 1), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+    assert!(err.contains(&format!("redis: redis://:***@127.0.0.1:{port}")), "{err}");
+    assert_eq!(err.to_lowercase().matches("connection refused").count(), 1, "{err}");
+
+    let pg = format!("postgres://postgres:s3cret@127.0.0.1:{port}/x");
+    let out = vantage(dir.path(), &["--database-url", &pg, "migrate-period", "daily"]);
+    let err = text(&out.stderr);
+    assert!(!err.contains("s3cret") && err.contains(&format!("postgres://postgres:***@127.0.0.1:{port}/x")), "{err}");
+
+    // an error repeating its source in its own message: the cause is printed once
+    let missing = dir.path().join("missing.toml");
+    let out = vantage(dir.path(), &["--config", missing.to_str().expect("utf8"), "view-jobs"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("missing.toml: "), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "the cause once: {err}");
+
+    // the eventDB and passy sources: same masking
+    for args in [&["events", "import", "--eventdb-url", pg.as_str()][..], &["passwords", "import", "--from-passy", pg.as_str()][..]] {
+        let out = vantage(dir.path(), args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(!err.contains("s3cret"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn remote_password_checks_show_neither_the_password_nor_the_hash_prefix() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let remote = format!("http://u:s3cret@127.0.0.1:{port}");
+    // SHA-1 of "password" starts with 5BAA6: that prefix is what would be sent
+    let out = vantage(dir.path(), &["passwords", "check", "--remote", &remote, "password"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+    assert!(!err.to_uppercase().contains("5BAA6"), "{err}");
+    assert!(err.contains(&format!("http://u:***@127.0.0.1:{port}/range/…")), "{err}");
+    assert!(err.to_lowercase().contains("connect"), "the cause is shown: {err}");
+
+    let out = vantage(dir.path(), &["passwords", "check", "--remote", "ftp://u:s3cret@host", "password"]);
+    let err = text(&out.stderr);
+    assert!(!err.contains("s3cret") && err.contains("ftp://u:***@host"), "{err}");
 }

@@ -12,6 +12,7 @@
 //!
 //! All keys start with `vantage:`. See [`keys`] for the full list.
 
+pub mod connection;
 pub mod memory;
 pub mod redis;
 

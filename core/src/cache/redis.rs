@@ -1,11 +1,11 @@
-//! Redis cache: one auto-reconnecting connection (`ConnectionManager`) shared by all calls.
+//! Redis cache: one self-repairing connection ([`RedisConn`]) shared by all calls.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
 
+use super::connection::RedisConn;
 use super::{Cache, EntryInfo};
 use crate::config::SecretUrl;
 use crate::error::{Error, Result};
@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 /// Redis implementation of [`Cache`].
 #[derive(Clone)]
 pub struct RedisCache {
-    conn: ConnectionManager,
+    conn: RedisConn,
     ns: String,
 }
 
@@ -42,8 +42,7 @@ impl RedisCache {
     /// Like [`RedisCache::connect`], with every key prefixed by `ns` (isolates tests or
     /// deployments sharing one Redis).
     pub async fn connect_namespaced(url: &SecretUrl, ns: &str) -> Result<Self> {
-        let conn = ConnectionManager::new(client(url)?).await.map_err(|e| Error::Redis(format!("{}: {e}", url.redacted())))?;
-        Ok(RedisCache { conn, ns: ns.to_string() })
+        Ok(RedisCache { conn: RedisConn::connect(url).await?, ns: ns.to_string() })
     }
 
     fn k(&self, key: &str) -> String {
@@ -51,7 +50,7 @@ impl RedisCache {
     }
 
     /// The shared connection, for other Redis users in this crate.
-    pub fn connection(&self) -> ConnectionManager {
+    pub fn connection(&self) -> RedisConn {
         self.conn.clone()
     }
 }

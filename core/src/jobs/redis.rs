@@ -10,11 +10,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, MultiplexedConnection};
+use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Script};
 
 use super::{Expired, Job, MAX_ATTEMPTS, PRIORITY, Queue, Running, Snapshot};
-use crate::cache::redis::{client, redis_error};
+use crate::cache::connection::{CONNECT_TIMEOUT, RedisConn};
+use crate::cache::redis::redis_error;
 use crate::config::SecretUrl;
 use crate::error::{Error, Result};
 
@@ -74,8 +75,7 @@ return {requeued, failed}
 /// Redis implementation of [`Queue`].
 pub struct RedisQueue {
     ns: String,
-    conn: ConnectionManager,
-    client: redis::Client,
+    conn: RedisConn,
     blocking: tokio::sync::Mutex<Option<MultiplexedConnection>>,
 }
 
@@ -87,9 +87,7 @@ impl RedisQueue {
 
     /// Like [`RedisQueue::connect`], with every key prefixed by `ns`.
     pub async fn connect_namespaced(url: &SecretUrl, ns: &str) -> Result<Self> {
-        let client = client(url)?;
-        let conn = ConnectionManager::new(client.clone()).await.map_err(|e| Error::Redis(format!("{}: {e}", url.redacted())))?;
-        Ok(RedisQueue { ns: ns.to_string(), conn, client, blocking: tokio::sync::Mutex::new(None) })
+        Ok(RedisQueue { ns: ns.to_string(), conn: RedisConn::connect(url).await?, blocking: tokio::sync::Mutex::new(None) })
     }
 
     fn k(&self, key: &str) -> String {
@@ -104,8 +102,8 @@ impl RedisQueue {
     async fn wait_for_push(&self, wait: Duration) -> Result<()> {
         let mut slot = self.blocking.lock().await;
         if slot.is_none() {
-            let cfg = AsyncConnectionConfig::new().set_response_timeout(None);
-            *slot = Some(self.client.get_multiplexed_async_connection_with_config(&cfg).await.map_err(redis_error)?);
+            let cfg = AsyncConnectionConfig::new().set_response_timeout(None).set_connection_timeout(Some(CONNECT_TIMEOUT));
+            *slot = Some(self.conn.client().get_multiplexed_async_connection_with_config(&cfg).await.map_err(redis_error)?);
         }
         let Some(conn) = slot.as_mut() else { return Ok(()) };
         let secs = wait.as_secs_f64().max(0.01);

@@ -10,15 +10,18 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct Remote {
     base: String,
+    /// `base` with any password masked, for messages.
+    shown: String,
     client: reqwest::Client,
 }
 
 impl Remote {
     /// A client for the range API under `base` (http or https).
     pub fn new(base: &str) -> Result<Remote> {
-        let url = url::Url::parse(base).map_err(|e| Error::InvalidArgument(format!("--remote `{base}`: {e}")))?;
+        let shown = crate::config::SecretUrl::new(base.trim_end_matches('/')).redacted();
+        let url = url::Url::parse(base).map_err(|e| Error::InvalidArgument(format!("--remote `{shown}`: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::InvalidArgument(format!("--remote `{base}`: http or https URL expected")));
+            return Err(Error::InvalidArgument(format!("--remote `{shown}`: http or https URL expected")));
         }
         // rustls with the ring provider (no C toolchain beyond ring's own)
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -27,7 +30,7 @@ impl Remote {
             .user_agent(concat!("vantage/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::InvalidArgument(format!("HTTP client: {e}")))?;
-        Ok(Remote { base: base.trim_end_matches('/').to_string(), client })
+        Ok(Remote { base: base.trim_end_matches('/').to_string(), shown, client })
     }
 
     /// How often the remote has seen the SHA-1 `hash` (40 hex digits); None when not at all.
@@ -37,12 +40,14 @@ impl Remote {
         }
         let hash = hash.to_ascii_uppercase();
         let url = format!("{}/range/{}", self.base, &hash[..5]);
-        let failed = |e: String| Error::Remote(format!("{}/range/…: {e}", self.base));
-        let resp = self.client.get(&url).header("Add-Padding", "true").send().await.map_err(|e| failed(e.to_string()))?;
+        // neither the password of the base URL nor the hash prefix (5 hex digits of the
+        // user's password hash) appears in errors
+        let failed = |e: String| Error::Remote(format!("{}/range/…: {e}", self.shown));
+        let resp = self.client.get(&url).header("Add-Padding", "true").send().await.map_err(|e| failed(crate::error::chain_text(&e.without_url())))?;
         if !resp.status().is_success() {
             return Err(failed(format!("HTTP {}", resp.status())));
         }
-        let body = resp.text().await.map_err(|e| failed(e.to_string()))?;
+        let body = resp.text().await.map_err(|e| failed(crate::error::chain_text(&e.without_url())))?;
         Ok(parse_range(&body, &hash[5..]))
     }
 }

@@ -83,6 +83,7 @@ fn from_error(e: &Error) -> ApiError {
         Error::InvalidArgument(m) => ApiError(StatusCode::BAD_REQUEST, m.clone()),
         Error::SpoolFull(_) => ApiError(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
         Error::Config(m) => ApiError(StatusCode::SERVICE_UNAVAILABLE, m.clone()),
+        Error::Redis(_) => ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         other => {
             tracing::warn!(target: "vantage::pcap", "request failed: {other}");
             ApiError(StatusCode::INTERNAL_SERVER_ERROR, other.to_string())

@@ -237,6 +237,8 @@ impl Statistics {
     /// Reads a resource from the cache (stale-while-revalidate) and suggests a refresh. A
     /// `client` that would queue more than [`RATE_LIMIT_PER_MINUTE`] computations within a
     /// minute is refused ([`Error::RateLimited`]); reads of fresh values are not counted.
+    /// Without a cache ([`Error::Redis`]), callers may answer from
+    /// [`Statistics::read_uncached`] instead, marked as degraded.
     pub async fn read(&self, resource: &Resource, period: Period, params: &Params, client: Option<&str>) -> Result<ResourceRead> {
         let id = resource_id(resource, period, params);
         let cached = self.cache.get(&keys::resource(&id)).await?;
@@ -257,6 +259,12 @@ impl Statistics {
             _ => (None, None),
         };
         Ok(ResourceRead { data, computed_at, refreshing })
+    }
+
+    /// Computes a resource straight from the store, without cache, planner or rate limit:
+    /// the degraded answer while the cache is unavailable (see [`Statistics::read`]).
+    pub async fn read_uncached(&self, resource: &Resource, period: Period, params: &Params) -> Result<Value> {
+        resources::compute(self.store.as_ref(), resource, period, params, self.clock.now()).await
     }
 
     /// Computes a resource now, stores it in the cache and returns it.
