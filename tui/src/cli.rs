@@ -382,6 +382,8 @@ pub struct ResourceArgs {
     /// Compute now even when a cached value exists (a value not cached yet is always computed).
     #[arg(long)]
     pub wait: bool,
+    #[command(flatten)]
+    pub export: ExportArgs,
 }
 
 /// `vantage ingest …`
@@ -554,13 +556,20 @@ pub struct EventsView {
     /// Print the table as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub export: ExportArgs,
+}
+
+/// Files a command that prints a table also writes (`vantage events …`, `vantage resource`).
+#[derive(Debug, Args)]
+pub struct ExportArgs {
     /// Also write the table as CSV.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<std::path::PathBuf>,
-    /// Also draw the per-day series as PNG.
+    /// Also draw the series (per-day table or resource graph) as a 1200×600 PNG chart.
     #[arg(long, value_name = "FILE")]
     pub png: Option<std::path::PathBuf>,
-    /// Also draw the per-day series as SVG.
+    /// Also draw the series (per-day table or resource graph) as a 1200×600 SVG chart.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<std::path::PathBuf>,
 }

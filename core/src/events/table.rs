@@ -102,9 +102,10 @@ impl Table {
         self.rows.iter().map(|r| r.iter().map(Cell::display).collect()).collect()
     }
 
-    /// The per-day series as a chart: one line per key (the [`MAX_SERIES`] largest by total),
-    /// every day of the range on the x axis (0 where a key has no row). None for tables that
-    /// are not per-day series, or empty ones.
+    /// The per-day series as a chart: one series per key (the [`MAX_SERIES`] largest by total),
+    /// every day of the range on the x axis (0 where a key has no row), titled with the range
+    /// (`Events per day, 2024-06-01 – 2024-06-30`), the y axis `<value column> / day`. None
+    /// for tables that are not per-day series, or empty ones.
     pub fn chart(&self) -> Option<ChartData> {
         let (s, (first, last)) = (self.series?, self.days?);
         let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
@@ -133,7 +134,17 @@ impl Table {
         if series.is_empty() || days.is_empty() {
             return None;
         }
-        Some(ChartData { title: self.title.clone(), x_labels: days.iter().map(|d| d.format("%Y-%m-%d").to_string()).collect(), series })
+        let mut title = self.title.clone();
+        if let Some(first) = title.get(..1) {
+            title.replace_range(..1, &first.to_uppercase());
+        }
+        Some(ChartData {
+            title: format!("{title}, {first} – {last}"),
+            x_axis: "UTC date".into(),
+            y_axis: format!("{} / day", self.columns[s.value].replace('_', " ")),
+            x_labels: days.iter().map(|d| d.format("%Y-%m-%d").to_string()).collect(),
+            series,
+        })
     }
 }
 
@@ -153,6 +164,7 @@ mod tests {
             .with_series(SeriesColumns { day: 0, key: Some(1), value: 2 }, (d("2024-06-01"), d("2024-06-03")));
         let chart = t.chart().expect("chart");
         assert_eq!(chart.x_labels, ["2024-06-01", "2024-06-02", "2024-06-03"]);
+        assert_eq!((chart.title.as_str(), chart.x_axis.as_str(), chart.y_axis.as_str()), ("Per day, 2024-06-01 – 2024-06-03", "UTC date", "events / day"));
         assert_eq!(chart.series[0], Series { label: "(null)".into(), values: vec![0.0, 9.0, 0.0] });
         assert_eq!(chart.series[1], Series { label: "scan".into(), values: vec![3.0, 0.0, 1.0] });
         assert_eq!(serde_json::to_value(&t.rows[2]).expect("json"), serde_json::json!(["2024-06-02", null, 9]));

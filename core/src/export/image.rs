@@ -7,8 +7,10 @@ use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::ChartData;
+use super::axis::x_ticks;
+use super::{ChartData, ChartKind, Series, chart_kind};
 use crate::{Error, Result};
 
 /// DejaVu Sans, the only font charts use (licence: `assets/fonts/LICENSE-DejaVu.txt`).
@@ -17,20 +19,78 @@ const FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 /// Largest accepted width or height, in pixels.
 const MAX_SIDE: u32 = 16_384;
 
-/// Smallest accepted width or height, in pixels: below it the axes do not fit.
-const MIN_SIDE: u32 = 200;
+/// Smallest accepted width or height, in pixels: below it the axes and the legend do not fit.
+pub(super) const MIN_SIDE: u32 = 320;
 
-/// Line colours, in series order (Tableau 10 without its yellow and grey, readable on white).
-const COLORS: [RGBColor; 8] = [
-    RGBColor(78, 121, 167),
-    RGBColor(242, 142, 43),
-    RGBColor(225, 87, 89),
-    RGBColor(89, 161, 79),
-    RGBColor(176, 122, 161),
-    RGBColor(118, 183, 178),
-    RGBColor(156, 117, 95),
-    RGBColor(255, 157, 167),
-];
+/// Series colours, in series order (Tableau 10 without its yellow and grey, readable on white;
+/// a ninth series reuses the first). Nothing else in a chart is drawn in these colours.
+pub const PALETTE: [(u8, u8, u8); 8] =
+    [(78, 121, 167), (242, 142, 43), (225, 87, 89), (89, 161, 79), (176, 122, 161), (118, 183, 178), (156, 117, 95), (255, 157, 167)];
+
+/// Space around the chart, in pixels.
+const MARGIN: i32 = 12;
+/// Height of the title band at the top.
+const TITLE_AREA: i32 = 48;
+/// Width of the y tick labels and the y axis caption.
+const Y_LABEL_AREA: i32 = 84;
+/// Height of the x tick labels and the x axis caption.
+const X_LABEL_AREA: i32 = 56;
+/// Space between the plot and the legend.
+const LEGEND_GAP: i32 = 16;
+/// Height of one legend entry.
+const LEGEND_ROW: i32 = 20;
+/// Font sizes of the title, the tick labels and legend, and the axis captions.
+const TITLE_FONT: u32 = 20;
+const LABEL_FONT: u32 = 13;
+const CAPTION_FONT: u32 = 14;
+
+/// A pixel rectangle: `left..right` × `top..bottom` (right and bottom excluded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PixelRect {
+    /// First column.
+    pub left: i32,
+    /// First row.
+    pub top: i32,
+    /// Column after the last.
+    pub right: i32,
+    /// Row after the last.
+    pub bottom: i32,
+}
+
+impl PixelRect {
+    /// Whether the pixel lies inside.
+    pub fn contains(&self, x: i32, y: i32) -> bool {
+        (self.left..self.right).contains(&x) && (self.top..self.bottom).contains(&y)
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> i32 {
+        self.right - self.left
+    }
+
+    /// The nearest pixel inside.
+    fn clamp(&self, (x, y): (i32, i32)) -> (i32, i32) {
+        (x.clamp(self.left, self.right - 1), y.clamp(self.top, self.bottom - 1))
+    }
+}
+
+/// Where a chart of a given size draws: series only inside `plot`, the legend inside `legend`
+/// (to the right of the plot); title, axes and labels around them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// The plot area, the only place series are drawn.
+    pub plot: PixelRect,
+    /// The legend area: one colour swatch and label per series, top down.
+    pub legend: PixelRect,
+}
+
+/// The layout of a `width` × `height` chart (it does not depend on the data).
+pub fn layout(width: u32, height: u32) -> Layout {
+    let (w, h) = (width as i32, height as i32);
+    let legend_width = (w / 5).clamp(80, 260);
+    let plot = PixelRect { left: MARGIN + Y_LABEL_AREA, top: TITLE_AREA, right: w - MARGIN - legend_width - LEGEND_GAP, bottom: h - MARGIN - X_LABEL_AREA };
+    Layout { plot, legend: PixelRect { left: plot.right + LEGEND_GAP, top: plot.top, right: w - MARGIN, bottom: plot.bottom } }
+}
 
 /// Image formats for chart export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,9 +111,10 @@ impl ImageFormat {
     }
 }
 
-/// Draws a line chart (title, axes with first/last/intermediate x labels, y axis from 0, legend when >1 series)
-/// to `path`, in `format` whatever the path's extension. Width and height are in pixels, each
-/// within 200..=16384; a chart without x labels or series is refused.
+/// Draws a chart (see [`layout`]): the title, axes with captions and x labels that fit, the
+/// series as lines or bars ([`chart_kind`]) clipped to the plot area, and a legend. Written to
+/// `path`, in `format` whatever the path's extension. Width and height are in pixels, each
+/// within 320..=16384; a chart without x labels or series is refused.
 pub fn write_chart(chart: &ChartData, format: ImageFormat, path: &Path, width: u32, height: u32) -> Result<()> {
     if chart.x_labels.is_empty() || chart.series.is_empty() {
         return Err(Error::InvalidArgument(format!("chart {:?} has no data", chart.title)));
@@ -87,44 +148,182 @@ fn register_font() -> Result<()> {
 }
 
 /// Draws `chart` on `root` and presents it.
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &ChartData) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+/// Returns the plot area plotters laid out (the same as [`layout`]'s).
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &ChartData) -> Result<PixelRect, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (width, height) = root.dim_in_pixel();
+    let layout = layout(width, height);
     root.fill(&WHITE)?;
-    let n = chart.x_labels.len();
-    let last = n - 1;
-    // evenly spaced labelled points, first and last included, about one per 160 pixels
-    let labelled = (root.dim_in_pixel().0 as usize / 160).max(2).min(n);
-    let key_points = (0..labelled).map(|i| i * last / (labelled - 1).max(1)).collect();
-    let max = chart.max();
-    let top = if max > 0.0 { max * 1.1 } else { 1.0 };
+    let centred = Pos::new(HPos::Center, VPos::Center);
+    root.draw_text(&chart.title, &("sans-serif", TITLE_FONT).into_font().color(&BLACK).pos(centred), (width as i32 / 2, TITLE_AREA / 2))?;
 
-    // a title over the whole width: a chart caption would be centred between unequal margins
-    let plot = root.margin(12, 0, 0, 0).titled(&chart.title, ("sans-serif", 22))?;
-    let mut ctx = ChartBuilder::on(&plot)
-        .margin(12)
-        .margin_right(56)
-        .x_label_area_size(32)
-        .y_label_area_size(64)
-        .build_cartesian_2d((0..last.max(1)).with_key_points(key_points), 0.0..top)?;
+    let kind = chart_kind(chart, width);
+    let n = chart.x_labels.len();
+    let (low, high) = y_range(chart, kind);
+    let ticks = x_ticks(&chart.x_labels, layout.plot.width() as usize);
+    // x in thousandths of a point (plotters formats integer axes, not f64 ones with key points)
+    let milli = |x: f64| (x * 1000.0).round() as i64;
+    let ticks: Vec<(i64, String)> = ticks.into_iter().map(|(x, t)| (milli(x), t)).collect();
+    let positions: Vec<i64> = ticks.iter().map(|(x, _)| *x).collect();
+    let area = root.clone().shrink((MARGIN, layout.plot.top), (layout.plot.right - MARGIN, height as i32 - MARGIN - layout.plot.top));
+    let mut ctx = ChartBuilder::on(&area)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d((milli(-0.5)..milli(n as f64 - 0.5)).with_key_points(positions), low..high)?;
+    let x_label = |x: &i64| ticks.iter().find(|(p, _)| p == x).map(|(_, t)| t.clone()).unwrap_or_default();
     ctx.configure_mesh()
         .light_line_style(TRANSPARENT)
-        .x_label_formatter(&|i| chart.x_labels.get(*i).cloned().unwrap_or_default())
+        .bold_line_style(BLACK.mix(0.08))
+        .x_label_formatter(&x_label)
+        .y_labels(8)
         .y_label_formatter(&|v| format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string())
+        .label_style(("sans-serif", LABEL_FONT))
+        .x_desc(chart.x_axis.as_str())
+        .y_desc(chart.y_axis.as_str())
+        .axis_desc_style(("sans-serif", CAPTION_FONT))
         .draw()?;
 
-    let legend = chart.series.len() > 1;
-    for (i, series) in chart.series.iter().enumerate() {
-        let style = COLORS[i % COLORS.len()].filled().stroke_width(2);
-        let points = series.values.iter().take(n).enumerate().map(|(x, &y)| (x, y));
-        // a lone point has no line to show it: mark it
-        let drawn = ctx.draw_series(LineSeries::new(points, style).point_size(if n == 1 { 4 } else { 0 }))?;
-        if legend {
-            drawn.label(series.label.as_str()).legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+    // every series pixel is computed here and clamped to the plot area: plotters does not clip
+    let (xs, ys) = ctx.plotting_area().get_pixel_range();
+    let plot = PixelRect { left: xs.start, top: ys.start, right: xs.end, bottom: ys.end };
+    let at = |x: f64, y: f64| plot.clamp(ctx.backend_coord(&(milli(x), y)));
+    match kind {
+        ChartKind::Line => draw_lines(&root, chart, plot, &at)?,
+        ChartKind::Bars => draw_bars(&root, chart, plot, &at)?,
+    }
+    draw_legend(&root, chart, layout.legend)?;
+    root.present()?;
+    Ok(plot)
+}
+
+/// The colour of series `i`.
+fn colour(i: usize) -> RGBColor {
+    let (r, g, b) = PALETTE[i % PALETTE.len()];
+    RGBColor(r, g, b)
+}
+
+/// The y axis range: from 0 (or the lowest value) to a little above the highest value (of the
+/// stacks, for bars), so that every finite value lies inside.
+fn y_range(chart: &ChartData, kind: ChartKind) -> (f64, f64) {
+    let finite = |i: usize| chart.series.iter().filter_map(move |s| s.values.get(i).copied().filter(|v| v.is_finite()));
+    let (mut low, mut high) = (0.0_f64, 0.0_f64);
+    for i in 0..chart.x_labels.len() {
+        match kind {
+            ChartKind::Bars => {
+                high = high.max(finite(i).filter(|v| *v > 0.0).sum());
+                low = low.min(finite(i).filter(|v| *v < 0.0).sum());
+            }
+            ChartKind::Line => {
+                high = finite(i).fold(high, f64::max);
+                low = finite(i).fold(low, f64::min);
+            }
         }
     }
-    if legend {
-        ctx.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(BLACK.mix(0.4)).draw()?;
+    let span = if high > low { high - low } else { 1.0 };
+    (low, low + span * 1.06)
+}
+
+/// One polyline per series (two pixels thick: a second one a pixel higher), broken at
+/// missing values; a point with no neighbour is a small square.
+fn draw_lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &ChartData,
+    plot: PixelRect,
+    at: &dyn Fn(f64, f64) -> (i32, i32),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for (i, series) in chart.series.iter().enumerate() {
+        let points: Vec<Option<(i32, i32)>> =
+            (0..chart.x_labels.len()).map(|x| series.values.get(x).filter(|v| v.is_finite()).map(|v| at(x as f64, *v))).collect();
+        for run in points.split(Option::is_none) {
+            let run: Vec<(i32, i32)> = run.iter().flatten().copied().collect();
+            if let &[(x, y)] = run.as_slice() {
+                fill(root, plot.clamp((x - 2, y - 2)), plot.clamp((x + 2, y + 2)), colour(i))?;
+            } else {
+                for dy in [0, -1] {
+                    let path: Vec<(i32, i32)> = run.iter().map(|&(x, y)| plot.clamp((x, y + dy))).collect();
+                    root.draw(&PathElement::new(path, colour(i).stroke_width(1)))?;
+                }
+            }
+        }
     }
-    root.present()
+    Ok(())
+}
+
+/// One bar per point, the series stacked (negative values below 0). Where points are
+/// narrower than a pixel, each pixel column shows the point with the highest stack.
+fn draw_bars<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &ChartData,
+    plot: PixelRect,
+    at: &dyn Fn(f64, f64) -> (i32, i32),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let n = chart.x_labels.len();
+    let value = |s: &Series, i: usize| s.values.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+    let total = |i: usize| chart.series.iter().map(|s| value(s, i).abs()).sum::<f64>();
+    let column = |i: usize| {
+        let (left, right) = (at(i as f64 - 0.5, 0.0).0, at(i as f64 + 0.5, 0.0).0 - 1);
+        (left, if right - left >= 4 { right - 1 } else { right.max(left) })
+    };
+    let mut shown: Vec<(i32, i32, usize)> = Vec::new();
+    for i in 0..n {
+        let (left, right) = column(i);
+        match shown.last_mut() {
+            Some(last) if last.0 == left && total(i) > total(last.2) => *last = (left, right, i),
+            Some(last) if last.0 == left => {}
+            _ => shown.push((left, right, i)),
+        }
+    }
+    for (left, right, i) in shown {
+        let (mut up, mut down) = (0.0, 0.0);
+        for (k, series) in chart.series.iter().enumerate() {
+            let v = value(series, i);
+            if v == 0.0 {
+                continue;
+            }
+            let base = if v > 0.0 { &mut up } else { &mut down };
+            let (from, to) = (at(i as f64, *base).1, at(i as f64, *base + v).1);
+            *base += v;
+            fill(root, plot.clamp((left, from.min(to))), plot.clamp((right, from.max(to))), colour(k))?;
+        }
+    }
+    Ok(())
+}
+
+/// Fills the pixels from `first` to `last`, both included (plotters' backends take the
+/// bottom-right corner as excluded).
+fn fill<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, first: (i32, i32), last: (i32, i32), colour: RGBColor) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.draw(&Rectangle::new([first, (last.0 + 1, last.1 + 1)], colour.filled()))
+}
+
+/// The legend: a swatch and the label of each series, as many as fit (the last row then says
+/// how many more there are).
+fn draw_legend<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &ChartData, legend: PixelRect) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let style = ("sans-serif", LABEL_FONT).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+    let rows = ((legend.bottom - legend.top - 8) / LEGEND_ROW).max(1) as usize;
+    let shown = if chart.series.len() > rows { rows - 1 } else { chart.series.len() };
+    let text_width = (legend.width() - 38).max(0) as u32;
+    let entries = chart.series.len().min(rows) as i32;
+    root.draw(&Rectangle::new([(legend.left, legend.top), (legend.right - 1, legend.top + entries * LEGEND_ROW + 8)], BLACK.mix(0.3)))?;
+    for (i, series) in chart.series.iter().enumerate().take(shown) {
+        let y = legend.top + 4 + i as i32 * LEGEND_ROW + LEGEND_ROW / 2;
+        fill(root, (legend.left + 8, y - 5), (legend.left + 24, y + 5), colour(i))?;
+        root.draw_text(&fit(root, &series.label, &style, text_width)?, &style, (legend.left + 32, y))?;
+    }
+    if shown < chart.series.len() {
+        let y = legend.top + 4 + shown as i32 * LEGEND_ROW + LEGEND_ROW / 2;
+        root.draw_text(&format!("… {} more", chart.series.len() - shown), &style, (legend.left + 32, y))?;
+    }
+    Ok(())
+}
+
+/// `text`, shortened with `…` until it is at most `width` pixels wide.
+fn fit<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, text: &str, style: &TextStyle, width: u32) -> Result<String, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut chars: Vec<char> = text.chars().collect();
+    let mut shown = text.to_string();
+    while !chars.is_empty() && root.estimate_text_size(&shown, style)?.0 > width {
+        chars.pop();
+        shown = chars.iter().collect::<String>() + "…";
+    }
+    Ok(shown)
 }
 
 /// Wraps a plotters error.
@@ -159,6 +358,8 @@ mod tests {
         let n = series.first().map_or(0, |(_, v)| v.len());
         ChartData {
             title: "Attacks per hour".into(),
+            x_axis: "UTC time".into(),
+            y_axis: "attacks / h".into(),
             x_labels: (0..n).map(|h| format!("2024-06-15 {h:02}:00")).collect(),
             series: series.iter().map(|(label, values)| Series { label: (*label).into(), values: values.to_vec() }).collect(),
         }
@@ -198,22 +399,37 @@ mod tests {
         assert!(svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("Attacks per hour"));
         assert!(svg.contains("<polyline") || svg.contains("<path"));
-        assert!(svg.contains("2024-06-15 00:00") && svg.contains("2024-06-15 02:00"), "first and last x labels");
+        assert!(svg.contains("UTC time") && svg.contains("attacks / h"), "axis captions");
+        assert!(svg.contains("\n00:00\n") && svg.contains("\n02:00\n"), "first and last x labels, by the span: times of the day");
     }
 
     #[test]
-    fn a_single_point_is_drawn() {
+    fn a_single_point_is_a_bar() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("one.svg");
-        write_chart(&chart(&[("Attacks", &[0.0])]), ImageFormat::Svg, &path, 400, 300).expect("write SVG");
-        assert!(std::fs::read_to_string(&path).expect("SVG").contains("<circle"));
+        write_chart(&chart(&[("Attacks", &[2.0])]), ImageFormat::Svg, &path, 400, 320).expect("write SVG");
+        let svg = std::fs::read_to_string(&path).expect("SVG");
+        assert!(svg.contains(r#"<rect x="#) && svg.contains("fill=\"#4E79A7\""), "{svg}");
+    }
+
+    #[test]
+    fn plotters_lays_the_plot_out_where_layout_says() {
+        register_font().expect("font");
+        for (width, height) in [(1200, 600), (320, 320), (2000, 900)] {
+            let mut rgb = vec![0; width as usize * height as usize * 3];
+            let data = chart(&[("CN", &[3.0, 8.0, 2.0, 5.0]), ("US", &[1.0, 0.0, 4.0, 4.0])]);
+            let plot = draw(BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area(), &data).expect("draw");
+            let layout = layout(width, height);
+            assert_eq!(plot, layout.plot, "{width}x{height}");
+            assert!(layout.plot.right < layout.legend.left && layout.legend.right <= width as i32 && layout.plot.width() > 100);
+        }
     }
 
     #[test]
     fn refuses_empty_charts_and_bad_sizes() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("chart.png");
-        for (data, width, height) in [(chart(&[]), 640, 360), (chart(&[("a", &[1.0])]), 0, 360), (chart(&[("a", &[1.0])]), 640, 100_000)] {
+        for (data, width, height) in [(chart(&[]), 640, 360), (chart(&[("a", &[1.0])]), 0, 360), (chart(&[("a", &[1.0])]), 319, 360), (chart(&[("a", &[1.0])]), 640, 100_000)] {
             let err = write_chart(&data, ImageFormat::Png, &path, width, height).expect_err("refused");
             assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
         }

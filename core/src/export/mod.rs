@@ -1,21 +1,32 @@
-//! Export of statistics resource values to files: CSV tables and PNG/SVG line charts.
+//! Export of statistics resource values and events tables to files: CSV tables and PNG/SVG
+//! charts (lines, or bars for long and sparse series; see [`chart_kind`]).
 //!
 //! Charts are drawn with plotters and an embedded DejaVu Sans font, so no system font
 //! or fontconfig is needed at run time.
 
+mod axis;
 mod image;
 mod table;
 
+use chrono::Duration;
 use serde_json::Value;
 
-pub use image::{ImageFormat, write_chart};
+pub use axis::{ChartKind, chart_kind};
+pub use image::{ImageFormat, Layout, PALETTE, PixelRect, layout, write_chart};
 pub use table::write_csv;
+
+/// The x axis caption of resource graphs: their points carry the bucket's end time.
+pub const RESOURCE_X_AXIS: &str = "UTC time (bucket end)";
 
 /// A chart ready to draw: x labels shared by every series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartData {
-    /// The chart title, drawn above the plot.
+    /// The chart title, drawn above the plot (callers put the period or day range in it).
     pub title: String,
+    /// The x axis caption with its unit, e.g. `UTC date`.
+    pub x_axis: String,
+    /// The y axis caption with its unit, e.g. `events / day`.
+    pub y_axis: String,
     /// One label per x position (the bucket of each point).
     pub x_labels: Vec<String>,
     /// The lines of the chart, each with one value per x label.
@@ -37,12 +48,17 @@ impl ChartData {
     /// `{"labels": ["CN","US"], "ykeys": [0,1], "data": [{"bucket": "…", "0": 5, "1": 2}, …]}`
     /// (one series per label, read from the data key its `ykeys` entry names; missing values count as 0).
     /// Any other shape, including the empty list `[]` (which could as well be an empty list resource): None.
+    /// The axes read [`RESOURCE_X_AXIS`] and `count / <bucket width>` (the width taken from the first two labels).
     pub fn from_resource(title: &str, value: &Value) -> Option<ChartData> {
+        let chart = |x_labels: Vec<String>, series| {
+            let y_axis = format!("count / {}", bucket_width(&x_labels).map_or_else(|| "bucket".to_string(), per_duration));
+            ChartData { title: title.to_string(), x_axis: RESOURCE_X_AXIS.to_string(), y_axis, x_labels, series }
+        };
         match value {
             Value::Array(points) if !points.is_empty() => {
                 let x_labels = points.iter().map(bucket).collect::<Option<Vec<_>>>()?;
                 let values = points.iter().map(|p| p.get("count").and_then(Value::as_f64)).collect::<Option<Vec<_>>>()?;
-                Some(ChartData { title: title.to_string(), x_labels, series: vec![Series { label: title.to_string(), values }] })
+                Some(chart(x_labels, vec![Series { label: title.to_string(), values }]))
             }
             Value::Object(graph) => {
                 let labels = graph.get("labels")?.as_array()?;
@@ -65,7 +81,7 @@ impl ChartData {
                         Some(Series { label: label.as_str()?.to_string(), values })
                     })
                     .collect::<Option<Vec<_>>>()?;
-                Some(ChartData { title: title.to_string(), x_labels, series })
+                Some(chart(x_labels, series))
             }
             _ => None,
         }
@@ -82,6 +98,23 @@ fn bucket(point: &Value) -> Option<String> {
     Some(point.get("bucket")?.as_str()?.to_string())
 }
 
+/// The time between the first two labels, when both are UTC times or days.
+fn bucket_width(labels: &[String]) -> Option<Duration> {
+    let [a, b] = [labels.first()?, labels.get(1)?].map(|l| axis::parse_time(l));
+    Some(b? - a?).filter(|d| *d > Duration::zero())
+}
+
+/// A duration for an axis unit: `1 min`, `15 min`, `3 h`, `day`, `14 days`.
+pub fn per_duration(d: Duration) -> String {
+    let minutes = d.num_minutes();
+    match minutes {
+        m if m < 60 || m % 60 != 0 => format!("{m} min"),
+        m if m < 24 * 60 || m % (24 * 60) != 0 => format!("{} h", m / 60),
+        m if m == 24 * 60 => "day".to_string(),
+        m => format!("{} days", m / (24 * 60)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +128,8 @@ mod tests {
             chart,
             ChartData {
                 title: "Attacks".into(),
+                x_axis: RESOURCE_X_AXIS.into(),
+                y_axis: "count / 1 h".into(),
                 x_labels: vec!["2024-06-15 12:00".into(), "2024-06-15 13:00".into()],
                 series: vec![Series { label: "Attacks".into(), values: vec![3.0, 0.0] }],
             }
@@ -114,6 +149,13 @@ mod tests {
         assert_eq!(chart.x_labels, ["06-15", "06-16"]);
         assert_eq!(chart.series, [Series { label: "CN".into(), values: vec![5.0, 7.0] }, Series { label: "US".into(), values: vec![2.0, 0.0] }]);
         assert_eq!(chart.max(), 7.0);
+        assert_eq!(chart.y_axis, "count / bucket", "labels that are not times");
+    }
+
+    #[test]
+    fn durations_for_units() {
+        let texts: Vec<String> = [1, 15, 90, 180, 24 * 60, 14 * 24 * 60].iter().map(|m| per_duration(Duration::minutes(*m))).collect();
+        assert_eq!(texts, ["1 min", "15 min", "90 min", "3 h", "day", "14 days"]);
     }
 
     #[test]
@@ -132,7 +174,7 @@ mod tests {
 
     #[test]
     fn max_of_an_empty_chart_is_zero() {
-        let chart = ChartData { title: "t".into(), x_labels: Vec::new(), series: Vec::new() };
+        let chart = ChartData { title: "t".into(), x_axis: String::new(), y_axis: String::new(), x_labels: Vec::new(), series: Vec::new() };
         assert_eq!(chart.max(), 0.0);
     }
 }

@@ -1,7 +1,6 @@
 //! `vantage events …`: imports, aggregation, the questions, Grafana.
 
 use std::io::BufReader;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -14,15 +13,11 @@ use vantage_core::events::model::Field;
 use vantage_core::events::query::{Filter, Taxonomy};
 use vantage_core::events::table::{Cell, Table};
 use vantage_core::events::{grafana, questions};
-use vantage_core::export::{ImageFormat, write_chart, write_csv};
 use vantage_core::store::Store;
 
-use super::{EXIT_REJECTED_LINES, open_store};
+use super::{EXIT_REJECTED_LINES, export, open_store};
 use crate::cli::{EventsAggregateArgs, EventsCommand, EventsImportArgs, EventsView};
 use crate::progress::Bars;
-
-/// Chart size of `--png` / `--svg`.
-const CHART_SIZE: (u32, u32) = (1200, 600);
 
 /// Runs one `vantage events` command.
 pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<ExitCode> {
@@ -131,21 +126,7 @@ fn show(table: &Table, view: &EventsView) -> anyhow::Result<()> {
             println!("{name}: {}", value.display());
         }
     }
-    if let Some(path) = &view.csv {
-        write_csv(&table.columns, &table.text_rows(), path)?;
-    }
-    for (path, format) in [(&view.png, ImageFormat::Png), (&view.svg, ImageFormat::Svg)] {
-        if let Some(path) = path {
-            chart(table, format, path)?;
-        }
-    }
-    Ok(())
-}
-
-fn chart(table: &Table, format: ImageFormat, path: &Path) -> anyhow::Result<()> {
-    let Some(chart) = table.chart() else { anyhow::bail!("--{}: `{}` is not a per-day series (or has no rows) to draw", format.extension(), table.title) };
-    write_chart(&chart, format, path, CHART_SIZE.0, CHART_SIZE.1)?;
-    Ok(())
+    export::write(&view.export, &table.columns, &table.text_rows(), table.chart(), &table.title)
 }
 
 /// `vantage events import`: bad lines are reported as `file:line: field: reason` (exit 3).

@@ -3,6 +3,7 @@
 mod aggregate;
 mod demo;
 mod events;
+mod export;
 mod ingest;
 mod passwords;
 mod pcap;
