@@ -1,6 +1,7 @@
 //! `vantage events …`: imports, aggregation, the questions, Grafana.
 
 use std::io::BufReader;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
