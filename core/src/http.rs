@@ -50,7 +50,12 @@ pub struct AppState {
     client_errors: AtomicU64,
     rate_limited: AtomicU64,
     connections: Arc<AtomicUsize>,
+    /// Degraded computations running at once (the rate limit lives in the cache that is down).
+    degraded: tokio::sync::Semaphore,
 }
+
+/// Resources computed at once without the cache; further degraded requests get 503.
+pub const DEGRADED_CONCURRENCY: usize = 2;
 
 /// Default password API requests per second and client IP.
 pub const DEFAULT_PASSWORD_RATE: u32 = 50;
@@ -76,6 +81,7 @@ impl AppState {
             client_errors: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             connections: Arc::default(),
+            degraded: tokio::sync::Semaphore::new(DEGRADED_CONCURRENCY),
         })
     }
 }
@@ -157,9 +163,12 @@ fn resource_query(q: &HashMap<String, String>) -> Result<(&'static Resource, Per
 pub const DEGRADED_HEADER: &str = "x-vantage-degraded";
 
 /// Without the cache (Redis down), a resource is computed straight from the store and
-/// returned with `"degraded": true` and [`DEGRADED_HEADER`]; `None` when that fails too.
+/// returned with `"degraded": true` and [`DEGRADED_HEADER`]; `None` when that fails too or
+/// [`DEGRADED_CONCURRENCY`] such computations are already running.
 async fn degraded_resource(state: &AppState, q: &HashMap<String, String>) -> Option<Response> {
     let (resource, period, params) = resource_query(q).ok()?;
+    // without the cache there is no per-client rate limit: bound the work instead
+    let _permit = state.degraded.try_acquire().ok()?;
     let data = match state.stats.read_uncached(resource, period, &params).await {
         Ok(data) => data,
         Err(e) => {
