@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::redact_secrets;
+use crate::secret::redact_secrets;
 
 /// Result alias used throughout the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

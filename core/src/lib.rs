@@ -37,6 +37,7 @@ pub mod jobs;
 pub mod passwords;
 pub mod pcap;
 pub mod progress;
+pub mod secret;
 pub mod statistics;
 pub mod store;
 pub mod timebucket;

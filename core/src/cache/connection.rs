@@ -19,7 +19,6 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, Value};
 
-use super::redis::client;
 use crate::config::SecretUrl;
 use crate::error::{Error, Result};
 
@@ -31,6 +30,16 @@ pub const CONNECT_RETRIES: usize = 1;
 
 /// Longest pause between two connect attempts.
 const MAX_RETRY_DELAY: Duration = Duration::from_millis(500);
+
+/// Maps a Redis error to the core error type (never includes the URL).
+pub fn redis_error(e: redis::RedisError) -> Error {
+    Error::Redis(e.to_string())
+}
+
+/// Opens a Redis client for `url`.
+pub fn client(url: &SecretUrl) -> Result<redis::Client> {
+    redis::Client::open(url.expose()).map_err(|e| Error::Config(format!("redis url {}: {e}", url.redacted())))
+}
 
 /// The connection settings of every Redis connection manager of Vantage.
 pub fn manager_config() -> ConnectionManagerConfig {

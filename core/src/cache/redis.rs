@@ -5,10 +5,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use redis::AsyncCommands;
 
-use super::connection::RedisConn;
+use super::connection::{RedisConn, redis_error};
 use super::{Cache, EntryInfo};
 use crate::config::SecretUrl;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Redis implementation of [`Cache`].
 #[derive(Clone)]
@@ -21,16 +21,6 @@ impl std::fmt::Debug for RedisCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RedisCache")
     }
-}
-
-/// Maps a Redis error to the core error type (never includes the URL).
-pub fn redis_error(e: redis::RedisError) -> Error {
-    Error::Redis(e.to_string())
-}
-
-/// Opens a Redis client for `url`.
-pub fn client(url: &SecretUrl) -> Result<redis::Client> {
-    redis::Client::open(url.expose()).map_err(|e| Error::Config(format!("redis url {}: {e}", url.redacted())))
 }
 
 impl RedisCache {

@@ -1,42 +1,12 @@
-//! The x axis of a chart (which labels, formatted by the span they cover) and the choice
-//! between lines and bars.
+//! The x axis of a chart: which labels, formatted by the span they cover.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
-
-use super::ChartData;
 
 /// Approximate width of one label character at the tick label font size, in pixels.
 const CHAR_WIDTH: usize = 8;
 
 /// Free space between two x labels, in pixels.
 const LABEL_GAP: usize = 28;
-
-/// Fewest pixels per point a line is drawn with; denser series are bars.
-pub const MIN_LINE_PIXELS_PER_POINT: usize = 3;
-
-/// How a chart draws its series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChartKind {
-    /// One polyline per series, broken where a value is missing (NaN).
-    Line,
-    /// One bar per point; several series are stacked.
-    Bars,
-}
-
-/// Lines or bars: bars when there are fewer than 3 points, fewer than
-/// [`MIN_LINE_PIXELS_PER_POINT`] pixels of plot width per point (a long daily series), or when
-/// at most half of the points have a non-zero value in some series (a sparse series, where a
-/// line is mostly a zigzag to 0); lines otherwise. `width` is the image width in pixels.
-pub fn chart_kind(chart: &ChartData, width: u32) -> ChartKind {
-    let n = chart.x_labels.len();
-    let plot_width = super::image::layout(width, super::image::MIN_SIDE).plot.width() as usize;
-    let filled = (0..n).filter(|&i| chart.series.iter().any(|s| s.values.get(i).is_some_and(|v| v.is_finite() && *v != 0.0))).count();
-    if n < 3 || n * MIN_LINE_PIXELS_PER_POINT > plot_width || filled * 2 <= n {
-        ChartKind::Bars
-    } else {
-        ChartKind::Line
-    }
-}
 
 /// A label `YYYY-MM-DD HH:MM` (resource buckets) or `YYYY-MM-DD` (days, at midnight).
 pub fn parse_time(label: &str) -> Option<NaiveDateTime> {
@@ -192,7 +162,6 @@ fn spread(labels: &[String], fits: impl Fn(usize) -> usize) -> Vec<(f64, String)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::Series;
 
     fn days(from: &str, count: usize) -> Vec<String> {
         let from: NaiveDate = from.parse().expect("day");
@@ -235,21 +204,5 @@ mod tests {
         let labels: Vec<String> = (0..10).map(|i| format!("p{i}")).collect();
         assert_eq!(texts(&x_ticks(&labels, 90)), ["p0", "p9"]);
         assert_eq!(x_ticks(&labels[..1], 800), [(0.0, "p0".to_string())]);
-    }
-
-    #[test]
-    fn sparse_long_and_short_series_are_bars() {
-        let chart = |values: Vec<f64>| ChartData {
-            title: "t".into(),
-            x_axis: String::new(),
-            y_axis: String::new(),
-            x_labels: days("2024-01-01", values.len()),
-            series: vec![Series { label: "a".into(), values }],
-        };
-        assert_eq!(chart_kind(&chart((1..=30).map(f64::from).collect()), 1200), ChartKind::Line);
-        assert_eq!(chart_kind(&chart(vec![1.0, 2.0]), 1200), ChartKind::Bars);
-        assert_eq!(chart_kind(&chart((0..30).map(|i| f64::from(i % 2)).collect()), 1200), ChartKind::Bars, "half zero");
-        assert_eq!(chart_kind(&chart(vec![1.0; 400]), 1200), ChartKind::Bars, "400 points in ~840 px");
-        assert_eq!(chart_kind(&chart(vec![1.0; 400]), 3000), ChartKind::Line);
     }
 }

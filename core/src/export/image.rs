@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::x_ticks;
-use super::{ChartData, ChartKind, Series, chart_kind};
+use super::{ChartData, Series};
 use crate::{Error, Result};
 
 /// DejaVu Sans, the only font charts use (licence: `assets/fonts/LICENSE-DejaVu.txt`).
@@ -90,6 +90,33 @@ pub fn layout(width: u32, height: u32) -> Layout {
     let legend_width = (w / 5).clamp(80, 260);
     let plot = PixelRect { left: MARGIN + Y_LABEL_AREA, top: TITLE_AREA, right: w - MARGIN - legend_width - LEGEND_GAP, bottom: h - MARGIN - X_LABEL_AREA };
     Layout { plot, legend: PixelRect { left: plot.right + LEGEND_GAP, top: plot.top, right: w - MARGIN, bottom: plot.bottom } }
+}
+
+/// Fewest pixels per point a line is drawn with; denser series are bars.
+pub const MIN_LINE_PIXELS_PER_POINT: usize = 3;
+
+/// How a chart draws its series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    /// One polyline per series, broken where a value is missing (NaN).
+    Line,
+    /// One bar per point; several series are stacked.
+    Bars,
+}
+
+/// Lines or bars: bars when there are fewer than 3 points, fewer than
+/// [`MIN_LINE_PIXELS_PER_POINT`] pixels of plot width per point (a long daily series), or when
+/// at most half of the points have a non-zero value in some series (a sparse series, where a
+/// line is mostly a zigzag to 0); lines otherwise. `width` is the image width in pixels.
+pub fn chart_kind(chart: &ChartData, width: u32) -> ChartKind {
+    let n = chart.x_labels.len();
+    let plot_width = layout(width, MIN_SIDE).plot.width() as usize;
+    let filled = (0..n).filter(|&i| chart.series.iter().any(|s| s.values.get(i).is_some_and(|v| v.is_finite() && *v != 0.0))).count();
+    if n < 3 || n * MIN_LINE_PIXELS_PER_POINT > plot_width || filled * 2 <= n {
+        ChartKind::Bars
+    } else {
+        ChartKind::Line
+    }
 }
 
 /// Image formats for chart export.
@@ -439,5 +466,21 @@ mod tests {
     #[test]
     fn extensions() {
         assert_eq!((ImageFormat::Png.extension(), ImageFormat::Svg.extension()), ("png", "svg"));
+    }
+
+    #[test]
+    fn sparse_long_and_short_series_are_bars() {
+        let chart = |values: Vec<f64>| ChartData {
+            title: "t".into(),
+            x_axis: String::new(),
+            y_axis: String::new(),
+            x_labels: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("day").iter_days().take(values.len()).map(|d| d.to_string()).collect(),
+            series: vec![Series { label: "a".into(), values }],
+        };
+        assert_eq!(chart_kind(&chart((1..=30).map(f64::from).collect()), 1200), ChartKind::Line);
+        assert_eq!(chart_kind(&chart(vec![1.0, 2.0]), 1200), ChartKind::Bars);
+        assert_eq!(chart_kind(&chart((0..30).map(|i| f64::from(i % 2)).collect()), 1200), ChartKind::Bars, "half zero");
+        assert_eq!(chart_kind(&chart(vec![1.0; 400]), 1200), ChartKind::Bars, "400 points in ~840 px");
+        assert_eq!(chart_kind(&chart(vec![1.0; 400]), 3000), ChartKind::Line);
     }
 }

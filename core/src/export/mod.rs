@@ -11,8 +11,7 @@ mod table;
 use chrono::Duration;
 use serde_json::Value;
 
-pub use axis::{ChartKind, chart_kind};
-pub use image::{ImageFormat, Layout, PALETTE, PixelRect, layout, write_chart};
+pub use image::{ChartKind, ImageFormat, Layout, PALETTE, PixelRect, chart_kind, layout, write_chart};
 pub use table::write_csv;
 
 /// The x axis caption of resource graphs: their points carry the bucket's end time.

@@ -15,7 +15,7 @@ use redis::{AsyncConnectionConfig, Script};
 
 use super::{Expired, Job, MAX_ATTEMPTS, PRIORITY, Queue, Running, Snapshot};
 use crate::cache::connection::{CONNECT_TIMEOUT, RedisConn};
-use crate::cache::redis::redis_error;
+use crate::cache::connection::redis_error;
 use crate::config::SecretUrl;
 use crate::error::{Error, Result};
 
