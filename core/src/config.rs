@@ -336,7 +336,7 @@ mod tests {
         assert_eq!(cfg.section::<Part>("part").expect("parses").map(|p| p.size), Some(3));
         assert!(cfg.section::<Part>("other").expect("absent").is_none());
         let err = cfg.check_keys(&[]).expect_err("unknown section").to_string();
-        assert!(err.contains("vantage.toml:2:1: unknown field `part`, expected one of `database_url`"), "{err}");
+        assert!(err.contains("vantage.toml:2:2: unknown field `part`, expected one of `database_url`"), "{err}");
         cfg.check_keys(&["part"]).expect("known section");
         std::fs::write(&path, "[part]\nsize = 3\nsise = 4\n").expect("write");
         let cfg = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }).expect("loads");
