@@ -11,11 +11,9 @@ mod planner;
 mod resource;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::Context as _;
 use vantage_core::config::{Config, Overrides};
-use vantage_core::store::{self, Store};
+use vantage_core::engine::{Core, Engine, Parts};
 
 use crate::cli::{Cli, Command, GlobalArgs, IngestCommand, PasswordsCommand, PcapCommand};
 
@@ -81,24 +79,13 @@ pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
     })?)
 }
 
-/// Opens store, cache and queue of the configured deployment.
-pub async fn open_statistics(config: &Config) -> anyhow::Result<vantage_core::statistics::service::Statistics> {
-    let store = open_store(config).await?;
-    let cache = vantage_core::cache::open(config).await.context("opening the cache")?;
-    let queue = vantage_core::jobs::open(config).await.context("opening the job queue")?;
-    Ok(vantage_core::statistics::service::Statistics { store, cache, queue, clock: config.clock })
+/// Opens the engine on the configured deployment (store, cache and queue).
+pub async fn open_engine(config: &Config) -> anyhow::Result<Core> {
+    Ok(Engine::open(config).await?)
 }
 
-/// The packet-capture service of the configuration on the deployment's queue.
-pub fn pcap_service(config: &Config, stats: &vantage_core::statistics::service::Statistics) -> Arc<vantage_core::pcap::service::PcapService> {
-    vantage_core::pcap::service::PcapService::new(config.pcap.clone(), stats.queue.clone(), config.clock)
-}
-
-/// Opens the configured store (applying migrations).
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let location = match &config.database_url {
-        Some(url) => url.redacted(),
-        None => config.data_dir.join("vantage.db").display().to_string(),
-    };
-    store::open(config).await.with_context(|| format!("opening the store at {location}"))
+/// Opens the engine on the configured store alone (applying migrations): for commands that
+/// touch nothing else, so they work while Redis is down.
+pub async fn open_store(config: &Config) -> anyhow::Result<Core> {
+    Ok(Engine::open_parts(config, Parts::StoreOnly).await?)
 }

@@ -1,14 +1,13 @@
 //! `vantage pcap merge`, `stats`, `query`, `status`, `fetch` and `cleanup`
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use vantage_core::Config;
+use vantage_core::engine::pcap::PcapApi;
 use vantage_core::pcap::merge::{merge_files, merge_with_mergecap, same_file};
 use vantage_core::pcap::pipeline::{JobState, JobStatus};
-use vantage_core::pcap::service::PcapService;
 
 use crate::cli::{JsonArg, PcapFetchArgs, PcapMergeArgs, PcapQueryArgs, PcapStatsArgs, PcapStatusArgs};
 
@@ -39,9 +38,6 @@ pub async fn merge(args: PcapMergeArgs) -> anyhow::Result<ExitCode> {
 /// The counters shown in the table (the JSON has all of them).
 const SHOWN: &[&str] = &["indexfile_current_reads", "oldest_timestamp", "current_files", "aged_files", "packets_read"];
 
-/// Lease of the steps this process runs itself.
-const LEASE: Duration = Duration::from_secs(60);
-
 fn no_sensors(config: &Config) -> anyhow::Result<()> {
     if config.pcap.sensors.is_empty() {
         anyhow::bail!("no Stenographer sensors configured: add [[pcap.sensors]] (name, host, port, ca, cert, key) to vantage.toml");
@@ -49,16 +45,16 @@ fn no_sensors(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A service for commands that use no queue (stats, status, fetch, cleanup).
-fn offline(config: &Config) -> Arc<PcapService> {
-    PcapService::new(config.pcap.clone(), Arc::new(vantage_core::jobs::memory::MemoryQueue::default()), config.clock)
+/// The spool and sensors alone, for commands that use no queue (stats, status, fetch, cleanup).
+fn offline(config: &Config) -> PcapApi {
+    PcapApi::offline(config)
 }
 
 /// Asks the configured sensors (all, or the named ones) for `/debug/stats`, concurrently; a
 /// sensor that cannot be asked is reported with its error (exit 1 when any failed).
 pub async fn stats(config: &Config, args: PcapStatsArgs) -> anyhow::Result<ExitCode> {
     no_sensors(config)?;
-    let answers = offline(config).sensor_stats(&args.sensors).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let answers = offline(config).sensors(&args.sensors).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let failed = answers.iter().filter(|(_, r)| r.is_err()).count();
     if args.json {
         let map: serde_json::Map<String, serde_json::Value> = answers
@@ -107,14 +103,14 @@ pub async fn query(config: &Config, args: PcapQueryArgs) -> anyhow::Result<ExitC
             request.sensors.push(name);
         }
     }
-    let stats = super::open_statistics(config).await?;
-    let pcap = super::pcap_service(config, &stats);
+    let engine = super::open_engine(config).await?;
+    let pcap = engine.pcap();
     let mut status = pcap.submit(&request).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let wait = args.wait || stats.queue.kind() == "memory";
-    if stats.queue.kind() == "memory" {
-        vantage_core::worker::drain(&stats, Some(&pcap), LEASE).await?;
+    let wait = args.wait || engine.in_process_queue();
+    if engine.in_process_queue() {
+        engine.ops().run_queued().await?;
     }
-    stats.store.close().await;
+    engine.close().await;
     if wait {
         let deadline = Instant::now() + config.pcap.query_timeout * 2 + Duration::from_secs(60);
         loop {
@@ -155,9 +151,9 @@ pub fn status(config: &Config, args: PcapStatusArgs) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-fn known(pcap: &PcapService, id: &str) -> anyhow::Result<JobStatus> {
+fn known(pcap: &PcapApi, id: &str) -> anyhow::Result<JobStatus> {
     let id = id.trim().to_ascii_lowercase();
-    pcap.status(&id).map_err(|e| anyhow::anyhow!("{e}"))?.with_context(|| format!("no pcap job {id} in {}", pcap.config.spool_dir.display()))
+    pcap.status(&id).map_err(|e| anyhow::anyhow!("{e}"))?.with_context(|| format!("no pcap job {id} in {}", pcap.settings().spool_dir.display()))
 }
 
 /// Copies a completed job's capture to `--out` (exit 1 when the job has none).
