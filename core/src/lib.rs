@@ -18,7 +18,8 @@
 //! - [`jobs`]: priority job queues (in-process or Redis) with leases.
 //! - [`worker`]: the job runner and scheduler behind `vantage --worker`.
 //! - [`devices`]: the analyst's registered device tokens (My devices), stored 0600.
-//! - [`engine`]: the facade front ends use: typed requests in, events out, never blocking.
+//! - [`engine`]: the one door of every front end: typed async methods per capability
+//!   ([`engine::Core`]) and the dashboard's non-blocking channel adapter ([`engine::Engine`]).
 //! - [`http`]: the HTTP API of `vantage serve`.
 //! - [`export`]: statistics values to files: CSV tables, PNG/SVG line charts.
 //! - [`progress`]: the progress-reporting interface long operations talk to.
