@@ -21,7 +21,8 @@
 //! - [`deployment`]: the composition root: backends + capability services + job handlers +
 //!   the HTTP API, built once from the configuration (which it validates).
 //! - [`devices`]: the analyst's registered device tokens (My devices), stored 0600.
-//! - [`engine`]: the facade front ends use: typed requests in, events out, never blocking.
+//! - [`engine`]: the one door of every front end: typed async methods per capability
+//!   ([`engine::Core`]) and the dashboard's non-blocking channel adapter ([`engine::Engine`]).
 //! - [`http`]: the generic HTTP server of `vantage serve` (accept loop, JSON errors, health, metrics).
 //! - [`export`]: statistics values to files: CSV tables, PNG/SVG line charts.
 //! - [`progress`]: the progress-reporting interface long operations talk to.

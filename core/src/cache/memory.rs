@@ -6,13 +6,22 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{Cache, EntryInfo};
+use tokio::sync::broadcast;
+
+use super::{CHANGES_BUFFER, Cache, Changes, EntryInfo, keys};
 use crate::error::Result;
 
 /// The embedded default cache.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryCache {
     entries: Mutex<HashMap<String, (String, Option<Instant>)>>,
+    changes: broadcast::Sender<String>,
+}
+
+impl Default for MemoryCache {
+    fn default() -> Self {
+        MemoryCache { entries: Mutex::default(), changes: broadcast::channel(CHANGES_BUFFER).0 }
+    }
 }
 
 impl MemoryCache {
@@ -36,6 +45,9 @@ impl Cache for MemoryCache {
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<()> {
         self.with(|m| m.insert(key.to_string(), (value.to_string(), Some(Instant::now() + ttl))));
+        if keys::announced(key) {
+            self.publish(key).await?;
+        }
         Ok(())
     }
 
@@ -77,5 +89,15 @@ impl Cache for MemoryCache {
             entry.0 = n.to_string();
             n
         }))
+    }
+
+    async fn publish(&self, key: &str) -> Result<()> {
+        // no subscriber is not an error
+        let _ = self.changes.send(key.to_string());
+        Ok(())
+    }
+
+    async fn subscribe(&self) -> Result<Changes> {
+        Ok(self.changes.subscribe())
     }
 }

@@ -8,6 +8,13 @@
 //! callers from the injectable clock. [`Cache::set_nx`] is `SET key value NX EX ttl`: the
 //! atomic claim that keeps two planners from queueing the same job.
 //!
+//! ## Change notification
+//!
+//! Writing a resource value (a key under `vantage:resource:`) announces the key to every
+//! [`Cache::subscribe`]r — in process (a broadcast channel) and, on Redis, in every process
+//! of the deployment (`PUBLISH vantage:changes <key>`) — so a reader waits for a fresh value
+//! instead of polling the cache.
+//!
 //! ## Key layout
 //!
 //! All keys start with `vantage:`. See [`keys`] for the full list.
@@ -35,6 +42,14 @@ pub struct EntryInfo {
     pub size: u64,
 }
 
+/// Announcements of written keys, from [`Cache::subscribe`]: each message is a key (without
+/// any namespace). A receiver that falls behind gets `Lagged` (something may have been
+/// missed: read again); `Closed` means the subscription was lost (subscribe again).
+pub type Changes = tokio::sync::broadcast::Receiver<String>;
+
+/// Announcements a subscriber may fall behind by before it is told it lagged.
+pub const CHANGES_BUFFER: usize = 256;
+
 /// The cache interface.
 #[async_trait]
 pub trait Cache: Send + Sync {
@@ -52,6 +67,12 @@ pub trait Cache: Send + Sync {
     async fn scan(&self, prefix: &str) -> Result<Vec<EntryInfo>>;
     /// Increments a counter that expires `window` after its first increment; returns the count.
     async fn incr_window(&self, key: &str, window: Duration) -> Result<i64>;
+    /// Announces that `key` was written to every subscriber ([`Cache::set`] does this itself
+    /// for resource keys, see [`keys::announced`]).
+    async fn publish(&self, key: &str) -> Result<()>;
+    /// Subscribes to the announcements of written keys; the subscription is in place when
+    /// this returns, so a value written afterwards is never missed.
+    async fn subscribe(&self) -> Result<Changes>;
 }
 
 /// Opens Redis when `redis_url` is configured, the in-process cache otherwise.
@@ -66,6 +87,12 @@ pub async fn open(config: &Config) -> Result<Arc<dyn Cache>> {
 pub mod keys {
     /// Prefix of every key.
     pub const PREFIX: &str = "vantage:";
+    /// The channel written keys are announced on (Redis pub/sub).
+    pub const CHANGES: &str = "vantage:changes";
+    /// Whether writing `key` is announced to subscribers: resource values are.
+    pub fn announced(key: &str) -> bool {
+        key.starts_with("vantage:resource:")
+    }
     /// `vantage:resource:<name>:<period>[:<param>]` → `{"computed_at", "data"}` JSON.
     pub fn resource(id: &str) -> String {
         format!("vantage:resource:{id}")

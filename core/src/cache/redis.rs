@@ -1,12 +1,17 @@
-//! Redis cache: one self-repairing connection ([`RedisConn`]) shared by all calls.
+//! Redis cache: one self-repairing connection ([`RedisConn`]) shared by all calls, and one
+//! pub/sub connection of its own per process for [`Cache::subscribe`] (opened by the first
+//! subscriber, opened again by the next one after it was lost).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::StreamExt as _;
 use redis::AsyncCommands;
+use tokio::sync::broadcast;
 
-use super::connection::{RedisConn, redis_error};
-use super::{Cache, EntryInfo};
+use super::connection::{CONNECT_TIMEOUT, RedisConn, redis_error};
+use super::{CHANGES_BUFFER, Cache, Changes, EntryInfo, keys};
 use crate::config::SecretUrl;
 use crate::error::Result;
 
@@ -15,6 +20,8 @@ use crate::error::Result;
 pub struct RedisCache {
     conn: RedisConn,
     ns: String,
+    /// Where the pub/sub connection's announcements go, while it is up.
+    changes: Arc<tokio::sync::Mutex<Option<broadcast::Sender<String>>>>,
 }
 
 impl std::fmt::Debug for RedisCache {
@@ -32,7 +39,7 @@ impl RedisCache {
     /// Like [`RedisCache::connect`], with every key prefixed by `ns` (isolates tests or
     /// deployments sharing one Redis).
     pub async fn connect_namespaced(url: &SecretUrl, ns: &str) -> Result<Self> {
-        Ok(RedisCache { conn: RedisConn::connect(url).await?, ns: ns.to_string() })
+        Ok(RedisCache { conn: RedisConn::connect(url).await?, ns: ns.to_string(), changes: Arc::default() })
     }
 
     fn k(&self, key: &str) -> String {
@@ -60,7 +67,12 @@ impl Cache for RedisCache {
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<()> {
-        redis::cmd("SET").arg(self.k(key)).arg(value).arg("PX").arg(millis(ttl)).query_async(&mut self.conn.clone()).await.map_err(redis_error)
+        let mut pipe = redis::pipe();
+        pipe.atomic().cmd("SET").arg(self.k(key)).arg(value).arg("PX").arg(millis(ttl)).ignore();
+        if keys::announced(key) {
+            pipe.cmd("PUBLISH").arg(self.k(keys::CHANGES)).arg(key).ignore();
+        }
+        pipe.query_async(&mut self.conn.clone()).await.map_err(redis_error)
     }
 
     async fn set_nx(&self, key: &str, value: &str, ttl: Duration) -> Result<bool> {
@@ -133,5 +145,34 @@ impl Cache for RedisCache {
             .await
             .map_err(redis_error)?;
         Ok(n)
+    }
+
+    async fn publish(&self, key: &str) -> Result<()> {
+        redis::cmd("PUBLISH").arg(self.k(keys::CHANGES)).arg(key).query_async(&mut self.conn.clone()).await.map_err(redis_error)
+    }
+
+    async fn subscribe(&self) -> Result<Changes> {
+        let mut slot = self.changes.lock().await;
+        if let Some(sender) = slot.as_ref() {
+            return Ok(sender.subscribe());
+        }
+        let timeout = |_| crate::Error::Redis(format!("subscribing to {}: timed out", keys::CHANGES));
+        let mut pubsub = tokio::time::timeout(CONNECT_TIMEOUT, self.conn.client().get_async_pubsub()).await.map_err(timeout)?.map_err(redis_error)?;
+        tokio::time::timeout(CONNECT_TIMEOUT, pubsub.subscribe(self.k(keys::CHANGES))).await.map_err(timeout)?.map_err(redis_error)?;
+        let (sender, receiver) = broadcast::channel(CHANGES_BUFFER);
+        *slot = Some(sender.clone());
+        let shared = self.changes.clone();
+        tokio::spawn(async move {
+            let mut messages = pubsub.into_on_message();
+            while let Some(message) = messages.next().await {
+                if let Ok(key) = message.get_payload::<String>() {
+                    let _ = sender.send(key);
+                }
+            }
+            tracing::info!("redis: the {} subscription was lost", keys::CHANGES);
+            // dropping both senders tells every receiver (Closed); the next subscriber reconnects
+            shared.lock().await.take();
+        });
+        Ok(receiver)
     }
 }

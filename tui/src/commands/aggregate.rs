@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use vantage_core::Config;
 use vantage_core::progress::NoProgress;
-use vantage_core::statistics::aggregation::{self, AggregationReport, Precision};
+use vantage_core::statistics::aggregation::{AggregationReport, Precision};
 
 use super::open_store;
 use crate::cli::{AggregateArgs, MigrateArgs};
@@ -15,11 +15,9 @@ use crate::progress::Bars;
 /// Aggregates the precision's current window (the last complete one at `--now`).
 pub async fn aggregate_period(config: &Config, args: AggregateArgs) -> anyhow::Result<ExitCode> {
     let precision: Precision = args.period.parse()?;
-    let now = config.clock.now();
-    let window = aggregation::current_window(precision, now);
-    let store = open_store(config).await?;
-    let report = aggregation::aggregate_windows(store.as_ref(), precision, vec![window], args.dry_run, now, Arc::new(NoProgress)).await?;
-    store.close().await;
+    let engine = open_store(config).await?;
+    let report = engine.statistics().aggregate(precision, args.dry_run, Arc::new(NoProgress)).await?;
+    engine.close().await;
     print_report(&report, args.json);
     Ok(exit_code(&report))
 }
@@ -31,11 +29,9 @@ pub async fn migrate_period(config: &Config, args: MigrateArgs) -> anyhow::Resul
     if days == 0 || days > 36_600 {
         anyhow::bail!("--days {days}: must be between 1 and 36600");
     }
-    let now = config.clock.now();
-    let windows = aggregation::backfill_windows(precision, now, days);
-    let store = open_store(config).await?;
-    let report = aggregation::aggregate_windows(store.as_ref(), precision, windows, args.dry_run, now, Arc::new(Bars::default())).await?;
-    store.close().await;
+    let engine = open_store(config).await?;
+    let report = engine.statistics().backfill(precision, days, args.dry_run, Arc::new(Bars::default())).await?;
+    engine.close().await;
     print_report(&report, args.json);
     Ok(exit_code(&report))
 }

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use vantage_core::Config;
 use vantage_core::config::SecretUrl;
-use vantage_core::events::aggregate::{self, Scope};
-use vantage_core::events::import::{self, ImportOptions, ImportReport, Input};
+use vantage_core::engine::Core;
+use vantage_core::engine::events::Question;
+use vantage_core::events::aggregate::Scope;
+use vantage_core::events::import::{ImportOptions, ImportReport, Input};
 use vantage_core::events::model::Field;
 use vantage_core::events::query::{Filter, Taxonomy};
 use vantage_core::events::table::{Cell, Table};
 use vantage_core::events::{grafana, questions};
-use vantage_core::store::Store;
 
 use super::{EXIT_REJECTED_LINES, export, open_store};
 use crate::cli::{EventsAggregateArgs, EventsCommand, EventsImportArgs, EventsView};
@@ -34,9 +35,9 @@ pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<Exit
             return Ok(ExitCode::SUCCESS);
         }
         EventsCommand::Status(args) => {
-            let store = open_store(config).await?;
-            let status = store.events_status().await;
-            store.close().await;
+            let engine = open_store(config).await?;
+            let status = engine.events().status().await;
+            engine.close().await;
             let status = status?;
             if args.json {
                 println!("{}", serde_json::to_string(&status)?);
@@ -57,9 +58,9 @@ pub async fn run(config: &Config, command: EventsCommand) -> anyhow::Result<Exit
         }
         _ => {}
     }
-    let store = open_store(config).await?;
-    let answer = ask(store.as_ref(), config, command).await;
-    store.close().await;
+    let engine = open_store(config).await?;
+    let answer = ask(&engine, config, command).await;
+    engine.close().await;
     let (table, view) = answer?;
     show(&table, &view)?;
     Ok(ExitCode::SUCCESS)
@@ -88,7 +89,8 @@ fn filter(config: &Config, view: &EventsView) -> anyhow::Result<Filter> {
 }
 
 /// Answers a question command: the table and the view options it was asked with.
-async fn ask(store: &dyn Store, config: &Config, command: EventsCommand) -> anyhow::Result<(Table, EventsView)> {
+async fn ask(engine: &Core, config: &Config, command: EventsCommand) -> anyhow::Result<(Table, EventsView)> {
+    let events = engine.events();
     Ok(match command {
         EventsCommand::Values(a) => {
             let mut f = filter(config, &a.view)?;
@@ -97,16 +99,28 @@ async fn ask(store: &dyn Store, config: &Config, command: EventsCommand) -> anyh
             if a.view.taxonomy.is_none() {
                 f.taxonomy = Taxonomy::Any;
             }
-            (questions::values(store, &f, field(&a.dimension)?).await?, a.view)
+            (events.answer(Question::Values(field(&a.dimension)?), &f).await?, a.view)
         }
-        EventsCommand::PerDay(a) => (questions::per_day(store, &filter(config, &a.view)?, a.by.as_deref().map(field).transpose()?).await?, a.view),
-        EventsCommand::Operator(a) => (questions::operator(store, &filter(config, &a.view)?, a.by.as_deref().map(field).transpose()?).await?, a.view),
-        EventsCommand::DistinctIps(v) => (questions::distinct_ips(store, &filter(config, &v)?).await?, v),
-        EventsCommand::AsnFeeds(v) => (questions::asn_feeds(store, &filter(config, &v)?).await?, v),
-        EventsCommand::TopAsns(a) => (questions::top_asns(store, &filter(config, &a.view)?, field(&a.by)?, a.limit).await?, a.view),
-        EventsCommand::RisingAsns(a) => (questions::rising_asns(store, &filter(config, &a.view)?, a.limit, a.min_events).await?, a.view),
-        EventsCommand::TopProblems(a) => (questions::top_problems(store, &filter(config, &a.view)?, a.limit).await?, a.view),
-        EventsCommand::FeedHealth(a) => (questions::feed_health(store, &filter(config, &a.view)?, a.flagged).await?, a.view),
+        EventsCommand::PerDay(a) => {
+            let f = filter(config, &a.view)?;
+            (events.answer(Question::PerDay(a.by.as_deref().map(field).transpose()?), &f).await?, a.view)
+        }
+        EventsCommand::Operator(a) => {
+            let f = filter(config, &a.view)?;
+            (events.answer(Question::Operator(a.by.as_deref().map(field).transpose()?), &f).await?, a.view)
+        }
+        EventsCommand::DistinctIps(v) => (events.answer(Question::DistinctIps, &filter(config, &v)?).await?, v),
+        EventsCommand::AsnFeeds(v) => (events.answer(Question::AsnFeeds, &filter(config, &v)?).await?, v),
+        EventsCommand::TopAsns(a) => {
+            let f = filter(config, &a.view)?;
+            (events.answer(Question::TopAsns { by: field(&a.by)?, limit: a.limit }, &f).await?, a.view)
+        }
+        EventsCommand::RisingAsns(a) => {
+            let f = filter(config, &a.view)?;
+            (events.answer(Question::RisingAsns { limit: a.limit, min_events: a.min_events }, &f).await?, a.view)
+        }
+        EventsCommand::TopProblems(a) => (events.answer(Question::TopProblems { limit: a.limit }, &filter(config, &a.view)?).await?, a.view),
+        EventsCommand::FeedHealth(a) => (events.answer(Question::FeedHealth { flagged: a.flagged }, &filter(config, &a.view)?).await?, a.view),
         EventsCommand::Import(_) | EventsCommand::Aggregate(_) | EventsCommand::Status(_) | EventsCommand::Grafana(_) => {
             anyhow::bail!("not a question")
         }
@@ -142,12 +156,12 @@ async fn import(config: &Config, args: EventsImportArgs) -> anyhow::Result<ExitC
         };
         inputs.push(Input { name: name.clone(), reader });
     }
-    let store = open_store(config).await?;
+    let engine = open_store(config).await?;
     let report = match &args.eventdb_url {
-        Some(url) => import::import_eventdb(store.as_ref(), &SecretUrl::new(url.clone()), options, Arc::new(Bars::default())).await,
-        None => import::import(store.as_ref(), inputs, options, Arc::new(Bars::default())).await,
+        Some(url) => engine.events().import_eventdb(&SecretUrl::new(url.clone()), options, Arc::new(Bars::default())).await,
+        None => engine.events().import(inputs, options, Arc::new(Bars::default())).await,
     };
-    store.close().await;
+    engine.close().await;
     let report = report?;
     for r in &report.rejected {
         eprintln!("{r}");
@@ -192,9 +206,9 @@ async fn aggregate(config: &Config, args: EventsAggregateArgs) -> anyhow::Result
         (false, Some(from), Some(to)) => Scope::Days(from, to),
         _ => Scope::Pending,
     };
-    let store = open_store(config).await?;
-    let report = aggregate::aggregate(store.as_ref(), scope).await;
-    store.close().await;
+    let engine = open_store(config).await?;
+    let report = engine.events().aggregate(scope).await;
+    engine.close().await;
     let report = report?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);

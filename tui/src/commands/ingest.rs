@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use vantage_core::statistics::ingest::{self, Format, IngestOptions, Source};
+use vantage_core::statistics::ingest::{Format, IngestOptions, Source};
 
 use super::{EXIT_REJECTED_LINES, open_store};
 use crate::cli::IngestSentinelArgs;
@@ -21,12 +21,12 @@ pub async fn sentinel(config: &Config, args: IngestSentinelArgs) -> anyhow::Resu
         // a directory (or an unreadable file) is refused before anything is opened
         vantage_core::error::open_file(std::path::Path::new(f))?;
     }
-    let store = open_store(config).await?;
+    let engine = open_store(config).await?;
     let sources = args.files.iter().map(|f| Source::from_arg(f)).collect();
     let started = std::time::Instant::now();
-    let report = ingest::ingest(store.as_ref(), sources, IngestOptions { strict: args.strict, format }, Arc::new(Bars::default())).await?;
+    let report = engine.statistics().ingest(sources, IngestOptions { strict: args.strict, format }, Arc::new(Bars::default())).await?;
     let secs = started.elapsed().as_secs_f64();
-    store.close().await;
+    engine.close().await;
     for r in &report.rejected {
         eprintln!("{r}");
     }

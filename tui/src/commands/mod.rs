@@ -11,13 +11,9 @@ mod planner;
 mod resource;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::Context as _;
-use vantage_core::backends::Backends;
 use vantage_core::config::{Config, Overrides};
-use vantage_core::deployment::Deployment;
-use vantage_core::store::{self, Store};
+use vantage_core::engine::{Core, Engine, Parts};
 
 use crate::cli::{Cli, Command, GlobalArgs, IngestCommand, PasswordsCommand, PcapCommand};
 
@@ -73,7 +69,7 @@ pub fn dashboard(config: Config, global: &GlobalArgs) -> anyhow::Result<()> {
 
 /// The configuration from file, environment and flags, every capability section validated.
 pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
-    Ok(vantage_core::deployment::load_config(Overrides {
+    Ok(Engine::load_config(Overrides {
         config_file: global.config.clone(),
         database_url: global.database_url.clone(),
         redis_url: global.redis_url.clone(),
@@ -83,19 +79,13 @@ pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
     })?)
 }
 
-/// Opens store, cache and queue of the configured deployment and builds it on them.
-pub async fn open_deployment(config: &Config) -> anyhow::Result<Deployment> {
-    let store = open_store(config).await?;
-    let cache = vantage_core::cache::open(config).await.context("opening the cache")?;
-    let queue = vantage_core::jobs::open(config).await.context("opening the job queue")?;
-    Ok(Deployment::with_backends(config, Backends { store, cache, queue, clock: config.clock })?)
+/// Opens the engine on the configured deployment (store, cache and queue).
+pub async fn open_engine(config: &Config) -> anyhow::Result<Core> {
+    Ok(Engine::open(config).await?)
 }
 
-/// Opens the configured store (applying migrations).
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let location = match &config.database_url {
-        Some(url) => url.redacted(),
-        None => config.data_dir.join("vantage.db").display().to_string(),
-    };
-    store::open(config).await.with_context(|| format!("opening the store at {location}"))
+/// Opens the engine on the configured store alone (applying migrations): for commands that
+/// touch nothing else, so they work while Redis is down.
+pub async fn open_store(config: &Config) -> anyhow::Result<Core> {
+    Ok(Engine::open_parts(config, Parts::StoreOnly).await?)
 }

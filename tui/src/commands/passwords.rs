@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use vantage_core::Config;
+use vantage_core::engine::Core;
 use vantage_core::passwords::import::{self, Format};
 use vantage_core::passwords::remote::Remote;
 use vantage_core::passwords::{self, PwnedHash, Source};
@@ -32,18 +33,18 @@ pub async fn import(config: &Config, args: PasswordsImportArgs) -> anyhow::Resul
                 Some(f) => f.parse::<Format>()?,
                 None => import::detect(std::str::from_utf8(input.fill_buf()?.split(|b| *b == b'\n').next().unwrap_or_default()).unwrap_or("")),
             };
-            let store = open_store(config).await?;
-            let report = import::import(store.as_ref(), input, format, source, Arc::new(Bars::default())).await;
-            store.close().await;
+            let engine = open_store(config).await?;
+            let report = engine.passwords().import(input, format, source, Arc::new(Bars::default())).await;
+            engine.close().await;
             (report?, format!("{format:?}").to_lowercase())
         }
         None => {
-            let store = open_store(config).await?;
+            let engine = open_store(config).await?;
             let report = match &args.from_passy {
-                Some(url) => import::from_passy(store.as_ref(), &vantage_core::config::SecretUrl::new(url.clone()), Arc::new(Bars::default())).await,
-                None => import::from_statistics(store.as_ref(), Arc::new(Bars::default())).await,
+                Some(url) => engine.passwords().import_passy(&vantage_core::config::SecretUrl::new(url.clone()), Arc::new(Bars::default())).await,
+                None => engine.passwords().import_statistics(Arc::new(Bars::default())).await,
             };
-            store.close().await;
+            engine.close().await;
             (report?, if args.from_passy.is_some() { "passy" } else { "statistics" }.to_string())
         }
     };
@@ -81,24 +82,24 @@ fn describe(found: &Option<PwnedHash>) -> String {
     }
 }
 
-/// Where answers come from: the local store or a remote range API.
+/// Where answers come from: the local store (through the engine) or a remote range API.
 enum Checker {
-    Local(Arc<dyn vantage_core::store::Store>),
+    Local(Core),
     Remote(Remote),
 }
 
 impl Checker {
     /// The entry of a SHA-1 (40 hex digits).
-    async fn find(&self, hash: &str) -> vantage_core::Result<Option<PwnedHash>> {
-        match self {
-            Checker::Local(store) => passwords::check_hash(store.as_ref(), hash).await,
-            Checker::Remote(remote) => Ok(remote.count(hash).await?.map(|count| PwnedHash { hash: hash.to_ascii_lowercase(), count, sources: Vec::new() })),
-        }
+    async fn find(&self, hash: &str) -> anyhow::Result<Option<PwnedHash>> {
+        Ok(match self {
+            Checker::Local(engine) => engine.passwords().check_hash(hash).await?,
+            Checker::Remote(remote) => remote.count(hash).await?.map(|count| PwnedHash { hash: hash.to_ascii_lowercase(), count, sources: Vec::new() }),
+        })
     }
 
     async fn close(self) {
-        if let Checker::Local(store) = self {
-            store.close().await;
+        if let Checker::Local(engine) = self {
+            engine.close().await;
         }
     }
 }

@@ -1,15 +1,13 @@
 //! `vantage pcap merge`, `stats`, `query`, `status`, `fetch` and `cleanup`
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use vantage_core::Config;
+use vantage_core::engine::pcap::PcapApi;
 use vantage_core::pcap::merge::{merge_files, merge_with_mergecap, same_file};
 use vantage_core::pcap::pipeline::{JobState, JobStatus};
-use vantage_core::pcap::service::PcapService;
-use vantage_core::pcap::settings::PcapConfig;
 
 use crate::cli::{JsonArg, PcapFetchArgs, PcapMergeArgs, PcapQueryArgs, PcapStatsArgs, PcapStatusArgs};
 
@@ -40,31 +38,24 @@ pub async fn merge(args: PcapMergeArgs) -> anyhow::Result<ExitCode> {
 /// The counters shown in the table (the JSON has all of them).
 const SHOWN: &[&str] = &["indexfile_current_reads", "oldest_timestamp", "current_files", "aged_files", "packets_read"];
 
-/// Lease of the steps this process runs itself.
-const LEASE: Duration = Duration::from_secs(60);
-
-fn no_sensors(config: &Config) -> anyhow::Result<()> {
-    if settings(config)?.sensors.is_empty() {
+fn no_sensors(pcap: &PcapApi) -> anyhow::Result<()> {
+    if pcap.settings().sensors.is_empty() {
         anyhow::bail!("no Stenographer sensors configured: add [[pcap.sensors]] (name, host, port, ca, cert, key) to vantage.toml");
     }
     Ok(())
 }
 
-/// The `[pcap]` settings (validated when the configuration was loaded).
-fn settings(config: &Config) -> anyhow::Result<PcapConfig> {
-    Ok(PcapConfig::from_config(config)?)
-}
-
-/// A service for commands that use no queue (stats, status, fetch, cleanup).
-fn offline(config: &Config) -> anyhow::Result<Arc<PcapService>> {
-    Ok(PcapService::new(settings(config)?, Arc::new(vantage_core::jobs::memory::MemoryQueue::default()), config.clock))
+/// The spool and sensors alone, for commands that use no queue (stats, status, fetch, cleanup).
+fn offline(config: &Config) -> anyhow::Result<PcapApi> {
+    PcapApi::offline(config).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Asks the configured sensors (all, or the named ones) for `/debug/stats`, concurrently; a
 /// sensor that cannot be asked is reported with its error (exit 1 when any failed).
 pub async fn stats(config: &Config, args: PcapStatsArgs) -> anyhow::Result<ExitCode> {
-    no_sensors(config)?;
-    let answers = offline(config)?.sensor_stats(&args.sensors).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pcap = offline(config)?;
+    no_sensors(&pcap)?;
+    let answers = pcap.sensors(&args.sensors).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let failed = answers.iter().filter(|(_, r)| r.is_err()).count();
     if args.json {
         let map: serde_json::Map<String, serde_json::Value> = answers
@@ -104,8 +95,10 @@ fn print_status(status: &JobStatus) {
 /// or, without waiting, accepted; 1 otherwise).
 pub async fn query(config: &Config, args: PcapQueryArgs) -> anyhow::Result<ExitCode> {
     use vantage_core::pcap::query::Request;
-    no_sensors(config)?;
-    let (now, settings, text) = (config.clock.now(), settings(config)?.request_settings(), args.clauses.join(" "));
+    let settings = offline(config)?;
+    no_sensors(&settings)?;
+    let query_timeout = settings.settings().query_timeout;
+    let (now, settings, text) = (config.clock.now(), settings.settings().request_settings(), args.clauses.join(" "));
     let mut request =
         if args.raw { Request::raw(&text, &settings, now) } else { Request::from_text(&text, &settings, now) }.map_err(|e| anyhow::anyhow!("{e}"))?;
     for name in args.sensors {
@@ -113,16 +106,16 @@ pub async fn query(config: &Config, args: PcapQueryArgs) -> anyhow::Result<ExitC
             request.sensors.push(name);
         }
     }
-    let deployment = super::open_deployment(config).await?;
-    let pcap = &deployment.pcap;
+    let engine = super::open_engine(config).await?;
+    let pcap = engine.pcap();
     let mut status = pcap.submit(&request).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let wait = args.wait || deployment.backends.in_process();
-    if deployment.backends.in_process() {
-        deployment.drain(LEASE).await?;
+    let wait = args.wait || engine.in_process_queue();
+    if engine.in_process_queue() {
+        engine.ops().run_queued().await?;
     }
-    deployment.close().await;
+    engine.close().await;
     if wait {
-        let deadline = Instant::now() + pcap.config.query_timeout * 2 + Duration::from_secs(60);
+        let deadline = Instant::now() + query_timeout * 2 + Duration::from_secs(60);
         loop {
             status = pcap.status(&request.id).map_err(|e| anyhow::anyhow!("{e}"))?.context("the job disappeared from the spool")?;
             if status.state.is_final() || Instant::now() > deadline {
@@ -161,14 +154,14 @@ pub fn status(config: &Config, args: PcapStatusArgs) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-fn known(pcap: &PcapService, id: &str) -> anyhow::Result<JobStatus> {
+fn known(pcap: &PcapApi, id: &str) -> anyhow::Result<JobStatus> {
     let id = id.trim().to_ascii_lowercase();
-    pcap.status(&id).map_err(|e| anyhow::anyhow!("{e}"))?.with_context(|| format!("no pcap job {id} in {}", pcap.config.spool_dir.display()))
+    pcap.status(&id).map_err(|e| anyhow::anyhow!("{e}"))?.with_context(|| format!("no pcap job {id} in {}", pcap.settings().spool_dir.display()))
 }
 
 /// Copies a completed job's capture to `--out` (exit 1 when the job has none).
 pub fn fetch(config: &Config, args: PcapFetchArgs) -> anyhow::Result<ExitCode> {
-    let status = known(&*offline(config)?, &args.id)?;
+    let status = known(&offline(config)?, &args.id)?;
     let Some(merged) = status.merged.filter(|_| status.state == JobState::Completed) else {
         anyhow::bail!("job {} has no capture (state {})", status.id, status.state);
     };

@@ -9,24 +9,25 @@ use std::time::Duration;
 
 use vantage_core::Config;
 use vantage_core::cache::keys;
+use vantage_core::engine::Core;
+use vantage_core::engine::ops::{Plan, Planned};
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::{self, Params};
-use vantage_core::deployment::Deployment;
-use vantage_core::statistics::jobs::plan_to_fixed_point;
-use vantage_core::statistics::service::{Outcome, Statistics, Suggestion};
+use vantage_core::statistics::service::Outcome;
 use vantage_core::worker::WorkerOptions;
 
-use super::open_deployment;
+use super::open_engine;
 use crate::cli::{CachePeriodArgs, CacheResourceArgs, ClearCacheArgs, ClearTimeoutsArgs, JsonArg, PlanArgs, WorkerArgs};
 use crate::output::table;
 
-const LEASE: Duration = Duration::from_secs(60);
-
-/// Runs `plan`; on the in-process queue (and not a dry run) to a fixed point, running what it
-/// queued until a round queues nothing new ([`plan_to_fixed_point`]); then prints.
-async fn plan_and_finish(stats: &Statistics, args: &PlanArgs, plan: impl AsyncFn() -> vantage_core::Result<Vec<Suggestion>>) -> anyhow::Result<ExitCode> {
-    let (suggestions, ran) = if stats.queue.kind() == "memory" && !args.dry_run { plan_to_fixed_point(stats, LEASE, plan).await? } else { (plan().await?, 0) };
-    stats.store.close().await;
+/// Plans; not a dry run, it sees the plan done ([`vantage_core::engine::ops::OpsApi::settle`]:
+/// on the in-process queue, running what it queued until a round queues nothing new); then
+/// prints.
+async fn plan_and_finish(config: &Config, args: &PlanArgs, plan: Plan) -> anyhow::Result<ExitCode> {
+    let engine = open_engine(config).await?;
+    let planned = if args.dry_run { engine.ops().plan(&plan, true).await.map(|suggestions| Planned { suggestions, ran: 0 }) } else { engine.ops().settle(&plan).await };
+    engine.close().await;
+    let Planned { suggestions, ran } = planned?;
     if args.json {
         println!("{}", serde_json::to_string(&suggestions)?);
         return Ok(ExitCode::SUCCESS);
@@ -53,15 +54,13 @@ async fn plan_and_finish(stats: &Statistics, args: &PlanArgs, plan: impl AsyncFn
 
 /// `vantage refresh`
 pub async fn refresh(config: &Config, args: PlanArgs) -> anyhow::Result<ExitCode> {
-    let stats = open_deployment(config).await?.stats;
-    plan_and_finish(&stats, &args, async || stats.refresh(args.dry_run).await).await
+    plan_and_finish(config, &args, Plan::Refresh).await
 }
 
 /// `vantage cache-period`
 pub async fn cache_period(config: &Config, args: CachePeriodArgs) -> anyhow::Result<ExitCode> {
     let period: Period = args.period.parse()?;
-    let stats = open_deployment(config).await?.stats;
-    plan_and_finish(&stats, &args.plan, async || stats.cache_period(period, args.plan.dry_run).await).await
+    plan_and_finish(config, &args.plan, Plan::Period(period)).await
 }
 
 /// `vantage cache-resource`
@@ -69,15 +68,15 @@ pub async fn cache_resource(config: &Config, args: CacheResourceArgs) -> anyhow:
     let resource = resources::find(&args.name)?;
     let period: Period = args.period.parse()?;
     let params = Params::for_resource(resource, args.params.ip.as_deref(), args.params.password.as_deref(), &args.params.device_token)?;
-    let stats = open_deployment(config).await?.stats;
-    plan_and_finish(&stats, &args.plan, async || Ok(vec![stats.suggest_caching(resource, period, &params, args.plan.dry_run).await?])).await
+    plan_and_finish(config, &args.plan, Plan::Resource { resource, period, params }).await
 }
 
 /// `vantage view-jobs`
 pub async fn view_jobs(config: &Config, args: JsonArg) -> anyhow::Result<ExitCode> {
-    let stats = open_deployment(config).await?.stats;
-    let snap = stats.queue.snapshot().await?;
-    stats.store.close().await;
+    let engine = open_engine(config).await?;
+    let snap = engine.ops().jobs().await;
+    engine.close().await;
+    let snap = snap?;
     if args.json {
         println!("{}", serde_json::to_string(&snap)?);
         return Ok(ExitCode::SUCCESS);
@@ -100,14 +99,15 @@ pub async fn view_jobs(config: &Config, args: JsonArg) -> anyhow::Result<ExitCod
         snap.queued.iter().map(|(_, j)| j.len()).sum::<usize>(),
         snap.running.len(),
         snap.failed.len(),
-        stats.queue.kind()
+        engine.queue_kind()
     );
     Ok(ExitCode::SUCCESS)
 }
 
-async fn print_entries(stats: &Statistics, prefix: &str, json: bool, what: &str) -> anyhow::Result<ExitCode> {
-    let entries = stats.cache.scan(prefix).await?;
-    stats.store.close().await;
+async fn print_entries(engine: &Core, prefix: &str, json: bool, what: &str) -> anyhow::Result<ExitCode> {
+    let entries = engine.ops().entries(prefix).await;
+    engine.close().await;
+    let entries = entries?;
     if json {
         println!("{}", serde_json::to_string(&entries)?);
         return Ok(ExitCode::SUCCESS);
@@ -115,38 +115,38 @@ async fn print_entries(stats: &Statistics, prefix: &str, json: bool, what: &str)
     let rows: Vec<Vec<String>> =
         entries.iter().map(|e| vec![e.key[prefix.len()..].to_string(), e.ttl_seconds.map_or("-".into(), |s| format!("{s} s")), e.size.to_string()]).collect();
     print!("{}", table(&[what, "ttl", "bytes"], &rows));
-    println!("{} entries, {} bytes ({} cache)", entries.len(), entries.iter().map(|e| e.size).sum::<u64>(), stats.cache.kind());
+    println!("{} entries, {} bytes ({} cache)", entries.len(), entries.iter().map(|e| e.size).sum::<u64>(), engine.cache_kind());
     Ok(ExitCode::SUCCESS)
 }
 
 /// `vantage view-timeouts`
 pub async fn view_timeouts(config: &Config, args: JsonArg) -> anyhow::Result<ExitCode> {
-    let stats = open_deployment(config).await?.stats;
-    print_entries(&stats, "vantage:timeout:", args.json, "timeout").await
+    let engine = open_engine(config).await?;
+    print_entries(&engine, "vantage:timeout:", args.json, "timeout").await
 }
 
 /// `vantage view-cache`
 pub async fn view_cache(config: &Config, args: JsonArg) -> anyhow::Result<ExitCode> {
-    let stats = open_deployment(config).await?.stats;
-    print_entries(&stats, &keys::resource(""), args.json, "resource").await
+    let engine = open_engine(config).await?;
+    print_entries(&engine, &keys::resource(""), args.json, "resource").await
 }
 
 /// `vantage clear-cache`
 pub async fn clear_cache(config: &Config, args: ClearCacheArgs) -> anyhow::Result<ExitCode> {
-    let stats = open_deployment(config).await?.stats;
-    let prefix = if args.all { keys::PREFIX.to_string() } else { keys::resource("") };
-    let all: Vec<String> = stats.cache.scan(&prefix).await?.into_iter().map(|e| e.key).collect();
-    let n = stats.cache.del(&all).await?;
-    stats.store.close().await;
+    let engine = open_engine(config).await?;
+    let n = engine.ops().clear_cache(args.all).await;
+    engine.close().await;
+    let n = n?;
     println!("cleared {n} {}", if args.all { "keys" } else { "cached resources" });
     Ok(ExitCode::SUCCESS)
 }
 
 /// `vantage clear-timeouts`
 pub async fn clear_timeouts(config: &Config, args: ClearTimeoutsArgs) -> anyhow::Result<ExitCode> {
-    let stats = open_deployment(config).await?.stats;
-    let n = stats.clear_timeouts(&args.kind, &args.period).await?;
-    stats.store.close().await;
+    let engine = open_engine(config).await?;
+    let n = engine.ops().clear_timeouts(&args.kind, &args.period).await;
+    engine.close().await;
+    let n = n?;
     println!("cleared {n} {} timeouts of {}", args.kind, args.period);
     Ok(ExitCode::SUCCESS)
 }
@@ -169,18 +169,20 @@ fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
 /// `vantage serve`: the HTTP API; with the in-process queue it also runs workers (and the
 /// planner) inside the server process, since nothing else could run its jobs.
 pub async fn serve(config: &Config, args: crate::cli::ServeArgs) -> anyhow::Result<ExitCode> {
-    let deployment = open_deployment(config).await?;
-    let stats = &deployment.backends;
+    let engine = open_engine(config).await?;
     let rx = shutdown_signal();
-    let embedded = stats.in_process();
-    let workers = embedded.then(|| tokio::spawn(deployment.workers(WorkerOptions::default(), rx.clone())));
+    let embedded = engine.in_process_queue();
+    let workers = embedded.then(|| {
+        let (engine, rx) = (engine.clone(), rx.clone());
+        tokio::spawn(async move { engine.ops().run_workers(WorkerOptions::default(), rx).await })
+    });
     let mut stop = rx.clone();
-    let api = deployment.http_api(args.password_rate);
+    let api = engine.http_api(args.password_rate);
     eprintln!(
         "serving http://{} ({} store, {} cache{})",
         args.listen,
-        stats.store.backend(),
-        stats.cache.kind(),
+        engine.store_backend(),
+        engine.cache_kind(),
         if embedded { ", in-process workers" } else { "" }
     );
     let options = vantage_core::http::ServeOptions {
@@ -196,13 +198,13 @@ pub async fn serve(config: &Config, args: crate::cli::ServeArgs) -> anyhow::Resu
     if let Some(w) = workers {
         let _ = w.await;
     }
-    deployment.close().await;
+    engine.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `vantage worker` / `vantage --worker`
 pub async fn worker(config: &Config, args: WorkerArgs) -> anyhow::Result<ExitCode> {
-    let deployment: Deployment = open_deployment(config).await?;
+    let engine = open_engine(config).await?;
     let mut options = WorkerOptions {
         concurrency: args.concurrency.max(1),
         schedule: !args.no_schedule,
@@ -214,16 +216,15 @@ pub async fn worker(config: &Config, args: WorkerArgs) -> anyhow::Result<ExitCod
     }
     vantage_core::jobs::ordered(&options.queues)?;
     let rx = shutdown_signal();
-    let stats = &deployment.backends;
     eprintln!(
         "worker {} serving {} with {} slots ({} queue, {} store)",
         options.name,
         options.queues.join(","),
         options.concurrency,
-        stats.queue.kind(),
-        stats.store.backend()
+        engine.queue_kind(),
+        engine.store_backend()
     );
-    deployment.workers(options, rx).await?;
-    deployment.close().await;
+    engine.ops().run_workers(options, rx).await?;
+    engine.close().await;
     Ok(ExitCode::SUCCESS)
 }

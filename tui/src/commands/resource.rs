@@ -12,7 +12,7 @@ use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::query::Measure;
 use vantage_core::statistics::resources::{self, Kind, Params, Resource};
 
-use super::{export, open_deployment};
+use super::{export, open_engine};
 use crate::cli::ResourceArgs;
 use crate::output::table;
 
@@ -22,13 +22,13 @@ pub async fn run(config: &Config, args: ResourceArgs) -> anyhow::Result<ExitCode
     let resource = resources::find(&args.name)?;
     let period: Period = args.period.parse()?;
     let params = Params::for_resource(resource, args.params.ip.as_deref(), args.params.password.as_deref(), &args.params.device_token)?;
-    let stats = open_deployment(config).await?.stats;
-    let cached = if args.wait { None } else { stats.read(resource, period, &params, None).await?.data };
+    let engine = open_engine(config).await?;
+    let cached = if args.wait { None } else { engine.statistics().read(resource, period, &params).await?.data };
     let value = match cached {
         Some(v) => v,
-        None => stats.compute_and_cache(resource, period, &params, config.clock.now()).await?,
+        None => engine.statistics().compute(resource, period, &params).await?,
     };
-    stats.store.close().await;
+    engine.close().await;
     if args.json {
         println!("{}", serde_json::json!({"resource_name": resource.name, "data": value}));
     } else {

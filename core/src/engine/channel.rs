@@ -1,10 +1,11 @@
-//! The engine facade every front end talks to.
+//! The channel adapter over a [`Core`]: the dashboard's non-blocking door.
 //!
 //! [`Engine::start`] opens the configured deployment on a tokio runtime running on
 //! background threads (with in-process workers when the queue is in-process) and returns at
 //! once. Front ends [`Engine::send`] typed [`Request`]s — never blocking — and receive
 //! [`Event`]s (results, progress, errors) with [`Engine::try_recv`] /
-//! [`Engine::recv_timeout`], so a UI thread never waits on I/O.
+//! [`Engine::recv_timeout`], so a UI thread never waits on I/O. Each request is answered by
+//! the [`Core`]'s typed methods.
 //!
 //! A resource that is not cached yet (or is being refreshed) is answered at once with what
 //! the cache holds (`refreshing: true`), and answered again when the fresh value lands.
@@ -16,22 +17,21 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::cache::{EntryInfo, keys};
+use super::Core;
+use crate::cache::EntryInfo;
 use crate::config::Config;
-use crate::deployment::Deployment;
 use crate::error::{Error, Result};
 use crate::events::query::Filter as EventsFilter;
-use crate::events::questions::{self, View as EventsView};
+use crate::events::questions::View as EventsView;
 use crate::events::table::Table;
-use crate::geo::{GeoInfo, GeoIp};
+use crate::geo::GeoInfo;
 use crate::jobs::Snapshot;
 use crate::passwords::PwnedHash;
 use crate::pcap::pipeline::JobStatus;
-use crate::pcap::query::Request as CaptureRequest;
 use crate::pcap::service::SensorStats;
-use crate::pcap::summary::{self, CaptureSummary};
+use crate::pcap::summary::CaptureSummary;
 use crate::progress::{NoProgress, Progress};
-use crate::statistics::aggregation::{self, AggregationReport, Precision};
+use crate::statistics::aggregation::{AggregationReport, Precision};
 use crate::statistics::periods::Period;
 use crate::statistics::resources::{self, Params};
 use crate::statistics::service::{ResourceRead, Suggestion};
@@ -122,11 +122,6 @@ pub enum Request {
         days: u32,
     },
 }
-
-/// Rows of a capture's summary: the top talkers, ports and protocols.
-const SUMMARY_TOP: usize = 20;
-/// Packets in a capture summary's preview.
-const SUMMARY_PREVIEW: usize = 200;
 
 /// What the engine reports.
 #[derive(Debug, Clone)]
@@ -230,7 +225,8 @@ pub enum Event {
     },
 }
 
-/// Handle on a running engine.
+/// Handle on a running engine: requests in, events out (see the module documentation).
+/// [`Engine::open`] gives the typed [`Core`] instead.
 pub struct Engine {
     requests: mpsc::UnboundedSender<Request>,
     events: std_mpsc::Receiver<Event>,
@@ -277,30 +273,30 @@ impl Engine {
             .name("vantage-engine".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    let deployment = match Deployment::open(&config).await {
-                        Ok(d) => d,
+                    let core = match Engine::open(&config).await {
+                        Ok(core) => core,
                         Err(e) => {
-                            let _ = ev_tx.send(Event::Error { request: "open".into(), message: e.to_string() });
+                            // the part's own error, as before the errors were typed
+                            let _ = ev_tx.send(Event::Error { request: "open".into(), message: e.core().to_string() });
                             return;
                         }
                     };
-                    let backends = deployment.backends.clone();
-                    let _ = ev_tx.send(Event::Ready { store: backends.store.backend().to_string(), cache: backends.cache.kind().to_string() });
-                    let geo = GeoIp::open_dir(&config.geoip_dir).unwrap_or_else(|e| {
+                    let _ = ev_tx.send(Event::Ready { store: core.store_backend(), cache: core.cache_kind().to_string() });
+                    if let Err(e) = core.ops().open_geoip() {
                         let _ = ev_tx.send(Event::Error { request: "GeoIP".into(), message: e.to_string() });
-                        GeoIp::default()
-                    });
-                    if backends.in_process() {
-                        tokio::spawn(deployment.workers(WorkerOptions::default(), stop_rx.clone()));
                     }
-                    let services = Services { deployment: Arc::new(deployment), geo };
+                    if core.in_process_queue() {
+                        let workers = core.clone();
+                        let stop = stop_rx.clone();
+                        tokio::spawn(async move { workers.ops().run_workers(WorkerOptions::default(), stop).await });
+                    }
                     // aggregations and back-fills run one after another, in the order asked
                     // (hourly reads what quarterly wrote); everything else runs concurrently
                     let (lane_tx, mut lane_rx) = mpsc::unbounded_channel::<Request>();
-                    let (lane, lane_ev) = (services.clone(), ev_tx.clone());
+                    let (lane, lane_ev) = (core.clone(), ev_tx.clone());
                     tokio::spawn(async move {
                         while let Some(request) = lane_rx.recv().await {
-                            handle(lane.clone(), request, lane_ev.clone()).await;
+                            handle(&lane, request, &lane_ev).await;
                         }
                     });
                     let mut stop = stop_rx.clone();
@@ -313,10 +309,10 @@ impl Engine {
                             let _ = lane_tx.send(request);
                             continue;
                         }
-                        let (services, ev) = (services.clone(), ev_tx.clone());
-                        tokio::spawn(async move { handle(services, request, ev).await });
+                        let (core, ev) = (core.clone(), ev_tx.clone());
+                        tokio::spawn(async move { handle(&core, request, &ev).await });
                     }
-                    backends.store.close().await;
+                    core.close().await;
                 });
             })
             .map_err(|e| Error::io("engine thread", e))?;
@@ -347,116 +343,81 @@ impl Engine {
     }
 }
 
-/// How long a refreshing resource is watched for its fresh value.
-const WATCH_FOR: Duration = Duration::from_secs(120);
-
-/// What requests are answered from.
-#[derive(Clone)]
-struct Services {
-    deployment: Arc<Deployment>,
-    geo: GeoIp,
+/// A back-fill or aggregation as the dashboard takes it: a failed window fails the request
+/// (with every failed window named).
+fn all_done(report: AggregationReport) -> super::Result<AggregationReport> {
+    if report.failed.is_empty() {
+        return Ok(report);
+    }
+    Err(Error::Aggregation(report.failed.iter().map(|f| f.error.as_str()).collect::<Vec<_>>().join("; ")).into())
 }
 
-async fn handle(services: Services, request: Request, events: std_mpsc::Sender<Event>) {
-    let Services { deployment, geo } = services;
-    let (stats, pcap) = (&deployment.stats, &deployment.pcap);
+/// Answers one request with the core's typed methods; a failure becomes [`Event::Error`].
+async fn handle(core: &Core, request: Request, events: &std_mpsc::Sender<Event>) {
     let describe = format!("{request:?}");
-    let result: Result<()> = async {
+    let send = |event: Event| {
+        let _ = events.send(event);
+    };
+    let result: super::Result<()> = async {
         match request {
             Request::Resource { name, period, params } => {
                 let resource = resources::find(&name)?;
-                let read = stats.read(resource, period, &params, None).await?;
+                let read = core.statistics().read(resource, period, &params).await?;
                 let waiting = read.refreshing || read.data.is_none();
-                let before = read.computed_at;
-                let _ = events.send(Event::Resource { name: name.clone(), period, params: params.clone(), read });
-                if waiting {
-                    let key = keys::resource(&crate::statistics::service::resource_id(resource, period, &params));
-                    let deadline = tokio::time::Instant::now() + WATCH_FOR;
-                    while tokio::time::Instant::now() < deadline {
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                        if stats.cache.get(&key).await?.is_some() {
-                            let read = stats.read(resource, period, &params, None).await?;
-                            if read.computed_at != before && read.data.is_some() {
-                                let _ = events.send(Event::Resource { name, period, params, read });
-                                break;
-                            }
-                        }
-                    }
+                send(Event::Resource { name: name.clone(), period, params: params.clone(), read: read.clone() });
+                if waiting && let Some(read) = core.statistics().fresh(resource, period, &params, &read).await? {
+                    send(Event::Resource { name, period, params, read });
                 }
             }
-            Request::Refresh => {
-                let _ = events.send(Event::Planned(stats.refresh(false).await?));
-            }
-            Request::Jobs => {
-                let _ = events.send(Event::Jobs(stats.queue.snapshot().await?));
-            }
+            Request::Refresh => send(Event::Planned(core.ops().plan(&super::ops::Plan::Refresh, false).await?)),
+            Request::Jobs => send(Event::Jobs(core.ops().jobs().await?)),
             Request::Entries { prefix } => {
-                let entries = stats.cache.scan(&prefix).await?;
-                let _ = events.send(Event::Entries { prefix, entries });
+                let entries = core.ops().entries(&prefix).await?;
+                send(Event::Entries { prefix, entries });
             }
             Request::Migrate { precision, days } => {
-                let now = stats.clock.now();
                 let progress = Arc::new(EventProgress { events: events.clone(), state: std::sync::Mutex::new((String::new(), 0, None)) });
-                let report =
-                    aggregation::aggregate(stats.store.as_ref(), precision, aggregation::backfill_windows(precision, now, days), false, now, progress).await?;
-                let _ = events.send(Event::Migrated(report));
+                send(Event::Migrated(all_done(core.statistics().backfill(precision, days, false, progress).await?)?));
             }
             Request::Aggregate { precision } => {
-                let now = stats.clock.now();
-                let window = aggregation::current_window(precision, now);
-                let report = aggregation::aggregate(stats.store.as_ref(), precision, vec![window], false, now, Arc::new(NoProgress)).await?;
-                let _ = events.send(Event::Migrated(report));
+                send(Event::Migrated(all_done(core.statistics().aggregate(precision, false, Arc::new(NoProgress)).await?)?));
             }
             Request::ClearCache { all } => {
-                let prefix = if all { keys::PREFIX.to_string() } else { keys::resource("") };
-                let keys: Vec<String> = stats.cache.scan(&prefix).await?.into_iter().map(|e| e.key).collect();
-                let count = stats.cache.del(&keys).await?;
-                let _ = events.send(Event::Cleared { what: if all { "every Vantage key".into() } else { "cached resources".into() }, count });
+                let count = core.ops().clear_cache(all).await?;
+                send(Event::Cleared { what: if all { "every Vantage key".into() } else { "cached resources".into() }, count });
             }
             Request::ClearTimeouts { kind, period } => {
-                let count = stats.clear_timeouts(&kind, &period).await?;
-                let _ = events.send(Event::Cleared { what: format!("{kind} timeouts of {period}"), count });
+                let count = core.ops().clear_timeouts(&kind, &period).await?;
+                send(Event::Cleared { what: format!("{kind} timeouts of {period}"), count });
             }
             Request::CheckHash { sha1 } => {
-                let found = crate::passwords::check_hash(stats.store.as_ref(), &sha1).await?;
-                let _ = events.send(Event::Leak { sha1, found });
+                let found = core.passwords().check_hash(&sha1).await?;
+                send(Event::Leak { sha1, found });
             }
-            Request::LeakedTop { limit } => {
-                let _ = events.send(Event::LeakedTop(stats.store.pwned_top(limit).await?));
-            }
+            Request::LeakedTop { limit } => send(Event::LeakedTop(core.passwords().top(limit).await?)),
             Request::Geo { ip } => {
-                let info = geo.lookup(ip);
-                let _ = events.send(Event::Geo { ip, info, sources: geo.sources() });
+                let (info, sources) = core.ops().geo(ip);
+                send(Event::Geo { ip, info, sources });
             }
             Request::Events { view, filter, days } => {
-                let table = questions::ask(stats.store.as_ref(), view, &questions::last_days(&filter, days, stats.clock.now())).await?;
-                let _ = events.send(Event::Events { view, filter, days, table });
+                let table = core.events().ask(view, &filter, days).await?;
+                send(Event::Events { view, filter, days, table });
             }
-            Request::PcapSubmit { text } => {
-                let request =
-                    CaptureRequest::from_text(&text, &pcap.config.request_settings(), pcap.clock.now()).map_err(|e| Error::InvalidArgument(e.message))?;
-                let _ = events.send(Event::PcapSubmitted(pcap.submit(&request).await?));
-            }
-            Request::PcapJobs => {
-                let _ = events.send(Event::PcapJobs(pcap.statuses()?));
-            }
+            Request::PcapSubmit { text } => send(Event::PcapSubmitted(core.pcap().submit_text(&text).await?)),
+            Request::PcapJobs => send(Event::PcapJobs(core.pcap().statuses()?)),
             Request::PcapSensors => {
-                let sensors = pcap.sensor_stats(&[]).await?;
-                let _ = events.send(Event::PcapSensors(sensors, pcap.space().ok().map(|s| s.free_bytes)));
+                let pcap = core.pcap();
+                send(Event::PcapSensors(pcap.sensors(&[]).await?, pcap.free_bytes()));
             }
             Request::PcapSummary { id } => {
-                let status = pcap.status(&id)?.ok_or_else(|| Error::InvalidArgument(format!("no pcap job {id}")))?;
-                let path = status.merged.ok_or_else(|| Error::InvalidArgument(format!("pcap job {id} has no capture ({})", status.state)))?;
-                let summary = tokio::task::spawn_blocking(move || summary::summarize(&path, SUMMARY_TOP, SUMMARY_PREVIEW))
-                    .await
-                    .map_err(|e| Error::Pcap(format!("summary task: {e}")))??;
-                let _ = events.send(Event::PcapSummary { id, summary });
+                let summary = core.pcap().summary(&id).await?;
+                send(Event::PcapSummary { id, summary });
             }
         }
         Ok(())
     }
     .await;
     if let Err(e) = result {
-        let _ = events.send(Event::Error { request: describe, message: e.to_string() });
+        send(Event::Error { request: describe, message: e.to_string() });
     }
 }

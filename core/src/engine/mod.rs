@@ -1,0 +1,130 @@
+//! The engine: the one door every front end (CLI, `serve`, dashboard) goes through.
+//!
+//! [`Engine::open`] assembles the configured deployment once and returns its [`Core`], whose
+//! typed async methods are grouped by capability — [`Core::statistics`], [`Core::passwords`],
+//! [`Core::events`], [`Core::pcap`] and [`Core::ops`] (planner, jobs, cache, workers, GeoIP) —
+//! and fail with a typed [`Error`]. The dashboard talks to a core through the non-blocking
+//! channel adapter [`Engine::start`] ([`channel`]): typed [`Request`]s in, [`Event`]s out.
+//!
+//! A resource being refreshed is answered at once with what the cache holds, and again when
+//! the fresh value lands: [`statistics::StatisticsApi::fresh`] waits for the cache's change
+//! notification ([`crate::cache::Cache::subscribe`]), not by polling.
+
+pub mod channel;
+mod error;
+pub mod events;
+mod open;
+pub mod ops;
+pub mod passwords;
+pub mod pcap;
+pub mod statistics;
+mod watch;
+
+use std::sync::{Arc, OnceLock};
+
+pub use channel::{Engine, Event, Request};
+pub use error::{Error, Result};
+pub use open::Parts;
+
+use crate::config::Config;
+use crate::geo::GeoIp;
+use crate::deployment::Deployment;
+
+/// An open deployment and the typed methods front ends call (from [`Engine::open`]). Cheap to
+/// clone (all clones share the deployment).
+#[derive(Clone)]
+pub struct Core {
+    deployment: Deployment,
+    geo: Arc<OnceLock<GeoIp>>,
+    config: Arc<Config>,
+}
+
+impl Engine {
+    /// Loads the configuration from file, environment and `overrides`, and validates every
+    /// capability's section ([`crate::deployment::load_config`]): a bad `[pcap]` key fails at
+    /// start-up, naming the file, line and key.
+    pub fn load_config(overrides: crate::config::Overrides) -> crate::Result<Config> {
+        crate::deployment::load_config(overrides)
+    }
+
+    /// Opens the configured store, cache and queue (with their migrations); the error names
+    /// the part that could not be opened ([`Error::Open`]).
+    pub async fn open(config: &Config) -> Result<Core> {
+        Self::open_parts(config, Parts::All).await
+    }
+
+    /// Opens `parts` of the deployment ([`Parts::StoreOnly`]: no Redis connection).
+    pub async fn open_parts(config: &Config, parts: Parts) -> Result<Core> {
+        let deployment = open::open(config, parts).await?;
+        Ok(Core { deployment, geo: Arc::default(), config: Arc::new(config.clone()) })
+    }
+}
+
+impl Core {
+    /// Statistics: resources, aggregation, ingest, demo data.
+    pub fn statistics(&self) -> statistics::StatisticsApi<'_> {
+        statistics::StatisticsApi { core: self }
+    }
+
+    /// Leaked passwords: checks, top list, imports.
+    pub fn passwords(&self) -> passwords::PasswordsApi<'_> {
+        passwords::PasswordsApi { core: self }
+    }
+
+    /// Incident events: questions, imports, aggregation.
+    pub fn events(&self) -> events::EventsApi<'_> {
+        events::EventsApi { core: self }
+    }
+
+    /// Packet captures on the deployment's queue.
+    pub fn pcap(&self) -> pcap::PcapApi {
+        pcap::PcapApi { service: self.deployment.pcap.clone() }
+    }
+
+    /// Operations: the refresh planner, jobs, cache entries, workers, GeoIP.
+    pub fn ops(&self) -> ops::OpsApi<'_> {
+        ops::OpsApi { core: self }
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn store_backend(&self) -> String {
+        self.deployment.backends.store.backend().to_string()
+    }
+
+    /// Where the store's data lives, safe to print.
+    pub fn store_location(&self) -> String {
+        self.deployment.backends.store.location()
+    }
+
+    /// `memory` or `redis`.
+    pub fn cache_kind(&self) -> &'static str {
+        self.deployment.backends.cache.kind()
+    }
+
+    /// `memory` or `redis`.
+    pub fn queue_kind(&self) -> &'static str {
+        self.deployment.backends.queue.kind()
+    }
+
+    /// Whether the queue is in-process: then nothing outside this process runs its jobs, and a
+    /// front end runs them itself ([`ops::OpsApi::run_queued`], [`ops::OpsApi::run_workers`]).
+    pub fn in_process_queue(&self) -> bool {
+        self.queue_kind() == "memory"
+    }
+
+    /// The HTTP API of `vantage serve` on this deployment (leaked-password APIs limited to
+    /// `password_rate` requests per second and client, 0: unlimited).
+    pub fn http_api(&self, password_rate: u32) -> crate::deployment::HttpApi {
+        self.deployment.http_api(password_rate)
+    }
+
+    /// The configuration the engine was opened with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Closes the store (waits for its connections to finish).
+    pub async fn close(&self) {
+        self.deployment.backends.store.close().await;
+    }
+}
