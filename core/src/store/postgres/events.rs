@@ -1,25 +1,20 @@
-//! The events capability on PostgreSQL: COPY imports, aggregation under an advisory lock,
-//! queries, and reading an existing IntelMQ eventDB.
+//! The events on PostgreSQL: COPY imports, aggregation sessions under an advisory lock,
+//! queries.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use serde_json::{Map, Value as Json};
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
+use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
-use super::events_sql::{self, WITHOUT_TIME_SOURCE, day_runs};
-use super::postgres::{PgStore, push_text};
-use super::sql::Dialect;
-use super::{EventSession, bind_events, event_rows, sorted_texts, texts};
-use crate::config::SecretUrl;
+use super::{PgStore, push_text, set_counter};
 use crate::error::Result;
-use crate::events::EventsStatus;
-use crate::events::aggregate::{AggregateOutcome, Scope};
-use crate::events::model::{AggTable, Event, Field, Kind};
-use crate::events::query::{EventQuery, EventRow};
+use crate::store::dialect::Dialect;
+use crate::store::events::model::{AggTable, Event};
+use crate::store::events::query::{EventQuery, EventRow};
+use crate::store::events::sql::{self as events_sql, WITHOUT_TIME_SOURCE};
+use crate::store::events::{EventAggregationSession, EventSession, EventStore, EventsStatus, bind_events, event_rows};
+use crate::store::sorted_texts;
 
 const D: Dialect = Dialect::Postgres;
 
@@ -30,52 +25,30 @@ const EVENTS_LOCK: i64 = 0x5641_4e54_000e;
 /// Events per COPY statement.
 const EVENTS_PER_COPY: usize = 20_000;
 
-impl PgStore {
-    pub(super) async fn events_begin(&self) -> Result<Box<dyn EventSession>> {
+#[async_trait]
+impl EventStore for PgStore {
+    async fn begin_events_import(&self) -> Result<Box<dyn EventSession>> {
         Ok(Box::new(PgEvents { tx: self.pool().begin().await?, days: BTreeSet::new(), buf: String::new() }))
     }
 
-    pub(super) async fn events_aggregate_impl(&self, scope: Scope) -> Result<AggregateOutcome> {
+    async fn begin_events_aggregation(&self) -> Result<Box<dyn EventAggregationSession>> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(EVENTS_LOCK).execute(&mut *tx).await?;
-        let mut outcome = AggregateOutcome { full: scope == Scope::Full, ..AggregateOutcome::default() };
-        if let Scope::Days(from, to) = scope {
-            sqlx::query("INSERT INTO vantage_events_dirty_days (day) SELECT generate_series($1::date, $2::date, '1 day')::date ON CONFLICT DO NOTHING")
-                .bind(from)
-                .bind(to)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if outcome.full {
-            outcome.rows_written = rebuild(&mut tx).await?;
-        } else {
-            outcome.days = sqlx::query_scalar("SELECT day FROM vantage_events_dirty_days ORDER BY day").fetch_all(&mut *tx).await?;
-        }
-        for (a, b) in day_runs(&outcome.days) {
-            for (i, table) in AggTable::ALL.into_iter().enumerate() {
-                sqlx::query(AssertSqlSafe(events_sql::delete(D, table, true))).bind(a).bind(b).execute(&mut *tx).await?;
-                let insert = sqlx::query(AssertSqlSafe(events_sql::aggregate(D, table, true))).bind(a).bind(b);
-                outcome.rows_written[i] += insert.execute(&mut *tx).await?.rows_affected();
-            }
-        }
-        outcome.without_time_source = sqlx::query_scalar(WITHOUT_TIME_SOURCE).fetch_one(&mut *tx).await?;
-        sqlx::query("DELETE FROM vantage_events_dirty_days").execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(outcome)
+        Ok(Box::new(PgEventAggregation { tx }))
     }
 
-    pub(super) async fn events_query_impl(&self, q: &EventQuery) -> Result<Vec<EventRow>> {
+    async fn events_query(&self, q: &EventQuery) -> Result<Vec<EventRow>> {
         let (sql, binds) = events_sql::query(D, q);
         let query = bind_events(sqlx::query(AssertSqlSafe(sql)), binds);
         Ok(event_rows(&query.fetch_all(self.pool()).await?, q)?)
     }
 
-    pub(super) async fn events_table_rows_impl(&self, table: AggTable) -> Result<Vec<Vec<Option<String>>>> {
+    async fn events_table_rows(&self, table: AggTable) -> Result<Vec<Vec<Option<String>>>> {
         let rows = sqlx::query(AssertSqlSafe(events_sql::table_rows(D, table))).fetch_all(self.pool()).await?;
         Ok(sorted_texts(&rows, table.dimensions().len() + 2)?)
     }
 
-    pub(super) async fn events_status_impl(&self) -> Result<EventsStatus> {
+    async fn events_status(&self) -> Result<EventsStatus> {
         let (events, without, first, last): (i64, i64, Option<NaiveDate>, Option<NaiveDate>) = sqlx::query_as(
             "SELECT count(*), count(*) FILTER (WHERE \"time.source\" IS NULL),
                     min(\"time.source\" AT TIME ZONE 'UTC')::date, max(\"time.source\" AT TIME ZONE 'UTC')::date FROM events",
@@ -89,6 +62,51 @@ impl PgStore {
             table_rows.push((t.name().to_string(), n));
         }
         Ok(EventsStatus { events, without_time_source: without, first_day: first, last_day: last, pending_days, table_rows })
+    }
+}
+
+/// A re-aggregation of the daily tables on PostgreSQL, holding the events lock exclusively.
+struct PgEventAggregation {
+    tx: Transaction<'static, Postgres>,
+}
+
+#[async_trait]
+impl EventAggregationSession for PgEventAggregation {
+    async fn mark_days(&mut self, from: NaiveDate, to: NaiveDate) -> Result<()> {
+        sqlx::query("INSERT INTO vantage_events_dirty_days (day) SELECT generate_series($1::date, $2::date, '1 day')::date ON CONFLICT DO NOTHING")
+            .bind(from)
+            .bind(to)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn marked_days(&mut self) -> Result<Vec<NaiveDate>> {
+        Ok(sqlx::query_scalar("SELECT day FROM vantage_events_dirty_days ORDER BY day").fetch_all(&mut *self.tx).await?)
+    }
+
+    async fn replace_days(&mut self, table: AggTable, from: NaiveDate, to: NaiveDate) -> Result<u64> {
+        sqlx::query(AssertSqlSafe(events_sql::delete(D, table, true))).bind(from).bind(to).execute(&mut *self.tx).await?;
+        let insert = sqlx::query(AssertSqlSafe(events_sql::aggregate(D, table, true))).bind(from).bind(to);
+        Ok(insert.execute(&mut *self.tx).await?.rows_affected())
+    }
+
+    async fn rebuild(&mut self) -> Result<[u64; 3]> {
+        rebuild(&mut self.tx).await
+    }
+
+    async fn without_time_source(&mut self) -> Result<i64> {
+        Ok(sqlx::query_scalar(WITHOUT_TIME_SOURCE).fetch_one(&mut *self.tx).await?)
+    }
+
+    async fn clear_marks(&mut self) -> Result<()> {
+        sqlx::query("DELETE FROM vantage_events_dirty_days").execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -153,11 +171,7 @@ impl EventSession for PgEvents {
         let days: Vec<NaiveDate> = self.days.iter().copied().collect();
         sqlx::query("INSERT INTO vantage_events_dirty_days (day) SELECT unnest($1::date[]) ON CONFLICT DO NOTHING").bind(&days).execute(&mut *self.tx).await?;
         if let Some((name, value)) = mark {
-            sqlx::query("INSERT INTO vantage_counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
-                .bind(name)
-                .bind(value)
-                .execute(&mut *self.tx)
-                .await?;
+            set_counter(&mut self.tx, name, value).await?;
         }
         self.tx.commit().await?;
         Ok(days)
@@ -167,38 +181,4 @@ impl EventSession for PgEvents {
         self.tx.rollback().await?;
         Ok(())
     }
-}
-
-/// Reads up to `limit` rows with `id > after` from the IntelMQ `events` table of the
-/// PostgreSQL database at `url` (only read; IntelMQ's DDL: dotted columns, `id` serial), in id
-/// order, as `(id, IntelMQ JSON object)` to be validated like imported lines.
-pub async fn read_eventdb(url: &SecretUrl, after: i64, limit: i64) -> Result<Vec<(i64, Map<String, Json>)>> {
-    let pool = PgPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(10)).connect(url.expose()).await?;
-    let cols: Vec<String> = Field::ALL
-        .iter()
-        .map(|f| match f.kind() {
-            Kind::Time => format!("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", f.quoted()),
-            Kind::Ip => format!("host({})", f.quoted()),
-            Kind::Asn | Kind::Port => format!("{}::bigint::text", f.quoted()),
-            _ => format!("{}::text", f.quoted()),
-        })
-        .collect();
-    let sql = format!("SELECT id::bigint, {} FROM events WHERE id > $1 ORDER BY id LIMIT $2", cols.join(", "));
-    let rows = sqlx::query(AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(&pool).await;
-    pool.close().await;
-    let mut out = Vec::new();
-    for r in rows? {
-        let values = texts(&r, 1, Field::ALL.len())?;
-        let mut map = Map::new();
-        for (f, v) in Field::ALL.iter().zip(values) {
-            let Some(v) = v else { continue };
-            let json = match f.kind() {
-                Kind::Asn | Kind::Port => v.parse::<i64>().map_or(Json::String(v), Json::from),
-                _ => Json::String(v),
-            };
-            map.insert(f.name().to_string(), json);
-        }
-        out.push((r.try_get(0)?, map));
-    }
-    Ok(out)
 }

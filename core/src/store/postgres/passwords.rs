@@ -1,0 +1,116 @@
+//! The leaked-password hashes on PostgreSQL: `UNNEST` upserts, range scans in `text_pattern_ops`
+//! order (`~<~`).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
+
+use super::{PgStore, set_counter};
+use crate::error::Result;
+use crate::progress::Progress;
+use crate::store::passwords::{PWNED_ROWS_PER_STATEMENT, PasswordStore, PwnedHash, normalized, prefix_end};
+
+#[async_trait]
+impl PasswordStore for PgStore {
+    async fn pwned_merge(&self, rows: &[PwnedHash], mark: Option<(&str, i64)>, progress: &dyn Progress) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for chunk in rows.chunks(PWNED_ROWS_PER_STATEMENT) {
+            let hashes: Vec<&str> = chunk.iter().map(|r| r.hash.as_str()).collect();
+            let counts: Vec<i64> = chunk.iter().map(|r| r.count).collect();
+            let sources: Vec<String> = chunk.iter().map(|r| r.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")).collect();
+            sqlx::query(
+                "INSERT INTO passwords_pwned (password_hash, password_count, password_source)
+                 SELECT h, c, CASE WHEN s = '' THEN '{}'::text[] ELSE string_to_array(s, ',') END
+                 FROM UNNEST($1::text[], $2::bigint[], $3::text[]) AS t(h, c, s)
+                 ON CONFLICT (password_hash) DO UPDATE SET
+                    password_count = LEAST(passwords_pwned.password_count::numeric + EXCLUDED.password_count, 9223372036854775807)::bigint,
+                    password_source = ARRAY(SELECT DISTINCT x FROM unnest(passwords_pwned.password_source || EXCLUDED.password_source) AS x ORDER BY x)",
+            )
+            .bind(&hashes)
+            .bind(&counts)
+            .bind(&sources)
+            .execute(&mut *tx)
+            .await?;
+            progress.advance(chunk.len() as u64);
+        }
+        sqlx::query(
+            "INSERT INTO vantage_counters (name, value) VALUES ('passwords_pwned', 1)
+             ON CONFLICT (name) DO UPDATE SET value = vantage_counters.value + 1",
+        )
+        .execute(&mut *tx)
+        .await?;
+        if let Some((name, value)) = mark {
+            set_counter(&mut tx, name, value).await?;
+        }
+        tx.commit().await?;
+        if rows.len() >= 10_000 {
+            // fresh statistics, or the planner guesses wrongly (and JIT-compiles) range lookups
+            sqlx::query("ANALYZE passwords_pwned").execute(self.pool()).await?;
+        }
+        Ok(())
+    }
+
+    async fn pwned_range(&self, prefix: &str) -> Result<Vec<PwnedHash>> {
+        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(AssertSqlSafe(pwned_select("WHERE password_hash ~>=~ $1 AND password_hash ~<~ $2 ORDER BY password_hash USING ~<~")))
+        .bind(prefix)
+        .bind(prefix_end(prefix))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(pwned_rows(rows))
+    }
+
+    async fn pwned_page(&self, after: &str, limit: i64) -> Result<Vec<PwnedHash>> {
+        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(AssertSqlSafe(pwned_select("WHERE password_hash ~>~ $1 ORDER BY password_hash USING ~<~ LIMIT $2")))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(pwned_rows(rows))
+    }
+
+    async fn pwned_top(&self, limit: i64) -> Result<Vec<PwnedHash>> {
+        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(AssertSqlSafe(pwned_select("ORDER BY 2 DESC, password_hash USING ~<~ LIMIT $1")))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(pwned_rows(rows))
+    }
+
+    async fn attempted_passwords(&self, after: i64) -> Result<(Vec<(String, Option<String>, i64)>, i64)> {
+        let after_time = crate::timebucket::from_micros(after);
+        let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+            "WITH src AS (
+                SELECT p.password, p.raw_count,
+                       (SELECT min(i.trap::text) FROM incidents i
+                         WHERE i.time = p.time AND i.action = 'login' AND i.trap::text LIKE 'minipot\\_%') AS trap
+                  FROM passwords p WHERE p.time > $1)
+             SELECT password, trap, sum(coalesce(raw_count, 1))::bigint FROM src GROUP BY password, trap",
+        )
+        .bind(after_time)
+        .fetch_all(self.pool())
+        .await?;
+        let newest: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT max(time) FROM passwords WHERE time > $1").bind(after_time).fetch_one(self.pool()).await?;
+        Ok((rows, newest.map_or(after, crate::timebucket::to_micros)))
+    }
+
+    async fn pwned_version(&self) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM vantage_counters WHERE name = 'passwords_pwned'").fetch_optional(self.pool()).await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    async fn pwned_total(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM passwords_pwned").fetch_one(self.pool()).await?)
+    }
+}
+
+/// `SELECT hash, count, sources FROM passwords_pwned {tail}`; the count is clamped to
+/// 1 … `i64::MAX` so a table whose `password_count` column is wider than `bigint` (created by
+/// another tool or an older version) still loads.
+fn pwned_select(tail: &str) -> String {
+    format!("SELECT password_hash, LEAST(GREATEST(password_count::numeric, 1), 9223372036854775807)::bigint, password_source FROM passwords_pwned {tail}")
+}
+
+/// Rows of `passwords_pwned` (hash, count, text[] sources) as [`PwnedHash`]es.
+fn pwned_rows(rows: Vec<(String, i64, Vec<String>)>) -> Vec<PwnedHash> {
+    rows.into_iter().map(|(hash, count, sources)| PwnedHash { hash, count, sources: normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }).collect()
+}

@@ -1,0 +1,119 @@
+//! The leaked-password hashes on SQLite: multi-row upserts, sources as JSON arrays.
+
+use async_trait::async_trait;
+use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
+
+use super::{SqliteStore, set_counter};
+use crate::error::Result;
+use crate::progress::Progress;
+use crate::store::passwords::{PWNED_ROWS_PER_STATEMENT, PasswordStore, PwnedHash, normalized, prefix_end};
+
+#[async_trait]
+impl PasswordStore for SqliteStore {
+    async fn pwned_merge(&self, rows: &[PwnedHash], mark: Option<(&str, i64)>, progress: &dyn Progress) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // 3 parameters a row, below SQLite's 32766
+        for chunk in rows.chunks(PWNED_ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO passwords_pwned (password_hash, password_count, password_source) ");
+            q.push_values(chunk, |mut b, r| {
+                let sources: Vec<&str> = r.sources.iter().map(|s| s.as_str()).collect();
+                b.push_bind(r.hash.as_str()).push_bind(r.count).push_bind(serde_json::to_string(&sources).unwrap_or_else(|_| "[]".into()));
+            });
+            // counts saturate at i64::MAX (SQLite would turn an overflowing sum into a REAL)
+            q.push(format!(
+                " ON CONFLICT (password_hash) DO UPDATE SET
+                    password_count = CASE WHEN {c} > 9223372036854775807 - excluded.password_count THEN 9223372036854775807
+                                          ELSE {c} + excluded.password_count END,
+                    password_source = (SELECT json_group_array(value) FROM (
+                        SELECT value FROM json_each(passwords_pwned.password_source)
+                        UNION SELECT value FROM json_each(excluded.password_source) ORDER BY value))",
+                c = PWNED_COUNT
+            ));
+            q.build().execute(&mut *tx).await?;
+            progress.advance(chunk.len() as u64);
+        }
+        sqlx::query(
+            "INSERT INTO vantage_counters (name, value) VALUES ('passwords_pwned', 1)
+             ON CONFLICT (name) DO UPDATE SET value = vantage_counters.value + 1",
+        )
+        .execute(&mut *tx)
+        .await?;
+        if let Some((name, value)) = mark {
+            set_counter(&mut tx, name, value).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pwned_range(&self, prefix: &str) -> Result<Vec<PwnedHash>> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(AssertSqlSafe(pwned_select("WHERE password_hash >= ?1 AND password_hash < ?2 ORDER BY password_hash")))
+        .bind(prefix)
+        .bind(prefix_end(prefix))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(pwned_rows(rows))
+    }
+
+    async fn pwned_page(&self, after: &str, limit: i64) -> Result<Vec<PwnedHash>> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(AssertSqlSafe(pwned_select("WHERE password_hash > ?1 ORDER BY password_hash LIMIT ?2")))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(pwned_rows(rows))
+    }
+
+    async fn pwned_top(&self, limit: i64) -> Result<Vec<PwnedHash>> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(AssertSqlSafe(pwned_select("ORDER BY 2 DESC, password_hash LIMIT ?1")))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(pwned_rows(rows))
+    }
+
+    async fn attempted_passwords(&self, after: i64) -> Result<(Vec<(String, Option<String>, i64)>, i64)> {
+        let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+            "WITH src AS (
+                SELECT p.password, p.raw_count,
+                       (SELECT min(i.trap) FROM incidents i
+                         WHERE i.time = p.time AND i.action = 'login' AND i.trap LIKE 'minipot\\_%' ESCAPE '\\') AS trap
+                  FROM passwords p WHERE p.time > ?1)
+             SELECT password, trap, sum(coalesce(raw_count, 1)) FROM src GROUP BY password, trap",
+        )
+        .bind(after)
+        .fetch_all(self.pool())
+        .await?;
+        let newest: Option<i64> = sqlx::query_scalar("SELECT max(time) FROM passwords WHERE time > ?1").bind(after).fetch_one(self.pool()).await?;
+        Ok((rows, newest.unwrap_or(after)))
+    }
+
+    async fn pwned_version(&self) -> Result<i64> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM vantage_counters WHERE name = 'passwords_pwned'").fetch_optional(self.pool()).await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    async fn pwned_total(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM passwords_pwned").fetch_one(self.pool()).await?)
+    }
+}
+
+/// A stored leaked-password count read robustly: an INTEGER as it is; anything else an older
+/// version or another tool may have left (a REAL from an overflowed sum, text) is converted
+/// and clamped to 1 … `i64::MAX`, so one bad row never stops the index from loading.
+const PWNED_COUNT: &str =
+    "max(1, CASE WHEN typeof(password_count) = 'integer' THEN password_count ELSE CAST(CAST(password_count AS REAL) AS INTEGER) END)";
+
+/// `SELECT hash, count, sources FROM passwords_pwned {tail}` with the count read by [`PWNED_COUNT`].
+fn pwned_select(tail: &str) -> String {
+    format!("SELECT password_hash, {PWNED_COUNT}, password_source FROM passwords_pwned {tail}")
+}
+
+/// Rows of `passwords_pwned` (hash, count, JSON sources) as [`PwnedHash`]es.
+fn pwned_rows(rows: Vec<(String, i64, String)>) -> Vec<PwnedHash> {
+    rows.into_iter()
+        .map(|(hash, count, sources)| {
+            let sources: Vec<String> = serde_json::from_str(&sources).unwrap_or_default();
+            PwnedHash { hash, count, sources: normalized(sources.iter().filter_map(|s| s.parse().ok()).collect()) }
+        })
+        .collect()
+}
