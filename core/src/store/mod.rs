@@ -17,6 +17,8 @@
 //! hold the algorithms and talk to these traits. SQL is built from fixed fragments (table and
 //! column names from allow-lists in the model types) with every value bound as a parameter.
 
+pub(crate) mod codec;
+mod shared;
 pub mod dialect;
 pub mod events;
 pub mod passwords;

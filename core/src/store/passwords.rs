@@ -113,6 +113,9 @@ pub trait PasswordStore: Send + Sync {
     async fn pwned_total(&self) -> Result<i64>;
 }
 
+/// The counter bumped by every merge (see [`PasswordStore::pwned_version`]).
+pub(crate) const PWNED_VERSION: &str = "passwords_pwned";
+
 /// Rows per leaked-password upsert statement.
 pub(crate) const PWNED_ROWS_PER_STATEMENT: usize = 5000;
 

@@ -9,10 +9,10 @@ mod statistics;
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::{Backend, Store, migrator};
+use super::shared::store_common;
+use super::{Backend, migrator};
 use crate::config::SecretUrl;
 use crate::error::Result;
 
@@ -22,7 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "events", include_str!("../migrations/postgres/0003_events.sql")),
 ];
 
-/// PostgreSQL implementation of [`Store`].
+/// PostgreSQL implementation of [`crate::store::Store`].
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
@@ -47,30 +47,7 @@ impl PgStore {
     }
 }
 
-#[async_trait]
-impl Store for PgStore {
-    fn backend(&self) -> Backend {
-        Backend::Postgres
-    }
-
-    fn location(&self) -> String {
-        self.location.clone()
-    }
-
-    async fn counter(&self, name: &str) -> Result<i64> {
-        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM vantage_counters WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
-        Ok(v.unwrap_or(0))
-    }
-
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-}
+store_common!(PgStore, sqlx::Postgres, Backend::Postgres);
 
 /// Appends a value in COPY text format (backslash escapes for the special characters).
 fn push_text(buf: &mut String, value: &str) {
@@ -83,14 +60,4 @@ fn push_text(buf: &mut String, value: &str) {
             c => buf.push(c),
         }
     }
-}
-
-/// Sets the counter `name` to `value` inside `tx` (an import's watermark).
-async fn set_counter(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>, name: &str, value: i64) -> Result<()> {
-    sqlx::query("INSERT INTO vantage_counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
-        .bind(name)
-        .bind(value)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }

@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
-use super::{PgStore, set_counter};
+use super::{PgStore, commit_merge};
+use crate::store::Store;
 use crate::error::Result;
 use crate::progress::Progress;
-use crate::store::passwords::{PWNED_ROWS_PER_STATEMENT, PasswordStore, PwnedHash, normalized, prefix_end};
+use crate::store::passwords::{PWNED_ROWS_PER_STATEMENT, PWNED_VERSION, PasswordStore, PwnedHash, normalized, prefix_end};
 
 #[async_trait]
 impl PasswordStore for PgStore {
@@ -33,16 +34,7 @@ impl PasswordStore for PgStore {
             .await?;
             progress.advance(chunk.len() as u64);
         }
-        sqlx::query(
-            "INSERT INTO vantage_counters (name, value) VALUES ('passwords_pwned', 1)
-             ON CONFLICT (name) DO UPDATE SET value = vantage_counters.value + 1",
-        )
-        .execute(&mut *tx)
-        .await?;
-        if let Some((name, value)) = mark {
-            set_counter(&mut tx, name, value).await?;
-        }
-        tx.commit().await?;
+        commit_merge(tx, mark).await?;
         if rows.len() >= 10_000 {
             // fresh statistics, or the planner guesses wrongly (and JIT-compiles) range lookups
             sqlx::query("ANALYZE passwords_pwned").execute(self.pool()).await?;
@@ -94,8 +86,7 @@ impl PasswordStore for PgStore {
     }
 
     async fn pwned_version(&self) -> Result<i64> {
-        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM vantage_counters WHERE name = 'passwords_pwned'").fetch_optional(self.pool()).await?;
-        Ok(v.unwrap_or(0))
+        self.counter(PWNED_VERSION).await
     }
 
     async fn pwned_total(&self) -> Result<i64> {

@@ -1,148 +1,37 @@
-//! The statistics on PostgreSQL: COPY imports, aggregation sessions under an advisory lock,
-//! queries.
+//! The statistics on PostgreSQL: COPY imports and the advisory lock of aggregation; the rest
+//! is the shared statistics SQL ([`statistics_store`]).
 
 use std::fmt::Write as _;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
-use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, Transaction};
 
 use super::{PgStore, push_text};
 use crate::error::Result;
-use crate::store::dialect::Dialect;
-use crate::store::statistics::model::{DataType, Level, ReportBatch, StoredRow};
-use crate::store::statistics::query::{StatQuery, StatRow};
-use crate::store::statistics::sql::{Bind, aggregation_error};
-use crate::store::statistics::{
-    AggregationSession, Fingerprint, IdentityCache, IngestSession, StatisticsStore, TableTotal, WindowFingerprint, aggregation_of, statistics_tables,
-};
-use crate::store::texts;
+use crate::store::statistics::model::ReportBatch;
+use crate::store::statistics::shared::statistics_store;
+use crate::store::statistics::{IdentityCache, IngestSession};
 
 /// Advisory lock keys: one per aggregated level ("VANT" << 16 | n).
 const AGGREGATION_LOCK_BASE: i64 = 0x5641_4e54_0000;
 
-const D: Dialect = Dialect::Postgres;
-
-#[async_trait]
-impl StatisticsStore for PgStore {
-    async fn begin_ingest(&self) -> Result<Box<dyn IngestSession>> {
+impl PgStore {
+    async fn begin_ingest_tx(&self) -> Result<Box<dyn IngestSession>> {
         let tx = self.pool().begin().await?;
         Ok(Box::new(PgIngest { tx, identities: IdentityCache::default(), buf: String::new() }))
     }
 
-    async fn begin_aggregation(&self, target: Level) -> Result<Box<dyn AggregationSession>> {
-        let (source, width, lock) = aggregation_of(target)?;
+    /// An aggregation transaction holding the advisory lock number `lock`.
+    async fn begin_aggregation_tx(&self, lock: i64) -> Result<Transaction<'static, Postgres>> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(AGGREGATION_LOCK_BASE + lock).execute(&mut *tx).await?;
         sqlx::query("SET LOCAL work_mem = '256MB'").execute(&mut *tx).await?;
-        Ok(Box::new(PgAggregation { tx, source, target, width }))
-    }
-
-    async fn stat_query(&self, query: &StatQuery) -> Result<Vec<StatRow>> {
-        let (sql, binds) = D.stat_query(query);
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for b in binds {
-            q = match b {
-                Bind::Time(t) => q.bind(t),
-                Bind::Text(s) => q.bind(s),
-                Bind::Int(i) => q.bind(i),
-            };
-        }
-        let rows = q.fetch_all(self.pool()).await?;
-        let offset = usize::from(query.bucket.is_some());
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let bucket = if offset == 1 { r.try_get::<Option<DateTime<Utc>>, _>(0)? } else { None };
-            let keys = texts(&r, offset, query.group.len())?;
-            out.push(StatRow { bucket, keys, value: r.try_get(offset + query.group.len())? });
-        }
-        Ok(out)
-    }
-
-    async fn table_rows(&self, data: DataType, level: Level) -> Result<Vec<StoredRow>> {
-        let sql = D.table_rows(data, level.table(data));
-        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let dims = texts(&r, 2, data.dimensions().len())?;
-            out.push(StoredRow { time: r.try_get(0)?, dims, raw_count: r.try_get(1)? });
-        }
-        out.sort();
-        Ok(out)
-    }
-
-    async fn table_totals(&self) -> Result<Vec<TableTotal>> {
-        let mut out = Vec::new();
-        for (data, level) in statistics_tables() {
-            let table = level.table(data);
-            let (rows, sum): (i64, i64) = sqlx::query_as(AssertSqlSafe(D.totals(table))).fetch_one(self.pool()).await?;
-            out.push(TableTotal { table, rows, sum });
-        }
-        Ok(out)
+        Ok(tx)
     }
 }
 
-/// An aggregation transaction on PostgreSQL, holding the target level's advisory lock.
-struct PgAggregation {
-    tx: Transaction<'static, Postgres>,
-    source: Level,
-    target: Level,
-    width: Duration,
-}
-
-#[async_trait]
-impl AggregationSession for PgAggregation {
-    async fn source_fingerprints(&mut self, data: DataType, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(DateTime<Utc>, Fingerprint)>> {
-        let src = self.source.table(data);
-        let rows: Vec<(DateTime<Utc>, i64, i64)> =
-            sqlx::query_as(AssertSqlSafe(D.fingerprint(self.width, src))).bind(from).bind(to).fetch_all(&mut *self.tx).await.map_err(aggregation_error(src))?;
-        Ok(rows.into_iter().map(|(bucket, rows, sum)| (bucket, Fingerprint { rows, sum })).collect())
-    }
-
-    async fn done_windows(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(DateTime<Utc>, WindowFingerprint)>> {
-        let rows = sqlx::query(AssertSqlSafe(D.done_windows())).bind(self.target.as_str()).bind(from).bind(to).fetch_all(&mut *self.tx).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let fp = |i: usize| -> std::result::Result<Fingerprint, sqlx::Error> { Ok(Fingerprint { rows: r.try_get(i)?, sum: r.try_get(i + 1)? }) };
-            out.push((r.try_get(0)?, [fp(1)?, fp(3)?, fp(5)?]));
-        }
-        Ok(out)
-    }
-
-    async fn replace_range(&mut self, data: DataType, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<u64> {
-        let (src, dst) = (self.source.table(data), self.target.table(data));
-        sqlx::query(AssertSqlSafe(D.delete_range(dst))).bind(from).bind(to).execute(&mut *self.tx).await.map_err(aggregation_error(dst))?;
-        let insert = D.aggregate_insert(self.width, data, src, dst);
-        Ok(sqlx::query(AssertSqlSafe(insert)).bind(from).bind(to).execute(&mut *self.tx).await.map_err(aggregation_error(src))?.rows_affected())
-    }
-
-    async fn record_window(&mut self, start: DateTime<Utc>, end: DateTime<Utc>, fp: &WindowFingerprint, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(AssertSqlSafe(D.record_window()))
-            .bind(self.target.as_str())
-            .bind(start)
-            .bind(end)
-            .bind(fp[0].rows)
-            .bind(fp[0].sum)
-            .bind(fp[1].rows)
-            .bind(fp[1].sum)
-            .bind(fp[2].rows)
-            .bind(fp[2].sum)
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
-    }
-
-    async fn rollback(self: Box<Self>) -> Result<()> {
-        self.tx.rollback().await?;
-        Ok(())
-    }
-}
+statistics_store!(PgStore, Postgres, PgIngest);
 
 /// An import transaction on PostgreSQL: identities resolved first, then one COPY per table
 /// and batch, all inside one transaction.
@@ -153,34 +42,6 @@ struct PgIngest {
 }
 
 impl PgIngest {
-    async fn identity(&mut self, sn: &str, token: &str) -> Result<i64> {
-        if let Some(id) = self.identities.get(sn, token) {
-            return Ok(id);
-        }
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO identity (sn, device_token) VALUES ($1, $2) ON CONFLICT (sn, device_token) DO NOTHING RETURNING id",
-        )
-        .bind(sn)
-        .bind(token)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        let id = match inserted {
-            Some(id) => {
-                self.identities.created += 1;
-                id
-            }
-            None => {
-                sqlx::query_scalar("SELECT id FROM identity WHERE sn = $1 AND device_token = $2")
-                    .bind(sn)
-                    .bind(token)
-                    .fetch_one(&mut *self.tx)
-                    .await?
-            }
-        };
-        self.identities.insert(sn, token, id);
-        Ok(id)
-    }
-
     async fn copy(&mut self, statement: &str) -> Result<()> {
         let mut copy = self.tx.copy_in_raw(statement).await?;
         copy.send(self.buf.as_bytes()).await?;

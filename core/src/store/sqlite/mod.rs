@@ -13,10 +13,10 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{Backend, Store, migrator};
+use super::shared::store_common;
+use super::{Backend, migrator};
 use crate::error::Result;
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -25,7 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "events", include_str!("../migrations/sqlite/0003_events.sql")),
 ];
 
-/// SQLite implementation of [`Store`].
+/// SQLite implementation of [`crate::store::Store`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -65,37 +65,4 @@ impl SqliteStore {
     }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    fn backend(&self) -> Backend {
-        Backend::Sqlite
-    }
-
-    fn location(&self) -> String {
-        self.location.clone()
-    }
-
-    async fn counter(&self, name: &str) -> Result<i64> {
-        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM vantage_counters WHERE name = ?1").bind(name).fetch_optional(&self.pool).await?;
-        Ok(v.unwrap_or(0))
-    }
-
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-}
-
-/// Sets the counter `name` to `value` inside `tx` (an import's watermark).
-async fn set_counter(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, name: &str, value: i64) -> Result<()> {
-    sqlx::query("INSERT INTO vantage_counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
-        .bind(name)
-        .bind(value)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
+store_common!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);

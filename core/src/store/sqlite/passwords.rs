@@ -3,10 +3,11 @@
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
 
-use super::{SqliteStore, set_counter};
+use super::{SqliteStore, commit_merge};
+use crate::store::Store;
 use crate::error::Result;
 use crate::progress::Progress;
-use crate::store::passwords::{PWNED_ROWS_PER_STATEMENT, PasswordStore, PwnedHash, normalized, prefix_end};
+use crate::store::passwords::{PWNED_ROWS_PER_STATEMENT, PWNED_VERSION, PasswordStore, PwnedHash, normalized, prefix_end};
 
 #[async_trait]
 impl PasswordStore for SqliteStore {
@@ -32,16 +33,7 @@ impl PasswordStore for SqliteStore {
             q.build().execute(&mut *tx).await?;
             progress.advance(chunk.len() as u64);
         }
-        sqlx::query(
-            "INSERT INTO vantage_counters (name, value) VALUES ('passwords_pwned', 1)
-             ON CONFLICT (name) DO UPDATE SET value = vantage_counters.value + 1",
-        )
-        .execute(&mut *tx)
-        .await?;
-        if let Some((name, value)) = mark {
-            set_counter(&mut tx, name, value).await?;
-        }
-        tx.commit().await?;
+        commit_merge(tx, mark).await?;
         Ok(())
     }
 
@@ -88,8 +80,7 @@ impl PasswordStore for SqliteStore {
     }
 
     async fn pwned_version(&self) -> Result<i64> {
-        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM vantage_counters WHERE name = 'passwords_pwned'").fetch_optional(self.pool()).await?;
-        Ok(v.unwrap_or(0))
+        self.counter(PWNED_VERSION).await
     }
 
     async fn pwned_total(&self) -> Result<i64> {
