@@ -22,6 +22,7 @@ mod shared;
 pub mod dialect;
 pub mod events;
 pub mod passwords;
+mod passwords_shared;
 pub mod postgres;
 pub mod sqlite;
 pub mod statistics;

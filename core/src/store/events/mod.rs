@@ -9,6 +9,7 @@
 
 pub mod model;
 pub mod query;
+pub(crate) mod shared;
 pub mod sql;
 
 use async_trait::async_trait;

@@ -11,10 +11,9 @@ use super::{PgStore, push_text, set_counter};
 use crate::error::Result;
 use crate::store::dialect::Dialect;
 use crate::store::events::model::{AggTable, Event};
-use crate::store::events::query::{EventQuery, EventRow};
-use crate::store::events::sql::{self as events_sql, WITHOUT_TIME_SOURCE};
-use crate::store::events::{EventAggregationSession, EventSession, EventStore, EventsStatus, bind_events, event_rows};
-use crate::store::sorted_texts;
+use crate::store::events::shared::{SqlEventAggregation, events_store};
+use crate::store::events::sql as events_sql;
+use crate::store::events::{EventSession, EventsStatus};
 
 const D: Dialect = Dialect::Postgres;
 
@@ -25,30 +24,19 @@ const EVENTS_LOCK: i64 = 0x5641_4e54_000e;
 /// Events per COPY statement.
 const EVENTS_PER_COPY: usize = 20_000;
 
-#[async_trait]
-impl EventStore for PgStore {
-    async fn begin_events_import(&self) -> Result<Box<dyn EventSession>> {
+impl PgStore {
+    async fn begin_events_import_tx(&self) -> Result<Box<dyn EventSession>> {
         Ok(Box::new(PgEvents { tx: self.pool().begin().await?, days: BTreeSet::new(), buf: String::new() }))
     }
 
-    async fn begin_events_aggregation(&self) -> Result<Box<dyn EventAggregationSession>> {
+    /// A transaction holding the events lock exclusively.
+    async fn begin_events_aggregation_tx(&self) -> Result<Transaction<'static, Postgres>> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(EVENTS_LOCK).execute(&mut *tx).await?;
-        Ok(Box::new(PgEventAggregation { tx }))
+        Ok(tx)
     }
 
-    async fn events_query(&self, q: &EventQuery) -> Result<Vec<EventRow>> {
-        let (sql, binds) = events_sql::query(D, q);
-        let query = bind_events(sqlx::query(AssertSqlSafe(sql)), binds);
-        Ok(event_rows(&query.fetch_all(self.pool()).await?, q)?)
-    }
-
-    async fn events_table_rows(&self, table: AggTable) -> Result<Vec<Vec<Option<String>>>> {
-        let rows = sqlx::query(AssertSqlSafe(events_sql::table_rows(D, table))).fetch_all(self.pool()).await?;
-        Ok(sorted_texts(&rows, table.dimensions().len() + 2)?)
-    }
-
-    async fn events_status(&self) -> Result<EventsStatus> {
+    async fn events_status_impl(&self) -> Result<EventsStatus> {
         let (events, without, first, last): (i64, i64, Option<NaiveDate>, Option<NaiveDate>) = sqlx::query_as(
             "SELECT count(*), count(*) FILTER (WHERE \"time.source\" IS NULL),
                     min(\"time.source\" AT TIME ZONE 'UTC')::date, max(\"time.source\" AT TIME ZONE 'UTC')::date FROM events",
@@ -65,14 +53,11 @@ impl EventStore for PgStore {
     }
 }
 
-/// A re-aggregation of the daily tables on PostgreSQL, holding the events lock exclusively.
-struct PgEventAggregation {
-    tx: Transaction<'static, Postgres>,
-}
+events_store!(PgStore, Postgres);
 
-#[async_trait]
-impl EventAggregationSession for PgEventAggregation {
-    async fn mark_days(&mut self, from: NaiveDate, to: NaiveDate) -> Result<()> {
+/// The per-backend part of a re-aggregation on PostgreSQL.
+impl SqlEventAggregation<Postgres> {
+    async fn mark_days_impl(&mut self, from: NaiveDate, to: NaiveDate) -> Result<()> {
         sqlx::query("INSERT INTO vantage_events_dirty_days (day) SELECT generate_series($1::date, $2::date, '1 day')::date ON CONFLICT DO NOTHING")
             .bind(from)
             .bind(to)
@@ -81,32 +66,18 @@ impl EventAggregationSession for PgEventAggregation {
         Ok(())
     }
 
-    async fn marked_days(&mut self) -> Result<Vec<NaiveDate>> {
+    async fn marked_days_impl(&mut self) -> Result<Vec<NaiveDate>> {
         Ok(sqlx::query_scalar("SELECT day FROM vantage_events_dirty_days ORDER BY day").fetch_all(&mut *self.tx).await?)
     }
 
-    async fn replace_days(&mut self, table: AggTable, from: NaiveDate, to: NaiveDate) -> Result<u64> {
+    async fn replace_days_impl(&mut self, table: AggTable, from: NaiveDate, to: NaiveDate) -> Result<u64> {
         sqlx::query(AssertSqlSafe(events_sql::delete(D, table, true))).bind(from).bind(to).execute(&mut *self.tx).await?;
         let insert = sqlx::query(AssertSqlSafe(events_sql::aggregate(D, table, true))).bind(from).bind(to);
         Ok(insert.execute(&mut *self.tx).await?.rows_affected())
     }
 
-    async fn rebuild(&mut self) -> Result<[u64; 3]> {
+    async fn rebuild_impl(&mut self) -> Result<[u64; 3]> {
         rebuild(&mut self.tx).await
-    }
-
-    async fn without_time_source(&mut self) -> Result<i64> {
-        Ok(sqlx::query_scalar(WITHOUT_TIME_SOURCE).fetch_one(&mut *self.tx).await?)
-    }
-
-    async fn clear_marks(&mut self) -> Result<()> {
-        sqlx::query("DELETE FROM vantage_events_dirty_days").execute(&mut *self.tx).await?;
-        Ok(())
-    }
-
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
     }
 }
 

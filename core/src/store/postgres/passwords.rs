@@ -1,19 +1,16 @@
 //! The leaked-password hashes on PostgreSQL: `UNNEST` upserts, range scans in `text_pattern_ops`
 //! order (`~<~`).
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::AssertSqlSafe;
 
 use super::{PgStore, commit_merge};
-use crate::store::Store;
 use crate::error::Result;
 use crate::progress::Progress;
-use crate::store::passwords::{PWNED_ROWS_PER_STATEMENT, PWNED_VERSION, PasswordStore, PwnedHash, normalized, prefix_end};
+use crate::store::passwords::{PWNED_ROWS_PER_STATEMENT, PwnedHash, normalized};
+use crate::store::passwords_shared::password_store;
 
-#[async_trait]
-impl PasswordStore for PgStore {
-    async fn pwned_merge(&self, rows: &[PwnedHash], mark: Option<(&str, i64)>, progress: &dyn Progress) -> Result<()> {
+impl PgStore {
+    async fn pwned_merge_impl(&self, rows: &[PwnedHash], mark: Option<(&str, i64)>, progress: &dyn Progress) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         for chunk in rows.chunks(PWNED_ROWS_PER_STATEMENT) {
             let hashes: Vec<&str> = chunk.iter().map(|r| r.hash.as_str()).collect();
@@ -42,33 +39,7 @@ impl PasswordStore for PgStore {
         Ok(())
     }
 
-    async fn pwned_range(&self, prefix: &str) -> Result<Vec<PwnedHash>> {
-        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(AssertSqlSafe(pwned_select("WHERE password_hash ~>=~ $1 AND password_hash ~<~ $2 ORDER BY password_hash USING ~<~")))
-        .bind(prefix)
-        .bind(prefix_end(prefix))
-        .fetch_all(self.pool())
-        .await?;
-        Ok(pwned_rows(rows))
-    }
-
-    async fn pwned_page(&self, after: &str, limit: i64) -> Result<Vec<PwnedHash>> {
-        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(AssertSqlSafe(pwned_select("WHERE password_hash ~>~ $1 ORDER BY password_hash USING ~<~ LIMIT $2")))
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(pwned_rows(rows))
-    }
-
-    async fn pwned_top(&self, limit: i64) -> Result<Vec<PwnedHash>> {
-        let rows: Vec<(String, i64, Vec<String>)> = sqlx::query_as(AssertSqlSafe(pwned_select("ORDER BY 2 DESC, password_hash USING ~<~ LIMIT $1")))
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(pwned_rows(rows))
-    }
-
-    async fn attempted_passwords(&self, after: i64) -> Result<(Vec<(String, Option<String>, i64)>, i64)> {
+    async fn attempted_passwords_impl(&self, after: i64) -> Result<(Vec<(String, Option<String>, i64)>, i64)> {
         let after_time = crate::timebucket::from_micros(after);
         let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
             "WITH src AS (
@@ -84,15 +55,9 @@ impl PasswordStore for PgStore {
         let newest: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT max(time) FROM passwords WHERE time > $1").bind(after_time).fetch_one(self.pool()).await?;
         Ok((rows, newest.map_or(after, crate::timebucket::to_micros)))
     }
-
-    async fn pwned_version(&self) -> Result<i64> {
-        self.counter(PWNED_VERSION).await
-    }
-
-    async fn pwned_total(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM passwords_pwned").fetch_one(self.pool()).await?)
-    }
 }
+
+password_store!(PgStore, Vec<String>, range: "WHERE password_hash ~>=~ $1 AND password_hash ~<~ $2 ORDER BY password_hash USING ~<~", page: "WHERE password_hash ~>~ $1 ORDER BY password_hash USING ~<~ LIMIT $2", top: "ORDER BY 2 DESC, password_hash USING ~<~ LIMIT $1");
 
 /// `SELECT hash, count, sources FROM passwords_pwned {tail}`; the count is clamped to
 /// 1 … `i64::MAX` so a table whose `password_count` column is wider than `bigint` (created by

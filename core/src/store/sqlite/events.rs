@@ -11,10 +11,9 @@ use super::{SqliteStore, set_counter};
 use crate::error::Result;
 use crate::store::dialect::Dialect;
 use crate::store::events::model::{AggTable, Event, Value};
-use crate::store::events::query::{EventQuery, EventRow};
-use crate::store::events::sql::{self as events_sql, WITHOUT_TIME_SOURCE};
-use crate::store::events::{EventAggregationSession, EventSession, EventStore, EventsStatus, bind_events, event_rows};
-use crate::store::sorted_texts;
+use crate::store::events::shared::{SqlEventAggregation, events_store};
+use crate::store::events::sql as events_sql;
+use crate::store::events::{EventSession, EventsStatus};
 
 const D: Dialect = Dialect::Sqlite;
 
@@ -35,28 +34,17 @@ async fn mark_day(tx: &mut Transaction<'static, Sqlite>, day: NaiveDate) -> Resu
     Ok(())
 }
 
-#[async_trait]
-impl EventStore for SqliteStore {
-    async fn begin_events_import(&self) -> Result<Box<dyn EventSession>> {
+impl SqliteStore {
+    async fn begin_events_import_tx(&self) -> Result<Box<dyn EventSession>> {
         Ok(Box::new(SqliteEvents { tx: self.pool().begin_with("BEGIN IMMEDIATE").await?, days: BTreeSet::new() }))
     }
 
-    async fn begin_events_aggregation(&self) -> Result<Box<dyn EventAggregationSession>> {
-        Ok(Box::new(SqliteEventAggregation { tx: self.pool().begin_with("BEGIN IMMEDIATE").await? }))
+    /// A transaction holding SQLite's write lock.
+    async fn begin_events_aggregation_tx(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool().begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    async fn events_query(&self, q: &EventQuery) -> Result<Vec<EventRow>> {
-        let (sql, binds) = events_sql::query(D, q);
-        let query = bind_events(sqlx::query(AssertSqlSafe(sql)), binds);
-        Ok(event_rows(&query.fetch_all(self.pool()).await?, q)?)
-    }
-
-    async fn events_table_rows(&self, table: AggTable) -> Result<Vec<Vec<Option<String>>>> {
-        let rows = sqlx::query(AssertSqlSafe(events_sql::table_rows(D, table))).fetch_all(self.pool()).await?;
-        Ok(sorted_texts(&rows, table.dimensions().len() + 2)?)
-    }
-
-    async fn events_status(&self) -> Result<EventsStatus> {
+    async fn events_status_impl(&self) -> Result<EventsStatus> {
         let (events, without, first, last): (i64, i64, Option<String>, Option<String>) = sqlx::query_as(
             "SELECT count(*), count(*) - count(\"time.source\"), substr(min(\"time.source\"), 1, 10), substr(max(\"time.source\"), 1, 10) FROM events",
         )
@@ -75,12 +63,10 @@ impl EventStore for SqliteStore {
     }
 }
 
-/// A re-aggregation of the daily tables on SQLite, holding the write lock (`BEGIN IMMEDIATE`).
-struct SqliteEventAggregation {
-    tx: Transaction<'static, Sqlite>,
-}
+events_store!(SqliteStore, Sqlite);
 
-impl SqliteEventAggregation {
+/// The per-backend part of a re-aggregation on SQLite.
+impl SqlEventAggregation<Sqlite> {
     /// Deletes and re-inserts `table`'s rows of the days `range` (`[first, end)`), or all of them.
     async fn replace(&mut self, table: AggTable, range: Option<(NaiveDate, NaiveDate)>) -> Result<u64> {
         let (delete, insert) = (events_sql::delete(D, table, range.is_some()), events_sql::aggregate(D, table, range.is_some()));
@@ -94,45 +80,28 @@ impl SqliteEventAggregation {
         del.execute(&mut *self.tx).await?;
         Ok(ins.execute(&mut *self.tx).await?.rows_affected())
     }
-}
 
-#[async_trait]
-impl EventAggregationSession for SqliteEventAggregation {
-    async fn mark_days(&mut self, from: NaiveDate, to: NaiveDate) -> Result<()> {
+    async fn mark_days_impl(&mut self, from: NaiveDate, to: NaiveDate) -> Result<()> {
         for day in from.iter_days().take_while(|d| *d <= to) {
             mark_day(&mut self.tx, day).await?;
         }
         Ok(())
     }
 
-    async fn marked_days(&mut self) -> Result<Vec<NaiveDate>> {
+    async fn marked_days_impl(&mut self) -> Result<Vec<NaiveDate>> {
         pending(&mut self.tx).await
     }
 
-    async fn replace_days(&mut self, table: AggTable, from: NaiveDate, to: NaiveDate) -> Result<u64> {
+    async fn replace_days_impl(&mut self, table: AggTable, from: NaiveDate, to: NaiveDate) -> Result<u64> {
         self.replace(table, Some((from, to))).await
     }
 
-    async fn rebuild(&mut self) -> Result<[u64; 3]> {
+    async fn rebuild_impl(&mut self) -> Result<[u64; 3]> {
         let mut rows = [0; 3];
         for (i, table) in AggTable::ALL.into_iter().enumerate() {
             rows[i] = self.replace(table, None).await?;
         }
         Ok(rows)
-    }
-
-    async fn without_time_source(&mut self) -> Result<i64> {
-        Ok(sqlx::query_scalar(WITHOUT_TIME_SOURCE).fetch_one(&mut *self.tx).await?)
-    }
-
-    async fn clear_marks(&mut self) -> Result<()> {
-        sqlx::query("DELETE FROM vantage_events_dirty_days").execute(&mut *self.tx).await?;
-        Ok(())
-    }
-
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
     }
 }
 

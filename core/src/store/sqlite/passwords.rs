@@ -1,17 +1,15 @@
 //! The leaked-password hashes on SQLite: multi-row upserts, sources as JSON arrays.
 
-use async_trait::async_trait;
-use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
 use super::{SqliteStore, commit_merge};
-use crate::store::Store;
 use crate::error::Result;
 use crate::progress::Progress;
-use crate::store::passwords::{PWNED_ROWS_PER_STATEMENT, PWNED_VERSION, PasswordStore, PwnedHash, normalized, prefix_end};
+use crate::store::passwords::{PWNED_ROWS_PER_STATEMENT, PwnedHash, normalized};
+use crate::store::passwords_shared::password_store;
 
-#[async_trait]
-impl PasswordStore for SqliteStore {
-    async fn pwned_merge(&self, rows: &[PwnedHash], mark: Option<(&str, i64)>, progress: &dyn Progress) -> Result<()> {
+impl SqliteStore {
+    async fn pwned_merge_impl(&self, rows: &[PwnedHash], mark: Option<(&str, i64)>, progress: &dyn Progress) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         // 3 parameters a row, below SQLite's 32766
         for chunk in rows.chunks(PWNED_ROWS_PER_STATEMENT) {
@@ -37,33 +35,7 @@ impl PasswordStore for SqliteStore {
         Ok(())
     }
 
-    async fn pwned_range(&self, prefix: &str) -> Result<Vec<PwnedHash>> {
-        let rows: Vec<(String, i64, String)> = sqlx::query_as(AssertSqlSafe(pwned_select("WHERE password_hash >= ?1 AND password_hash < ?2 ORDER BY password_hash")))
-        .bind(prefix)
-        .bind(prefix_end(prefix))
-        .fetch_all(self.pool())
-        .await?;
-        Ok(pwned_rows(rows))
-    }
-
-    async fn pwned_page(&self, after: &str, limit: i64) -> Result<Vec<PwnedHash>> {
-        let rows: Vec<(String, i64, String)> = sqlx::query_as(AssertSqlSafe(pwned_select("WHERE password_hash > ?1 ORDER BY password_hash LIMIT ?2")))
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(pwned_rows(rows))
-    }
-
-    async fn pwned_top(&self, limit: i64) -> Result<Vec<PwnedHash>> {
-        let rows: Vec<(String, i64, String)> = sqlx::query_as(AssertSqlSafe(pwned_select("ORDER BY 2 DESC, password_hash LIMIT ?1")))
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(pwned_rows(rows))
-    }
-
-    async fn attempted_passwords(&self, after: i64) -> Result<(Vec<(String, Option<String>, i64)>, i64)> {
+    async fn attempted_passwords_impl(&self, after: i64) -> Result<(Vec<(String, Option<String>, i64)>, i64)> {
         let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
             "WITH src AS (
                 SELECT p.password, p.raw_count,
@@ -78,15 +50,9 @@ impl PasswordStore for SqliteStore {
         let newest: Option<i64> = sqlx::query_scalar("SELECT max(time) FROM passwords WHERE time > ?1").bind(after).fetch_one(self.pool()).await?;
         Ok((rows, newest.unwrap_or(after)))
     }
-
-    async fn pwned_version(&self) -> Result<i64> {
-        self.counter(PWNED_VERSION).await
-    }
-
-    async fn pwned_total(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM passwords_pwned").fetch_one(self.pool()).await?)
-    }
 }
+
+password_store!(SqliteStore, String, range: "WHERE password_hash >= ?1 AND password_hash < ?2 ORDER BY password_hash", page: "WHERE password_hash > ?1 ORDER BY password_hash LIMIT ?2", top: "ORDER BY 2 DESC, password_hash LIMIT ?1");
 
 /// A stored leaked-password count read robustly: an INTEGER as it is; anything else an older
 /// version or another tool may have left (a REAL from an overflowed sum, text) is converted
