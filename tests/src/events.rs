@@ -8,8 +8,9 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use vantage_core::events::import::{self, ImportOptions, ImportReport, Input};
 use vantage_core::events::model::AggTable;
 use vantage_core::progress::NoProgress;
-use vantage_core::store::sql::Dialect;
-use vantage_core::store::{Store, events_sql};
+use vantage_core::store::dialect::Dialect;
+use vantage_core::store::Store;
+use vantage_core::store::events::sql as events_sql;
 
 use crate::TestPg;
 

@@ -9,14 +9,16 @@
 
 use std::io::BufRead;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{AssertSqlSafe, Row};
 
 use super::aggregate::{self, AggregateReport, Scope};
-use super::model::Event;
+use super::model::{Event, Field, Kind};
 use super::parse::{self, FieldError};
 use crate::config::SecretUrl;
 use crate::error::{Error, Result};
@@ -198,7 +200,7 @@ pub async fn import_eventdb(store: &dyn Store, url: &SecretUrl, options: ImportO
     let mut importer = Importer::new(store, options.strict).await?;
     progress.phase("importing eventdb", None);
     loop {
-        let page: Vec<(i64, Map<String, Json>)> = crate::store::read_eventdb(url, after, EVENTDB_PAGE).await?;
+        let page: Vec<(i64, Map<String, Json>)> = read_eventdb(url, after, EVENTDB_PAGE).await?;
         let Some((last, _)) = page.last() else { break };
         after = *last;
         for (id, row) in &page {
@@ -208,4 +210,38 @@ pub async fn import_eventdb(store: &dyn Store, url: &SecretUrl, options: ImportO
     }
     progress.finish();
     importer.finish(store, Some((EVENTDB_MARK, after)), options.aggregate, started).await
+}
+
+/// Reads up to `limit` rows with `id > after` from the IntelMQ `events` table of the
+/// PostgreSQL database at `url` (only read; IntelMQ's DDL: dotted columns, `id` serial), in id
+/// order, as `(id, IntelMQ JSON object)` to be validated like imported lines.
+async fn read_eventdb(url: &SecretUrl, after: i64, limit: i64) -> Result<Vec<(i64, Map<String, Json>)>> {
+    let pool = PgPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(10)).connect(url.expose()).await?;
+    let cols: Vec<String> = Field::ALL
+        .iter()
+        .map(|f| match f.kind() {
+            Kind::Time => format!("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", f.quoted()),
+            Kind::Ip => format!("host({})", f.quoted()),
+            Kind::Asn | Kind::Port => format!("{}::bigint::text", f.quoted()),
+            _ => format!("{}::text", f.quoted()),
+        })
+        .collect();
+    let sql = format!("SELECT id::bigint, {} FROM events WHERE id > $1 ORDER BY id LIMIT $2", cols.join(", "));
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(&pool).await;
+    pool.close().await;
+    let mut out = Vec::new();
+    for r in rows? {
+        let values = crate::store::texts(&r, 1, Field::ALL.len())?;
+        let mut map = Map::new();
+        for (f, v) in Field::ALL.iter().zip(values) {
+            let Some(v) = v else { continue };
+            let json = match f.kind() {
+                Kind::Asn | Kind::Port => v.parse::<i64>().map_or(Json::String(v), Json::from),
+                _ => Json::String(v),
+            };
+            map.insert(f.name().to_string(), json);
+        }
+        out.push((r.try_get(0)?, map));
+    }
+    Ok(out)
 }

@@ -12,7 +12,7 @@ use super::query::{Count, EventQuery, EventRow, Filter};
 use super::table::{Cell, SeriesColumns, Table};
 use super::trend::{self, FAR};
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::EventStore;
 
 /// Days a view covers when `--from` is not given (ending at `--to` or today).
 pub const DEFAULT_DAYS: i64 = 30;
@@ -39,12 +39,12 @@ fn each_day((from, to): (NaiveDate, NaiveDate)) -> Vec<NaiveDate> {
     from.iter_days().take_while(|d| *d <= to).collect()
 }
 
-async fn run(store: &dyn Store, by_day: bool, group: Vec<Field>, count: Count, filter: &Filter) -> Result<Vec<EventRow>> {
+async fn run(store: &dyn EventStore, by_day: bool, group: Vec<Field>, count: Count, filter: &Filter) -> Result<Vec<EventRow>> {
     store.events_query(&EventQuery::smallest_source(by_day, group, count, filter.clone())).await
 }
 
 /// Events per day, per value of `by` (taxonomy, type, identifier, …) or overall.
-pub async fn per_day(store: &dyn Store, filter: &Filter, by: Option<Field>) -> Result<Table> {
+pub async fn per_day(store: &dyn EventStore, filter: &Filter, by: Option<Field>) -> Result<Table> {
     let days = days_of(filter)?;
     let rows = run(store, true, by.into_iter().collect(), Count::Events, filter).await?;
     let cells =
@@ -57,7 +57,7 @@ pub async fn per_day(store: &dyn Store, filter: &Filter, by: Option<Field>) -> R
 }
 
 /// Distinct source IPs per day, and the exact number over the whole range (not a sum of days).
-pub async fn distinct_ips(store: &dyn Store, filter: &Filter) -> Result<Table> {
+pub async fn distinct_ips(store: &dyn EventStore, filter: &Filter) -> Result<Table> {
     let days = days_of(filter)?;
     let rows = run(store, true, vec![], Count::DistinctIps, filter).await?;
     let total = run(store, false, vec![], Count::DistinctIps, filter).await?.first().map_or(0, |r| r.value);
@@ -75,7 +75,7 @@ fn largest_first(mut rows: Vec<EventRow>) -> Vec<EventRow> {
 }
 
 /// Events per ASN and feed provider, largest first.
-pub async fn asn_feeds(store: &dyn Store, filter: &Filter) -> Result<Table> {
+pub async fn asn_feeds(store: &dyn EventStore, filter: &Filter) -> Result<Table> {
     let rows = largest_first(run(store, false, vec![Field::SourceAsn, Field::FeedProvider], Count::Events, filter).await?);
     let cells = rows.iter().map(|r| vec![Cell::key(&r.keys[0]), Cell::key(&r.keys[1]), Cell::Int(r.value)]).collect();
     Ok(Table::new("events per ASN per feed provider", &["source.asn", "feed.provider", "events"], cells))
@@ -83,7 +83,7 @@ pub async fn asn_feeds(store: &dyn Store, filter: &Filter) -> Result<Table> {
 
 /// The `limit` ASNs with most events for each value of `by` (taxonomy, type or identifier);
 /// events without an ASN are left out.
-pub async fn top_asns(store: &dyn Store, filter: &Filter, by: Field, limit: usize) -> Result<Table> {
+pub async fn top_asns(store: &dyn EventStore, filter: &Filter, by: Field, limit: usize) -> Result<Table> {
     let rows = largest_first(run(store, false, vec![by, Field::SourceAsn], Count::Events, filter).await?);
     let mut per_key: BTreeMap<Option<String>, Vec<&EventRow>> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.keys[1].is_some()) {
@@ -102,7 +102,7 @@ pub async fn top_asns(store: &dyn Store, filter: &Filter, by: Field, limit: usiz
 }
 
 /// The `limit` (type, identifier) problems with most events in `filter.country` (required).
-pub async fn top_problems(store: &dyn Store, filter: &Filter, limit: usize) -> Result<Table> {
+pub async fn top_problems(store: &dyn EventStore, filter: &Filter, limit: usize) -> Result<Table> {
     let Some(cc) = &filter.country else { return Err(Error::InvalidArgument("top problems need a country (--country CC)".into())) };
     let mut rows = largest_first(run(store, false, vec![Field::Taxonomy, Field::Type, Field::Identifier], Count::Events, filter).await?);
     rows.truncate(limit);
@@ -131,7 +131,7 @@ fn series(rows: &[EventRow], days: &[NaiveDate]) -> BTreeMap<Option<String>, Vec
 /// ASNs whose daily events rise steadily over the range: Mann–Kendall Z above 1.96
 /// (significant at 5 %) and a positive least-squares slope, ranked by Z then slope, with the
 /// daily series. ASNs with fewer than `min_events` events in the range are left out.
-pub async fn rising_asns(store: &dyn Store, filter: &Filter, limit: usize, min_events: i64) -> Result<Table> {
+pub async fn rising_asns(store: &dyn EventStore, filter: &Filter, limit: usize, min_events: i64) -> Result<Table> {
     let days = each_day(days_of(filter)?);
     let rows = run(store, true, vec![Field::SourceAsn], Count::Events, filter).await?;
     /// One ASN's series and its trend.
@@ -176,7 +176,7 @@ pub async fn rising_asns(store: &dyn Store, filter: &Filter, limit: usize, min_e
 /// Per feed (provider, name) and day: events, the feed's median day, the modified z-score and
 /// a flag: `missing` (no events on a day while the median is above 0), `high`/`low` (|z| >
 /// [`FAR`]) or `ok`. A feed's days start with its first day with events in the range.
-pub async fn feed_health(store: &dyn Store, filter: &Filter, flagged_only: bool) -> Result<Table> {
+pub async fn feed_health(store: &dyn EventStore, filter: &Filter, flagged_only: bool) -> Result<Table> {
     let range = days_of(filter)?;
     let days = each_day(range);
     let rows = run(store, true, vec![Field::FeedProvider, Field::FeedName], Count::Events, filter).await?;
@@ -217,7 +217,7 @@ pub async fn feed_health(store: &dyn Store, filter: &Filter, flagged_only: bool)
 /// The network-operator views: events per day in the ASNs of `filter.asns` (required), overall
 /// (`by` None: with the least-squares trend as a fact) or per taxonomy, type, malware name,
 /// application …
-pub async fn operator(store: &dyn Store, filter: &Filter, by: Option<Field>) -> Result<Table> {
+pub async fn operator(store: &dyn EventStore, filter: &Filter, by: Option<Field>) -> Result<Table> {
     if filter.asns.is_empty() {
         return Err(Error::InvalidArgument("the network-operator view needs ASNs (--asn 64496,64497)".into()));
     }
@@ -234,7 +234,7 @@ pub async fn operator(store: &dyn Store, filter: &Filter, by: Option<Field>) -> 
 
 /// The values of a field in the data with their events (pick-lists), largest first; NULL
 /// included. The range filter applies when set.
-pub async fn values(store: &dyn Store, filter: &Filter, field: Field) -> Result<Table> {
+pub async fn values(store: &dyn EventStore, filter: &Filter, field: Field) -> Result<Table> {
     if !AggTable::AllTags.has_all(&[field]) {
         return Err(Error::InvalidArgument(format!("{} is not a dimension of the daily tables", field.name())));
     }
@@ -268,7 +268,7 @@ pub enum View {
 pub const TOP: usize = 10;
 
 /// Answers `view` for `filter`.
-pub async fn ask(store: &dyn Store, view: View, filter: &Filter) -> Result<Table> {
+pub async fn ask(store: &dyn EventStore, view: View, filter: &Filter) -> Result<Table> {
     match view {
         View::PerDay(by) => per_day(store, filter, by).await,
         View::DistinctIps => distinct_ips(store, filter).await,

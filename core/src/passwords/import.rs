@@ -8,9 +8,10 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use sqlx::postgres::PgPoolOptions;
 
 use super::{PwnedHash, Source, is_sha1, normalized, sha1_hex};
 use crate::error::{Error, Result};
@@ -162,7 +163,7 @@ pub async fn from_statistics(store: &dyn Store, progress: Arc<dyn Progress>) -> 
 pub async fn from_passy(store: &dyn Store, passy_url: &crate::config::SecretUrl, progress: Arc<dyn Progress>) -> Result<ImportReport> {
     let started = Instant::now();
     progress.phase("reading passy", None);
-    let (read, skipped) = crate::store::postgres::read_passy(passy_url).await?;
+    let (read, skipped) = read_passy(passy_url).await?;
     let lines = read.len() + skipped;
     let rows = merged(read.into_iter().map(|r| (r.hash, r.count, r.sources)));
     let errors = if skipped > 0 { vec![LineError { line: 0, reason: format!("{skipped} passy rows without a 40-hex-digit hash or a count ≥ 1 skipped") }] } else { Vec::new() };
@@ -187,6 +188,32 @@ async fn store_merged(store: &dyn Store, rows: Vec<PwnedHash>, mark: Option<(&st
     store.pwned_merge(&rows, mark, progress.as_ref()).await?;
     progress.finish();
     Ok(ImportReport { lines, hashes: rows.len(), errors, total: store.pwned_total().await?, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// Reads passy's leaked-password table `passwords(id, password_hash, count, password_source
+/// data_source[])` from the PostgreSQL database at `url`, read-only (no migrations, nothing
+/// written there). Hashes are lower-cased; rows whose hash is not 40 hex digits or whose count
+/// is not ≥ 1 are counted in the second value and skipped.
+async fn read_passy(url: &crate::config::SecretUrl) -> Result<(Vec<PwnedHash>, usize)> {
+    let pool = PgPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(10)).connect(url.expose()).await?;
+    /// `(password_hash, count, password_source)`, any of them possibly NULL.
+    type PassyRow = (Option<String>, Option<i64>, Option<Vec<String>>);
+    let rows: Vec<PassyRow> =
+        sqlx::query_as("SELECT password_hash, count, password_source::text[] FROM passwords ORDER BY id").fetch_all(&pool).await?;
+    pool.close().await;
+    let mut skipped = 0;
+    let mut out = Vec::with_capacity(rows.len());
+    for (hash, count, sources) in rows {
+        match (hash, count) {
+            (Some(h), Some(c)) if is_sha1(&h) && c >= 1 => out.push(PwnedHash {
+                hash: h.to_ascii_lowercase(),
+                count: c,
+                sources: normalized(sources.unwrap_or_default().iter().filter_map(|s| s.parse().ok()).collect()),
+            }),
+            _ => skipped += 1,
+        }
+    }
+    Ok((out, skipped))
 }
 
 #[cfg(test)]

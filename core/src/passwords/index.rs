@@ -4,7 +4,7 @@
 //! hashes ≈ 330 MB) plus 4 MiB for the prefix table.
 //!
 //! The store stays the source of truth: [`Live`] loads a copy in the background, answers from
-//! the store until it is ready, and re-reads whenever [`Store::pwned_version`] changes (an
+//! the store until it is ready, and re-reads whenever [`PasswordStore::pwned_version`] changes (an
 //! import by any process), checking every [`RECHECK`].
 
 use std::sync::{Arc, RwLock};
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::{PwnedHash, Source};
 use crate::error::Result;
-use crate::store::Store;
+use crate::store::{PasswordStore, Store};
 
 /// How often [`Live`] asks the store whether the hashes changed.
 pub const RECHECK: Duration = Duration::from_secs(5);
@@ -33,7 +33,7 @@ pub struct HashIndex {
     entries: Vec<Entry>,
     /// `starts[p]` = first entry whose 20-bit prefix is ≥ p; `starts[1 << 20]` = len.
     starts: Vec<u32>,
-    /// The store's [`Store::pwned_version`] when the copy was taken.
+    /// The store's [`PasswordStore::pwned_version`] when the copy was taken.
     pub version: i64,
 }
 
@@ -67,7 +67,7 @@ fn prefix20(hash: &[u8; 20]) -> usize {
 
 impl HashIndex {
     /// Reads every stored hash (in pages, in hash order).
-    pub async fn load(store: &dyn Store) -> Result<HashIndex> {
+    pub async fn load(store: &dyn PasswordStore) -> Result<HashIndex> {
         let version = store.pwned_version().await?;
         let mut entries: Vec<Entry> = Vec::with_capacity(usize::try_from(store.pwned_total().await?).unwrap_or(0));
         let mut after = String::new();

@@ -15,78 +15,12 @@ pub mod import;
 pub mod index;
 pub mod remote;
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 
 use crate::error::{Error, Result};
-use crate::store::Store;
-
-/// Honeypot services a leaked password was seen through (`data_source` in passy).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Source {
-    /// Telnet minipot.
-    Telnet,
-    /// SMTP minipot.
-    Smtp,
-    /// FTP minipot.
-    Ftp,
-    /// HTTP minipot.
-    Http,
-    /// Honeypot as a Service (SSH).
-    Haas,
-}
-
-impl Source {
-    /// Every source, in the order of passy's enum.
-    pub const ALL: [Source; 5] = [Source::Telnet, Source::Smtp, Source::Ftp, Source::Http, Source::Haas];
-
-    /// Its name in the store and the APIs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Telnet => "telnet",
-            Source::Smtp => "smtp",
-            Source::Ftp => "ftp",
-            Source::Http => "http",
-            Source::Haas => "haas",
-        }
-    }
-
-    /// The source of a statistics trap (`minipot_telnet` → telnet; `fwlogs` has none).
-    pub fn from_trap(trap: &str) -> Option<Source> {
-        trap.strip_prefix("minipot_").and_then(|s| s.parse().ok())
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Source {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Source::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| Error::InvalidArgument(format!("source `{s}`: one of telnet, smtp, ftp, http, haas")))
-    }
-}
-
-/// A stored leaked-password hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PwnedHash {
-    /// SHA-1 of the password, 40 lowercase hex digits.
-    pub hash: String,
-    /// Times seen (≥ 1).
-    pub count: i64,
-    /// Services it was seen through, sorted, no duplicates.
-    pub sources: Vec<Source>,
-}
+use crate::store::PasswordStore;
+pub(crate) use crate::store::passwords::normalized;
+pub use crate::store::passwords::{PwnedHash, Source};
 
 /// SHA-1 of a password as 40 lowercase hex digits.
 pub fn sha1_hex(password: &str) -> String {
@@ -111,29 +45,22 @@ pub fn prefix(text: &str, min: usize, max: usize) -> std::result::Result<String,
 }
 
 /// Every stored hash starting with `prefix` (already validated and lowercase).
-pub async fn lookup(store: &dyn Store, prefix: &str) -> Result<Vec<PwnedHash>> {
+pub async fn lookup(store: &dyn PasswordStore, prefix: &str) -> Result<Vec<PwnedHash>> {
     store.pwned_range(prefix).await
 }
 
 /// The stored entry of one password (hashed here; the store sees only its 5-digit prefix).
-pub async fn check(store: &dyn Store, password: &str) -> Result<Option<PwnedHash>> {
+pub async fn check(store: &dyn PasswordStore, password: &str) -> Result<Option<PwnedHash>> {
     check_hash(store, &sha1_hex(password)).await
 }
 
 /// The stored entry of one SHA-1 (40 hex digits).
-pub async fn check_hash(store: &dyn Store, hash: &str) -> Result<Option<PwnedHash>> {
+pub async fn check_hash(store: &dyn PasswordStore, hash: &str) -> Result<Option<PwnedHash>> {
     if !is_sha1(hash) {
         return Err(Error::InvalidArgument("a SHA-1 is 40 hex digits".into()));
     }
     let hash = hash.to_ascii_lowercase();
     Ok(store.pwned_range(&hash[..5]).await?.into_iter().find(|h| h.hash == hash))
-}
-
-/// Sorted, deduplicated sources.
-pub(crate) fn normalized(mut sources: Vec<Source>) -> Vec<Source> {
-    sources.sort();
-    sources.dedup();
-    sources
 }
 
 #[cfg(test)]

@@ -32,10 +32,11 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::model::Level;
+use super::model::{DataType, Level};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::store::Store;
+pub use crate::store::statistics::{Fingerprint, WindowFingerprint};
+use crate::store::StatisticsStore;
 use crate::timebucket::{floor, label};
 
 /// An aggregation precision, named after its target tables.
@@ -187,18 +188,6 @@ pub fn backfill_windows(precision: Precision, now: DateTime<Utc>, days: u32) -> 
     out
 }
 
-/// `(rows, SUM(raw_count))` of one data type in one source window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Fingerprint {
-    /// Number of source rows.
-    pub rows: i64,
-    /// Sum of their `raw_count` (NULLs count as 0).
-    pub sum: i64,
-}
-
-/// Fingerprints of all three data types of a window, in [`DataType::ALL`] order.
-pub type WindowFingerprint = [Fingerprint; 3];
-
 /// What a run does with one data type of one window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -308,7 +297,7 @@ impl AggregationReport {
     }
 }
 
-/// What a store reports back for one chunk of windows.
+/// What one chunk of windows came to.
 #[derive(Debug, Clone, Default)]
 pub struct ChunkOutcome {
     /// The plan that was carried out (or would be, on a dry run).
@@ -336,8 +325,8 @@ pub fn plan_chunk(
         .collect()
 }
 
-/// Source and recorded fingerprints of a chunk, keyed by window start in the backend's own
-/// time representation `K`; turns them into plans and the window records to write.
+/// Source and recorded fingerprints of a chunk, keyed by window start `K`; turns them into
+/// plans and the window records to write.
 #[derive(Debug)]
 pub struct ChunkState<K> {
     /// Source fingerprints by bucket.
@@ -408,13 +397,49 @@ pub fn runs(plans: &[WindowPlan], pick: impl Fn(&WindowPlan) -> bool, rows: impl
     out
 }
 
+/// Aggregates `windows` (sorted, consecutive chunk of one precision) exactly once, in one
+/// aggregation session of the store (one transaction under the precision's lock): reads the
+/// source and recorded fingerprints, plans every window, replaces the runs of windows to
+/// write and records them. A dry run only plans, and rolls back.
+pub async fn aggregate_chunk(store: &dyn StatisticsStore, precision: Precision, windows: &[Window], dry_run: bool, now: DateTime<Utc>) -> Result<ChunkOutcome> {
+    let (Some(first), Some(last)) = (windows.first(), windows.last()) else {
+        return Ok(ChunkOutcome::default());
+    };
+    let (from, to) = (first.start, last.end);
+    let mut session = store.begin_aggregation(precision.target()).await?;
+    let mut state = ChunkState::<DateTime<Utc>>::default();
+    for (k, data) in DataType::ALL.into_iter().enumerate() {
+        for (bucket, fp) in session.source_fingerprints(data, from, to).await? {
+            state.add_source(k, bucket, fp.rows, fp.sum);
+        }
+    }
+    state.done.extend(session.done_windows(from, to).await?);
+    let (plans, records) = state.plan(windows, |w| w.start);
+    if dry_run {
+        session.rollback().await?;
+        return Ok(ChunkOutcome { plans, rows_written: 0 });
+    }
+
+    let mut rows_written = 0;
+    for (k, data) in DataType::ALL.into_iter().enumerate() {
+        for run in runs(&plans, |p| p.actions[k].writes(), |i| state.source_rows(&plans[i].window.start, k)) {
+            rows_written += session.replace_range(data, run.start, run.end).await?;
+        }
+    }
+    for (window, fp) in records {
+        session.record_window(window.start, window.end, &fp, now).await?;
+    }
+    session.commit().await?;
+    Ok(ChunkOutcome { plans, rows_written })
+}
+
 /// Aggregates `windows` (any order, deduplicated, processed oldest first in chunks of
 /// [`Precision::windows_per_chunk`]) exactly once. With `dry_run` nothing is written and
 /// the report lists the windows that would be. A window the database refuses to aggregate
 /// does not stop the others (see [`aggregate_windows`]); it is an [`Error::Aggregation`]
 /// naming every such window once the rest is done.
 pub async fn aggregate(
-    store: &dyn Store,
+    store: &dyn StatisticsStore,
     precision: Precision,
     windows: Vec<Window>,
     dry_run: bool,
@@ -434,7 +459,7 @@ pub async fn aggregate(
 /// chunk holding one is retried window by window, so every other window is still aggregated.
 /// Other errors (a lost connection) stop the run.
 pub async fn aggregate_windows(
-    store: &dyn Store,
+    store: &dyn StatisticsStore,
     precision: Precision,
     mut windows: Vec<Window>,
     dry_run: bool,
@@ -448,12 +473,12 @@ pub async fn aggregate_windows(
     let mut report = AggregationReport { precision: Some(precision), dry_run, ..AggregationReport::default() };
     let failed = |window: Window, reason: String| FailedWindow { window, error: format!("{precision} window {window}: {reason}") };
     for chunk in windows.chunks(precision.windows_per_chunk()) {
-        match store.aggregate_chunk(precision, chunk, dry_run, now).await {
+        match aggregate_chunk(store, precision, chunk, dry_run, now).await {
             Ok(outcome) => report.absorb(outcome, dry_run),
             Err(Error::Aggregation(reason)) if chunk.len() == 1 => report.failed.push(failed(chunk[0], reason)),
             Err(Error::Aggregation(_)) => {
                 for window in chunk {
-                    match store.aggregate_chunk(precision, std::slice::from_ref(window), dry_run, now).await {
+                    match aggregate_chunk(store, precision, std::slice::from_ref(window), dry_run, now).await {
                         Ok(outcome) => report.absorb(outcome, dry_run),
                         Err(Error::Aggregation(reason)) => report.failed.push(failed(*window, reason)),
                         Err(e) => return Err(e),

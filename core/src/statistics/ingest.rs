@@ -40,7 +40,7 @@ use serde::Deserialize;
 use super::model::{Incident, PasswordAttempt, PortScan, Report, ReportBatch};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::store::Store;
+use crate::store::StatisticsStore;
 
 /// Rows per batch handed from the parser thread to the database writer.
 pub const BATCH_ROWS: usize = 20_000;
@@ -166,7 +166,7 @@ pub struct IngestReport {
 
 /// Imports `sources` into `store` in one transaction. See the module docs for the rules.
 pub async fn ingest(
-    store: &dyn Store,
+    store: &dyn StatisticsStore,
     sources: Vec<Source>,
     options: IngestOptions,
     progress: Arc<dyn Progress>,

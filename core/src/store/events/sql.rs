@@ -1,4 +1,4 @@
-//! SQL text of the events capability for both dialects.
+//! The events SQL text of both backends, parameterised by a [`Dialect`].
 //!
 //! Identifiers come only from [`Field`] and [`AggTable`] (fixed allow-lists), values are bound.
 //! Parameters are numbered (`$n` on PostgreSQL, `?n` on SQLite). Day bounds are bound as
@@ -7,9 +7,9 @@
 
 use chrono::NaiveDate;
 
-use super::sql::Dialect;
-use crate::events::model::{AggTable, Field, Kind};
-use crate::events::query::{Count, EventQuery, Source, Taxonomy};
+use super::model::{AggTable, Field, Kind};
+use super::query::{Count, EventQuery, Source, Taxonomy};
+use crate::store::dialect::Dialect;
 
 /// A value to bind, in placeholder order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,18 +22,10 @@ pub enum EventBind {
     Int(i64),
 }
 
-/// The `n`-th (1-based) parameter.
-fn param(d: Dialect, n: usize) -> String {
-    match d {
-        Dialect::Sqlite => format!("?{n}"),
-        Dialect::Postgres => format!("${n}"),
-    }
-}
-
 /// The `n`-th parameter as a day.
 fn day_param(d: Dialect, n: usize) -> String {
     match d {
-        Dialect::Sqlite => param(d, n),
+        Dialect::Sqlite => d.param(n),
         Dialect::Postgres => format!("${n}::date"),
     }
 }
@@ -41,7 +33,7 @@ fn day_param(d: Dialect, n: usize) -> String {
 /// The `n`-th parameter as the instant a day starts (UTC), for comparisons with `time.source`.
 fn day_start(d: Dialect, n: usize) -> String {
     match d {
-        Dialect::Sqlite => param(d, n),
+        Dialect::Sqlite => d.param(n),
         Dialect::Postgres => format!("(${n}::date)::timestamp AT TIME ZONE 'UTC'"),
     }
 }
@@ -174,17 +166,17 @@ pub fn query(d: Dialect, q: &EventQuery) -> (String, Vec<EventBind>) {
     match &f.taxonomy {
         Taxonomy::Any => {}
         Taxonomy::AllButTest => wheres.push(format!("({taxonomy} IS NULL OR {taxonomy} <> 'test')")),
-        Taxonomy::Is(t) => wheres.push(format!("{taxonomy} = {}", param(d, next(EventBind::Text(t.clone()))))),
+        Taxonomy::Is(t) => wheres.push(format!("{taxonomy} = {}", d.param(next(EventBind::Text(t.clone()))))),
     }
     if !f.asns.is_empty() {
-        let ps: Vec<String> = f.asns.iter().map(|a| param(d, next(EventBind::Int(*a)))).collect();
+        let ps: Vec<String> = f.asns.iter().map(|a| d.param(next(EventBind::Int(*a)))).collect();
         wheres.push(format!("{} IN ({})", Field::SourceAsn.quoted(), ps.join(", ")));
     }
     if let Some(cc) = &f.country {
-        wheres.push(format!("{} = {}", Field::Country.quoted(), param(d, next(EventBind::Text(cc.clone())))));
+        wheres.push(format!("{} = {}", Field::Country.quoted(), d.param(next(EventBind::Text(cc.clone())))));
     }
     for (field, value) in &f.equals {
-        wheres.push(format!("{} = {}", text_of(d, *field), param(d, next(EventBind::Text(value.clone())))));
+        wheres.push(format!("{} = {}", text_of(d, *field), d.param(next(EventBind::Text(value.clone())))));
     }
     let mut sql = format!("SELECT {} FROM {table}", select.join(", "));
     if !wheres.is_empty() {
@@ -211,35 +203,17 @@ pub fn event_columns() -> String {
     columns(&Field::ALL)
 }
 
-/// Sorted runs of consecutive days as half-open ranges `[first, last + 1)`.
-pub fn day_runs(days: &[NaiveDate]) -> Vec<(NaiveDate, NaiveDate)> {
-    let mut sorted = days.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
-    for day in sorted {
-        let end = day.succ_opt().unwrap_or(day);
-        match runs.last_mut() {
-            Some(run) if run.1 == day => run.1 = end,
-            _ => runs.push((day, end)),
-        }
-    }
-    runs
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::query::Filter;
+    use crate::store::events::query::Filter;
 
     fn day(s: &str) -> NaiveDate {
         s.parse().expect("day")
     }
 
     #[test]
-    fn runs_of_days_and_bound_filters() {
-        let days = [day("2024-06-03"), day("2024-06-01"), day("2024-06-02"), day("2024-06-05"), day("2024-06-02")];
-        assert_eq!(day_runs(&days), [(day("2024-06-01"), day("2024-06-04")), (day("2024-06-05"), day("2024-06-06"))]);
+    fn bound_filters() {
         let q = EventQuery {
             source: Source::Agg(AggTable::AllTags),
             by_day: true,

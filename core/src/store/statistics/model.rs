@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -245,6 +245,39 @@ impl Level {
             (Ports, Quarterly) => "ports_quarterly",
             (Ports, Hourly) => "ports_hourly",
             (Ports, Daily) => "ports_daily",
+        }
+    }
+}
+
+impl Level {
+    /// The level's name (`raw`, `quarterly`, `hourly`, `daily`), as aggregation windows are
+    /// recorded under.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Raw => "raw",
+            Level::Quarterly => "quarterly",
+            Level::Hourly => "hourly",
+            Level::Daily => "daily",
+        }
+    }
+
+    /// The level an aggregated level is computed from (`None` for raw).
+    pub fn aggregated_from(self) -> Option<Level> {
+        match self {
+            Level::Raw => None,
+            Level::Quarterly => Some(Level::Raw),
+            Level::Hourly => Some(Level::Quarterly),
+            Level::Daily => Some(Level::Hourly),
+        }
+    }
+
+    /// The bucket width of an aggregated level (`None` for raw).
+    pub fn bucket_width(self) -> Option<Duration> {
+        match self {
+            Level::Raw => None,
+            Level::Quarterly => Some(Duration::minutes(15)),
+            Level::Hourly => Some(Duration::hours(1)),
+            Level::Daily => Some(Duration::days(1)),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The one query shape every statistics resource is built from, executed by each store in
-//! its own SQL dialect (`store::sql`): filter a table to a time range, optionally group by an
+//! its own SQL dialect (`store::statistics::sql`): filter a table to a time range, optionally group by an
 //! origin-aligned bucket and some columns, measure `SUM(raw_count)` or `COUNT(DISTINCT ip)`,
 //! optionally keep the top N by the measure.
 

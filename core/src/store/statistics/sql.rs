@@ -1,15 +1,15 @@
-//! SQL text shared by both backends, parameterised by a [`Dialect`].
+//! The statistics SQL text of both backends, parameterised by a [`Dialect`].
 //!
 //! Only fixed fragments go into these strings: table and column names from the allow-lists in
-//! [`crate::statistics::model`], bucket widths from [`crate::statistics::Precision`]. Every
-//! value is a bound parameter.
+//! [`super::model`], bucket widths from [`super::model::Level::bucket_width`]. Every value is a
+//! bound parameter.
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::model::DataType;
+use super::query::{Col, Filter, Measure, StatQuery};
 use crate::error::Error;
-use crate::statistics::aggregation::Precision;
-use crate::statistics::model::DataType;
-use crate::statistics::query::{Col, Filter, Measure, StatQuery};
+use crate::store::dialect::Dialect;
 use crate::timebucket::{ORIGIN_MICROS, width_micros};
 
 /// A value to bind, in the order the placeholders appear.
@@ -23,29 +23,8 @@ pub enum Bind {
     Int(i64),
 }
 
-/// The differences between the two SQL dialects that statistics queries need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    /// SQLite: `?` parameters, INTEGER microsecond times.
-    Sqlite,
-    /// PostgreSQL: `$n` parameters, timestamptz.
-    Postgres,
-}
-
+/// The statistics statements of each dialect.
 impl Dialect {
-    /// The `n`-th (1-based) bind parameter.
-    pub fn param(self, n: usize) -> String {
-        match self {
-            Dialect::Sqlite => "?".to_string(),
-            Dialect::Postgres => format!("${n}"),
-        }
-    }
-
-    /// Expression for the origin-aligned bucket of `time` with the precision's width.
-    pub fn bucket(self, precision: Precision) -> String {
-        self.bucket_of("time", precision.width())
-    }
-
     /// Expression for the origin-aligned bucket of width `width` of the column `time`.
     pub fn bucket_of(self, time: &str, width: Duration) -> String {
         let w = width_micros(width);
@@ -167,18 +146,11 @@ impl Dialect {
         }
     }
 
-    fn sum(self, expr: &str) -> String {
-        match self {
-            Dialect::Sqlite => format!("coalesce(sum({expr}), 0)"),
-            Dialect::Postgres => format!("coalesce(sum({expr}), 0)::bigint"),
-        }
-    }
-
     /// `SELECT bucket, count(*), sum(raw_count)` of a source table over `[$1, $2)`.
-    pub fn fingerprint(self, precision: Precision, source: &str) -> String {
+    pub fn fingerprint(self, width: Duration, source: &str) -> String {
         format!(
             "SELECT {bucket} AS bucket, count(*), {sum} FROM {source} WHERE time >= {p1} AND time < {p2} GROUP BY bucket",
-            bucket = self.bucket(precision),
+            bucket = self.bucket_of("time", width),
             sum = self.sum("raw_count"),
             p1 = self.param(1),
             p2 = self.param(2),
@@ -191,13 +163,13 @@ impl Dialect {
     }
 
     /// Aggregates source rows in `[$1, $2)` into the target table.
-    pub fn aggregate_insert(self, precision: Precision, data: DataType, source: &str, target: &str) -> String {
+    pub fn aggregate_insert(self, width: Duration, data: DataType, source: &str, target: &str) -> String {
         let dims = data.dimensions().join(", ");
         format!(
             "INSERT INTO {target} (time, raw_count, {dims}) \
              SELECT {bucket} AS bucket, sum(raw_count), {dims} FROM {source} \
              WHERE time >= {p1} AND time < {p2} GROUP BY bucket, {dims}",
-            bucket = self.bucket(precision),
+            bucket = self.bucket_of("time", width),
             p1 = self.param(1),
             p2 = self.param(2),
         )

@@ -24,7 +24,7 @@ pub enum Kind {
     /// An ISO 3166 country code: two ASCII letters, stored upper-case.
     Country,
     /// Text of at most this many characters (`None`: no limit of its own); any text value is
-    /// at most [`super::parse::MAX_TEXT_BYTES`] bytes.
+    /// at most `events::parse::MAX_TEXT_BYTES` bytes.
     Text(Option<usize>),
 }
 
