@@ -19,3 +19,6 @@ pub mod panels;
 pub mod request;
 pub mod table;
 pub mod tabs;
+
+#[cfg(test)]
+mod tests;
