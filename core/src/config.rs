@@ -5,29 +5,47 @@
 //! The file is `--config PATH`, else `./vantage.toml`, else
 //! `$XDG_CONFIG_HOME/vantage/vantage.toml` (`~/.config/vantage/vantage.toml`); a missing
 //! default file is fine, a missing explicit one is an error.
+//!
+//! This module reads only the top-level settings. A capability's own table (`[pcap]`, …) is
+//! read by the capability with [`Config::section`], which re-reads the kept source text so its
+//! errors name the file, line and key as well; [`Config::check_keys`] refuses top-level keys
+//! that are neither a setting nor a known section. The composition root (`deployment`) does
+//! both when the configuration is loaded.
 
 use std::path::{Path, PathBuf};
 
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
-pub use crate::pcap::settings::PcapConfig;
 pub use crate::secret::SecretUrl;
 use crate::secret::redact_secrets;
 
-/// The contents of `vantage.toml`. Unknown keys are an error so typos do not go unnoticed.
+/// The top-level settings of `vantage.toml` (capability sections are read by their capability;
+/// unknown keys are refused by [`Config::check_keys`]).
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct FileConfig {
     database_url: Option<String>,
     redis_url: Option<String>,
     data_dir: Option<PathBuf>,
     geoip_dir: Option<PathBuf>,
     now: Option<String>,
-    #[serde(default)]
-    pcap: crate::pcap::settings::PcapFile,
+}
+
+/// The top-level settings, in the order an unknown key's error lists them.
+const SETTINGS: &[&str] = &["database_url", "redis_url", "data_dir", "geoip_dir", "now"];
+
+/// The configuration file as read: its path and text.
+#[derive(Debug, Clone)]
+struct Source {
+    path: PathBuf,
+    text: Arc<str>,
 }
 
 /// Values given on the command line or in the environment; `None` = not given.
@@ -62,19 +80,24 @@ pub struct Config {
     pub clock: Clock,
     /// The file the configuration was read from, if any.
     pub source: Option<PathBuf>,
-    /// Packet-capture settings.
-    pub pcap: PcapConfig,
+    /// The text of that file, kept for the capabilities' sections.
+    file: Option<Source>,
 }
 
 impl Config {
     /// Loads the configuration file (if any) and applies `overrides` on top.
     pub fn load(overrides: Overrides) -> Result<Config> {
-        let (file, source) = match &overrides.config_file {
-            Some(path) => (read_file(path)?, Some(path.clone())),
-            None => match default_config_paths().into_iter().find(|p| p.is_file()) {
-                Some(path) => (read_file(&path)?, Some(path)),
-                None => (FileConfig::default(), None),
-            },
+        let path = match &overrides.config_file {
+            Some(path) => Some(path.clone()),
+            None => default_config_paths().into_iter().find(|p| p.is_file()),
+        };
+        let source = match path {
+            Some(path) => Some(Source { text: std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?.into(), path }),
+            None => None,
+        };
+        let file: FileConfig = match &source {
+            Some(s) => toml::from_str(&s.text).map_err(|e| parse_error(&s.path, &s.text, &e))?,
+            None => FileConfig::default(),
         };
         let now_text = overrides.now.or(file.now);
         let now: Option<DateTime<Utc>> = match now_text {
@@ -95,24 +118,126 @@ impl Config {
             database_url: database_url.map(SecretUrl::new),
             redis_url: overrides.redis_url.or(file.redis_url).filter(|s| !s.is_empty()).map(SecretUrl::new),
             geoip_dir: overrides.geoip_dir.or(file.geoip_dir).unwrap_or_else(|| data_dir.join("geoip")),
-            pcap: file.pcap.resolve(&data_dir)?,
             data_dir,
             clock: Clock::from_option(now),
-            source,
+            source: source.as_ref().map(|s| s.path.clone()),
+            file: source,
         })
     }
 
     /// A configuration for the embedded backend in `data_dir` (tests, demos).
     pub fn embedded(data_dir: impl Into<PathBuf>, clock: Clock) -> Config {
         let data_dir = data_dir.into();
-        let pcap = PcapConfig::with_spool(data_dir.join("pcap"));
-        Config { database_url: None, redis_url: None, geoip_dir: data_dir.join("geoip"), pcap, data_dir, clock, source: None }
+        Config { database_url: None, redis_url: None, geoip_dir: data_dir.join("geoip"), data_dir, clock, source: None, file: None }
+    }
+
+    /// Refuses a top-level key of the file that is neither a setting of this module nor one of
+    /// `sections` (the capabilities' tables): `file:line:column: unknown field …`.
+    pub fn check_keys(&self, sections: &[&str]) -> Result<()> {
+        let Some(file) = &self.file else { return Ok(()) };
+        let expected: Vec<&str> = SETTINGS.iter().chain(sections).copied().collect();
+        parse_with(file, TopLevel { expected: &expected })
+    }
+
+    /// The top-level table `name` of the file as `T` (`None`: no file or no such table).
+    /// Errors name the file, line and column like the file's own.
+    pub fn section<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>> {
+        let Some(file) = &self.file else { return Ok(None) };
+        parse_with(file, Section { name, found: PhantomData })
     }
 }
 
-fn read_file(path: &Path) -> Result<FileConfig> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    toml::from_str(&text).map_err(|e| parse_error(path, &text, &e))
+/// Runs `seed` over the file's text, errors located in it.
+fn parse_with<'a, S: DeserializeSeed<'a>>(file: &'a Source, seed: S) -> Result<S::Value> {
+    let de = toml::Deserializer::parse(&file.text).map_err(|e| parse_error(&file.path, &file.text, &e))?;
+    seed.deserialize(de).map_err(|e| parse_error(&file.path, &file.text, &e))
+}
+
+/// Checks every top-level key against `expected`, ignoring the values.
+struct TopLevel<'e> {
+    expected: &'e [&'e str],
+}
+
+impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopLevel<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        // the key's own error carries the key's position
+        while map.next_key_seed(KnownKey(self.expected))?.is_some() {
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+}
+
+/// A key that must be one of the listed names (serde's "unknown field" message otherwise).
+struct KnownKey<'e>(&'e [&'e str]);
+
+impl<'de> DeserializeSeed<'de> for KnownKey<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KnownKey<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, key: &str) -> std::result::Result<(), E> {
+        if self.0.contains(&key) {
+            return Ok(());
+        }
+        let names: Vec<String> = self.0.iter().map(|n| format!("`{n}`")).collect();
+        let expected = match names.as_slice() {
+            [] => "there are no fields".to_string(),
+            [one] => format!("expected {one}"),
+            [a, b] => format!("expected {a} or {b}"),
+            _ => format!("expected one of {}", names.join(", ")),
+        };
+        Err(E::custom(format!("unknown field `{key}`, {expected}")))
+    }
+}
+
+/// The value of top-level key `name`, other keys ignored.
+struct Section<'n, T> {
+    name: &'n str,
+    found: PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Section<'_, T> {
+    type Value = Option<T>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<Option<T>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for Section<'_, T> {
+    type Value = Option<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Option<T>, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.name {
+                found = Some(map.next_value::<T>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
 }
 
 /// `file:line:column: message` for a TOML error, without the source snippet toml's own
@@ -154,18 +279,25 @@ fn home() -> Option<PathBuf> {
 mod tests {
     use super::*;
 
+    /// Loads and checks the top-level keys (no capability sections).
+    fn load(overrides: Overrides) -> Result<Config> {
+        let config = Config::load(overrides)?;
+        config.check_keys(&[])?;
+        Ok(config)
+    }
+
     #[test]
     fn flags_override_file_and_unknown_keys_are_rejected() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("vantage.toml");
         std::fs::write(&path, "data_dir = \"/from/file\"\nnow = \"2024-01-01T00:00:00Z\"\n").expect("write");
-        let cfg = Config::load(Overrides { config_file: Some(path.clone()), now: Some("2024-06-15T12:40:00Z".into()), ..Overrides::default() }).expect("loads");
+        let cfg = load(Overrides { config_file: Some(path.clone()), now: Some("2024-06-15T12:40:00Z".into()), ..Overrides::default() }).expect("loads");
         assert_eq!(cfg.data_dir, PathBuf::from("/from/file"));
         assert_eq!(cfg.geoip_dir, PathBuf::from("/from/file/geoip"));
         assert_eq!(cfg.clock.now().to_rfc3339(), "2024-06-15T12:40:00+00:00");
 
         std::fs::write(&path, "databse_url = \"x\"\n").expect("write");
-        let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }).expect_err("typo");
+        let err = load(Overrides { config_file: Some(path), ..Overrides::default() }).expect_err("typo");
         assert!(err.to_string().contains("databse_url"), "{err}");
     }
 
@@ -174,19 +306,41 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("vantage.toml");
         std::fs::write(&path, "data_dir = \"/x\"\ndatabse_url = \"postgres://u:s3cret@host/db\"\n").expect("write");
-        let err = Config::load(Overrides { config_file: Some(path.clone()), ..Overrides::default() }).expect_err("typo").to_string();
+        let err = load(Overrides { config_file: Some(path.clone()), ..Overrides::default() }).expect_err("typo").to_string();
         assert!(err.contains("vantage.toml:2:1: unknown field `databse_url`"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
         std::fs::write(&path, "redis_url = [\"redis://:s3cret@host\"]\n").expect("write");
-        let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }).expect_err("type").to_string();
+        let err = load(Overrides { config_file: Some(path), ..Overrides::default() }).expect_err("type").to_string();
         assert!(err.contains("vantage.toml:1:13: "), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
     }
 
     #[test]
     fn bad_database_url_scheme_is_a_config_error() {
-        let err = Config::load(Overrides { config_file: None, database_url: Some("mysql://root:pw@localhost/x".into()), ..Overrides::default() })
+        let err = load(Overrides { config_file: None, database_url: Some("mysql://root:pw@localhost/x".into()), ..Overrides::default() })
             .expect_err("mysql is not supported");
         assert!(!err.to_string().contains("pw@"), "{err}");
+    }
+
+    #[test]
+    fn sections_are_read_from_the_file_with_their_position() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Part {
+            size: u32,
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("vantage.toml");
+        std::fs::write(&path, "now = \"2024-01-01T00:00:00Z\"\n[part]\nsize = 3\n").expect("write");
+        let cfg = Config::load(Overrides { config_file: Some(path.clone()), ..Overrides::default() }).expect("loads");
+        assert_eq!(cfg.section::<Part>("part").expect("parses").map(|p| p.size), Some(3));
+        assert!(cfg.section::<Part>("other").expect("absent").is_none());
+        let err = cfg.check_keys(&[]).expect_err("unknown section").to_string();
+        assert!(err.contains("vantage.toml:2:2: unknown field `part`, expected one of `database_url`"), "{err}");
+        cfg.check_keys(&["part"]).expect("known section");
+        std::fs::write(&path, "[part]\nsize = 3\nsise = 4\n").expect("write");
+        let cfg = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }).expect("loads");
+        let err = cfg.section::<Part>("part").expect_err("typo").to_string();
+        assert!(err.contains("vantage.toml:3:1: unknown field `sise`, expected `size`"), "{err}");
     }
 }

@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cache::{EntryInfo, keys};
 use crate::config::Config;
+use crate::deployment::Deployment;
 use crate::error::{Error, Result};
 use crate::events::query::Filter as EventsFilter;
 use crate::events::questions::{self, View as EventsView};
@@ -27,14 +28,14 @@ use crate::jobs::Snapshot;
 use crate::passwords::PwnedHash;
 use crate::pcap::pipeline::JobStatus;
 use crate::pcap::query::Request as CaptureRequest;
-use crate::pcap::service::{PcapService, SensorStats};
+use crate::pcap::service::SensorStats;
 use crate::pcap::summary::{self, CaptureSummary};
 use crate::progress::{NoProgress, Progress};
 use crate::statistics::aggregation::{self, AggregationReport, Precision};
 use crate::statistics::periods::Period;
 use crate::statistics::resources::{self, Params};
-use crate::statistics::service::{ResourceRead, Statistics, Suggestion};
-use crate::worker::{self, WorkerOptions};
+use crate::statistics::service::{ResourceRead, Suggestion};
+use crate::worker::WorkerOptions;
 
 /// What a front end can ask for.
 #[derive(Debug, Clone, PartialEq)]
@@ -276,24 +277,23 @@ impl Engine {
             .name("vantage-engine".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    let stats = match open(&config).await {
-                        Ok(s) => s,
+                    let deployment = match Deployment::open(&config).await {
+                        Ok(d) => d,
                         Err(e) => {
                             let _ = ev_tx.send(Event::Error { request: "open".into(), message: e.to_string() });
                             return;
                         }
                     };
-                    let _ = ev_tx.send(Event::Ready { store: stats.store.backend().to_string(), cache: stats.cache.kind().to_string() });
+                    let backends = deployment.backends.clone();
+                    let _ = ev_tx.send(Event::Ready { store: backends.store.backend().to_string(), cache: backends.cache.kind().to_string() });
                     let geo = GeoIp::open_dir(&config.geoip_dir).unwrap_or_else(|e| {
                         let _ = ev_tx.send(Event::Error { request: "GeoIP".into(), message: e.to_string() });
                         GeoIp::default()
                     });
-                    let pcap = PcapService::new(config.pcap.clone(), stats.queue.clone(), config.clock);
-                    if stats.queue.kind() == "memory" {
-                        let options = WorkerOptions { pcap: Some(pcap.clone()), ..WorkerOptions::default() };
-                        tokio::spawn(worker::run(stats.clone(), options, stop_rx.clone()));
+                    if backends.in_process() {
+                        tokio::spawn(deployment.workers(WorkerOptions::default(), stop_rx.clone()));
                     }
-                    let services = Services { stats: stats.clone(), geo, pcap };
+                    let services = Services { deployment: Arc::new(deployment), geo };
                     // aggregations and back-fills run one after another, in the order asked
                     // (hourly reads what quarterly wrote); everything else runs concurrently
                     let (lane_tx, mut lane_rx) = mpsc::unbounded_channel::<Request>();
@@ -316,7 +316,7 @@ impl Engine {
                         let (services, ev) = (services.clone(), ev_tx.clone());
                         tokio::spawn(async move { handle(services, request, ev).await });
                     }
-                    stats.store.close().await;
+                    backends.store.close().await;
                 });
             })
             .map_err(|e| Error::io("engine thread", e))?;
@@ -347,28 +347,19 @@ impl Engine {
     }
 }
 
-async fn open(config: &Config) -> Result<Statistics> {
-    Ok(Statistics {
-        store: crate::store::open(config).await?,
-        cache: crate::cache::open(config).await?,
-        queue: crate::jobs::open(config).await?,
-        clock: config.clock,
-    })
-}
-
 /// How long a refreshing resource is watched for its fresh value.
 const WATCH_FOR: Duration = Duration::from_secs(120);
 
 /// What requests are answered from.
 #[derive(Clone)]
 struct Services {
-    stats: Statistics,
+    deployment: Arc<Deployment>,
     geo: GeoIp,
-    pcap: Arc<PcapService>,
 }
 
 async fn handle(services: Services, request: Request, events: std_mpsc::Sender<Event>) {
-    let Services { stats, geo, pcap } = services;
+    let Services { deployment, geo } = services;
+    let (stats, pcap) = (&deployment.stats, &deployment.pcap);
     let describe = format!("{request:?}");
     let result: Result<()> = async {
         match request {

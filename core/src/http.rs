@@ -1,122 +1,83 @@
-//! The HTTP API served by `vantage serve` (axum). Read-only, loopback by default; every
-//! error is a JSON body with a 4xx status, never a stack trace. Capabilities add their routes
-//! to [`router`]. An error that a layer or extractor answers as text (a 405, a 413, a path
-//! that is not UTF-8) is rewritten to the same JSON shape by [`router`]'s last layer.
-//! [`serve_with`] adds the header and idle timeouts, the connection cap and the Host check of
-//! [`ServeOptions`] (module `server`).
+//! The generic parts of the HTTP API served by `vantage serve` (axum): the accept loop with
+//! its timeouts, connection cap and Host check ([`serve_with`], module `server`), the JSON error
+//! shape, `GET /healthz` and `GET /metrics`. Read-only, loopback by default; every error is a
+//! JSON body with a 4xx status, never a stack trace. The capabilities' routes live with them
+//! (statistics, passwords, pcap `api` modules) and are assembled by the composition root
+//! (`deployment`) into [`Server::router`]. An error that a layer or extractor answers as text
+//! (a 405, a 413, a path that is not UTF-8) is rewritten to the same JSON shape by that
+//! router's last layer.
 //!
-//! - `GET /api/resource?name=…&period=…[&ip=][&password=][&token=a,b]` →
-//!   `{"resource_name", "data"}` (`data` null while not computed yet; a computation is queued),
-//!   `Cache-Control: max-age=<user cache TTL>` (1h 30 s, 6h 120 s, others 300 s);
-//!   unknown name / period / parameter → 400 `{"error"}`; more than 30 resource requests a
-//!   minute from one client → 429 with `Retry-After`.
 //! - `GET /healthz` → 200 `{"status": "ok", …}` or 503 with a `reason` when the store or cache is
 //!   down or does not answer within [`HEALTH_TIMEOUT`].
-//! - while the cache is down, `/api/resource` answers 200 with values computed straight from the
-//!   store, marked `"degraded": true` and `X-Vantage-Degraded: cache unavailable`.
-//! - `GET /metrics` → Prometheus text: request counters, open connections, queue lengths.
-//! - the leaked-password APIs of [`crate::passwords::api`];
-//! - the packet-capture endpoints of [`crate::pcap::api`] (when a pcap service is given).
+//! - `GET /metrics` → Prometheus text: the capabilities' counters ([`Metrics`]), open
+//!   connections, queue lengths.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
+use crate::backends::Backends;
 use crate::error::Error;
-use crate::statistics::periods::Period;
-use crate::statistics::resources::{self, Params, Resource};
-use crate::statistics::service::Statistics;
 
 mod server;
 pub use server::{DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, HostCheck, ServeOptions};
 
-/// Shared state of the server.
-pub struct AppState {
-    /// Statistics service.
-    pub stats: Statistics,
-    /// Password API requests per second and client IP (0: unlimited).
-    pub password_rate: u32,
-    /// Packet-capture retrieval (`/api/uri/…`, `/results/…`); `None`: those routes are absent.
-    pub pcap: Option<Arc<crate::pcap::service::PcapService>>,
-    requests: AtomicU64,
-    client_errors: AtomicU64,
-    rate_limited: AtomicU64,
+/// Counters a capability's routes keep, rendered first in `GET /metrics`.
+pub trait Metrics: Send + Sync {
+    /// Appends Prometheus text lines (`# TYPE …` and values).
+    fn render(&self, out: &mut String);
+}
+
+/// What the generic routes answer from: the backends, the capabilities' counters and the
+/// open connections.
+pub struct Server {
+    backends: Backends,
+    metrics: Vec<Arc<dyn Metrics>>,
     connections: Arc<AtomicUsize>,
-    /// Degraded computations running at once (the rate limit lives in the cache that is down).
-    degraded: tokio::sync::Semaphore,
 }
 
-/// Resources computed at once without the cache; further degraded requests get 503.
-pub const DEGRADED_CONCURRENCY: usize = 2;
-
-/// Default password API requests per second and client IP.
-pub const DEFAULT_PASSWORD_RATE: u32 = 50;
-
-impl AppState {
-    /// State over a statistics service, with the default password API rate limit.
-    pub fn new(stats: Statistics) -> Arc<Self> {
-        Self::with_password_rate(stats, DEFAULT_PASSWORD_RATE)
+impl Server {
+    /// A server over `backends` whose `/metrics` starts with `metrics`.
+    pub fn new(backends: Backends, metrics: Vec<Arc<dyn Metrics>>) -> Arc<Server> {
+        Arc::new(Server { backends, metrics, connections: Arc::default() })
     }
 
-    /// State with a password API limit of `password_rate` requests per second and client (0: none).
-    pub fn with_password_rate(stats: Statistics, password_rate: u32) -> Arc<Self> {
-        Self::with_pcap(stats, password_rate, None)
-    }
-
-    /// State with a password API limit and, when given, the packet-capture endpoints.
-    pub fn with_pcap(stats: Statistics, password_rate: u32, pcap: Option<Arc<crate::pcap::service::PcapService>>) -> Arc<Self> {
-        Arc::new(AppState {
-            stats,
-            password_rate,
-            pcap,
-            requests: AtomicU64::new(0),
-            client_errors: AtomicU64::new(0),
-            rate_limited: AtomicU64::new(0),
-            connections: Arc::default(),
-            degraded: tokio::sync::Semaphore::new(DEGRADED_CONCURRENCY),
-        })
+    /// `routes` with `/healthz`, `/metrics`, a JSON 404 fallback and the JSON error layer.
+    pub fn router(self: &Arc<Self>, routes: Router) -> Router {
+        Router::new()
+            .route("/healthz", get(healthz))
+            .route("/metrics", get(metrics))
+            .with_state(self.clone())
+            .merge(routes)
+            .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route".into()) })
+            .layer(axum::middleware::map_response(json_errors))
     }
 }
 
-/// The router with every route.
-pub fn router(state: Arc<AppState>) -> Router {
-    let passwords = crate::passwords::api::routes(state.stats.store.clone(), crate::passwords::api::RateLimit::new(state.password_rate));
-    let pcap = state.pcap.clone().map(crate::pcap::api::routes).unwrap_or_default();
-    Router::new()
-        .route("/api/resource", get(resource))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .with_state(state)
-        .merge(passwords)
-        .merge(pcap)
-        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route".into()) })
-        .layer(axum::middleware::map_response(json_errors))
+/// Serves `router` (from [`Server::router`]) on `listen` with the default [`ServeOptions`]
+/// until `shutdown` resolves.
+pub async fn serve(listen: SocketAddr, server: Arc<Server>, router: Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    serve_with(listen, server, router, ServeOptions::default(), shutdown).await
 }
 
-/// Serves `router` on `listen` with the default [`ServeOptions`] until `shutdown` resolves.
-pub async fn serve(listen: SocketAddr, state: Arc<AppState>, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    serve_with(listen, state, ServeOptions::default(), shutdown).await
-}
-
-/// Serves `router` on `listen` with `options` (timeouts, connection cap, allowed hosts) until
-/// `shutdown` resolves; then waits for the requests in progress.
+/// Serves `router` (from [`Server::router`]) on `listen` with `options` (timeouts, connection
+/// cap, allowed hosts) until `shutdown` resolves; then waits for the requests in progress.
 pub async fn serve_with(
     listen: SocketAddr,
-    state: Arc<AppState>,
+    server: Arc<Server>,
+    router: Router,
     options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    let open = state.connections.clone();
-    server::run(listener, router(state), options, open, shutdown).await
+    server::run(listener, router, options, server.connections.clone(), shutdown).await
 }
 
 /// Largest error body rewritten by [`json_errors`] (longer ones keep only the status text).
@@ -140,80 +101,9 @@ async fn json_errors(response: Response) -> Response {
     json
 }
 
-fn error(status: StatusCode, message: String) -> Response {
+/// A JSON error answer: `status` with `{"error": message}`.
+pub fn error(status: StatusCode, message: String) -> Response {
     (status, axum::Json(json!({"error": message}))).into_response()
-}
-
-const RESOURCE_PARAMS: &[&str] = &["name", "period", "ip", "password", "token"];
-
-/// The resource, period and parameters of a `/api/resource` query.
-fn resource_query(q: &HashMap<String, String>) -> Result<(&'static Resource, Period, Params), Error> {
-    if let Some(unknown) = q.keys().find(|k| !RESOURCE_PARAMS.contains(&k.as_str())) {
-        return Err(Error::InvalidArgument(format!("unknown parameter `{unknown}`; valid: {}", RESOURCE_PARAMS.join(", "))));
-    }
-    let name = q.get("name").ok_or_else(|| Error::InvalidArgument("missing parameter `name`".into()))?;
-    let period: Period = q.get("period").ok_or_else(|| Error::InvalidArgument("missing parameter `period`".into()))?.parse()?;
-    let resource = resources::find(name)?;
-    let tokens: Vec<String> = q.get("token").map(|t| t.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()).unwrap_or_default();
-    let params = Params::for_resource(resource, q.get("ip").map(String::as_str), q.get("password").map(String::as_str), &tokens)?;
-    Ok((resource, period, params))
-}
-
-/// The header marking an answer computed without the cache.
-pub const DEGRADED_HEADER: &str = "x-vantage-degraded";
-
-/// Without the cache (Redis down), a resource is computed straight from the store and
-/// returned with `"degraded": true` and [`DEGRADED_HEADER`]; `None` when that fails too or
-/// [`DEGRADED_CONCURRENCY`] such computations are already running.
-async fn degraded_resource(state: &AppState, q: &HashMap<String, String>) -> Option<Response> {
-    let (resource, period, params) = resource_query(q).ok()?;
-    // without the cache there is no per-client rate limit: bound the work instead
-    let _permit = state.degraded.try_acquire().ok()?;
-    let data = match state.stats.read_uncached(resource, period, &params).await {
-        Ok(data) => data,
-        Err(e) => {
-            tracing::warn!("degraded resource computation failed: {e}");
-            return None;
-        }
-    };
-    let mut resp = axum::Json(json!({"resource_name": resource.name, "data": data, "degraded": true})).into_response();
-    resp.headers_mut().insert(DEGRADED_HEADER, HeaderValue::from_static("cache unavailable"));
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Some(resp)
-}
-
-async fn resource(State(state): State<Arc<AppState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Query(q): Query<HashMap<String, String>>) -> Response {
-    state.requests.fetch_add(1, Ordering::Relaxed);
-    let result = async {
-        let (resource, period, params) = resource_query(&q)?;
-        let read = state.stats.read(resource, period, &params, Some(&peer.ip().to_string())).await?;
-        Ok((resource.name, period, read))
-    }
-    .await;
-    match result {
-        Ok((name, period, read)) => {
-            let mut resp = axum::Json(json!({"resource_name": name, "data": read.data})).into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("max-age={}", period.user_cache_ttl())) {
-                resp.headers_mut().insert(header::CACHE_CONTROL, v);
-            }
-            resp
-        }
-        Err(Error::RateLimited(m)) => {
-            state.rate_limited.fetch_add(1, Ordering::Relaxed);
-            let mut resp = error(StatusCode::TOO_MANY_REQUESTS, m);
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-            resp
-        }
-        Err(e @ Error::InvalidArgument(_)) => {
-            state.client_errors.fetch_add(1, Ordering::Relaxed);
-            error(StatusCode::BAD_REQUEST, e.to_string())
-        }
-        Err(e) => {
-            tracing::warn!("resource request failed: {e}");
-            let degraded = if matches!(e, Error::Redis(_)) { degraded_resource(&state, &q).await } else { None };
-            degraded.unwrap_or_else(|| error(StatusCode::SERVICE_UNAVAILABLE, "storage or cache unavailable".into()))
-        }
-    }
 }
 
 /// How long `/healthz` waits for the store and for the cache before calling them unavailable.
@@ -228,13 +118,14 @@ async fn probe<T>(what: &str, check: impl std::future::Future<Output = Result<T,
     }
 }
 
-async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    let (store, cache) = tokio::join!(probe("store", state.stats.store.ping()), probe("cache", state.stats.cache.get("vantage:healthz")));
+async fn healthz(State(state): State<Arc<Server>>) -> Response {
+    let b = &state.backends;
+    let (store, cache) = tokio::join!(probe("store", b.store.ping()), probe("cache", b.cache.get("vantage:healthz")));
     let reason: Vec<&str> = [&store, &cache].into_iter().filter_map(|r| r.as_ref().err().map(String::as_str)).collect();
     let mut body = json!({
         "status": if reason.is_empty() { "ok" } else { "degraded" },
-        "store": store.as_ref().map_or_else(Clone::clone, |_| state.stats.store.backend().to_string()),
-        "cache": cache.as_ref().map_or_else(Clone::clone, |_| state.stats.cache.kind().to_string()),
+        "store": store.as_ref().map_or_else(Clone::clone, |_| b.store.backend().to_string()),
+        "cache": cache.as_ref().map_or_else(Clone::clone, |_| b.cache.kind().to_string()),
     });
     let status = if reason.is_empty() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     if !reason.is_empty() {
@@ -243,17 +134,14 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+async fn metrics(State(state): State<Arc<Server>>) -> Response {
     let mut out = String::new();
-    out.push_str("# TYPE vantage_resource_requests_total counter\n");
-    out.push_str(&format!("vantage_resource_requests_total {}\n", state.requests.load(Ordering::Relaxed)));
-    out.push_str("# TYPE vantage_resource_client_errors_total counter\n");
-    out.push_str(&format!("vantage_resource_client_errors_total {}\n", state.client_errors.load(Ordering::Relaxed)));
-    out.push_str("# TYPE vantage_resource_rate_limited_total counter\n");
-    out.push_str(&format!("vantage_resource_rate_limited_total {}\n", state.rate_limited.load(Ordering::Relaxed)));
+    for m in &state.metrics {
+        m.render(&mut out);
+    }
     out.push_str("# TYPE vantage_http_connections gauge\n");
     out.push_str(&format!("vantage_http_connections {}\n", state.connections.load(Ordering::Relaxed)));
-    if let Ok(snap) = state.stats.queue.snapshot().await {
+    if let Ok(snap) = state.backends.queue.snapshot().await {
         out.push_str("# TYPE vantage_jobs_queued gauge\n");
         for (q, jobs) in &snap.queued {
             out.push_str(&format!("vantage_jobs_queued{{queue=\"{q}\"}} {}\n", jobs.len()));

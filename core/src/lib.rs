@@ -16,16 +16,21 @@
 //! - [`pcap`]: packet-capture retrieval: Docket requests, Stenographer queries, pcap merge.
 //! - [`cache`]: in-process or Redis key-value cache with TTLs and atomic claims.
 //! - [`jobs`]: priority job queues (in-process or Redis) with leases.
+//! - [`backends`]: store, cache, queue and clock of a deployment, opened once.
 //! - [`worker`]: the job runner and scheduler behind `vantage --worker`.
+//! - [`deployment`]: the composition root: backends + capability services + job handlers +
+//!   the HTTP API, built once from the configuration (which it validates).
 //! - [`devices`]: the analyst's registered device tokens (My devices), stored 0600.
 //! - [`engine`]: the facade front ends use: typed requests in, events out, never blocking.
-//! - [`http`]: the HTTP API of `vantage serve`.
+//! - [`http`]: the generic HTTP server of `vantage serve` (accept loop, JSON errors, health, metrics).
 //! - [`export`]: statistics values to files: CSV tables, PNG/SVG line charts.
 //! - [`progress`]: the progress-reporting interface long operations talk to.
 
+pub mod backends;
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod deployment;
 pub mod devices;
 pub mod engine;
 pub mod error;

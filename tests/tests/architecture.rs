@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// Top-level core modules that are capabilities.
 const CAPABILITIES: &[&str] = &["statistics", "passwords", "pcap", "events", "flows", "dynfw"];
 /// The composition root: the only core modules that may import every other one.
-const ROOT: &[&str] = &["lib", "engine"];
+const ROOT: &[&str] = &["lib", "engine", "deployment"];
 /// Front-end source directories (`views/`: the dashboard models both front ends share).
 const FRONT_ENDS: &[&str] = &["tui/src", "gui/src", "views/src"];
 /// UI toolkits the shared dashboard models must not import: they serve every front end.

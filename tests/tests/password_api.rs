@@ -12,7 +12,8 @@ use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 use vantage_core::Clock;
-use vantage_core::http::{AppState, router};
+use vantage_core::backends::Backends;
+use vantage_core::deployment::http_api;
 use vantage_core::passwords::import::{self, Format};
 use vantage_core::passwords::{Source, sha1_hex};
 use vantage_core::progress::NoProgress;
@@ -74,8 +75,8 @@ async fn the_three_apis_answer_every_case_on_both_backends() {
         import::import(ts.store.as_ref(), "password\t3\n123456\nletmein\n".as_bytes(), Format::Plain, Some(Source::Telnet), Arc::new(NoProgress)).await.expect("import");
         import::import(ts.store.as_ref(), "password\n".as_bytes(), Format::Plain, Some(Source::Ftp), Arc::new(NoProgress)).await.expect("import");
         let (cache, queue) = cache_and_queue(kind).await;
-        let stats = Statistics { store: ts.store.clone(), cache, queue, clock: Clock::Fixed(t("2024-06-15T12:40:00Z")) };
-        let api = Api(router(AppState::with_password_rate(stats.clone(), 0)));
+        let stats = Statistics::new(Backends { store: ts.store.clone(), cache, queue, clock: Clock::Fixed(t("2024-06-15T12:40:00Z")) });
+        let api = Api(http_api(stats.backends(), None, 0).router);
 
         // --- sview /passcheck/apiv1/ -------------------------------------------------------
         let r = api.post("/passcheck/apiv1/", json!({"msg_type": "request", "hash": "5BAA61"}).to_string()).await;
@@ -151,7 +152,7 @@ async fn the_three_apis_answer_every_case_on_both_backends() {
         }
 
         // --- rate limit per client ---------------------------------------------------------------
-        let limited = Api(router(AppState::with_password_rate(stats, 3)));
+        let limited = Api(http_api(stats.backends(), None, 3).router);
         let mut replies = Vec::new();
         for _ in 0..10 {
             replies.push(limited.get("/range/5baa6", false).await);

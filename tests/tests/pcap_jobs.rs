@@ -85,7 +85,7 @@ async fn a_merge_interrupted_by_a_crash_is_redone_whole() {
 
         // the same step again (a duplicate in the queue) changes nothing
         let before = std::fs::read(job_dir.join(pipeline::STATUS)).expect("status");
-        let step = vantage_core::jobs::Job::new("pcap-io", format!("pcap:{id}"), vantage_core::jobs::Task::PcapMerge { id: id.clone() }, t(NOW));
+        let step = vantage_core::jobs::Job::new("pcap-io", format!("pcap:{id}"), vantage_core::jobs::Task::new(vantage_core::pcap::service::MERGE, &vantage_core::pcap::service::Step { id: id.clone() }).expect("task"), t(NOW));
         service.run_job(&step).await.expect("no-op");
         assert_eq!(std::fs::read(job_dir.join(pipeline::STATUS)).expect("status"), before, "{kind:?}");
         assert!(service.recover(Duration::ZERO).await.expect("recover").is_empty(), "{kind:?}: final jobs are left alone");

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use vantage_core::Clock;
 use vantage_core::cache::keys;
-use vantage_core::jobs::{Job, Task};
+use vantage_core::backends::Backends;
+use vantage_core::jobs::Job;
+use vantage_core::statistics::jobs::aggregate_task;
 use vantage_core::statistics::aggregation::Precision;
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::{self, Params};
@@ -18,7 +20,7 @@ fn all_queues() -> Vec<String> {
 }
 
 fn job(queue: &str, n: u32) -> Job {
-    Job::new(queue, format!("test:{n}"), Task::Aggregate { precision: Precision::Quarterly, window_start: t("2024-06-15T12:00:00Z") }, t("2024-06-15T12:40:00Z"))
+    Job::new(queue, format!("test:{n}"), aggregate_task(Precision::Quarterly, t("2024-06-15T12:00:00Z")).expect("task"), t("2024-06-15T12:40:00Z"))
 }
 
 #[tokio::test]
@@ -118,7 +120,7 @@ async fn lost_leases_are_requeued_then_failed() {
 async fn service(kind: vantage_tests::Kind, now: &str) -> (TestStore, Statistics) {
     let ts = TestStore::new(kind, t(now)).await;
     let (cache, queue) = cache_and_queue(kind).await;
-    let s = Statistics { store: ts.store.clone(), cache, queue, clock: Clock::Fixed(t(now)) };
+    let s = Statistics::new(Backends { store: ts.store.clone(), cache, queue, clock: Clock::Fixed(t(now)) });
     (ts, s)
 }
 

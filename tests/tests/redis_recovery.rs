@@ -8,7 +8,8 @@ use vantage_core::cache::Cache;
 use vantage_core::cache::redis::RedisCache;
 use vantage_core::config::SecretUrl;
 use vantage_core::jobs::redis::RedisQueue;
-use vantage_core::jobs::{Job, Queue, Task};
+use vantage_core::jobs::{Job, Queue};
+use vantage_core::statistics::jobs::aggregate_task;
 use vantage_core::statistics::aggregation::Precision;
 use vantage_tests::process::RedisServer;
 use vantage_tests::t;
@@ -26,7 +27,7 @@ async fn eventually<T, F: std::future::Future<Output = Option<T>>>(limit: Durati
 }
 
 fn job() -> Job {
-    Job::new("aggregation", "test:auth".into(), Task::Aggregate { precision: Precision::Quarterly, window_start: t("2024-06-15T12:00:00Z") }, t("2024-06-15T12:40:00Z"))
+    Job::new("aggregation", "test:auth".into(), aggregate_task(Precision::Quarterly, t("2024-06-15T12:00:00Z")).expect("task"), t("2024-06-15T12:40:00Z"))
 }
 
 #[tokio::test]

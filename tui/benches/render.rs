@@ -32,7 +32,7 @@ async fn main() {
     let config = vantage_core::Config::embedded(dir.path(), Clock::Fixed(now));
     let store = vantage_core::store::open(&config).await.expect("store");
     demo::run(store.as_ref(), 42, now, scale, Arc::new(NoProgress)).await.expect("demo");
-    let stats = Statistics { store, cache: Arc::new(MemoryCache::default()), queue: Arc::new(MemoryQueue::default()), clock: Clock::Fixed(now) };
+    let stats = Statistics::new(vantage_core::backends::Backends { store, cache: Arc::new(MemoryCache::default()), queue: Arc::new(MemoryQueue::default()), clock: Clock::Fixed(now) });
     println!("| view | size | period | frames | mean ms | p50 ms | p99 ms | max ms |");
     println!("|---|---|---|---:|---:|---:|---:|---:|");
     let mut app = App::new(Vec::new(), false);

@@ -76,9 +76,9 @@ async fn every_view_with_demo_data_on_both_backends() {
         // what `vantage demo` does next: the attempted passwords fill the leaked-password store
         vantage_core::passwords::import::from_statistics(ts.store.as_ref(), Arc::new(NoProgress)).await.expect("leaked passwords");
         let (cache, queue) = cache_and_queue(kind).await;
-        let stats = Statistics { store: ts.store.clone(), cache, queue: queue.clone(), clock: Clock::Fixed(now) };
+        let stats = Statistics::new(vantage_core::backends::Backends { store: ts.store.clone(), cache, queue: queue.clone(), clock: Clock::Fixed(now) });
         let spool = tempfile::tempdir().expect("spool");
-        let pcap = PcapService::new(vantage_core::config::PcapConfig::with_spool(spool.path().to_path_buf()), queue, Clock::Fixed(now));
+        let pcap = PcapService::new(vantage_core::pcap::settings::PcapConfig::with_spool(spool.path().to_path_buf()), queue, Clock::Fixed(now));
         let mut app = App::new(vec![report.demo_device_token.clone()], false);
         // the same deployment line on both, so that the screens can be compared
         app.on_event(Event::Ready { store: "store".into(), cache: "cache".into() });

@@ -105,7 +105,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
     /// Password API requests per second and client IP before 429 (0: no limit).
-    #[arg(long, default_value_t = vantage_core::http::DEFAULT_PASSWORD_RATE)]
+    #[arg(long, default_value_t = vantage_core::passwords::api::DEFAULT_RATE)]
     pub password_rate: u32,
     /// Seconds a client has to send a request's headers (from connecting, or from the previous
     /// answer on a kept-alive connection) before the connection is closed.

@@ -10,9 +10,17 @@
 //! lease), [`Queue::requeue_expired`] puts it back at the head of its queue; after
 //! [`MAX_ATTEMPTS`] lost leases it is failed. A job whose task returns an error is failed at
 //! once and kept with its error; the refresh planner retries its key after the key's timeout.
+//!
+//! A job is an envelope ([`Task`]: kind + payload) that the queues carry without knowing it;
+//! each capability registers a [`JobHandler`] for its kinds in [`Handlers`].
 
+mod handlers;
 pub mod memory;
 pub mod redis;
+mod task;
+
+pub use handlers::{Handlers, JobHandler};
+pub use task::Task;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,56 +31,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::statistics::aggregation::Precision;
-use crate::statistics::periods::Period;
-use crate::statistics::resources::Params;
 
 /// Queues from highest to lowest priority.
 pub const PRIORITY: &[&str] = &["aggregation", "quick-cache", "slow-cache", "pcap-query", "pcap-io"];
 
 /// Leases a worker may lose (die holding) before the job is failed.
 pub const MAX_ATTEMPTS: u32 = 3;
-
-/// What a job does.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Task {
-    /// Aggregate one window of a precision (exactly once).
-    Aggregate {
-        /// Target precision.
-        precision: Precision,
-        /// Window start.
-        window_start: DateTime<Utc>,
-    },
-    /// Compute a resource and store it in the cache.
-    CacheResource {
-        /// Resource name.
-        name: String,
-        /// Display period.
-        period: Period,
-        /// Parameters.
-        params: Params,
-        /// Clock pinned by the planner (`--now`), if any.
-        now: Option<DateTime<Utc>>,
-    },
-    /// Ask the sensors of pcap job `id` (queue `pcap-query`; see [`crate::pcap::service`]).
-    PcapQuery {
-        /// The pcap job id.
-        id: String,
-    },
-    /// Merge the sensors' answers of pcap job `id` (queue `pcap-io`).
-    PcapMerge {
-        /// The pcap job id.
-        id: String,
-    },
-}
-
-impl Task {
-    /// Whether a [`crate::pcap::service::PcapService`] runs this task.
-    pub fn is_pcap(&self) -> bool {
-        matches!(self, Task::PcapQuery { .. } | Task::PcapMerge { .. })
-    }
-}
 
 /// A queued, running or failed job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,7 +47,7 @@ pub struct Job {
     pub queue: String,
     /// Bookkeeping key (`aggregation:<precision>`, `resource:<id>` or `pcap:<id>`).
     pub key: String,
-    /// What to do.
+    /// What to do: its kind and the capability's payload.
     pub task: Task,
     /// Leases lost so far.
     pub attempts: u32,

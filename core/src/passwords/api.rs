@@ -34,6 +34,9 @@ use crate::store::Store;
 /// Largest accepted request body (bytes).
 pub const BODY_LIMIT: usize = 1024;
 
+/// Default password API requests per second and client IP.
+pub const DEFAULT_RATE: u32 = 50;
+
 /// Requests per second and client IP before 429 (0: no limit).
 #[derive(Debug)]
 pub struct RateLimit {

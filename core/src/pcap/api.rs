@@ -31,7 +31,7 @@ use serde_json::{Map, Value, json};
 use crate::error::Error;
 use crate::pcap::pipeline::{JobState, JobStatus};
 use crate::pcap::query::{Clauses, Request, RequestError};
-use crate::pcap::service::PcapService;
+use crate::pcap::service::{PcapService, is_step};
 use crate::pcap::spool::valid_id;
 
 type Shared = Arc<PcapService>;
@@ -239,8 +239,8 @@ async fn stats(State(service): State<Shared>, sensors: Option<Path<String>>) -> 
 async fn jobs(State(service): State<Shared>) -> Response {
     match service.queue.snapshot().await {
         Ok(snap) => {
-            let queued: Vec<_> = snap.queued.iter().flat_map(|(_, jobs)| jobs.iter()).filter(|j| j.task.is_pcap()).collect();
-            let running: Vec<_> = snap.running.iter().filter(|r| r.job.task.is_pcap()).collect();
+            let queued: Vec<_> = snap.queued.iter().flat_map(|(_, jobs)| jobs.iter()).filter(|j| is_step(j)).collect();
+            let running: Vec<_> = snap.running.iter().filter(|r| is_step(&r.job)).collect();
             axum::Json(json!({"queued": queued, "running": running})).into_response()
         }
         Err(e) => from_error(&e).into_response(),

@@ -18,9 +18,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::jobs::{Job, MAX_ATTEMPTS, Queue, Task};
+use crate::jobs::{Handlers, Job, JobHandler, MAX_ATTEMPTS, Queue, Task};
 use crate::pcap::client::StenoClient;
 use crate::pcap::pipeline::{self, IdleCache, JobState, JobStatus, STATUS};
 use crate::pcap::query::Request;
@@ -31,6 +34,33 @@ use crate::pcap::spool::{self, CleanupReport, Space};
 pub const QUERY_QUEUE: &str = "pcap-query";
 /// Queue of the merges.
 pub const IO_QUEUE: &str = "pcap-io";
+
+/// Kind of the step asking the sensors of a pcap job (queue [`QUERY_QUEUE`]).
+pub const QUERY: &str = "pcap_query";
+/// Kind of the step merging the sensors' answers of a pcap job (queue [`IO_QUEUE`]).
+pub const MERGE: &str = "pcap_merge";
+
+/// Payload of a [`QUERY`] or [`MERGE`] step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The pcap job id.
+    pub id: String,
+}
+
+/// Whether a queue job is a pcap step.
+pub fn is_step(job: &Job) -> bool {
+    [QUERY, MERGE].contains(&job.task.kind())
+}
+
+fn step(kind: &str, id: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Job> {
+    let queue = if kind == QUERY { QUERY_QUEUE } else { IO_QUEUE };
+    Ok(Job::new(queue, job_key(id), Task::new(kind, &Step { id: id.to_string() })?, now))
+}
+
+/// Registers `service` as the handler of the pcap steps and their queues.
+pub fn register(handlers: &mut Handlers, service: &Arc<PcapService>) {
+    handlers.register(&[QUERY, MERGE], &[QUERY_QUEUE, IO_QUEUE], service.clone());
+}
 
 /// The bookkeeping key of job `id`'s queue jobs.
 pub fn job_key(id: &str) -> String {
@@ -76,7 +106,7 @@ impl PcapService {
         let now = self.clock.now();
         let (status, created) = pipeline::create(request, &self.config, now)?;
         if created {
-            self.queue.push(&Job::new(QUERY_QUEUE, job_key(&status.id), Task::PcapQuery { id: status.id.clone() }, now)).await?;
+            self.queue.push(&step(QUERY, &status.id, now)?).await?;
         }
         Ok(status)
     }
@@ -84,26 +114,28 @@ impl PcapService {
     /// Runs one step from the queue: the sensor requests (then queues the merge) or the merge
     /// (then a cleanup when one is due).
     pub async fn run_job(&self, job: &Job) -> Result<()> {
-        match &job.task {
-            Task::PcapQuery { id } => {
+        match job.task.kind() {
+            QUERY => {
+                let Step { id } = job.task.payload()?;
                 let now = self.clock.now();
-                if let Some(s) = pipeline::request(&self.config, id, now, &self.idle).await?
+                if let Some(s) = pipeline::request(&self.config, &id, now, &self.idle).await?
                     && s.state == JobState::RequestComplete
                 {
-                    self.push_merge(id).await?;
+                    self.push_merge(&id).await?;
                 }
                 Ok(())
             }
-            Task::PcapMerge { id } => {
-                pipeline::merge(&self.config, id, self.clock.now()).await?;
+            MERGE => {
+                let Step { id } = job.task.payload()?;
+                pipeline::merge(&self.config, &id, self.clock.now()).await?;
                 self.cleanup(false).map(|_| ())
             }
-            other => Err(Error::InvalidArgument(format!("not a pcap job: {other:?}"))),
+            _ => Err(Error::InvalidArgument(format!("not a pcap job: {:?}", job.task))),
         }
     }
 
     async fn push_merge(&self, id: &str) -> Result<()> {
-        self.queue.push(&Job::new(IO_QUEUE, job_key(id), Task::PcapMerge { id: id.to_string() }, self.clock.now())).await
+        self.queue.push(&step(MERGE, id, self.clock.now())?).await
     }
 
     /// Re-queues jobs abandoned by dead workers (see the module docs); `grace` is how long an
@@ -134,10 +166,7 @@ impl PcapService {
             let Some(recovered) = pipeline::recover(&self.config, &status.id, self.clock.now(), MAX_ATTEMPTS)? else { continue };
             tracing::warn!(target: "vantage::pcap", job = %status.id, state = %status.state, "abandoned job recovered: {}", recovered.state);
             match recovered.state {
-                JobState::Created | JobState::Requesting => {
-                    let task = Task::PcapQuery { id: status.id.clone() };
-                    self.queue.push(&Job::new(QUERY_QUEUE, job_key(&status.id), task, self.clock.now())).await?;
-                }
+                JobState::Created | JobState::Requesting => self.queue.push(&step(QUERY, &status.id, self.clock.now())?).await?,
                 JobState::RequestComplete | JobState::Merging => self.push_merge(&status.id).await?,
                 _ => {}
             }
@@ -180,5 +209,23 @@ impl PcapService {
             (s.name.clone(), result.map_err(|e| e.to_string()))
         }))
         .await)
+    }
+}
+
+#[async_trait]
+impl JobHandler for PcapService {
+    async fn run(&self, job: &Job) -> Result<()> {
+        self.run_job(job).await
+    }
+
+    /// Recovers jobs abandoned by dead workers and cleans the spool every `cleanup_period`.
+    async fn upkeep(&self, lease: Duration) {
+        if let Err(e) = self.recover(lease).await {
+            tracing::warn!("pcap recovery check failed: {e}");
+        }
+        // runs only when cleanup_period has passed (a marker in the spool)
+        if let Err(e) = self.cleanup(false) {
+            tracing::warn!("pcap cleanup failed: {e}");
+        }
     }
 }

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::pcap::client::SensorConfig;
 use crate::pcap::query::{RequestSettings, Weights, parse_duration, parse_size};
@@ -80,7 +81,16 @@ pub struct PcapConfig {
     pub ui_web_root: String,
 }
 
+/// The name of the configuration table.
+pub const SECTION: &str = "pcap";
+
 impl PcapConfig {
+    /// The `[pcap]` table of `config`'s file, resolved (defaults when absent; the spool
+    /// defaults to `<data_dir>/pcap`). Errors name the file, line and key.
+    pub fn from_config(config: &Config) -> Result<PcapConfig> {
+        config.section::<PcapFile>(SECTION)?.unwrap_or_default().resolve(&config.data_dir)
+    }
+
     /// The defaults of pcap.md with the spool in `spool_dir` and no sensors.
     pub fn with_spool(spool_dir: PathBuf) -> PcapConfig {
         PcapConfig {

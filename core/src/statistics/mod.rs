@@ -8,10 +8,14 @@
 //! - [`query`]: the query shape resources are built from, run by each store.
 //! - [`resources`]: the 29 named graphs, lists and maps.
 //! - [`service`]: cached reads, the refresh planner and job execution.
+//! - [`jobs`]: the statistics job kinds, their payloads and handler, the planner's fixed point.
+//! - [`api`]: `GET /api/resource` of `vantage serve`.
 
 pub mod aggregation;
+pub mod api;
 pub mod demo;
 pub mod ingest;
+pub mod jobs;
 pub mod model;
 pub mod periods;
 pub mod query;

@@ -21,12 +21,13 @@ use sha2::{Digest, Sha256};
 use super::aggregation::{self, Precision};
 use super::periods::Period;
 use super::resources::{self, Param, Params, Resource};
-use crate::cache::{Cache, keys};
+use super::jobs::{self as kinds, Aggregate, CacheResource};
+use crate::backends::Backends;
+use crate::cache::keys;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::jobs::{Job, Queue, Task};
+use crate::jobs::{Job, Task};
 use crate::progress::NoProgress;
-use crate::store::Store;
 
 /// On-demand computations a client may queue per minute (sview: more than 30 → refused).
 pub const RATE_LIMIT_PER_MINUTE: i64 = 30;
@@ -87,17 +88,18 @@ pub struct ResourceRead {
     pub refreshing: bool,
 }
 
-/// Statistics over a store, a cache and a queue, with a clock.
+/// Statistics on a deployment's [`Backends`] (store, cache, queue, clock; reachable through
+/// `Deref`): cached reads, the refresh planner and the statistics jobs.
 #[derive(Clone)]
 pub struct Statistics {
-    /// The store.
-    pub store: Arc<dyn Store>,
-    /// The cache.
-    pub cache: Arc<dyn Cache>,
-    /// The job queue.
-    pub queue: Arc<dyn Queue>,
-    /// The clock.
-    pub clock: Clock,
+    backends: Backends,
+}
+
+impl std::ops::Deref for Statistics {
+    type Target = Backends;
+    fn deref(&self) -> &Backends {
+        &self.backends
+    }
 }
 
 /// The cache id of a resource computation: `name:period[:ip=…][:pw=…][:token=…]`, with
@@ -145,6 +147,16 @@ struct Candidate {
 }
 
 impl Statistics {
+    /// Statistics on `backends`.
+    pub fn new(backends: Backends) -> Statistics {
+        Statistics { backends }
+    }
+
+    /// The backends it works on.
+    pub fn backends(&self) -> &Backends {
+        &self.backends
+    }
+
     /// Whether any aggregation of `deps` is pending or failed.
     async fn blocked_by(&self, deps: &[Precision]) -> Result<Option<Precision>> {
         for p in deps {
@@ -182,7 +194,7 @@ impl Statistics {
         let now = self.clock.now();
         let window = aggregation::current_window(precision, now);
         let timeout = ttl_until(aggregation::next_run_allowed(precision, now), now);
-        let task = Task::Aggregate { precision, window_start: window.start };
+        let task = kinds::aggregate_task(precision, window.start)?;
         let c = Candidate {
             key: aggregation_key(precision),
             queue: "aggregation",
@@ -207,7 +219,7 @@ impl Statistics {
         let now = self.clock.now();
         let timeout = ttl_until(period.refresh_timeout_at(now), now);
         let pinned = matches!(self.clock, Clock::Fixed(_)).then_some(now);
-        let task = Task::CacheResource { name: resource.name.to_string(), period, params: params.clone(), now: pinned };
+        let task = kinds::cache_resource_task(&CacheResource { name: resource.name.to_string(), period, params: params.clone(), now: pinned })?;
         let c = Candidate { key: resource_key(&id), queue, timeout_key: keys::resource_timeout(&id), timeout, deps: period.depends_on(), task };
         self.suggest(c, dry_run).await
     }
@@ -281,16 +293,22 @@ impl Statistics {
     /// Runs a job's task and updates the bookkeeping (pending / failed markers). The queue's
     /// own complete/fail is the worker's business.
     pub async fn run_job(&self, job: &Job) -> Result<()> {
-        let result = match &job.task {
-            Task::Aggregate { precision, window_start } => {
-                let window = aggregation::Window { start: *window_start, end: *window_start + precision.width() };
-                aggregation::aggregate(self.store.as_ref(), *precision, vec![window], false, self.clock.now(), Arc::new(NoProgress)).await.map(|_| ())
-            }
-            Task::CacheResource { name, period, params, now } => match resources::find(name) {
-                Ok(r) => self.compute_and_cache(r, *period, params, now.unwrap_or_else(|| self.clock.now())).await.map(|_| ()),
+        let result = match job.task.kind() {
+            kinds::AGGREGATE => match job.task.payload::<Aggregate>() {
+                Ok(Aggregate { precision, window_start }) => {
+                    let window = aggregation::Window { start: window_start, end: window_start + precision.width() };
+                    aggregation::aggregate(self.store.as_ref(), precision, vec![window], false, self.clock.now(), Arc::new(NoProgress)).await.map(|_| ())
+                }
                 Err(e) => Err(e),
             },
-            pcap => Err(Error::InvalidArgument(format!("not a statistics job: {pcap:?}"))),
+            kinds::CACHE_RESOURCE => match job.task.payload::<CacheResource>() {
+                Ok(CacheResource { name, period, params, now }) => match resources::find(&name) {
+                    Ok(r) => self.compute_and_cache(r, period, &params, now.unwrap_or_else(|| self.clock.now())).await.map(|_| ()),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            },
+            _ => Err(Error::InvalidArgument(format!("not a statistics job: {:?}", job.task))),
         };
         match &result {
             Ok(()) => {

@@ -106,7 +106,7 @@ async fn resources_bench(args: &[String]) -> Result<(), Box<dyn std::error::Erro
     let mut config = Config::embedded(std::env::temp_dir(), vantage_core::Clock::Fixed(now));
     config.database_url = Some(SecretUrl::new(db.clone()));
     let store = vantage_core::store::open(&config).await?;
-    let stats = Statistics { store: store.clone(), cache: Arc::new(MemoryCache::default()), queue: Arc::new(vantage_core::jobs::memory::MemoryQueue::default()), clock: config.clock };
+    let stats = Statistics::new(vantage_core::backends::Backends { store: store.clone(), cache: Arc::new(MemoryCache::default()), queue: Arc::new(vantage_core::jobs::memory::MemoryQueue::default()), clock: config.clock });
     println!("| period | resources | seconds |");
     println!("|---|---:|---:|");
     let all = Instant::now();

@@ -14,7 +14,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use vantage_core::backends::Backends;
 use vantage_core::config::{Config, Overrides};
+use vantage_core::deployment::Deployment;
 use vantage_core::store::{self, Store};
 
 use crate::cli::{Cli, Command, GlobalArgs, IngestCommand, PasswordsCommand, PcapCommand};
@@ -69,9 +71,9 @@ pub fn dashboard(config: Config, global: &GlobalArgs) -> anyhow::Result<()> {
     crate::dashboard::run(config, options, started)
 }
 
-/// The configuration from file, environment and flags.
+/// The configuration from file, environment and flags, every capability section validated.
 pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
-    Ok(Config::load(Overrides {
+    Ok(vantage_core::deployment::load_config(Overrides {
         config_file: global.config.clone(),
         database_url: global.database_url.clone(),
         redis_url: global.redis_url.clone(),
@@ -81,17 +83,12 @@ pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
     })?)
 }
 
-/// Opens store, cache and queue of the configured deployment.
-pub async fn open_statistics(config: &Config) -> anyhow::Result<vantage_core::statistics::service::Statistics> {
+/// Opens store, cache and queue of the configured deployment and builds it on them.
+pub async fn open_deployment(config: &Config) -> anyhow::Result<Deployment> {
     let store = open_store(config).await?;
     let cache = vantage_core::cache::open(config).await.context("opening the cache")?;
     let queue = vantage_core::jobs::open(config).await.context("opening the job queue")?;
-    Ok(vantage_core::statistics::service::Statistics { store, cache, queue, clock: config.clock })
-}
-
-/// The packet-capture service of the configuration on the deployment's queue.
-pub fn pcap_service(config: &Config, stats: &vantage_core::statistics::service::Statistics) -> Arc<vantage_core::pcap::service::PcapService> {
-    vantage_core::pcap::service::PcapService::new(config.pcap.clone(), stats.queue.clone(), config.clock)
+    Ok(Deployment::with_backends(config, Backends { store, cache, queue, clock: config.clock })?)
 }
 
 /// Opens the configured store (applying migrations).

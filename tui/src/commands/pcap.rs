@@ -9,6 +9,7 @@ use vantage_core::Config;
 use vantage_core::pcap::merge::{merge_files, merge_with_mergecap, same_file};
 use vantage_core::pcap::pipeline::{JobState, JobStatus};
 use vantage_core::pcap::service::PcapService;
+use vantage_core::pcap::settings::PcapConfig;
 
 use crate::cli::{JsonArg, PcapFetchArgs, PcapMergeArgs, PcapQueryArgs, PcapStatsArgs, PcapStatusArgs};
 
@@ -43,22 +44,27 @@ const SHOWN: &[&str] = &["indexfile_current_reads", "oldest_timestamp", "current
 const LEASE: Duration = Duration::from_secs(60);
 
 fn no_sensors(config: &Config) -> anyhow::Result<()> {
-    if config.pcap.sensors.is_empty() {
+    if settings(config)?.sensors.is_empty() {
         anyhow::bail!("no Stenographer sensors configured: add [[pcap.sensors]] (name, host, port, ca, cert, key) to vantage.toml");
     }
     Ok(())
 }
 
+/// The `[pcap]` settings (validated when the configuration was loaded).
+fn settings(config: &Config) -> anyhow::Result<PcapConfig> {
+    Ok(PcapConfig::from_config(config)?)
+}
+
 /// A service for commands that use no queue (stats, status, fetch, cleanup).
-fn offline(config: &Config) -> Arc<PcapService> {
-    PcapService::new(config.pcap.clone(), Arc::new(vantage_core::jobs::memory::MemoryQueue::default()), config.clock)
+fn offline(config: &Config) -> anyhow::Result<Arc<PcapService>> {
+    Ok(PcapService::new(settings(config)?, Arc::new(vantage_core::jobs::memory::MemoryQueue::default()), config.clock))
 }
 
 /// Asks the configured sensors (all, or the named ones) for `/debug/stats`, concurrently; a
 /// sensor that cannot be asked is reported with its error (exit 1 when any failed).
 pub async fn stats(config: &Config, args: PcapStatsArgs) -> anyhow::Result<ExitCode> {
     no_sensors(config)?;
-    let answers = offline(config).sensor_stats(&args.sensors).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let answers = offline(config)?.sensor_stats(&args.sensors).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let failed = answers.iter().filter(|(_, r)| r.is_err()).count();
     if args.json {
         let map: serde_json::Map<String, serde_json::Value> = answers
@@ -99,7 +105,7 @@ fn print_status(status: &JobStatus) {
 pub async fn query(config: &Config, args: PcapQueryArgs) -> anyhow::Result<ExitCode> {
     use vantage_core::pcap::query::Request;
     no_sensors(config)?;
-    let (now, settings, text) = (config.clock.now(), config.pcap.request_settings(), args.clauses.join(" "));
+    let (now, settings, text) = (config.clock.now(), settings(config)?.request_settings(), args.clauses.join(" "));
     let mut request =
         if args.raw { Request::raw(&text, &settings, now) } else { Request::from_text(&text, &settings, now) }.map_err(|e| anyhow::anyhow!("{e}"))?;
     for name in args.sensors {
@@ -107,16 +113,16 @@ pub async fn query(config: &Config, args: PcapQueryArgs) -> anyhow::Result<ExitC
             request.sensors.push(name);
         }
     }
-    let stats = super::open_statistics(config).await?;
-    let pcap = super::pcap_service(config, &stats);
+    let deployment = super::open_deployment(config).await?;
+    let pcap = &deployment.pcap;
     let mut status = pcap.submit(&request).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let wait = args.wait || stats.queue.kind() == "memory";
-    if stats.queue.kind() == "memory" {
-        vantage_core::worker::drain(&stats, Some(&pcap), LEASE).await?;
+    let wait = args.wait || deployment.backends.in_process();
+    if deployment.backends.in_process() {
+        deployment.drain(LEASE).await?;
     }
-    stats.store.close().await;
+    deployment.close().await;
     if wait {
-        let deadline = Instant::now() + config.pcap.query_timeout * 2 + Duration::from_secs(60);
+        let deadline = Instant::now() + pcap.config.query_timeout * 2 + Duration::from_secs(60);
         loop {
             status = pcap.status(&request.id).map_err(|e| anyhow::anyhow!("{e}"))?.context("the job disappeared from the spool")?;
             if status.state.is_final() || Instant::now() > deadline {
@@ -138,7 +144,7 @@ pub async fn query(config: &Config, args: PcapQueryArgs) -> anyhow::Result<ExitC
 
 /// Prints the status of one job (exit 1 when unknown) or of all jobs in the spool directory.
 pub fn status(config: &Config, args: PcapStatusArgs) -> anyhow::Result<ExitCode> {
-    let pcap = offline(config);
+    let pcap = offline(config)?;
     let jobs = match &args.id {
         Some(id) => vec![known(&pcap, id)?],
         None => pcap.statuses().map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -162,7 +168,7 @@ fn known(pcap: &PcapService, id: &str) -> anyhow::Result<JobStatus> {
 
 /// Copies a completed job's capture to `--out` (exit 1 when the job has none).
 pub fn fetch(config: &Config, args: PcapFetchArgs) -> anyhow::Result<ExitCode> {
-    let status = known(&offline(config), &args.id)?;
+    let status = known(&*offline(config)?, &args.id)?;
     let Some(merged) = status.merged.filter(|_| status.state == JobState::Completed) else {
         anyhow::bail!("job {} has no capture (state {})", status.id, status.state);
     };
@@ -182,7 +188,7 @@ fn copy_capture(merged: &std::path::Path, out: &std::path::Path) -> anyhow::Resu
 
 /// Runs a forced cleanup and prints what it deleted.
 pub fn cleanup(config: &Config, args: JsonArg) -> anyhow::Result<ExitCode> {
-    let report = offline(config).cleanup(true).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = offline(config)?.cleanup(true).map_err(|e| anyhow::anyhow!("{e}"))?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

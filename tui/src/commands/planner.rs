@@ -11,19 +11,21 @@ use vantage_core::Config;
 use vantage_core::cache::keys;
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::{self, Params};
+use vantage_core::deployment::Deployment;
+use vantage_core::statistics::jobs::plan_to_fixed_point;
 use vantage_core::statistics::service::{Outcome, Statistics, Suggestion};
-use vantage_core::worker::{self, WorkerOptions};
+use vantage_core::worker::WorkerOptions;
 
-use super::open_statistics;
+use super::open_deployment;
 use crate::cli::{CachePeriodArgs, CacheResourceArgs, ClearCacheArgs, ClearTimeoutsArgs, JsonArg, PlanArgs, WorkerArgs};
 use crate::output::table;
 
 const LEASE: Duration = Duration::from_secs(60);
 
 /// Runs `plan`; on the in-process queue (and not a dry run) to a fixed point, running what it
-/// queued until a round queues nothing new ([`worker::plan_to_fixed_point`]); then prints.
+/// queued until a round queues nothing new ([`plan_to_fixed_point`]); then prints.
 async fn plan_and_finish(stats: &Statistics, args: &PlanArgs, plan: impl AsyncFn() -> vantage_core::Result<Vec<Suggestion>>) -> anyhow::Result<ExitCode> {
-    let (suggestions, ran) = if stats.queue.kind() == "memory" && !args.dry_run { worker::plan_to_fixed_point(stats, LEASE, plan).await? } else { (plan().await?, 0) };
+    let (suggestions, ran) = if stats.queue.kind() == "memory" && !args.dry_run { plan_to_fixed_point(stats, LEASE, plan).await? } else { (plan().await?, 0) };
     stats.store.close().await;
     if args.json {
         println!("{}", serde_json::to_string(&suggestions)?);
@@ -51,14 +53,14 @@ async fn plan_and_finish(stats: &Statistics, args: &PlanArgs, plan: impl AsyncFn
 
 /// `vantage refresh`
 pub async fn refresh(config: &Config, args: PlanArgs) -> anyhow::Result<ExitCode> {
-    let stats = open_statistics(config).await?;
+    let stats = open_deployment(config).await?.stats;
     plan_and_finish(&stats, &args, async || stats.refresh(args.dry_run).await).await
 }
 
 /// `vantage cache-period`
 pub async fn cache_period(config: &Config, args: CachePeriodArgs) -> anyhow::Result<ExitCode> {
     let period: Period = args.period.parse()?;
-    let stats = open_statistics(config).await?;
+    let stats = open_deployment(config).await?.stats;
     plan_and_finish(&stats, &args.plan, async || stats.cache_period(period, args.plan.dry_run).await).await
 }
 
@@ -67,13 +69,13 @@ pub async fn cache_resource(config: &Config, args: CacheResourceArgs) -> anyhow:
     let resource = resources::find(&args.name)?;
     let period: Period = args.period.parse()?;
     let params = Params::for_resource(resource, args.params.ip.as_deref(), args.params.password.as_deref(), &args.params.device_token)?;
-    let stats = open_statistics(config).await?;
+    let stats = open_deployment(config).await?.stats;
     plan_and_finish(&stats, &args.plan, async || Ok(vec![stats.suggest_caching(resource, period, &params, args.plan.dry_run).await?])).await
 }
 
 /// `vantage view-jobs`
 pub async fn view_jobs(config: &Config, args: JsonArg) -> anyhow::Result<ExitCode> {
-    let stats = open_statistics(config).await?;
+    let stats = open_deployment(config).await?.stats;
     let snap = stats.queue.snapshot().await?;
     stats.store.close().await;
     if args.json {
@@ -119,19 +121,19 @@ async fn print_entries(stats: &Statistics, prefix: &str, json: bool, what: &str)
 
 /// `vantage view-timeouts`
 pub async fn view_timeouts(config: &Config, args: JsonArg) -> anyhow::Result<ExitCode> {
-    let stats = open_statistics(config).await?;
+    let stats = open_deployment(config).await?.stats;
     print_entries(&stats, "vantage:timeout:", args.json, "timeout").await
 }
 
 /// `vantage view-cache`
 pub async fn view_cache(config: &Config, args: JsonArg) -> anyhow::Result<ExitCode> {
-    let stats = open_statistics(config).await?;
+    let stats = open_deployment(config).await?.stats;
     print_entries(&stats, &keys::resource(""), args.json, "resource").await
 }
 
 /// `vantage clear-cache`
 pub async fn clear_cache(config: &Config, args: ClearCacheArgs) -> anyhow::Result<ExitCode> {
-    let stats = open_statistics(config).await?;
+    let stats = open_deployment(config).await?.stats;
     let prefix = if args.all { keys::PREFIX.to_string() } else { keys::resource("") };
     let all: Vec<String> = stats.cache.scan(&prefix).await?.into_iter().map(|e| e.key).collect();
     let n = stats.cache.del(&all).await?;
@@ -142,7 +144,7 @@ pub async fn clear_cache(config: &Config, args: ClearCacheArgs) -> anyhow::Resul
 
 /// `vantage clear-timeouts`
 pub async fn clear_timeouts(config: &Config, args: ClearTimeoutsArgs) -> anyhow::Result<ExitCode> {
-    let stats = open_statistics(config).await?;
+    let stats = open_deployment(config).await?.stats;
     let n = stats.clear_timeouts(&args.kind, &args.period).await?;
     stats.store.close().await;
     println!("cleared {n} {} timeouts of {}", args.kind, args.period);
@@ -167,14 +169,13 @@ fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
 /// `vantage serve`: the HTTP API; with the in-process queue it also runs workers (and the
 /// planner) inside the server process, since nothing else could run its jobs.
 pub async fn serve(config: &Config, args: crate::cli::ServeArgs) -> anyhow::Result<ExitCode> {
-    let stats = open_statistics(config).await?;
+    let deployment = open_deployment(config).await?;
+    let stats = &deployment.backends;
     let rx = shutdown_signal();
-    let embedded = stats.queue.kind() == "memory";
-    let pcap = super::pcap_service(config, &stats);
-    let options = WorkerOptions { pcap: Some(pcap.clone()), ..WorkerOptions::default() };
-    let workers = embedded.then(|| tokio::spawn(worker::run(stats.clone(), options, rx.clone())));
+    let embedded = stats.in_process();
+    let workers = embedded.then(|| tokio::spawn(deployment.workers(WorkerOptions::default(), rx.clone())));
     let mut stop = rx.clone();
-    let state = vantage_core::http::AppState::with_pcap(stats.clone(), args.password_rate, Some(pcap));
+    let api = deployment.http_api(args.password_rate);
     eprintln!(
         "serving http://{} ({} store, {} cache{})",
         args.listen,
@@ -188,25 +189,24 @@ pub async fn serve(config: &Config, args: crate::cli::ServeArgs) -> anyhow::Resu
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         allowed_hosts: args.allowed_hosts,
     };
-    vantage_core::http::serve_with(args.listen, state, options, async move {
+    vantage_core::http::serve_with(args.listen, api.server, api.router, options, async move {
         let _ = stop.wait_for(|v| *v).await;
     })
     .await?;
     if let Some(w) = workers {
         let _ = w.await;
     }
-    stats.store.close().await;
+    deployment.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `vantage worker` / `vantage --worker`
 pub async fn worker(config: &Config, args: WorkerArgs) -> anyhow::Result<ExitCode> {
-    let stats = open_statistics(config).await?;
+    let deployment: Deployment = open_deployment(config).await?;
     let mut options = WorkerOptions {
         concurrency: args.concurrency.max(1),
         schedule: !args.no_schedule,
         lease: Duration::from_secs(args.lease_secs.max(1)),
-        pcap: Some(super::pcap_service(config, &stats)),
         ..WorkerOptions::default()
     };
     if !args.queues.is_empty() {
@@ -214,6 +214,7 @@ pub async fn worker(config: &Config, args: WorkerArgs) -> anyhow::Result<ExitCod
     }
     vantage_core::jobs::ordered(&options.queues)?;
     let rx = shutdown_signal();
+    let stats = &deployment.backends;
     eprintln!(
         "worker {} serving {} with {} slots ({} queue, {} store)",
         options.name,
@@ -222,7 +223,7 @@ pub async fn worker(config: &Config, args: WorkerArgs) -> anyhow::Result<ExitCod
         stats.queue.kind(),
         stats.store.backend()
     );
-    worker::run(stats.clone(), options, rx).await?;
-    stats.store.close().await;
+    deployment.workers(options, rx).await?;
+    deployment.close().await;
     Ok(ExitCode::SUCCESS)
 }

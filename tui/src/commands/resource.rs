@@ -12,7 +12,7 @@ use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::query::Measure;
 use vantage_core::statistics::resources::{self, Kind, Params, Resource};
 
-use super::{export, open_statistics};
+use super::{export, open_deployment};
 use crate::cli::ResourceArgs;
 use crate::output::table;
 
@@ -22,7 +22,7 @@ pub async fn run(config: &Config, args: ResourceArgs) -> anyhow::Result<ExitCode
     let resource = resources::find(&args.name)?;
     let period: Period = args.period.parse()?;
     let params = Params::for_resource(resource, args.params.ip.as_deref(), args.params.password.as_deref(), &args.params.device_token)?;
-    let stats = open_statistics(config).await?;
+    let stats = open_deployment(config).await?.stats;
     let cached = if args.wait { None } else { stats.read(resource, period, &params, None).await?.data };
     let value = match cached {
         Some(v) => v,

@@ -1,0 +1,142 @@
+//! The composition root: one deployment built once from the [`Config`] — the shared
+//! [`Backends`], the capability services on top of them, the job handlers they register and
+//! the HTTP API assembled from their routes. Only this module (with `lib` and `engine`)
+//! names every capability.
+//!
+//! Configuration: [`load_config`] loads the file and validates every capability's section
+//! ([`validate`]), so a bad `[pcap]` key fails every command at start-up.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::sync::watch;
+
+use crate::backends::Backends;
+use crate::config::{Config, Overrides};
+use crate::error::Result;
+use crate::http::{Metrics, Server};
+use crate::jobs::Handlers;
+use crate::passwords::api::{self as passwords_api, RateLimit};
+use crate::pcap::service::PcapService;
+use crate::pcap::settings::{self as pcap_settings, PcapConfig};
+use crate::statistics::api::ResourceApi;
+use crate::statistics::service::Statistics;
+use crate::worker::WorkerOptions;
+
+/// The capabilities' top-level configuration tables.
+pub const SECTIONS: &[&str] = &[pcap_settings::SECTION];
+
+/// Loads the configuration ([`Config::load`]) and validates it ([`validate`]).
+pub fn load_config(overrides: Overrides) -> Result<Config> {
+    let config = Config::load(overrides)?;
+    validate(&config)?;
+    Ok(config)
+}
+
+/// Refuses unknown top-level keys and invalid capability sections (errors name the file,
+/// line and key).
+pub fn validate(config: &Config) -> Result<()> {
+    config.check_keys(SECTIONS)?;
+    PcapConfig::from_config(config)?;
+    Ok(())
+}
+
+/// The HTTP API of a deployment: the generic server state and the router with every route.
+pub struct HttpApi {
+    /// Health, metrics and connection counting.
+    pub server: Arc<Server>,
+    /// Every route, ready to serve.
+    pub router: Router,
+}
+
+/// The HTTP API over `backends`: `/api/resource`, the leaked-password APIs (at most
+/// `password_rate` requests per second and client, 0: unlimited), the pcap endpoints when
+/// `pcap` is given, `/healthz` and `/metrics`.
+pub fn http_api(backends: &Backends, pcap: Option<Arc<PcapService>>, password_rate: u32) -> HttpApi {
+    let resources = ResourceApi::new(Statistics::new(backends.clone()));
+    let mut routes = resources.routes().merge(passwords_api::routes(backends.store.clone(), RateLimit::new(password_rate)));
+    if let Some(pcap) = pcap {
+        routes = routes.merge(crate::pcap::api::routes(pcap));
+    }
+    let server = Server::new(backends.clone(), vec![resources as Arc<dyn Metrics>]);
+    HttpApi { router: server.router(routes), server }
+}
+
+/// A deployment: backends, capability services and the job handlers they registered.
+#[derive(Clone)]
+pub struct Deployment {
+    /// Store, cache, queue and clock.
+    pub backends: Backends,
+    /// Statistics: cached reads, the refresh planner, aggregation jobs.
+    pub stats: Statistics,
+    /// Packet-capture retrieval.
+    pub pcap: Arc<PcapService>,
+    /// Every job kind's handler.
+    pub handlers: Arc<Handlers>,
+}
+
+impl Deployment {
+    /// Opens the configured backends and builds the deployment on them.
+    pub async fn open(config: &Config) -> Result<Deployment> {
+        Deployment::with_backends(config, Backends::open(config).await?)
+    }
+
+    /// The deployment of `config` on already opened `backends`.
+    pub fn with_backends(config: &Config, backends: Backends) -> Result<Deployment> {
+        let pcap = PcapService::new(PcapConfig::from_config(config)?, backends.queue.clone(), backends.clock);
+        Ok(Deployment::assemble(backends, pcap))
+    }
+
+    /// The capability services on `backends`, their job handlers registered.
+    pub fn assemble(backends: Backends, pcap: Arc<PcapService>) -> Deployment {
+        let stats = Statistics::new(backends.clone());
+        let mut handlers = Handlers::default();
+        crate::statistics::jobs::register(&mut handlers, &stats);
+        crate::pcap::service::register(&mut handlers, &pcap);
+        Deployment { backends, stats, pcap, handlers: Arc::new(handlers) }
+    }
+
+    /// The HTTP API of this deployment (see [`http_api`]).
+    pub fn http_api(&self, password_rate: u32) -> HttpApi {
+        http_api(&self.backends, Some(self.pcap.clone()), password_rate)
+    }
+
+    /// Workers running this deployment's jobs until `shutdown` turns true ([`crate::worker::run`]).
+    pub fn workers(&self, options: WorkerOptions, shutdown: watch::Receiver<bool>) -> impl Future<Output = Result<()>> + Send + 'static {
+        crate::worker::run(self.backends.clone(), self.handlers.clone(), options, shutdown)
+    }
+
+    /// Runs every queued job in this process until none is left ([`crate::worker::drain`]).
+    pub async fn drain(&self, lease: Duration) -> Result<usize> {
+        crate::worker::drain(&self.backends.queue, &self.handlers, lease).await
+    }
+
+    /// Closes the store.
+    pub async fn close(&self) {
+        self.backends.store.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_sections_are_checked_at_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("vantage.toml");
+        let load = || load_config(Overrides { config_file: Some(path.clone()), ..Overrides::default() });
+        std::fs::write(&path, "[pcap]\nexpire_time = \"2h\"\n").expect("write");
+        assert_eq!(PcapConfig::from_config(&load().expect("loads")).expect("pcap").expire_time, Duration::from_secs(7200));
+        std::fs::write(&path, "[pcap]\nexpire = 3\n").expect("write");
+        let err = load().expect_err("unknown pcap key").to_string();
+        assert!(err.contains("vantage.toml:2:1: unknown field `expire`"), "{err}");
+        std::fs::write(&path, "[pcap]\nexpire_time = \"2 fortnights\"\n").expect("write");
+        assert!(load().expect_err("bad value").to_string().contains("pcap.expire_time"));
+        std::fs::write(&path, "databse_url = \"x\"\n").expect("write");
+        let err = load().expect_err("typo").to_string();
+        assert!(err.contains("vantage.toml:1:1: unknown field `databse_url`, expected one of `database_url`, `redis_url`, `data_dir`, `geoip_dir`, `now`, `pcap`"), "{err}");
+    }
+}
