@@ -1,7 +1,8 @@
 //! The layering rules of `../shared/spec/README.md` and the code style, checked on the source
 //! text (issue 13): shared layers import no capability, a capability imports no other
-//! capability, no import cycle among core's top-level modules, and the front ends never reach
-//! storage, SQL or Redis and keep every source file under 700 lines.
+//! capability, no import cycle among core's top-level modules, and the front ends (and the
+//! UI-free dashboard models in `views/`) never reach storage, SQL or Redis and keep every
+//! source file under 700 lines; `views/` imports no UI toolkit either.
 //!
 //! Violations that exist today are listed in `tests/architecture-baseline.txt` and are being
 //! removed by the architecture refactor. The test fails on any violation not listed there —
@@ -14,6 +15,10 @@ use std::path::{Path, PathBuf};
 const CAPABILITIES: &[&str] = &["statistics", "passwords", "pcap", "events", "flows", "dynfw"];
 /// The composition root: the only core modules that may import every other one.
 const ROOT: &[&str] = &["lib", "engine", "deployment"];
+/// Front-end source directories (`views/`: the dashboard models both front ends share).
+const FRONT_ENDS: &[&str] = &["tui/src", "gui/src", "views/src"];
+/// UI toolkits the shared dashboard models must not import: they serve every front end.
+const UI_TOOLKITS: &[&str] = &["ratatui", "crossterm", "egui", "eframe"];
 /// Largest front-end source file, in lines.
 const MAX_FRONTEND_LINES: usize = 700;
 
@@ -100,6 +105,16 @@ fn split_top_level(group: &str) -> Vec<&str> {
     items
 }
 
+/// True when `code` names the crate `name` in a path (`name::…`, `::name::…`, `use name;`).
+fn names_crate(code: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    code.match_indices(name).any(|(i, _)| {
+        let before = code[..i].chars().last();
+        let after = &code[i + name.len()..];
+        !before.is_some_and(ident) && (after.starts_with("::") || after.starts_with(';') || after.starts_with(" as "))
+    })
+}
+
 /// Strongly connected components with more than one module (Tarjan, iterative enough for ~20 nodes).
 fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
     let nodes: Vec<&String> = graph.keys().collect();
@@ -160,7 +175,7 @@ fn violations() -> BTreeSet<String> {
     for c in cycles(&non_root) {
         out.insert(format!("import cycle: {}", c.join(", ")));
     }
-    for front in ["tui/src", "gui/src"] {
+    for front in FRONT_ENDS {
         let dir = root.join(front);
         if !dir.is_dir() {
             continue;
@@ -176,6 +191,11 @@ fn violations() -> BTreeSet<String> {
             for forbidden in ["vantage_core::store", "sqlx::", "redis::"] {
                 if code.contains(forbidden) {
                     out.insert(format!("front end uses {forbidden}: {rel}"));
+                }
+            }
+            if *front == "views/src" {
+                for toolkit in UI_TOOLKITS.iter().filter(|t| names_crate(&code, t)) {
+                    out.insert(format!("UI-free views use {toolkit}: {rel}"));
                 }
             }
         }
@@ -209,4 +229,6 @@ fn the_checker_sees_imports_groups_and_cycles() {
         .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
         .collect();
     assert_eq!(cycles(&graph), vec![vec!["a".to_string(), "b".into(), "c".into()]]);
+    assert!(names_crate("use ratatui::Frame;", "ratatui") && names_crate("let k = ::crossterm::event::read();", "crossterm"));
+    assert!(names_crate("use egui;", "egui") && !names_crate(&code("// egui::Ui in a comment\nuse vantage_egui_like::x;"), "egui"));
 }

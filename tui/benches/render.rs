@@ -18,8 +18,8 @@ use vantage_core::progress::NoProgress;
 use vantage_core::statistics::demo;
 use vantage_core::statistics::resources;
 use vantage_core::statistics::service::{ResourceRead, Statistics};
-use vantage_tui::dashboard::app::{App, Effect};
-use vantage_tui::dashboard::keys::Action;
+use vantage_views::app::{App, Effect};
+use vantage_views::keys::Action;
 use vantage_tui::dashboard::view;
 
 const FRAMES: usize = 2000;

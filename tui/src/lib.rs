@@ -3,7 +3,6 @@
 //! results and draws the dashboard. The library form exists so the dashboard can be
 //! rendered by tests and benchmarks; `src/main.rs` only calls [`main`].
 
-mod cli;
 mod commands;
 pub mod dashboard;
 mod output;
@@ -13,9 +12,8 @@ use std::process::ExitCode;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use clap::Parser;
-
-use crate::cli::Cli;
+use clap::{CommandFactory, FromArgMatches};
+use vantage_views::cli::{self, Cli};
 
 /// When the process started (for the dashboard's time-to-first-frame log line).
 static STARTED: OnceLock<Instant> = OnceLock::new();
@@ -23,7 +21,7 @@ static STARTED: OnceLock<Instant> = OnceLock::new();
 /// The `vantage` command line: parses arguments, sets up logging, runs the command.
 pub fn main() -> ExitCode {
     STARTED.get_or_init(Instant::now);
-    let cli = Cli::parse();
+    let cli = parse_args();
     let dashboard = match &cli.command {
         None => !cli.worker,
         Some(cli::Command::Demo(args)) => !args.no_tui,
@@ -50,6 +48,12 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The command line; `--help` describes the binary with this package's description.
+fn parse_args() -> Cli {
+    let matches = Cli::command().about(env!("CARGO_PKG_DESCRIPTION")).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut Cli::command()).exit())
 }
 
 /// Logs go to stderr (warnings by default, `-v` info, `-vv` debug, or `RUST_LOG`), as JSON

@@ -18,9 +18,9 @@ use vantage_core::statistics::demo;
 use vantage_core::statistics::resources;
 use vantage_core::statistics::service::{ResourceRead, Statistics};
 use vantage_tests::{BOTH, Kind, TestStore, cache_and_queue, t};
-use vantage_tui::dashboard::app::{App, Effect};
-use vantage_tui::dashboard::keys::Action;
-use vantage_tui::dashboard::panels::Tab;
+use vantage_views::app::{App, Effect};
+use vantage_views::keys::Action;
+use vantage_views::panels::Tab;
 use vantage_tui::dashboard::view;
 
 /// Answers the app's requests the way the engine would, synchronously.

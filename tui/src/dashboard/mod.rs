@@ -1,16 +1,14 @@
 //! The terminal dashboard (`vantage` without a subcommand, or `vantage demo`).
 //!
-//! Structure (ratatui component style): [`keys`] maps keys to actions, [`app`] holds the
-//! state and turns actions into effects, [`panels`] says what each view shows, [`view`]
-//! draws it, [`palette`] runs the CLI's commands from `:`. This module is the only part that
-//! does I/O: terminal events and engine events in, engine requests and export files out, a
-//! redraw only when something changed. The engine does its work on its own threads and
-//! exports are written on a helper thread, so the loop never blocks.
+//! Structure (ratatui component style): the UI-free models live in [`vantage_views`] (the
+//! [`App`] router and its tab models, the panels of each view, the `:` palette, the key →
+//! action map), shared with the desktop app; here [`keys`] turns crossterm's keys into the
+//! views' keys and [`view`] draws. This module is the only part that does I/O: terminal
+//! events and engine events in, engine requests and export files out, a redraw only when
+//! something changed. The engine does its work on its own threads and exports are written on
+//! a helper thread, so the loop never blocks.
 
-pub mod app;
 pub mod keys;
-pub mod palette;
-pub mod panels;
 pub mod view;
 
 #[cfg(test)]
@@ -26,8 +24,10 @@ use vantage_core::devices;
 use vantage_core::engine::Engine;
 use vantage_core::export;
 
-use self::app::{App, Effect, Export};
-use self::keys::{Action, action_for};
+use vantage_views::app::{App, Effect, Export};
+use vantage_views::keys::Action;
+
+use self::keys::action_for;
 
 /// Dashboard options beyond the configuration.
 #[derive(Debug, Clone)]

@@ -16,9 +16,11 @@ use vantage_core::statistics::service::ResourceRead;
 
 use vantage_core::pcap::pipeline::JobStatus;
 
-use super::app::{App, Effect, Export};
-use super::keys::{Action, KEYS, Mode, action_for};
-use super::panels::{Detail, Tab};
+use vantage_views::app::{App, Effect, Export};
+use vantage_views::keys::{Action, KEYS, Mode};
+use vantage_views::panels::{Detail, Tab};
+
+use super::keys::action_for;
 use super::view;
 
 fn key(c: char) -> KeyEvent {
@@ -332,7 +334,7 @@ fn device_tokens_are_validated_saved_and_removed() {
     assert!(screen.contains("0123************") && !screen.contains(&token[..20]), "tokens are never shown whole:\n{screen}");
     let removed = press(&mut app, KeyCode::Char('x'));
     assert_eq!(removed[0], Effect::SaveDevices(Vec::new()));
-    assert!(app.tokens.is_empty());
+    assert!(app.devices.tokens.is_empty());
 }
 
 #[test]
@@ -545,15 +547,15 @@ fn events_tab_filters_from_pick_lists_and_opens_an_asn() {
     }
     // t: all → any → each taxonomy of the data; every change asks again with the new filter
     app.apply(Action::NextTaxonomy);
-    assert_eq!(app.events_filter.taxonomy, Taxonomy::Any);
+    assert_eq!(app.events.filter.taxonomy, Taxonomy::Any);
     let effects = app.apply(Action::NextTaxonomy);
-    assert_eq!(app.events_filter.taxonomy, Taxonomy::Is("vulnerable".into()));
+    assert_eq!(app.events.filter.taxonomy, Taxonomy::Is("vulnerable".into()));
     assert!(effects.iter().any(|e| matches!(e, Effect::Engine(Request::Events { filter, .. }) if filter.taxonomy == Taxonomy::Is("vulnerable".into()))));
     assert!(render(&app, 120, 40).contains("loading"), "answers for the old filter are not shown");
     answer_events(&mut app, effects);
     // g: a country from the data (NULL is not offered); top problems are asked now
     let effects = app.apply(Action::NextCountry);
-    assert_eq!(app.events_filter.country.as_deref(), Some("DE"));
+    assert_eq!(app.events.filter.country.as_deref(), Some("DE"));
     assert!(effects.iter().any(|e| matches!(e, Effect::Engine(Request::Events { view: View::TopProblems, .. }))));
     answer_events(&mut app, effects);
     assert!(render(&app, 120, 40).contains("vulnerable-system"));
@@ -561,7 +563,7 @@ fn events_tab_filters_from_pick_lists_and_opens_an_asn() {
     press(&mut app, KeyCode::Char('f'));
     typed(&mut app, "AS3320, 680");
     let effects = press(&mut app, KeyCode::Enter);
-    assert_eq!(app.events_filter.asns, vec![3320, 680]);
+    assert_eq!(app.events.filter.asns, vec![3320, 680]);
     answer_events(&mut app, effects);
     press(&mut app, KeyCode::Char('f'));
     typed(&mut app, " x");

@@ -9,10 +9,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Cell, Chart, Clear, Dataset, GraphType, LegendPosition, Paragraph, Row, Sparkline, Table, TableState, Tabs, Wrap};
 use vantage_core::export::ChartData;
 
-use super::app::App;
-use super::keys::{KEYS, Mode};
-use super::panels::{Detail, Panel, Shape, Source, Tab};
 use vantage_core::events::questions::View;
+use vantage_views::app::App;
+use vantage_views::keys::{KEYS, Mode};
+use vantage_views::panels::{Detail, Panel, Shape, Source, Tab};
 
 const ACCENT: Color = Color::Indexed(39);
 const DIM: Color = Color::Indexed(245);

@@ -8,8 +8,8 @@ use vantage_core::statistics::aggregation::Precision;
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::{self, Params};
 
-use super::panels::{Detail, Tab};
 use crate::cli::{Cli, Command};
+use crate::panels::{Detail, Tab};
 
 /// What a palette command does to the dashboard.
 #[derive(Debug, Clone, PartialEq)]

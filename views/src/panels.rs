@@ -1,6 +1,6 @@
 //! What each view shows: the tabs, their panels (a chart, a table or a text box over one
 //! data source) and the detail views a table row opens. Later capabilities add a tab here and
-//! a layout in [`super::view`]; nothing else needs to know.
+//! a model in [`crate::tabs`] and a layout in each front end's view; nothing else needs to know.
 
 use vantage_core::events::model::Field;
 use vantage_core::events::questions::View;

@@ -1,4 +1,5 @@
-//! Command-line definitions (clap derive).
+//! Command-line definitions (clap derive) of the `vantage` binary, here so that the dashboard's
+//! `:` palette (in the terminal and the desktop app) parses the very same commands.
 
 use std::path::PathBuf;
 
@@ -6,13 +7,15 @@ use clap::{Args, Parser, Subcommand};
 
 /// Vantage — analyst workstation for network-security teams.
 #[derive(Debug, Parser)]
-#[command(name = "vantage", version, about)]
+#[command(name = "vantage", version)]
 pub struct Cli {
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub global: GlobalArgs,
     /// Run as a headless worker (same as `vantage worker`).
     #[arg(long)]
     pub worker: bool,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -301,6 +304,7 @@ pub struct PlanArgs {
 pub struct CachePeriodArgs {
     /// 1h, 6h, 1d, 1w, 1m, 3m or 1y.
     pub period: String,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub plan: PlanArgs,
 }
@@ -312,8 +316,10 @@ pub struct CacheResourceArgs {
     pub name: String,
     /// Period.
     pub period: String,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub params: ResourceParams,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub plan: PlanArgs,
 }
@@ -374,6 +380,7 @@ pub struct ResourceArgs {
     pub name: String,
     /// Period: 1h, 6h, 1d, 1w, 1m, 3m or 1y.
     pub period: String,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub params: ResourceParams,
     /// Print the API's JSON (`{"resource_name", "data"}`).
@@ -382,6 +389,7 @@ pub struct ResourceArgs {
     /// Compute now even when a cached value exists (a value not cached yet is always computed).
     #[arg(long)]
     pub wait: bool,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub export: ExportArgs,
 }
@@ -556,6 +564,7 @@ pub struct EventsView {
     /// Print the table as JSON.
     #[arg(long)]
     pub json: bool,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub export: ExportArgs,
 }
@@ -580,6 +589,7 @@ pub struct EventsByArgs {
     /// Split by this dimension (taxonomy, type, identifier, malware, application, feed, provider, country, asn, …).
     #[arg(long)]
     pub by: Option<String>,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub view: EventsView,
 }
@@ -589,6 +599,7 @@ pub struct EventsByArgs {
 pub struct EventsValuesArgs {
     /// The dimension (taxonomy, type, identifier, malware, application, transport, feed, provider, code, country, asn, port, network, domain_suffix, or an IntelMQ name).
     pub dimension: String,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub view: EventsView,
 }
@@ -602,6 +613,7 @@ pub struct EventsTopAsnsArgs {
     /// How many ASNs per value.
     #[arg(long, default_value_t = 10)]
     pub limit: usize,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub view: EventsView,
 }
@@ -612,6 +624,7 @@ pub struct EventsTopArgs {
     /// How many rows.
     #[arg(long, default_value_t = 10)]
     pub limit: usize,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub view: EventsView,
 }
@@ -625,6 +638,7 @@ pub struct EventsRisingArgs {
     /// Leave out ASNs with fewer events in the range.
     #[arg(long, default_value_t = 10)]
     pub min_events: i64,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub view: EventsView,
 }
@@ -635,6 +649,7 @@ pub struct EventsFeedHealthArgs {
     /// Only the flagged days (missing, high, low).
     #[arg(long)]
     pub flagged: bool,
+    #[allow(missing_docs, reason = "a doc comment here would be clap help text")]
     #[command(flatten)]
     pub view: EventsView,
 }

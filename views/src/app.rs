@@ -1,0 +1,628 @@
+//! The dashboard: navigation (tab, period, detail view, focus), the input line, the status
+//! line and the tables' sort/filter/selection, and the tab models it routes to. Keys map to
+//! [`Action`]s; an action changes the state and returns [`Effect`]s (engine requests, exports,
+//! saving device tokens) that the front end's loop carries out; engine events fill the models.
+//! Nothing here touches a screen, files or the network, so every transition is testable.
+
+use std::collections::HashMap;
+
+use vantage_core::engine::{Event, Request};
+use vantage_core::events::questions::View;
+use vantage_core::events::table::Table as EventsTable;
+use vantage_core::export::ChartData;
+use vantage_core::statistics::periods::Period;
+use vantage_core::statistics::service::{self, ResourceRead};
+
+pub use crate::effect::{Effect, Export};
+use crate::keys::{Action, Mode};
+use crate::palette::{self, Outcome};
+use crate::panels::{self, Detail, Opens, Panel, Shape, Source, Tab};
+use crate::request::RequestKind;
+pub use crate::table::{TableData, TableState};
+use crate::tabs::attackers::Attackers;
+use crate::tabs::devices::Devices;
+use crate::tabs::events::Events;
+use crate::tabs::operations::Operations;
+use crate::tabs::passwords::Passwords;
+use crate::tabs::pcap::Pcap;
+use crate::tabs::statistics::Statistics;
+use crate::tabs::{Ctx, Reply, TabModel, Taken};
+
+/// Dashboard state: what is shown and typed, and the tab models.
+#[derive(Debug)]
+pub struct App {
+    /// Current tab.
+    pub tab: Tab,
+    /// Current period.
+    pub period: Period,
+    /// Open detail view, if any.
+    pub detail: Option<Detail>,
+    /// Focused panel (index into [`App::panels`]).
+    pub focus: usize,
+    focus_before_detail: usize,
+    /// What keys type into.
+    pub mode: Mode,
+    /// The input line (filter, command or token being typed).
+    pub input: String,
+    /// Help overlay shown.
+    pub help: bool,
+    /// Set when the user quits.
+    pub quit: bool,
+    /// Plain-ASCII drawing (no braille, no box-drawing characters).
+    pub ascii: bool,
+    /// Store / cache description once ready.
+    pub backend: Option<String>,
+    /// Last message for the status line.
+    pub notice: Option<String>,
+    /// Last error, one line.
+    pub error: Option<String>,
+    /// Progress of a long operation: label, done, total.
+    pub progress: Option<(String, u64, Option<u64>)>,
+    /// Table states by panel key.
+    pub tables: HashMap<String, TableState>,
+    /// Statistics resources (Overview, Ports, and every tab's resource panels).
+    pub statistics: Statistics,
+    /// The Attackers tab.
+    pub attackers: Attackers,
+    /// The Passwords tab.
+    pub passwords: Passwords,
+    /// The My devices tab.
+    pub devices: Devices,
+    /// The Events tab.
+    pub events: Events,
+    /// The PCAP tab.
+    pub pcap: Pcap,
+    /// The Operations tab.
+    pub operations: Operations,
+    ticks: u64,
+}
+
+/// The [`Ctx`] models see, borrowing only the fields it needs (so that a model can be borrowed
+/// mutably beside it).
+macro_rules! ctx {
+    ($app:expr, $focused:expr, $selected:expr) => {
+        Ctx {
+            tab: $app.tab,
+            period: $app.period,
+            detail: $app.detail.as_ref(),
+            statistics: &$app.statistics,
+            backend: $app.backend.as_deref(),
+            focused: $focused,
+            selected: $selected,
+        }
+    };
+}
+
+/// Where a tab's action works, said when it is used elsewhere.
+fn elsewhere(action: &Action) -> &'static str {
+    match action {
+        Action::AddToken => "a adds a device token on My devices (5)",
+        Action::RemoveToken => "x removes the selected token on My devices (5)",
+        Action::CheckPassword => "c checks a password on the Passwords tab (3)",
+        Action::NewCapture => "n requests a capture on the PCAP tab (7) or an attacker's detail",
+        Action::SaveCapture => "w saves a completed capture: open one on the PCAP tab (7)",
+        Action::FilterAsns => "f filters the Events tab (6) by ASNs",
+        Action::NextTaxonomy | Action::NextCountry => "t g f filter the Events tab (6)",
+        _ => "F A M C act on the Operations tab (0)",
+    }
+}
+
+impl App {
+    /// A dashboard on the Overview for the last day, with the registered `tokens`.
+    pub fn new(tokens: Vec<String>, ascii: bool) -> App {
+        App {
+            tab: Tab::Overview,
+            period: Period::Day,
+            detail: None,
+            focus: 0,
+            focus_before_detail: 0,
+            mode: Mode::Normal,
+            input: String::new(),
+            help: false,
+            quit: false,
+            ascii,
+            backend: None,
+            notice: None,
+            error: None,
+            progress: None,
+            tables: HashMap::new(),
+            statistics: Statistics::default(),
+            attackers: Attackers::default(),
+            passwords: Passwords::default(),
+            devices: Devices { tokens },
+            events: Events::default(),
+            pcap: Pcap::default(),
+            operations: Operations::default(),
+            ticks: 0,
+        }
+    }
+
+    /// What the models see when they only answer.
+    fn ctx(&self) -> Ctx<'_> {
+        ctx!(self, None, None)
+    }
+
+    /// The model that answers a panel source.
+    fn owner(&self, source: &Source) -> &dyn TabModel {
+        match source {
+            Source::Resource { .. } => &self.statistics,
+            Source::AttackerInfo => &self.attackers,
+            Source::LeakCheck | Source::LeakedTop => &self.passwords,
+            Source::Devices => &self.devices,
+            Source::Events(_) | Source::EventsFilters => &self.events,
+            Source::PcapRequest
+            | Source::PcapJobs
+            | Source::PcapSensors
+            | Source::CaptureInfo
+            | Source::CaptureTalkers
+            | Source::CapturePorts
+            | Source::CapturePackets => &self.pcap,
+            Source::Jobs | Source::Timeouts | Source::Cache | Source::Deployment => &self.operations,
+        }
+    }
+
+    /// The model of a tab.
+    fn tab_model(&self, tab: Tab) -> &dyn TabModel {
+        match tab {
+            Tab::Overview | Tab::Ports => &self.statistics,
+            Tab::Attackers => &self.attackers,
+            Tab::Passwords => &self.passwords,
+            Tab::Devices => &self.devices,
+            Tab::Events => &self.events,
+            Tab::Pcap => &self.pcap,
+            Tab::Operations => &self.operations,
+        }
+    }
+
+    /// The model that makes requests of `kind`.
+    fn requester(&mut self, kind: RequestKind) -> &mut dyn TabModel {
+        use RequestKind as K;
+        match kind {
+            K::Resource => &mut self.statistics,
+            K::Refresh | K::Jobs | K::Entries | K::Migrate | K::Aggregate | K::ClearCache | K::ClearTimeouts => &mut self.operations,
+            K::Geo => &mut self.attackers,
+            K::CheckHash | K::LeakedTop => &mut self.passwords,
+            K::PcapSubmit | K::PcapJobs | K::PcapSensors | K::PcapSummary => &mut self.pcap,
+            K::Events => &mut self.events,
+        }
+    }
+
+    /// The panels of the current view.
+    pub fn panels(&self) -> Vec<Panel> {
+        match &self.detail {
+            Some(d) => panels::detail_panels(d),
+            None => panels::tab_panels(self.tab, &self.devices.tokens),
+        }
+    }
+
+    /// The focused panel.
+    pub fn focused(&self) -> Option<Panel> {
+        self.panels().into_iter().nth(self.focus)
+    }
+
+    fn view_requests(&self) -> Vec<Request> {
+        let ctx = self.ctx();
+        let mut out: Vec<Request> = Vec::new();
+        for p in self.panels() {
+            for request in self.owner(&p.source).requests(&ctx, &p.source) {
+                if !out.contains(&request) {
+                    out.push(request);
+                }
+            }
+        }
+        out
+    }
+
+    /// Requests for the data of the current view.
+    pub fn requests(&self) -> Vec<Effect> {
+        self.view_requests().into_iter().map(Effect::Engine).collect()
+    }
+
+    /// The answer to an Events question for the current filters and period, once it arrived.
+    pub fn events_table(&self, view: View) -> Option<&EventsTable> {
+        self.events.answer(&self.ctx(), view)
+    }
+
+    /// Applies an action; returns what the loop must do.
+    pub fn apply(&mut self, action: Action) -> Vec<Effect> {
+        let effects = self.act(action);
+        for e in &effects {
+            if let Effect::Engine(request) = e {
+                self.requester(RequestKind::of(request)).sent(request);
+            }
+        }
+        effects
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Effect> {
+        if !matches!(action, Action::Tick | Action::Input(_) | Action::Erase) {
+            self.error = None;
+            self.notice = None;
+        }
+        match action {
+            Action::Tab(t) => {
+                self.tab = t;
+                self.detail = None;
+                self.focus = 0;
+                self.requests()
+            }
+            Action::Period(step) => {
+                let i = Period::ALL.iter().position(|p| *p == self.period).unwrap_or(0) as i32;
+                let n = Period::ALL.len() as i32;
+                self.period = Period::ALL[((i + step).rem_euclid(n)) as usize];
+                self.requests()
+            }
+            Action::Help => {
+                self.help = !self.help;
+                Vec::new()
+            }
+            Action::Refresh => {
+                self.events.forget_pick_lists();
+                self.requests()
+            }
+            Action::Quit => {
+                self.quit = true;
+                Vec::new()
+            }
+            Action::Focus(step) => {
+                let n = self.panels().len().max(1) as i32;
+                self.focus = ((self.focus as i32 + step).rem_euclid(n)) as usize;
+                Vec::new()
+            }
+            Action::Move(step) => {
+                if let Some((key, len)) = self.focused_table_len() {
+                    let state = self.tables.entry(key).or_default();
+                    state.selected = (state.selected as i64 + step as i64).clamp(0, len.saturating_sub(1) as i64) as usize;
+                }
+                Vec::new()
+            }
+            Action::Sort | Action::Reverse => {
+                if let Some(p) = self.focused().filter(|p| p.shape == Shape::Table) {
+                    let columns = self.table(&p).map_or(1, |t| t.header.len().max(1));
+                    let state = self.tables.entry(p.key()).or_default();
+                    state.sort = match (action, state.sort) {
+                        (Action::Sort, None) => Some((0, false)),
+                        (Action::Sort, Some((c, d))) if c + 1 < columns => Some((c + 1, d)),
+                        (Action::Sort, Some(_)) => None,
+                        (_, None) => Some((columns - 1, false)),
+                        (_, Some((c, d))) => Some((c, !d)),
+                    };
+                    state.selected = 0;
+                }
+                Vec::new()
+            }
+            Action::Open => self.open(),
+            Action::Back => {
+                if self.help {
+                    self.help = false;
+                } else if self.detail.take().is_some() {
+                    self.focus = self.focus_before_detail;
+                    return self.requests();
+                }
+                Vec::new()
+            }
+            Action::Filter => {
+                match self.focused().filter(|p| p.shape == Shape::Table) {
+                    Some(p) => {
+                        self.input = self.tables.get(&p.key()).map(|s| s.filter.clone()).unwrap_or_default();
+                        self.mode = Mode::Filter;
+                    }
+                    None => self.notice = Some("/ filters a table: focus one with Tab".into()),
+                }
+                Vec::new()
+            }
+            Action::Palette => {
+                self.input.clear();
+                self.mode = Mode::Palette;
+                Vec::new()
+            }
+            Action::AddToken
+            | Action::RemoveToken
+            | Action::CheckPassword
+            | Action::NewCapture
+            | Action::SaveCapture
+            | Action::NextTaxonomy
+            | Action::NextCountry
+            | Action::FilterAsns
+            | Action::RunPlanner
+            | Action::AggregateNow
+            | Action::Migrate
+            | Action::ClearCache => self.tab_action(action),
+            Action::Input(c) => {
+                self.input.push(c);
+                self.sync_filter();
+                Vec::new()
+            }
+            Action::Erase => {
+                self.input.pop();
+                self.sync_filter();
+                Vec::new()
+            }
+            Action::Submit => self.submit(),
+            Action::Cancel => {
+                if self.mode == Mode::Filter {
+                    self.input.clear();
+                    self.sync_filter();
+                }
+                self.input.clear();
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+            Action::ExportCsv => match self.focused().filter(|p| p.shape == Shape::Table).and_then(|p| Some((self.visible(&p)?, p))) {
+                Some((t, p)) => vec![Effect::Export(Export::Csv { stem: self.stem(&p), header: t.header, rows: t.rows })],
+                None => {
+                    self.notice = Some("e exports a table with data: focus one with Tab".into());
+                    Vec::new()
+                }
+            },
+            Action::ExportChart(format) => {
+                let panels = self.panels();
+                let chosen = self.focused().filter(|p| p.shape == Shape::Chart).or_else(|| panels.into_iter().find(|p| p.shape == Shape::Chart));
+                match chosen.and_then(|p| Some((self.chart(&p)?, p))) {
+                    Some((chart, p)) => vec![Effect::Export(Export::Chart { stem: self.stem(&p), chart, format })],
+                    None => {
+                        self.notice = Some("p / P export a chart with data: this view has none yet".into());
+                        Vec::new()
+                    }
+                }
+            }
+            Action::Tick => {
+                self.ticks += 1;
+                let model = self.tab_model(self.tab);
+                model.tick(self.ticks, self.view_requests()).into_iter().map(Effect::Engine).collect()
+            }
+        }
+    }
+
+    /// An action of the shown tab's model; where it works when that model has no such action.
+    fn tab_action(&mut self, action: Action) -> Vec<Effect> {
+        let focused = self.focused();
+        let selected = focused.as_ref().filter(|p| p.shape == Shape::Table).and_then(|p| {
+            let row = self.tables.get(&p.key()).map_or(0, |s| s.selected);
+            self.visible(p).and_then(|t| t.rows.into_iter().nth(row))
+        });
+        let ctx = ctx!(self, focused.as_ref(), selected.as_deref());
+        let reply = match self.tab {
+            Tab::Overview | Tab::Ports => None,
+            Tab::Attackers => self.attackers.act(&ctx, &action),
+            Tab::Passwords => self.passwords.act(&ctx, &action),
+            Tab::Devices => self.devices.act(&ctx, &action),
+            Tab::Events => self.events.act(&ctx, &action),
+            Tab::Pcap => self.pcap.act(&ctx, &action),
+            Tab::Operations => self.operations.act(&ctx, &action),
+        };
+        match reply {
+            Some(reply) => self.follow(reply),
+            None => {
+                self.notice = Some(elsewhere(&action).to_string());
+                Vec::new()
+            }
+        }
+    }
+
+    /// Carries out a model's reply.
+    fn follow(&mut self, reply: Reply) -> Vec<Effect> {
+        let mut effects = reply.effects;
+        if let Some(tab) = reply.goto {
+            effects.extend(self.act(Action::Tab(tab)));
+        }
+        if reply.notice.is_some() {
+            self.notice = reply.notice;
+        }
+        if reply.error.is_some() {
+            self.error = reply.error;
+        }
+        if let Some((mode, text)) = reply.typing {
+            self.mode = mode;
+            self.input = text;
+        }
+        if reply.reset_selection
+            && let Some(p) = self.focused()
+        {
+            self.tables.entry(p.key()).or_default().selected = 0;
+        }
+        if reply.finished {
+            self.progress = None;
+        }
+        if reply.reload {
+            effects.extend(self.requests());
+        }
+        effects
+    }
+
+    fn open(&mut self) -> Vec<Effect> {
+        let Some(p) = self.focused() else { return Vec::new() };
+        let Some(opens) = p.opens else {
+            self.notice = Some("Enter opens attackers and passwords".into());
+            return Vec::new();
+        };
+        let column = match opens {
+            Opens::Attacker => "ip",
+            Opens::Password => "password",
+            Opens::Capture => "id",
+            Opens::Asn => "source.asn",
+        };
+        let Some(t) = self.visible(&p) else { return Vec::new() };
+        let selected = self.tables.get(&p.key()).map_or(0, |s| s.selected);
+        let (Some(c), Some(row)) = (t.header.iter().position(|h| h == column), t.rows.get(selected)) else { return Vec::new() };
+        let value = self.statistics.raw_cell(self.period, &p, &t, selected, c).unwrap_or_else(|| row[c].clone());
+        self.detail = Some(match opens {
+            Opens::Attacker => Detail::Attacker { ip: value },
+            Opens::Password => Detail::Password { password: value },
+            Opens::Asn => match value.trim_start_matches("AS").parse() {
+                Ok(asn) => Detail::EventsAsn { asn },
+                Err(_) => return Vec::new(),
+            },
+            Opens::Capture => Detail::Capture { id: self.pcap.full_id(&value).unwrap_or(value) },
+        });
+        self.focus_before_detail = self.focus;
+        self.focus = 0;
+        self.requests()
+    }
+
+    fn sync_filter(&mut self) {
+        if self.mode != Mode::Filter {
+            return;
+        }
+        if let Some(p) = self.focused() {
+            let state = self.tables.entry(p.key()).or_default();
+            state.filter = self.input.clone();
+            state.selected = 0;
+        }
+    }
+
+    fn submit(&mut self) -> Vec<Effect> {
+        let mode = std::mem::replace(&mut self.mode, Mode::Normal);
+        let input = std::mem::take(&mut self.input);
+        match mode {
+            Mode::Normal | Mode::Filter => return Vec::new(),
+            Mode::Palette => return self.run_palette(input),
+            _ => {}
+        }
+        let ctx = ctx!(self, None, None);
+        let reply = match mode {
+            Mode::AddToken => self.devices.submit(&ctx, mode, input),
+            Mode::CheckPassword => self.passwords.submit(&ctx, mode, input),
+            Mode::EventsAsns => self.events.submit(&ctx, mode, input),
+            _ => self.pcap.submit(&ctx, mode, input),
+        };
+        self.follow(reply)
+    }
+
+    fn run_palette(&mut self, input: String) -> Vec<Effect> {
+        let outcomes = match palette::parse(&input) {
+            Ok(o) => o,
+            Err(e) => {
+                self.error = Some(format!(":{input}: {e}"));
+                return Vec::new();
+            }
+        };
+        let mut effects = Vec::new();
+        for o in outcomes {
+            match o {
+                Outcome::Request(r) => effects.push(Effect::Engine(r)),
+                Outcome::Tab(t) => effects.extend(self.apply(Action::Tab(t))),
+                Outcome::Quit => self.quit = true,
+                Outcome::Resource { period, detail } => {
+                    self.period = period;
+                    self.detail = Some(detail);
+                    self.focus = 0;
+                    effects.extend(self.requests());
+                }
+            }
+        }
+        if !self.quit {
+            self.notice = Some(format!(":{input}"));
+        }
+        effects
+    }
+
+    /// Takes an engine event; true when the screen must be redrawn.
+    pub fn on_event(&mut self, event: Event) -> bool {
+        let mut event = match event {
+            Event::Ready { store, cache } => {
+                self.backend = Some(format!("{store} + {cache}"));
+                return true;
+            }
+            Event::Progress { label, done, total } => {
+                self.progress = Some((label, done, total));
+                return true;
+            }
+            Event::Error { request, message } => {
+                if let Some(kind) = RequestKind::of_failed(&request) {
+                    self.requester(kind).failed(kind);
+                }
+                self.error = Some(message);
+                return true;
+            }
+            other => other,
+        };
+        let models: [&mut dyn TabModel; 7] =
+            [&mut self.statistics, &mut self.attackers, &mut self.passwords, &mut self.devices, &mut self.events, &mut self.pcap, &mut self.operations];
+        let mut taken = None;
+        for model in models {
+            match model.take(event) {
+                Taken::Mine(reply) => {
+                    taken = Some(reply);
+                    break;
+                }
+                Taken::NotMine(back) => event = back,
+            }
+        }
+        if let Some(reply) = taken {
+            if reply.notice.is_some() {
+                self.notice = reply.notice;
+            }
+            if reply.finished {
+                self.progress = None;
+            }
+        }
+        true
+    }
+
+    /// Reports the outcome of an export.
+    pub fn exported(&mut self, result: Result<String, String>) {
+        match result {
+            Ok(path) => self.notice = Some(format!("exported {path}")),
+            Err(e) => self.error = Some(format!("export failed: {e}")),
+        }
+    }
+
+    /// The latest read of a resource panel for the current period.
+    pub fn read(&self, p: &Panel) -> Option<&ResourceRead> {
+        self.statistics.read(self.period, p)
+    }
+
+    /// True while any resource of the view is missing or being refreshed.
+    pub fn refreshing(&self) -> bool {
+        self.panels().iter().filter(|p| p.resource_name().is_some()).any(|p| self.read(p).is_none_or(|r| r.refreshing || r.data.is_none()))
+    }
+
+    /// When the oldest shown resource was computed.
+    pub fn data_age(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.panels().iter().filter_map(|p| self.read(p).and_then(|r| r.computed_at)).min()
+    }
+
+    /// A chart panel's data (None: not loaded yet).
+    pub fn chart(&self, p: &Panel) -> Option<ChartData> {
+        self.owner(&p.source).chart(&self.ctx(), p)
+    }
+
+    /// A table panel's full data (None: not loaded yet).
+    pub fn table(&self, p: &Panel) -> Option<TableData> {
+        self.owner(&p.source).table(&self.ctx(), p)
+    }
+
+    /// A table as shown: filtered, then sorted.
+    pub fn visible(&self, p: &Panel) -> Option<TableData> {
+        let state = self.tables.get(&p.key()).cloned().unwrap_or_default();
+        Some(self.table(p)?.shown(&state))
+    }
+
+    fn focused_table_len(&self) -> Option<(String, usize)> {
+        let p = self.focused().filter(|p| p.shape == Shape::Table)?;
+        Some((p.key(), self.visible(&p)?.rows.len()))
+    }
+
+    /// Lines of a text panel.
+    pub fn text(&self, p: &Panel) -> Vec<String> {
+        self.owner(&p.source).text(&self.ctx(), p)
+    }
+
+    /// Export file name stem: resource, period and parameter (a password only as its hash).
+    fn stem(&self, p: &Panel) -> String {
+        match &p.source {
+            Source::Resource { name, params } => {
+                let mut stem = format!("{name}-{}", self.period);
+                if let Some(ip) = &params.ip {
+                    stem.push_str(&format!("-{}", ip.replace(':', "_")));
+                }
+                if let Some(pw) = &params.password {
+                    stem.push_str(&format!("-pw{}", service::short_hash(pw)));
+                }
+                stem
+            }
+            other => format!("{other:?}").to_lowercase(),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The router without a screen: keys over the neutral key type, and engine failures routed
+//! to the model whose request failed.
+
+use serde_json::json;
+use vantage_core::engine::{Event, Request};
+use vantage_core::pcap::pipeline::JobStatus;
+
+use crate::app::{App, Effect};
+use crate::keys::{Action, Key, KeyCode, Mode, action_for};
+use crate::panels::{Detail, Tab};
+
+const JOB: &str = "0123456789abcdef0123456789abcdef";
+
+fn completed_job() -> JobStatus {
+    let t = "2024-06-15T12:40:00Z";
+    serde_json::from_value(json!({
+        "id": JOB, "query": "host 192.0.2.7", "state": "Completed", "time": t,
+        "requests": {"alpha": {"state": "Request Complete", "time": t, "bytes": 2048, "message": "2048 bytes"}},
+        "events": [], "successes": ["alpha"], "merged": "/spool/merged.pcap", "bytes": 2048
+    }))
+    .expect("a job status")
+}
+
+fn summaries(effects: &[Effect]) -> usize {
+    effects.iter().filter(|e| matches!(e, Effect::Engine(Request::PcapSummary { .. }))).count()
+}
+
+#[test]
+fn neutral_keys_map_to_actions() {
+    assert_eq!(action_for(Key::plain(KeyCode::Char('7')), Mode::Normal), Some(Action::Tab(Tab::Pcap)));
+    assert_eq!(action_for(Key::plain(KeyCode::BackTab), Mode::Normal), Some(Action::Focus(-1)));
+    assert_eq!(action_for(Key::plain(KeyCode::Char('q')), Mode::Palette), Some(Action::Input('q')));
+    assert_eq!(action_for(Key { code: KeyCode::Char('c'), ctrl: true }, Mode::Palette), Some(Action::Quit));
+    assert_eq!(action_for(Key::plain(KeyCode::Tab), Mode::Filter), None);
+}
+
+#[test]
+fn a_failed_summary_is_asked_again_and_other_failures_leave_it_pending() {
+    let mut app = App::new(Vec::new(), false);
+    app.apply(Action::Tab(Tab::Pcap));
+    app.on_event(Event::PcapJobs(vec![completed_job()]));
+    app.detail = Some(Detail::Capture { id: JOB.into() });
+    assert_eq!(summaries(&app.apply(Action::Refresh)), 1);
+    assert_eq!(summaries(&app.apply(Action::Refresh)), 0, "pending");
+    app.on_event(Event::Error { request: format!("{:?}", Request::PcapJobs), message: "spool gone".into() });
+    assert_eq!(app.error.as_deref(), Some("spool gone"));
+    assert_eq!(summaries(&app.apply(Action::Refresh)), 0, "another request's failure");
+    app.on_event(Event::Error { request: format!("{:?}", Request::PcapSummary { id: JOB.into() }), message: "truncated capture".into() });
+    assert_eq!(app.error.as_deref(), Some("truncated capture"), "shown as the engine said it");
+    assert_eq!(summaries(&app.apply(Action::Refresh)), 1, "asked again");
+}
