@@ -1,8 +1,8 @@
 //! The layering rules of `../shared/spec/README.md` and the code style, checked on the source
 //! text (issue 13): shared layers import no capability, a capability imports no other
 //! capability, no import cycle among core's top-level modules, and the front ends (and the
-//! UI-free dashboard models in `views/`) never reach storage, SQL or Redis and keep every
-//! source file under 700 lines; `views/` imports no UI toolkit either.
+//! UI-free dashboard models in `core/views/`) never reach storage, SQL or Redis and keep every
+//! source file under 700 lines; `core/views/` imports no UI toolkit either.
 //!
 //! Violations that exist today are listed in `tests/architecture-baseline.txt` and are being
 //! removed by the architecture refactor. The test fails on any violation not listed there —
@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 const CAPABILITIES: &[&str] = &["statistics", "passwords", "pcap", "events", "flows", "dynfw"];
 /// The composition root: the only core modules that may import every other one.
 const ROOT: &[&str] = &["lib", "engine", "deployment"];
-/// Front-end source directories (`views/`: the dashboard models both front ends share).
-const FRONT_ENDS: &[&str] = &["tui/src", "gui/src", "views/src"];
+/// Front-end source directories (`core/views/`: the dashboard models both front ends share).
+const FRONT_ENDS: &[&str] = &["tui/src", "gui/src", "core/views/src"];
 /// UI toolkits the shared dashboard models must not import: they serve every front end.
 const UI_TOOLKITS: &[&str] = &["ratatui", "crossterm", "egui", "eframe"];
 /// Largest front-end source file, in lines.
@@ -193,7 +193,7 @@ fn violations() -> BTreeSet<String> {
                     out.insert(format!("front end uses {forbidden}: {rel}"));
                 }
             }
-            if *front == "views/src" {
+            if *front == "core/views/src" {
                 for toolkit in UI_TOOLKITS.iter().filter(|t| names_crate(&code, t)) {
                     out.insert(format!("UI-free views use {toolkit}: {rel}"));
                 }
