@@ -22,7 +22,7 @@
 //!   the HTTP API, built once from the configuration (which it validates).
 //! - [`devices`]: the analyst's registered device tokens (My devices), stored 0600.
 //! - [`engine`]: the one door of every front end: typed async methods per capability
-//!   ([`engine::Core`]) and the dashboard's non-blocking channel adapter ([`engine::Engine`]).
+//!   ([`engine::Engine`]) and the dashboard's non-blocking channel adapter ([`engine::Channel`]).
 //! - [`http`]: the generic HTTP server of `vantage serve` (accept loop, JSON errors, health, metrics).
 //! - [`export`]: statistics values to files: CSV tables, PNG/SVG line charts.
 //! - [`progress`]: the progress-reporting interface long operations talk to.

@@ -4,13 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use vantage_core::engine::{Engine, Event, Request};
+use vantage_core::engine::{Channel, Request, RequestKind, Update};
 use vantage_core::statistics::aggregation::Precision;
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::Params;
 use vantage_tests::{BOTH, sview, t};
 
-fn next(engine: &Engine, what: &str, mut pick: impl FnMut(&Event) -> bool) -> Event {
+fn next(engine: &Channel, what: &str, mut pick: impl FnMut(&Update) -> bool) -> Update {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Some(e) = engine.recv_timeout(Duration::from_millis(100))
@@ -26,40 +26,43 @@ fn next(engine: &Engine, what: &str, mut pick: impl FnMut(&Event) -> bool) -> Ev
 async fn engine_answers_requests_with_events_on_both_stores() {
     for kind in BOTH {
         let ts = sview::load(kind, t("2024-06-15T12:40:00Z")).await;
-        let engine = Engine::start(ts.config.clone()).expect("start");
-        let ready = next(&engine, "ready", |e| matches!(e, Event::Ready { .. } | Event::Error { .. }));
-        assert!(matches!(&ready, Event::Ready { store, cache } if cache == "memory" && store == if kind == vantage_tests::Kind::Sqlite { "sqlite" } else { "postgres" }), "{ready:?}");
+        let engine = Channel::start(ts.config.clone()).expect("start");
+        let ready = next(&engine, "ready", |e| matches!(e, Update::Ready { .. } | Update::Unavailable { .. } | Update::Failed { .. }));
+        assert!(matches!(&ready, Update::Ready { store, cache } if cache == "memory" && store == if kind == vantage_tests::Kind::Sqlite { "sqlite" } else { "postgres" }), "{ready:?}");
 
         // an on-demand resource nobody computed yet: answered at once (not ready), then again
         let params = Params { ip: Some("192.0.2.1".into()), ..Params::default() };
         let started = Instant::now();
         engine.send(Request::Resource { name: "selected_attacker_incidents_graph".into(), period: Period::Hour, params: params.clone() });
         assert!(started.elapsed() < Duration::from_millis(50), "send never blocks");
-        let first = next(&engine, "first answer", |e| matches!(e, Event::Resource { .. }));
-        let Event::Resource { read, .. } = first else { unreachable!() };
+        let first = next(&engine, "first answer", |e| matches!(e, Update::Resource { .. }));
+        let Update::Resource { read, .. } = first else { unreachable!() };
         assert!(read.data.is_none() && read.refreshing, "{kind:?}: not cached yet, computation queued");
-        let fresh = next(&engine, "computed value", |e| matches!(e, Event::Resource { read, .. } if read.data.is_some()));
-        let Event::Resource { read, .. } = fresh else { unreachable!() };
+        let fresh = next(&engine, "computed value", |e| matches!(e, Update::Resource { read, .. } if read.data.is_some()));
+        let Update::Resource { read, .. } = fresh else { unreachable!() };
         let points: Vec<i64> = read.data.as_ref().and_then(|d| d.as_array()).map(|a| a.iter().filter_map(|p| p["count"].as_i64()).collect()).unwrap_or_default();
         assert_eq!((points.len(), points.iter().sum::<i64>()), (55, 2), "{kind:?}: 192.0.2.1 at 12:34:56 and 11:54:56");
 
         // a precached one (the engine's own planner may have computed it already)
         engine.send(Request::Resource { name: "all_incidents_graph".into(), period: Period::Hour, params: Params::default() });
-        let graph = next(&engine, "1h graph", |e| matches!(e, Event::Resource { name, read, .. } if name == "all_incidents_graph" && read.data.is_some()));
-        let Event::Resource { read, .. } = graph else { unreachable!() };
+        let graph = next(&engine, "1h graph", |e| matches!(e, Update::Resource { name, read, .. } if name == "all_incidents_graph" && read.data.is_some()));
+        let Update::Resource { read, .. } = graph else { unreachable!() };
         assert_eq!(read.data.as_ref().and_then(|d| d.as_array()).map(Vec::len), Some(55), "{kind:?}");
 
-        engine.send(Request::Resource { name: "no_such_graph".into(), period: Period::Hour, params: Params::default() });
-        let err = next(&engine, "error", |e| matches!(e, Event::Error { .. }));
-        assert!(matches!(&err, Event::Error { message, .. } if message.contains("unknown resource")), "{err:?}");
+        let asked = engine.send(Request::Resource { name: "no_such_graph".into(), period: Period::Hour, params: Params::default() });
+        let err = next(&engine, "error", |e| matches!(e, Update::Failed { .. }));
+        assert!(
+            matches!(&err, Update::Failed { id, kind: RequestKind::Resource, error } if *id == asked && error.to_string().contains("unknown resource")),
+            "{err:?}"
+        );
 
         engine.send(Request::Migrate { precision: Precision::Daily, days: 3 });
-        next(&engine, "progress", |e| matches!(e, Event::Progress { total: Some(3), .. }));
-        let done = next(&engine, "migrated", |e| matches!(e, Event::Migrated(_)));
-        assert!(matches!(done, Event::Migrated(r) if r.windows == 3));
+        next(&engine, "progress", |e| matches!(e, Update::Progress { total: Some(3), .. }));
+        let done = next(&engine, "migrated", |e| matches!(e, Update::Migrated(_)));
+        assert!(matches!(done, Update::Migrated(r) if r.windows == 3));
 
         engine.send(Request::Jobs);
-        next(&engine, "jobs", |e| matches!(e, Event::Jobs(_)));
+        next(&engine, "jobs", |e| matches!(e, Update::Jobs(_)));
         engine.shutdown();
         ts.finish().await;
     }

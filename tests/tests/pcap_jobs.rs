@@ -12,7 +12,7 @@ use vantage_core::jobs::{MAX_ATTEMPTS, Queue};
 use vantage_core::pcap::client::SensorConfig;
 use vantage_core::pcap::merge::merge_files;
 use vantage_core::pcap::pipeline::{self, JobState};
-use vantage_core::pcap::query::{Request, RequestSettings};
+use vantage_core::pcap::request::{Request, RequestSettings};
 use vantage_core::pcap::service::PcapService;
 use vantage_core::pcap::settings::PcapConfig;
 use vantage_tests::steno_standin::pcap_dir;

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use serde_json::json;
-use vantage_core::pcap::query::{Clauses, Request, RequestError, RequestSettings, Weights, query_id};
+use vantage_core::pcap::request::{Clauses, Request, RequestError, RequestSettings, Weights, query_id};
 use vantage_core::pcap::steno::{self, Expr, Time};
 use vantage_tests::t;
 

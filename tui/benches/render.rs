@@ -12,7 +12,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use vantage_core::Clock;
 use vantage_core::cache::memory::MemoryCache;
-use vantage_core::engine::{Event, Request};
+use vantage_core::engine::{Request, Update};
 use vantage_core::jobs::memory::MemoryQueue;
 use vantage_core::progress::NoProgress;
 use vantage_core::statistics::demo;
@@ -41,7 +41,7 @@ async fn main() {
         for effect in effects {
             if let Effect::Engine(Request::Resource { name, period, params }) = effect {
                 let data = stats.compute_and_cache(resources::find(&name).expect("known"), period, &params, now).await.expect("computes");
-                app.on_event(Event::Resource { name, period, params, read: ResourceRead { data: Some(data), computed_at: Some(now), refreshing: false } });
+                app.on_event(Update::Resource { name, period, params, read: ResourceRead { data: Some(data), computed_at: Some(now), refreshing: false } });
             }
         }
         let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use vantage_core::Clock;
-use vantage_core::engine::{Event, Request};
+use vantage_core::engine::{Request, Update};
 use vantage_core::events::questions;
 use vantage_core::geo::GeoIp;
 use vantage_core::pcap::service::PcapService;
@@ -32,26 +32,26 @@ async fn serve(app: &mut App, stats: &Statistics, geo: &GeoIp, pcap: &PcapServic
             Request::Resource { name, period, params } => {
                 let resource = resources::find(&name).expect("known resource");
                 let data = stats.compute_and_cache(resource, period, &params, now).await.expect("computes");
-                Event::Resource { name, period, params, read: ResourceRead { data: Some(data), computed_at: Some(now), refreshing: false } }
+                Update::Resource { name, period, params, read: ResourceRead { data: Some(data), computed_at: Some(now), refreshing: false } }
             }
-            Request::Jobs => Event::Jobs(stats.queue.snapshot().await.expect("snapshot")),
+            Request::Jobs => Update::Jobs(stats.queue.snapshot().await.expect("snapshot")),
             Request::Entries { prefix } => {
                 // TTLs count down in real time (Redis): shown rounded up to the minute
                 let mut entries = stats.cache.scan(&prefix).await.expect("scan");
                 for e in &mut entries {
                     e.ttl_seconds = e.ttl_seconds.map(|s| s.div_ceil(60) * 60);
                 }
-                Event::Entries { prefix, entries }
+                Update::Entries { prefix, entries }
             }
-            Request::Geo { ip } => Event::Geo { ip, info: geo.lookup(ip), sources: geo.sources() },
-            Request::LeakedTop { limit } => Event::LeakedTop(stats.store.pwned_top(limit).await.expect("top")),
-            Request::PcapJobs => Event::PcapJobs(pcap.statuses().expect("spool")),
+            Request::Geo { ip } => Update::Geo { ip, info: geo.lookup(ip), sources: geo.sources() },
+            Request::LeakedTop { limit } => Update::LeakedTop(stats.store.pwned_top(limit).await.expect("top")),
+            Request::PcapJobs => Update::PcapJobs(pcap.statuses().expect("spool")),
             Request::Events { view, filter, days } => {
                 let table = questions::ask(stats.store.as_ref(), view, &questions::last_days(&filter, days, now)).await.expect("events answer");
-                Event::Events { view, filter, days, table }
+                Update::Events { view, filter, days, table }
             }
             // the spool's free space differs from run to run: not shown in snapshots
-            Request::PcapSensors => Event::PcapSensors(pcap.sensor_stats(&[]).await.expect("sensors"), None),
+            Request::PcapSensors => Update::PcapSensors(pcap.sensor_stats(&[]).await.expect("sensors"), None),
             other => panic!("unexpected request {other:?}"),
         };
         app.on_event(event);
@@ -81,7 +81,7 @@ async fn every_view_with_demo_data_on_both_backends() {
         let pcap = PcapService::new(vantage_core::pcap::settings::PcapConfig::with_spool(spool.path().to_path_buf()), queue, Clock::Fixed(now));
         let mut app = App::new(vec![report.demo_device_token.clone()], false);
         // the same deployment line on both, so that the screens can be compared
-        app.on_event(Event::Ready { store: "store".into(), cache: "cache".into() });
+        app.on_event(Update::Ready { store: "store".into(), cache: "cache".into() });
         let mut screens = Vec::new();
         let mut visit = |app: &App, view: &str| {
             for (w, h) in [(80, 24), (160, 48)] {

@@ -1,23 +1,25 @@
-//! The channel adapter over a [`Core`]: the dashboard's non-blocking door.
+//! The channel adapter over an [`Engine`]: the dashboard's non-blocking door.
 //!
-//! [`Engine::start`] opens the configured deployment on a tokio runtime running on
+//! [`Channel::start`] opens the configured deployment on a tokio runtime running on
 //! background threads (with in-process workers when the queue is in-process) and returns at
-//! once. Front ends [`Engine::send`] typed [`Request`]s — never blocking — and receive
-//! [`Event`]s (results, progress, errors) with [`Engine::try_recv`] /
-//! [`Engine::recv_timeout`], so a UI thread never waits on I/O. Each request is answered by
-//! the [`Core`]'s typed methods.
+//! once. Front ends [`Channel::send`] typed [`Request`]s — never blocking — and receive
+//! [`Update`]s (results, progress, typed failures naming the request's id and kind) with [`Channel::try_recv`] /
+//! [`Channel::recv_timeout`], so a UI thread never waits on I/O. Each request is answered by
+//! the [`Engine`]'s typed methods.
 //!
 //! A resource that is not cached yet (or is being refreshed) is answered at once with what
 //! the cache holds (`refreshing: true`), and answered again when the fresh value lands.
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use super::Core;
+use super::Engine;
+use super::request::{RequestId, RequestKind};
 use crate::cache::EntryInfo;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -98,7 +100,7 @@ pub enum Request {
         limit: i64,
     },
     /// Request a packet capture from the text an analyst typed (see
-    /// [`crate::pcap::query::Request::from_text`]).
+    /// [`crate::pcap::request::Request::from_text`]).
     PcapSubmit {
         /// URL-form clauses or a raw Stenographer query.
         text: String,
@@ -125,7 +127,7 @@ pub enum Request {
 
 /// What the engine reports.
 #[derive(Debug, Clone)]
-pub enum Event {
+pub enum Update {
     /// The deployment is open.
     Ready {
         /// `sqlite` or `postgres`.
@@ -216,27 +218,39 @@ pub enum Event {
         /// Units in all, if known.
         total: Option<u64>,
     },
-    /// A request failed.
-    Error {
-        /// The request, described.
-        request: String,
-        /// The error, one line.
+    /// A request failed: the id [`Channel::send`] gave it, its kind, and the typed error.
+    Failed {
+        /// The request's id.
+        id: RequestId,
+        /// What kind of request it was.
+        kind: RequestKind,
+        /// Why it failed (its `Display` is the one-line message).
+        error: Arc<super::Error>,
+    },
+    /// A part of the deployment no request asked for could not be opened: the deployment
+    /// itself (`part` = `open`: nothing will be answered) or the GeoIP databases (`GeoIP`:
+    /// lookups answer nothing).
+    Unavailable {
+        /// `open` or `GeoIP`.
+        part: &'static str,
+        /// Why, one line.
         message: String,
     },
 }
 
 /// Handle on a running engine: requests in, events out (see the module documentation).
-/// [`Engine::open`] gives the typed [`Core`] instead.
-pub struct Engine {
-    requests: mpsc::UnboundedSender<Request>,
-    events: std_mpsc::Receiver<Event>,
+/// [`Engine::open`] gives the typed [`Engine`] instead.
+pub struct Channel {
+    requests: mpsc::UnboundedSender<(RequestId, Request)>,
+    last_id: AtomicU64,
+    events: std_mpsc::Receiver<Update>,
     stop: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Forwards progress as events.
 struct EventProgress {
-    events: std_mpsc::Sender<Event>,
+    events: std_mpsc::Sender<Update>,
     state: std::sync::Mutex<(String, u64, Option<u64>)>,
 }
 
@@ -245,23 +259,23 @@ impl Progress for EventProgress {
         if let Ok(mut s) = self.state.lock() {
             *s = (label.to_string(), 0, total);
         }
-        let _ = self.events.send(Event::Progress { label: label.to_string(), done: 0, total });
+        let _ = self.events.send(Update::Progress { label: label.to_string(), done: 0, total });
     }
     fn advance(&self, n: u64) {
         if let Ok(mut s) = self.state.lock() {
             s.1 += n;
-            let _ = self.events.send(Event::Progress { label: s.0.clone(), done: s.1, total: s.2 });
+            let _ = self.events.send(Update::Progress { label: s.0.clone(), done: s.1, total: s.2 });
         }
     }
     fn finish(&self) {}
 }
 
-impl Engine {
+impl Channel {
     /// Starts the engine on background threads; returns immediately. The first event is
-    /// [`Event::Ready`] or an [`Event::Error`] saying why the deployment could not be opened.
-    pub fn start(config: Config) -> Result<Engine> {
-        let (req_tx, mut req_rx) = mpsc::unbounded_channel::<Request>();
-        let (ev_tx, ev_rx) = std_mpsc::channel::<Event>();
+    /// [`Update::Ready`] or an [`Update::Unavailable`] saying why the deployment could not be opened.
+    pub fn start(config: Config) -> Result<Channel> {
+        let (req_tx, mut req_rx) = mpsc::unbounded_channel::<(RequestId, Request)>();
+        let (ev_tx, ev_rx) = std_mpsc::channel::<Update>();
         let (stop_tx, stop_rx) = watch::channel(false);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -277,13 +291,13 @@ impl Engine {
                         Ok(core) => core,
                         Err(e) => {
                             // the part's own error, as before the errors were typed
-                            let _ = ev_tx.send(Event::Error { request: "open".into(), message: e.core().to_string() });
+                            let _ = ev_tx.send(Update::Unavailable { part: "open", message: e.core().to_string() });
                             return;
                         }
                     };
-                    let _ = ev_tx.send(Event::Ready { store: core.store_backend(), cache: core.cache_kind().to_string() });
+                    let _ = ev_tx.send(Update::Ready { store: core.store_backend(), cache: core.cache_kind().to_string() });
                     if let Err(e) = core.ops().open_geoip() {
-                        let _ = ev_tx.send(Event::Error { request: "GeoIP".into(), message: e.to_string() });
+                        let _ = ev_tx.send(Update::Unavailable { part: "GeoIP", message: e.to_string() });
                     }
                     if core.in_process_queue() {
                         let workers = core.clone();
@@ -292,45 +306,47 @@ impl Engine {
                     }
                     // aggregations and back-fills run one after another, in the order asked
                     // (hourly reads what quarterly wrote); everything else runs concurrently
-                    let (lane_tx, mut lane_rx) = mpsc::unbounded_channel::<Request>();
+                    let (lane_tx, mut lane_rx) = mpsc::unbounded_channel::<(RequestId, Request)>();
                     let (lane, lane_ev) = (core.clone(), ev_tx.clone());
                     tokio::spawn(async move {
-                        while let Some(request) = lane_rx.recv().await {
-                            handle(&lane, request, &lane_ev).await;
+                        while let Some((id, request)) = lane_rx.recv().await {
+                            handle(&lane, id, request, &lane_ev).await;
                         }
                     });
                     let mut stop = stop_rx.clone();
                     loop {
-                        let request = tokio::select! {
+                        let (id, request) = tokio::select! {
                             r = req_rx.recv() => match r { Some(r) => r, None => break },
                             _ = stop.changed() => break,
                         };
                         if matches!(request, Request::Aggregate { .. } | Request::Migrate { .. }) {
-                            let _ = lane_tx.send(request);
+                            let _ = lane_tx.send((id, request));
                             continue;
                         }
                         let (core, ev) = (core.clone(), ev_tx.clone());
-                        tokio::spawn(async move { handle(&core, request, &ev).await });
+                        tokio::spawn(async move { handle(&core, id, request, &ev).await });
                     }
                     core.close().await;
                 });
             })
             .map_err(|e| Error::io("engine thread", e))?;
-        Ok(Engine { requests: req_tx, events: ev_rx, stop: stop_tx, thread: Some(thread) })
+        Ok(Channel { requests: req_tx, last_id: AtomicU64::new(0), events: ev_rx, stop: stop_tx, thread: Some(thread) })
     }
 
-    /// Queues a request (never blocks).
-    pub fn send(&self, request: Request) {
-        let _ = self.requests.send(request);
+    /// Queues a request (never blocks); its failure, if any, names the id returned.
+    pub fn send(&self, request: Request) -> RequestId {
+        let id = RequestId(self.last_id.fetch_add(1, Ordering::Relaxed) + 1);
+        let _ = self.requests.send((id, request));
+        id
     }
 
     /// The next event, if one is waiting.
-    pub fn try_recv(&self) -> Option<Event> {
+    pub fn try_recv(&self) -> Option<Update> {
         self.events.try_recv().ok()
     }
 
     /// The next event, waiting at most `timeout`.
-    pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Update> {
         self.events.recv_timeout(timeout).ok()
     }
 
@@ -352,10 +368,10 @@ fn all_done(report: AggregationReport) -> super::Result<AggregationReport> {
     Err(Error::Aggregation(report.failed.iter().map(|f| f.error.as_str()).collect::<Vec<_>>().join("; ")).into())
 }
 
-/// Answers one request with the core's typed methods; a failure becomes [`Event::Error`].
-async fn handle(core: &Core, request: Request, events: &std_mpsc::Sender<Event>) {
-    let describe = format!("{request:?}");
-    let send = |event: Event| {
+/// Answers one request with the engine's typed methods; a failure becomes [`Update::Failed`].
+async fn handle(core: &Engine, id: RequestId, request: Request, events: &std_mpsc::Sender<Update>) {
+    let kind = request.kind();
+    let send = |event: Update| {
         let _ = events.send(event);
     };
     let result: super::Result<()> = async {
@@ -364,60 +380,60 @@ async fn handle(core: &Core, request: Request, events: &std_mpsc::Sender<Event>)
                 let resource = resources::find(&name)?;
                 let read = core.statistics().read(resource, period, &params).await?;
                 let waiting = read.refreshing || read.data.is_none();
-                send(Event::Resource { name: name.clone(), period, params: params.clone(), read: read.clone() });
+                send(Update::Resource { name: name.clone(), period, params: params.clone(), read: read.clone() });
                 if waiting && let Some(read) = core.statistics().fresh(resource, period, &params, &read).await? {
-                    send(Event::Resource { name, period, params, read });
+                    send(Update::Resource { name, period, params, read });
                 }
             }
-            Request::Refresh => send(Event::Planned(core.ops().plan(&super::ops::Plan::Refresh, false).await?)),
-            Request::Jobs => send(Event::Jobs(core.ops().jobs().await?)),
+            Request::Refresh => send(Update::Planned(core.ops().plan(&super::ops::Plan::Refresh, false).await?)),
+            Request::Jobs => send(Update::Jobs(core.ops().jobs().await?)),
             Request::Entries { prefix } => {
                 let entries = core.ops().entries(&prefix).await?;
-                send(Event::Entries { prefix, entries });
+                send(Update::Entries { prefix, entries });
             }
             Request::Migrate { precision, days } => {
                 let progress = Arc::new(EventProgress { events: events.clone(), state: std::sync::Mutex::new((String::new(), 0, None)) });
-                send(Event::Migrated(all_done(core.statistics().backfill(precision, days, false, progress).await?)?));
+                send(Update::Migrated(all_done(core.statistics().backfill(precision, days, false, progress).await?)?));
             }
             Request::Aggregate { precision } => {
-                send(Event::Migrated(all_done(core.statistics().aggregate(precision, false, Arc::new(NoProgress)).await?)?));
+                send(Update::Migrated(all_done(core.statistics().aggregate(precision, false, Arc::new(NoProgress)).await?)?));
             }
             Request::ClearCache { all } => {
                 let count = core.ops().clear_cache(all).await?;
-                send(Event::Cleared { what: if all { "every Vantage key".into() } else { "cached resources".into() }, count });
+                send(Update::Cleared { what: if all { "every Vantage key".into() } else { "cached resources".into() }, count });
             }
             Request::ClearTimeouts { kind, period } => {
                 let count = core.ops().clear_timeouts(&kind, &period).await?;
-                send(Event::Cleared { what: format!("{kind} timeouts of {period}"), count });
+                send(Update::Cleared { what: format!("{kind} timeouts of {period}"), count });
             }
             Request::CheckHash { sha1 } => {
                 let found = core.passwords().check_hash(&sha1).await?;
-                send(Event::Leak { sha1, found });
+                send(Update::Leak { sha1, found });
             }
-            Request::LeakedTop { limit } => send(Event::LeakedTop(core.passwords().top(limit).await?)),
+            Request::LeakedTop { limit } => send(Update::LeakedTop(core.passwords().top(limit).await?)),
             Request::Geo { ip } => {
                 let (info, sources) = core.ops().geo(ip);
-                send(Event::Geo { ip, info, sources });
+                send(Update::Geo { ip, info, sources });
             }
             Request::Events { view, filter, days } => {
                 let table = core.events().ask(view, &filter, days).await?;
-                send(Event::Events { view, filter, days, table });
+                send(Update::Events { view, filter, days, table });
             }
-            Request::PcapSubmit { text } => send(Event::PcapSubmitted(core.pcap().submit_text(&text).await?)),
-            Request::PcapJobs => send(Event::PcapJobs(core.pcap().statuses()?)),
+            Request::PcapSubmit { text } => send(Update::PcapSubmitted(core.pcap().submit_text(&text).await?)),
+            Request::PcapJobs => send(Update::PcapJobs(core.pcap().statuses()?)),
             Request::PcapSensors => {
                 let pcap = core.pcap();
-                send(Event::PcapSensors(pcap.sensors(&[]).await?, pcap.free_bytes()));
+                send(Update::PcapSensors(pcap.sensors(&[]).await?, pcap.free_bytes()));
             }
             Request::PcapSummary { id } => {
                 let summary = core.pcap().summary(&id).await?;
-                send(Event::PcapSummary { id, summary });
+                send(Update::PcapSummary { id, summary });
             }
         }
         Ok(())
     }
     .await;
     if let Err(e) = result {
-        send(Event::Error { request: describe, message: e.to_string() });
+        send(Update::Failed { id, kind, error: Arc::new(e) });
     }
 }

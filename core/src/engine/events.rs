@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::Core;
+use super::Engine;
 use super::error::Result;
 use crate::config::SecretUrl;
 use crate::events::EventsStatus;
@@ -53,9 +53,9 @@ pub enum Question {
     },
 }
 
-/// The incident-events methods of a [`Core`].
+/// The incident-events methods of a [`Engine`].
 pub struct EventsApi<'a> {
-    pub(super) core: &'a Core,
+    pub(super) core: &'a Engine,
 }
 
 impl EventsApi<'_> {

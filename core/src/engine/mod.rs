@@ -1,10 +1,10 @@
 //! The engine: the one door every front end (CLI, `serve`, dashboard) goes through.
 //!
-//! [`Engine::open`] assembles the configured deployment once and returns its [`Core`], whose
-//! typed async methods are grouped by capability — [`Core::statistics`], [`Core::passwords`],
-//! [`Core::events`], [`Core::pcap`] and [`Core::ops`] (planner, jobs, cache, workers, GeoIP) —
+//! [`Engine::open`] assembles the configured deployment once and returns its [`Engine`], whose
+//! typed async methods are grouped by capability — [`Engine::statistics`], [`Engine::passwords`],
+//! [`Engine::events`], [`Engine::pcap`] and [`Engine::ops`] (planner, jobs, cache, workers, GeoIP) —
 //! and fail with a typed [`Error`]. The dashboard talks to a core through the non-blocking
-//! channel adapter [`Engine::start`] ([`channel`]): typed [`Request`]s in, [`Event`]s out.
+//! channel adapter [`Channel::start`] ([`channel`]): typed [`Request`]s in, [`Update`]s out.
 //!
 //! A resource being refreshed is answered at once with what the cache holds, and again when
 //! the fresh value lands: [`statistics::StatisticsApi::fresh`] waits for the cache's change
@@ -17,12 +17,14 @@ mod open;
 pub mod ops;
 pub mod passwords;
 pub mod pcap;
+mod request;
 pub mod statistics;
 mod watch;
 
 use std::sync::{Arc, OnceLock};
 
-pub use channel::{Engine, Event, Request};
+pub use channel::{Channel, Request, Update};
+pub use request::{RequestId, RequestKind};
 pub use error::{Error, Result};
 pub use open::Parts;
 
@@ -33,7 +35,7 @@ use crate::deployment::Deployment;
 /// An open deployment and the typed methods front ends call (from [`Engine::open`]). Cheap to
 /// clone (all clones share the deployment).
 #[derive(Clone)]
-pub struct Core {
+pub struct Engine {
     deployment: Deployment,
     geo: Arc<OnceLock<GeoIp>>,
     config: Arc<Config>,
@@ -49,18 +51,18 @@ impl Engine {
 
     /// Opens the configured store, cache and queue (with their migrations); the error names
     /// the part that could not be opened ([`Error::Open`]).
-    pub async fn open(config: &Config) -> Result<Core> {
+    pub async fn open(config: &Config) -> Result<Engine> {
         Self::open_parts(config, Parts::All).await
     }
 
     /// Opens `parts` of the deployment ([`Parts::StoreOnly`]: no Redis connection).
-    pub async fn open_parts(config: &Config, parts: Parts) -> Result<Core> {
+    pub async fn open_parts(config: &Config, parts: Parts) -> Result<Engine> {
         let deployment = open::open(config, parts).await?;
-        Ok(Core { deployment, geo: Arc::default(), config: Arc::new(config.clone()) })
+        Ok(Engine { deployment, geo: Arc::default(), config: Arc::new(config.clone()) })
     }
 }
 
-impl Core {
+impl Engine {
     /// Statistics: resources, aggregation, ingest, demo data.
     pub fn statistics(&self) -> statistics::StatisticsApi<'_> {
         statistics::StatisticsApi { core: self }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::Core;
+use super::Engine;
 use super::error::Result;
 use crate::cache::{EntryInfo, keys};
 use crate::geo::{GeoInfo, GeoIp};
@@ -55,9 +55,9 @@ async fn round(stats: &Statistics, plan: &Plan, dry_run: bool) -> crate::Result<
     })
 }
 
-/// The operations methods of a [`Core`].
+/// The operations methods of a [`Engine`].
 pub struct OpsApi<'a> {
-    pub(super) core: &'a Core,
+    pub(super) core: &'a Engine,
 }
 
 impl OpsApi<'_> {

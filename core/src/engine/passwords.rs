@@ -3,16 +3,16 @@
 use std::io::BufRead;
 use std::sync::Arc;
 
-use super::Core;
+use super::Engine;
 use super::error::Result;
 use crate::config::SecretUrl;
 use crate::passwords::import::{self, Format, ImportReport};
 use crate::passwords::{self, PwnedHash, Source};
 use crate::progress::Progress;
 
-/// The leaked-password methods of a [`Core`].
+/// The leaked-password methods of a [`Engine`].
 pub struct PasswordsApi<'a> {
-    pub(super) core: &'a Core,
+    pub(super) core: &'a Engine,
 }
 
 impl PasswordsApi<'_> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::error::{Error, Result};
 use crate::config::Config;
 use crate::pcap::pipeline::JobStatus;
-use crate::pcap::query::Request;
+use crate::pcap::request::Request;
 use crate::pcap::service::{PcapService, SensorStats};
 use crate::pcap::settings::PcapConfig;
 use crate::pcap::spool::CleanupReport;
@@ -16,7 +16,7 @@ const SUMMARY_TOP: usize = 20;
 /// Packets in a capture summary's preview.
 const SUMMARY_PREVIEW: usize = 200;
 
-/// The packet-capture methods of a [`Core`](super::Core), or of the spool and sensors alone
+/// The packet-capture methods of a [`Engine`](super::Engine), or of the spool and sensors alone
 /// ([`PcapApi::offline`]).
 #[derive(Clone)]
 pub struct PcapApi {

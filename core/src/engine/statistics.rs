@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::Core;
+use super::Engine;
 use super::error::Result;
 use super::watch::Watch;
 use crate::cache::keys;
@@ -22,9 +22,9 @@ use crate::store::TableTotal;
 /// How long [`StatisticsApi::fresh`] waits for a refreshed value.
 pub const WATCH_FOR: Duration = Duration::from_secs(120);
 
-/// The statistics methods of a [`Core`].
+/// The statistics methods of a [`Engine`].
 pub struct StatisticsApi<'a> {
-    pub(super) core: &'a Core,
+    pub(super) core: &'a Engine,
 }
 
 impl StatisticsApi<'_> {

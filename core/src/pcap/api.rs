@@ -30,7 +30,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::Error;
 use crate::pcap::pipeline::{JobState, JobStatus};
-use crate::pcap::query::{Clauses, Request, RequestError};
+use crate::pcap::request::{Clauses, Request, RequestError};
 use crate::pcap::service::{PcapService, is_step};
 use crate::pcap::spool::valid_id;
 

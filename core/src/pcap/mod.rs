@@ -1,7 +1,7 @@
 //! Packet-capture retrieval (pcap.md): Docket-compatible requests turned into Stenographer
 //! queries, and captures merged into one chronologically ordered pcap.
 //!
-//! - [`query`]: Docket request forms (URL clauses, form/JSON fields), times and durations, the
+//! - [`request`]: Docket request forms (URL clauses, form/JSON fields), times and durations, the
 //!   time window, the canonical Stenographer query string, its id and the weight check.
 //! - [`steno`]: a validating parser of Stenographer's query language (the raw form).
 //! - [`reader`]: a streaming packet reader of classic pcap (µs/ns, both byte orders) and
@@ -21,7 +21,7 @@ pub mod api;
 pub mod client;
 pub mod merge;
 pub mod pipeline;
-pub mod query;
+pub mod request;
 pub mod reader;
 pub mod service;
 pub mod settings;

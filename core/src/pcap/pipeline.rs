@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::pcap::client::{SensorConfig, StenoClient};
 use crate::pcap::merge::{merge_files, merge_with_mergecap};
-use crate::pcap::query::Request;
+use crate::pcap::request::Request;
 use crate::pcap::settings::{Merger, PcapConfig};
 use crate::pcap::spool::{self, valid_id};
 
@@ -443,7 +443,7 @@ async fn ask(job: &Job, sensor: &SensorConfig, request: &Request, config: &PcapC
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pcap::query::query_id;
+    use crate::pcap::request::query_id;
 
     #[test]
     fn states_serialize_with_their_names() {

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::jobs::{Handlers, Job, JobHandler, MAX_ATTEMPTS, Queue, Task};
 use crate::pcap::client::StenoClient;
 use crate::pcap::pipeline::{self, IdleCache, JobState, JobStatus, STATUS};
-use crate::pcap::query::Request;
+use crate::pcap::request::Request;
 use crate::pcap::settings::PcapConfig;
 use crate::pcap::spool::{self, CleanupReport, Space};
 

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::pcap::client::SensorConfig;
-use crate::pcap::query::{RequestSettings, Weights, parse_duration, parse_size};
+use crate::pcap::request::{RequestSettings, Weights, parse_duration, parse_size};
 
 /// How the sensors' answers are merged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

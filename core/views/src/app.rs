@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use vantage_core::engine::{Event, Request};
+use vantage_core::engine::{Request, Update};
 use vantage_core::events::questions::View;
 use vantage_core::events::table::Table as EventsTable;
 use vantage_core::export::ChartData;
@@ -17,7 +17,7 @@ pub use crate::effect::{Effect, Export};
 use crate::keys::{Action, Mode};
 use crate::palette::{self, Outcome};
 use crate::panels::{self, Detail, Opens, Panel, Shape, Source, Tab};
-use crate::request::RequestKind;
+use vantage_core::engine::RequestKind;
 pub use crate::table::{TableData, TableState};
 use crate::tabs::attackers::Attackers;
 use crate::tabs::devices::Devices;
@@ -228,7 +228,7 @@ impl App {
         let effects = self.act(action);
         for e in &effects {
             if let Effect::Engine(request) = e {
-                self.requester(RequestKind::of(request)).sent(request);
+                self.requester(request.kind()).sent(request);
             }
         }
         effects
@@ -518,20 +518,22 @@ impl App {
     }
 
     /// Takes an engine event; true when the screen must be redrawn.
-    pub fn on_event(&mut self, event: Event) -> bool {
+    pub fn on_event(&mut self, event: Update) -> bool {
         let mut event = match event {
-            Event::Ready { store, cache } => {
+            Update::Ready { store, cache } => {
                 self.backend = Some(format!("{store} + {cache}"));
                 return true;
             }
-            Event::Progress { label, done, total } => {
+            Update::Progress { label, done, total } => {
                 self.progress = Some((label, done, total));
                 return true;
             }
-            Event::Error { request, message } => {
-                if let Some(kind) = RequestKind::of_failed(&request) {
-                    self.requester(kind).failed(kind);
-                }
+            Update::Failed { kind, error, .. } => {
+                self.requester(kind).failed(kind);
+                self.error = Some(error.to_string());
+                return true;
+            }
+            Update::Unavailable { message, .. } => {
                 self.error = Some(message);
                 return true;
             }

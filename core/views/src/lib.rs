@@ -7,8 +7,7 @@
 //!   to carry out;
 //! - [`panels`]: what each view shows (tabs, panels, detail views);
 //! - [`keys`]: the key → [`keys::Action`] map over a UI-neutral [`keys::Key`];
-//! - [`palette`]: the `:` command palette, parsed by the CLI's own definitions ([`cli`]);
-//! - [`request`]: which model asked which engine request.
+//! - [`palette`]: the `:` command palette, parsed by the CLI's own definitions ([`cli`]).
 
 pub mod app;
 pub mod cli;
@@ -16,7 +15,6 @@ pub mod effect;
 pub mod keys;
 pub mod palette;
 pub mod panels;
-pub mod request;
 pub mod table;
 pub mod tabs;
 

@@ -2,7 +2,7 @@
 //! to the model whose request failed.
 
 use serde_json::json;
-use vantage_core::engine::{Event, Request};
+use vantage_core::engine::{Request, RequestId, RequestKind, Update};
 use vantage_core::pcap::pipeline::JobStatus;
 
 use crate::app::{App, Effect};
@@ -34,18 +34,24 @@ fn neutral_keys_map_to_actions() {
     assert_eq!(action_for(Key::plain(KeyCode::Tab), Mode::Filter), None);
 }
 
+/// A failure of request `id` of `kind` with a pcap error saying `message`.
+fn failed(id: u64, kind: RequestKind, message: &str) -> Update {
+    let error = vantage_core::engine::Error::Failed(vantage_core::Error::Pcap(message.into()));
+    Update::Failed { id: RequestId(id), kind, error: std::sync::Arc::new(error) }
+}
+
 #[test]
 fn a_failed_summary_is_asked_again_and_other_failures_leave_it_pending() {
     let mut app = App::new(Vec::new(), false);
     app.apply(Action::Tab(Tab::Pcap));
-    app.on_event(Event::PcapJobs(vec![completed_job()]));
+    app.on_event(Update::PcapJobs(vec![completed_job()]));
     app.detail = Some(Detail::Capture { id: JOB.into() });
     assert_eq!(summaries(&app.apply(Action::Refresh)), 1);
     assert_eq!(summaries(&app.apply(Action::Refresh)), 0, "pending");
-    app.on_event(Event::Error { request: format!("{:?}", Request::PcapJobs), message: "spool gone".into() });
-    assert_eq!(app.error.as_deref(), Some("spool gone"));
+    app.on_event(failed(1, RequestKind::PcapJobs, "spool gone"));
+    assert_eq!(app.error.as_deref(), Some("pcap: spool gone"));
     assert_eq!(summaries(&app.apply(Action::Refresh)), 0, "another request's failure");
-    app.on_event(Event::Error { request: format!("{:?}", Request::PcapSummary { id: JOB.into() }), message: "truncated capture".into() });
-    assert_eq!(app.error.as_deref(), Some("truncated capture"), "shown as the engine said it");
+    app.on_event(failed(2, RequestKind::PcapSummary, "truncated capture"));
+    assert_eq!(app.error.as_deref(), Some("pcap: truncated capture"), "shown as the engine said it");
     assert_eq!(summaries(&app.apply(Action::Refresh)), 1, "asked again");
 }

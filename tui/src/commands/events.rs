@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use vantage_core::Config;
 use vantage_core::config::SecretUrl;
-use vantage_core::engine::Core;
+use vantage_core::engine::Engine;
 use vantage_core::engine::events::Question;
 use vantage_core::events::aggregate::Scope;
 use vantage_core::events::import::{ImportOptions, ImportReport, Input};
@@ -89,7 +89,7 @@ fn filter(config: &Config, view: &EventsView) -> anyhow::Result<Filter> {
 }
 
 /// Answers a question command: the table and the view options it was asked with.
-async fn ask(engine: &Core, config: &Config, command: EventsCommand) -> anyhow::Result<(Table, EventsView)> {
+async fn ask(engine: &Engine, config: &Config, command: EventsCommand) -> anyhow::Result<(Table, EventsView)> {
     let events = engine.events();
     Ok(match command {
         EventsCommand::Values(a) => {

@@ -13,7 +13,7 @@ mod resource;
 use std::process::ExitCode;
 
 use vantage_core::config::{Config, Overrides};
-use vantage_core::engine::{Core, Engine, Parts};
+use vantage_core::engine::{Engine, Parts};
 
 use crate::cli::{Cli, Command, GlobalArgs, IngestCommand, PasswordsCommand, PcapCommand};
 
@@ -80,12 +80,12 @@ pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
 }
 
 /// Opens the engine on the configured deployment (store, cache and queue).
-pub async fn open_engine(config: &Config) -> anyhow::Result<Core> {
+pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
     Ok(Engine::open(config).await?)
 }
 
 /// Opens the engine on the configured store alone (applying migrations): for commands that
 /// touch nothing else, so they work while Redis is down.
-pub async fn open_store(config: &Config) -> anyhow::Result<Core> {
+pub async fn open_store(config: &Config) -> anyhow::Result<Engine> {
     Ok(Engine::open_parts(config, Parts::StoreOnly).await?)
 }

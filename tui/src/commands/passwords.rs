@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use vantage_core::Config;
-use vantage_core::engine::Core;
+use vantage_core::engine::Engine;
 use vantage_core::passwords::import::{self, Format};
 use vantage_core::passwords::remote::Remote;
 use vantage_core::passwords::{self, PwnedHash, Source};
@@ -84,7 +84,7 @@ fn describe(found: &Option<PwnedHash>) -> String {
 
 /// Where answers come from: the local store (through the engine) or a remote range API.
 enum Checker {
-    Local(Core),
+    Local(Engine),
     Remote(Remote),
 }
 

@@ -94,7 +94,7 @@ fn print_status(status: &JobStatus) {
 /// in-process queue, or `--wait` — runs or awaits it; prints the job (exit 0 when Completed
 /// or, without waiting, accepted; 1 otherwise).
 pub async fn query(config: &Config, args: PcapQueryArgs) -> anyhow::Result<ExitCode> {
-    use vantage_core::pcap::query::Request;
+    use vantage_core::pcap::request::Request;
     let settings = offline(config)?;
     no_sensors(&settings)?;
     let query_timeout = settings.settings().query_timeout;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use vantage_core::Config;
 use vantage_core::cache::keys;
-use vantage_core::engine::Core;
+use vantage_core::engine::Engine;
 use vantage_core::engine::ops::{Plan, Planned};
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::{self, Params};
@@ -104,7 +104,7 @@ pub async fn view_jobs(config: &Config, args: JsonArg) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-async fn print_entries(engine: &Core, prefix: &str, json: bool, what: &str) -> anyhow::Result<ExitCode> {
+async fn print_entries(engine: &Engine, prefix: &str, json: bool, what: &str) -> anyhow::Result<ExitCode> {
     let entries = engine.ops().entries(prefix).await;
     engine.close().await;
     let entries = entries?;

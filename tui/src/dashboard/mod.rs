@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
 use vantage_core::Config;
 use vantage_core::devices;
-use vantage_core::engine::Engine;
+use vantage_core::engine::Channel;
 use vantage_core::export;
 
 use vantage_views::app::{App, Effect, Export};
@@ -57,7 +57,7 @@ pub fn run(config: Config, options: Options, started: Instant) -> anyhow::Result
         Ok(t) => (t, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
-    let engine = Engine::start(config.clone())?;
+    let engine = Channel::start(config.clone())?;
     let mut app = App::new(tokens, options.ascii);
     app.error = token_error;
     let (done_tx, done_rx) = mpsc::channel::<Result<String, String>>();
@@ -107,7 +107,7 @@ pub fn run(config: Config, options: Options, started: Instant) -> anyhow::Result
 
 /// Carries out effects: requests to the engine, files on a helper thread.
 struct Io<'a> {
-    engine: &'a Engine,
+    engine: &'a Channel,
     done: mpsc::Sender<Result<String, String>>,
     config: &'a Config,
     options: &'a Options,
@@ -117,7 +117,9 @@ impl Io<'_> {
     fn execute(&self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::Engine(r) => self.engine.send(r),
+                Effect::Engine(r) => {
+                    self.engine.send(r);
+                }
                 Effect::Export(x) => {
                     let (dir, done) = (self.options.export_dir.clone(), self.done.clone());
                     let stamp = self.config.clock.now().format("%Y%m%dT%H%M%S").to_string();

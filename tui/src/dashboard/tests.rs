@@ -5,7 +5,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::{Value, json};
 use vantage_core::cache::EntryInfo;
-use vantage_core::engine::{Event, Request};
+use vantage_core::engine::{Request, Update};
 use vantage_core::export::ImageFormat;
 use vantage_core::geo::GeoInfo;
 use vantage_core::passwords::{self, PwnedHash, Source};
@@ -50,7 +50,7 @@ fn resource_requests(effects: &[Effect]) -> Vec<(String, Period, Params)> {
 
 fn give(app: &mut App, name: &str, params: Params, value: Value) {
     let read = ResourceRead { data: Some(value), computed_at: None, refreshing: false };
-    app.on_event(Event::Resource { name: name.into(), period: app.period, params, read });
+    app.on_event(Update::Resource { name: name.into(), period: app.period, params, read });
 }
 
 fn graph(n: usize) -> Value {
@@ -91,17 +91,17 @@ fn with_data() -> App {
     give(&mut app, "my_all_incidents_graph", mine.clone(), graph(48));
     give(&mut app, "my_top_countries_by_incidents_graph", mine.clone(), multi.clone());
     give(&mut app, "my_top_traps_by_incidents_graph", mine, multi);
-    app.on_event(Event::Ready { store: "sqlite".into(), cache: "memory".into() });
-    app.on_event(Event::Jobs(Default::default()));
-    app.on_event(Event::LeakedTop(vec![PwnedHash { hash: passwords::sha1_hex("123456"), count: 40, sources: vec![Source::Telnet, Source::Http] }]));
+    app.on_event(Update::Ready { store: "sqlite".into(), cache: "memory".into() });
+    app.on_event(Update::Jobs(Default::default()));
+    app.on_event(Update::LeakedTop(vec![PwnedHash { hash: passwords::sha1_hex("123456"), count: 40, sources: vec![Source::Telnet, Source::Http] }]));
     for prefix in ["vantage:timeout:", "vantage:resource:"] {
         let entries = vec![EntryInfo { key: format!("{prefix}all_incidents_graph:1d"), ttl_seconds: Some(300), size: 1983 }];
-        app.on_event(Event::Entries { prefix: prefix.into(), entries });
+        app.on_event(Update::Entries { prefix: prefix.into(), entries });
     }
-    app.on_event(Event::PcapJobs(vec![capture_job(JOB, "Completed", Some("/spool/merged.pcap")), capture_job(&"b".repeat(32), "Requesting", None)]));
+    app.on_event(Update::PcapJobs(vec![capture_job(JOB, "Completed", Some("/spool/merged.pcap")), capture_job(&"b".repeat(32), "Requesting", None)]));
     let counters = [("indexfile_current_reads", "2"), ("oldest_timestamp", "1718400000000000000"), ("current_files", "12"), ("packets_read", "99")];
     let alpha = counters.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    app.on_event(Event::PcapSensors(vec![("alpha".into(), Ok(alpha)), ("broken".into(), Err("HTTP 500".into()))], Some(3 << 30)));
+    app.on_event(Update::PcapSensors(vec![("alpha".into(), Ok(alpha)), ("broken".into(), Err("HTTP 500".into()))], Some(3 << 30)));
     let effects = app.apply(Action::Tab(Tab::Events));
     answer_events(&mut app, effects);
     app.apply(Action::Tab(Tab::Overview));
@@ -141,7 +141,7 @@ fn answer_events(app: &mut App, effects: Vec<Effect>) {
                 vec![vec![text("Shadowserver"), Cell::day(day(12)), Cell::Int(0), text("missing")]],
             ),
         };
-        app.on_event(Event::Events { view, filter, days, table });
+        app.on_event(Update::Events { view, filter, days, table });
     }
 }
 
@@ -250,7 +250,7 @@ fn enter_opens_attacker_detail_and_esc_goes_back() {
         asn: Some(29518),
         as_org: Some("Bredband2 AB".into()),
     };
-    app.on_event(Event::Geo { ip: "198.51.100.1".parse().expect("ip"), info, sources: vec!["GeoLite2-City-Test.mmdb".into()] });
+    app.on_event(Update::Geo { ip: "198.51.100.1".parse().expect("ip"), info, sources: vec!["GeoLite2-City-Test.mmdb".into()] });
     let screen = render(&app, 80, 24);
     for want in [
         "Attacker 198.51.100.1",
@@ -372,8 +372,8 @@ fn operations_actions_only_on_the_operations_tab() {
     assert_eq!(press(&mut app, KeyCode::Char('A')), order, "quarterly, then hourly, then daily");
     assert_eq!(press(&mut app, KeyCode::Char('M')).len(), 3);
     assert_eq!(press(&mut app, KeyCode::Char('C')), vec![Effect::Engine(Request::ClearCache { all: false })]);
-    app.on_event(Event::Cleared { what: "cached resources".into(), count: 12 });
-    app.on_event(Event::Progress { label: "daily".into(), done: 2, total: Some(7) });
+    app.on_event(Update::Cleared { what: "cached resources".into(), count: 12 });
+    app.on_event(Update::Progress { label: "daily".into(), done: 2, total: Some(7) });
     let screen = render(&app, 80, 24);
     assert!(screen.contains("cleared 12 keys (cached resources)") && screen.contains("daily 2/7"), "{screen}");
 }
@@ -444,9 +444,9 @@ fn leak_check_sends_only_the_hash_and_shows_the_answer() {
     assert_eq!(effects, vec![Effect::Engine(Request::CheckHash { sha1: sha1.clone() })], "the engine gets the SHA-1, never the password");
     assert!(app.input.is_empty(), "the typed password is not kept");
     assert!(render(&app, 80, 24).contains("checking (6 characters)"));
-    app.on_event(Event::Leak { sha1: "0".repeat(40), found: None });
+    app.on_event(Update::Leak { sha1: "0".repeat(40), found: None });
     assert!(render(&app, 80, 24).contains("checking"), "an answer to another question is ignored");
-    app.on_event(Event::Leak { sha1, found: Some(PwnedHash { hash: passwords::sha1_hex("123456"), count: 40, sources: vec![Source::Telnet] }) });
+    app.on_event(Update::Leak { sha1, found: Some(PwnedHash { hash: passwords::sha1_hex("123456"), count: 40, sources: vec![Source::Telnet] }) });
     let screen = render(&app, 80, 24);
     assert!(screen.contains("LEAKED (6 characters)") && screen.contains("seen 40 times") && screen.contains("via telnet"), "{screen}");
     press(&mut app, KeyCode::Char('c'));
@@ -507,7 +507,7 @@ fn pcap_tab_requests_captures_and_opens_their_summary() {
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/pcaps/android.pcap");
     let summary = vantage_core::pcap::summary::summarize(&fixture, 10, 50).expect("summary");
     let first = summary.talkers[0].key.clone();
-    app.on_event(Event::PcapSummary { id: JOB.into(), summary: summary.clone() });
+    app.on_event(Update::PcapSummary { id: JOB.into(), summary: summary.clone() });
     let screen = render(&app, 120, 40);
     assert!(screen.contains(&format!("packets  {}", summary.packets)) && screen.contains("Top talkers") && screen.contains(&first), "{screen}");
     assert!(screen.contains(&summary.preview[0].source), "packet list: {screen}");

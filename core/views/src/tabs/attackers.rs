@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use vantage_core::engine::{Event, Request};
+use vantage_core::engine::{Update, Request};
 use vantage_core::geo::GeoInfo;
 
 use super::{Ctx, Reply, TabModel, Taken};
@@ -34,9 +34,9 @@ impl TabModel for Attackers {
         }
     }
 
-    fn take(&mut self, event: Event) -> Taken {
+    fn take(&mut self, event: Update) -> Taken {
         match event {
-            Event::Geo { ip, info, sources } => {
+            Update::Geo { ip, info, sources } => {
                 self.geo.insert(ip, (info, sources));
                 Taken::Mine(Reply::default())
             }

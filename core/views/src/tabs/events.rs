@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use vantage_core::engine::{Event, Request};
+use vantage_core::engine::{Update, Request};
 use vantage_core::events::model::Field;
 use vantage_core::events::query::{Filter, Taxonomy};
 use vantage_core::events::questions::View;
@@ -114,13 +114,13 @@ impl TabModel for Events {
         }
     }
 
-    fn take(&mut self, event: Event) -> Taken {
+    fn take(&mut self, event: Update) -> Taken {
         match event {
-            Event::Events { view: View::Values(field), table, .. } => {
+            Update::Events { view: View::Values(field), table, .. } => {
                 let values = table.rows.iter().filter_map(|r| r.first().map(|c| c.display())).filter(|v| !v.is_empty()).collect();
                 self.pick.insert(field, values);
             }
-            Event::Events { view, filter, days, table } => {
+            Update::Events { view, filter, days, table } => {
                 self.answers.insert(view, (filter, days, table));
             }
             other => return Taken::NotMine(other),

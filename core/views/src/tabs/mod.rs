@@ -14,14 +14,14 @@ pub mod passwords;
 pub mod pcap;
 pub mod statistics;
 
-use vantage_core::engine::{Event, Request};
+use vantage_core::engine::{Update, Request};
 use vantage_core::export::ChartData;
 use vantage_core::statistics::periods::Period;
 
 use crate::effect::Effect;
 use crate::keys::{Action, Mode};
 use crate::panels::{Detail, Panel, Source, Tab};
-use crate::request::RequestKind;
+use vantage_core::engine::RequestKind;
 use crate::table::TableData;
 
 /// What a model sees of the dashboard around it.
@@ -97,7 +97,7 @@ pub enum Taken {
     /// It was the model's: what to show for it.
     Mine(Reply),
     /// Not the model's: the event, for the next model.
-    NotMine(Event),
+    NotMine(Update),
 }
 
 /// A tab's model. Everything has a default that does nothing, so a model implements only what
@@ -115,7 +115,7 @@ pub trait TabModel {
     }
 
     /// Takes an engine event that is its to take (with what to show for it), or gives it back.
-    fn take(&mut self, event: Event) -> Taken {
+    fn take(&mut self, event: Update) -> Taken {
         Taken::NotMine(event)
     }
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use vantage_core::cache::{EntryInfo, keys};
-use vantage_core::engine::{Event, Request};
+use vantage_core::engine::{Update, Request};
 use vantage_core::jobs::Snapshot;
 use vantage_core::statistics::aggregation::Precision;
 use vantage_core::statistics::service;
@@ -59,27 +59,27 @@ impl TabModel for Operations {
         }
     }
 
-    fn take(&mut self, event: Event) -> Taken {
+    fn take(&mut self, event: Update) -> Taken {
         Taken::Mine(match event {
-            Event::Jobs(s) => {
+            Update::Jobs(s) => {
                 self.jobs = Some(s);
                 Reply::default()
             }
-            Event::Entries { prefix, mut entries } => {
+            Update::Entries { prefix, mut entries } => {
                 entries.sort_by(|a, b| a.key.cmp(&b.key));
                 self.entries.insert(prefix, entries);
                 Reply::default()
             }
-            Event::Planned(s) => {
+            Update::Planned(s) => {
                 let queued = s.iter().filter(|s| matches!(s.outcome, service::Outcome::Queued { .. })).count();
                 Reply::notice(format!("planner: {} decisions, {queued} jobs queued", s.len()))
             }
-            Event::Migrated(r) => {
+            Update::Migrated(r) => {
                 let precision = r.precision.map(|p| p.to_string()).unwrap_or_default();
                 let notice = format!("{precision}: {} windows — {} written, {} replaced, {} already done", r.windows, r.inserted, r.replaced, r.skipped);
                 Reply { finished: true, ..Reply::notice(notice) }
             }
-            Event::Cleared { what, count } => Reply::notice(format!("cleared {count} keys ({what})")),
+            Update::Cleared { what, count } => Reply::notice(format!("cleared {count} keys ({what})")),
             other => return Taken::NotMine(other),
         })
     }

@@ -1,7 +1,7 @@
 //! The Passwords tab's own state: the masked leak check (only the SHA-1 leaves the model) and
 //! the most often seen leaked-password hashes.
 
-use vantage_core::engine::{Event, Request};
+use vantage_core::engine::{Update, Request};
 use vantage_core::passwords::{self, PwnedHash};
 
 use super::{Ctx, Reply, TabModel, Taken};
@@ -29,9 +29,9 @@ impl TabModel for Passwords {
         }
     }
 
-    fn take(&mut self, event: Event) -> Taken {
+    fn take(&mut self, event: Update) -> Taken {
         match event {
-            Event::Leak { sha1, found } => {
+            Update::Leak { sha1, found } => {
                 if self.leak_pending.as_deref() == Some(sha1.as_str()) {
                     self.leak_pending = None;
                     if let Some((_, answer)) = &mut self.leak {
@@ -39,7 +39,7 @@ impl TabModel for Passwords {
                     }
                 }
             }
-            Event::LeakedTop(top) => self.leaked_top = Some(top),
+            Update::LeakedTop(top) => self.leaked_top = Some(top),
             other => return Taken::NotMine(other),
         }
         Taken::Mine(Reply::default())

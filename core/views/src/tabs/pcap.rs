@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use vantage_core::engine::{Event, Request};
+use vantage_core::engine::{Update, Request};
 use vantage_core::pcap::pipeline::{JobState, JobStatus};
 use vantage_core::pcap::service::SensorStats;
 use vantage_core::pcap::summary::CaptureSummary;
@@ -12,7 +12,7 @@ use super::{Ctx, Reply, TabModel, Taken};
 use crate::effect::{Effect, Export};
 use crate::keys::{Action, Mode};
 use crate::panels::{Detail, Panel, Source, Tab};
-use crate::request::RequestKind;
+use vantage_core::engine::RequestKind;
 use crate::table::TableData;
 
 /// The PCAP tab's model.
@@ -120,9 +120,9 @@ impl TabModel for Pcap {
         }
     }
 
-    fn take(&mut self, event: Event) -> Taken {
+    fn take(&mut self, event: Update) -> Taken {
         match event {
-            Event::PcapSubmitted(job) => {
+            Update::PcapSubmitted(job) => {
                 let notice = format!("capture job {} {} — Enter on it for details", &job.id[..12], job.state);
                 let jobs = self.jobs.get_or_insert_with(Vec::new);
                 match jobs.iter_mut().find(|j| j.id == job.id) {
@@ -131,9 +131,9 @@ impl TabModel for Pcap {
                 }
                 return Taken::Mine(Reply::notice(notice));
             }
-            Event::PcapJobs(jobs) => self.jobs = Some(jobs),
-            Event::PcapSensors(sensors, free) => self.sensors = Some((sensors, free)),
-            Event::PcapSummary { id, summary } => {
+            Update::PcapJobs(jobs) => self.jobs = Some(jobs),
+            Update::PcapSensors(sensors, free) => self.sensors = Some((sensors, free)),
+            Update::PcapSummary { id, summary } => {
                 if self.summary_pending.as_deref() == Some(id.as_str()) {
                     self.summary_pending = None;
                 }

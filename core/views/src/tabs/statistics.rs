@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use vantage_core::engine::{Event, Request};
+use vantage_core::engine::{Update, Request};
 use vantage_core::export::ChartData;
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::{self, Kind, Params};
@@ -51,9 +51,9 @@ impl TabModel for Statistics {
         }
     }
 
-    fn take(&mut self, event: Event) -> Taken {
+    fn take(&mut self, event: Update) -> Taken {
         match event {
-            Event::Resource { name, period, params, read } => {
+            Update::Resource { name, period, params, read } => {
                 self.data.insert((name, period, params), read);
                 Taken::Mine(Reply::default())
             }

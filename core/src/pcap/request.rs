@@ -677,5 +677,5 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 #[cfg(test)]
-#[path = "query_tests.rs"]
+#[path = "request_tests.rs"]
 mod tests;

@@ -1,8 +1,13 @@
-//! Which kind of engine request something is: the dashboard routes the engine's answers and
-//! failures to the tab model that asked by this kind. This is the one place that names every
-//! [`Request`] variant.
+//! Request kinds and ids of the [`Channel`](super::Channel): a failure names the id the request
+//! was sent under and its kind, so a front end routes it to the model that asked without
+//! reading any text. This is the one place that names every [`Request`] variant.
 
-use vantage_core::engine::Request;
+use super::channel::Request;
+
+/// The number [`Channel::send`](super::Channel::send) gave a request (counting from 1 per
+/// channel); its failure carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
 
 /// The kind of an engine [`Request`], without its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,7 +67,7 @@ impl RequestKind {
         RequestKind::Events,
     ];
 
-    /// The kind of `request`.
+    /// The kind of `request` (also [`Request::kind`]).
     pub fn of(request: &Request) -> RequestKind {
         match request {
             Request::Resource { .. } => RequestKind::Resource,
@@ -83,13 +88,12 @@ impl RequestKind {
             Request::Events { .. } => RequestKind::Events,
         }
     }
+}
 
-    /// The kind of the request an engine failure names. Today's engine describes the failed
-    /// request as text (its variant first, then its arguments); None for failures that are
-    /// no request's (opening the deployment, the GeoIP databases).
-    pub fn of_failed(described: &str) -> Option<RequestKind> {
-        let variant: String = described.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-        RequestKind::ALL.into_iter().find(|k| format!("{k:?}") == variant)
+impl Request {
+    /// What kind of request this is.
+    pub fn kind(&self) -> RequestKind {
+        RequestKind::of(self)
     }
 }
 
@@ -98,12 +102,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn failures_name_the_kind_of_their_request() {
+    fn every_kind_is_listed_once() {
         let requests = [Request::PcapSummary { id: "0123".into() }, Request::PcapJobs, Request::Jobs, Request::Entries { prefix: "vantage:".into() }];
         for r in requests {
-            assert_eq!(RequestKind::of_failed(&format!("{r:?}")), Some(RequestKind::of(&r)), "{r:?}");
+            assert_eq!(RequestKind::ALL.iter().filter(|k| **k == r.kind()).count(), 1, "{r:?}");
         }
-        assert_eq!(RequestKind::of_failed("open"), None);
-        assert_eq!(RequestKind::of_failed("GeoIP"), None);
+        assert_eq!(format!("{:?}", RequestKind::PcapSummary), "PcapSummary");
     }
 }
