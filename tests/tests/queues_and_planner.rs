@@ -8,7 +8,7 @@ use vantage_core::Clock;
 use vantage_core::cache::keys;
 use vantage_core::backends::Backends;
 use vantage_core::jobs::Job;
-use vantage_core::statistics::jobs::aggregate_task;
+use vantage_core::statistics::tasks::aggregate_task;
 use vantage_core::statistics::aggregation::Precision;
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::{self, Params};

@@ -9,7 +9,7 @@ use vantage_core::cache::redis::RedisCache;
 use vantage_core::config::SecretUrl;
 use vantage_core::jobs::redis::RedisQueue;
 use vantage_core::jobs::{Job, Queue};
-use vantage_core::statistics::jobs::aggregate_task;
+use vantage_core::statistics::tasks::aggregate_task;
 use vantage_core::statistics::aggregation::Precision;
 use vantage_tests::process::RedisServer;
 use vantage_tests::t;

@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::Engine;
-use super::request::{RequestId, RequestKind};
+use super::request::{Request, RequestId, RequestKind};
 use crate::cache::EntryInfo;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -33,97 +33,11 @@ use crate::pcap::pipeline::JobStatus;
 use crate::pcap::service::SensorStats;
 use crate::pcap::summary::CaptureSummary;
 use crate::progress::{NoProgress, Progress};
-use crate::statistics::aggregation::{AggregationReport, Precision};
+use crate::statistics::aggregation::AggregationReport;
 use crate::statistics::periods::Period;
 use crate::statistics::resources::{self, Params};
 use crate::statistics::service::{ResourceRead, Suggestion};
 use crate::worker::WorkerOptions;
-
-/// What a front end can ask for.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Request {
-    /// A resource (cached value now, fresh value when computed).
-    Resource {
-        /// Resource name.
-        name: String,
-        /// Period.
-        period: Period,
-        /// Parameters.
-        params: Params,
-    },
-    /// Run the refresh planner.
-    Refresh,
-    /// Queued / running / failed jobs.
-    Jobs,
-    /// Cache entries under a key prefix (e.g. `vantage:resource:`, `vantage:timeout:`).
-    Entries {
-        /// Key prefix.
-        prefix: String,
-    },
-    /// Back-fill a precision over the last `days` days (with progress events).
-    Migrate {
-        /// Precision.
-        precision: Precision,
-        /// Days.
-        days: u32,
-    },
-    /// Aggregate the last complete window of a precision (what `aggregate-period` does).
-    Aggregate {
-        /// Precision.
-        precision: Precision,
-    },
-    /// Delete cached resources (`all`: every Vantage key).
-    ClearCache {
-        /// Everything, not only resources.
-        all: bool,
-    },
-    /// Clear refresh timeouts of one kind (`aggregation` or `resource`) for a precision or period.
-    ClearTimeouts {
-        /// `aggregation` or `resource`.
-        kind: String,
-        /// A precision (aggregation) or a display period (resource).
-        period: String,
-    },
-    /// What the GeoIP databases know about an address.
-    Geo {
-        /// The address.
-        ip: IpAddr,
-    },
-    /// Is this SHA-1 a leaked password? The front end hashes: a password never reaches the engine.
-    CheckHash {
-        /// 40 hex digits.
-        sha1: String,
-    },
-    /// The most often seen leaked-password hashes.
-    LeakedTop {
-        /// How many.
-        limit: i64,
-    },
-    /// Request a packet capture from the text an analyst typed (see
-    /// [`crate::pcap::request::Request::from_text`]).
-    PcapSubmit {
-        /// URL-form clauses or a raw Stenographer query.
-        text: String,
-    },
-    /// Every packet-capture job in the spool.
-    PcapJobs,
-    /// The sensors' `/debug/stats` and the spool's free space.
-    PcapSensors,
-    /// The summary of a completed job's capture.
-    PcapSummary {
-        /// The job id.
-        id: String,
-    },
-    /// An incident-events question over the last `days` UTC days (up to today by the clock).
-    Events {
-        /// The question.
-        view: EventsView,
-        /// Its filters (`from` / `to` are set from `days`).
-        filter: EventsFilter,
-        /// Days up to today.
-        days: u32,
-    },
-}
 
 /// What the engine reports.
 #[derive(Debug, Clone)]

@@ -23,8 +23,8 @@ mod watch;
 
 use std::sync::{Arc, OnceLock};
 
-pub use channel::{Channel, Request, Update};
-pub use request::{RequestId, RequestKind};
+pub use channel::{Channel, Update};
+pub use request::{Request, RequestId, RequestKind};
 pub use error::{Error, Result};
 pub use open::Parts;
 

@@ -1,8 +1,100 @@
-//! Request kinds and ids of the [`Channel`](super::Channel): a failure names the id the request
-//! was sent under and its kind, so a front end routes it to the model that asked without
-//! reading any text. This is the one place that names every [`Request`] variant.
+//! What a front end asks the [`Channel`](super::Channel) for: the [`Request`]s, their kinds and
+//! ids. A failure names the id the request was sent under and its kind, so a front end routes
+//! it to the model that asked without reading any text. This is the one place that names every [`Request`] variant.
 
-use super::channel::Request;
+use std::net::IpAddr;
+
+use crate::events::query::Filter as EventsFilter;
+use crate::events::questions::View as EventsView;
+use crate::statistics::aggregation::Precision;
+use crate::statistics::periods::Period;
+use crate::statistics::resources::Params;
+
+/// What a front end can ask for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// A resource (cached value now, fresh value when computed).
+    Resource {
+        /// Resource name.
+        name: String,
+        /// Period.
+        period: Period,
+        /// Parameters.
+        params: Params,
+    },
+    /// Run the refresh planner.
+    Refresh,
+    /// Queued / running / failed jobs.
+    Jobs,
+    /// Cache entries under a key prefix (e.g. `vantage:resource:`, `vantage:timeout:`).
+    Entries {
+        /// Key prefix.
+        prefix: String,
+    },
+    /// Back-fill a precision over the last `days` days (with progress events).
+    Migrate {
+        /// Precision.
+        precision: Precision,
+        /// Days.
+        days: u32,
+    },
+    /// Aggregate the last complete window of a precision (what `aggregate-period` does).
+    Aggregate {
+        /// Precision.
+        precision: Precision,
+    },
+    /// Delete cached resources (`all`: every Vantage key).
+    ClearCache {
+        /// Everything, not only resources.
+        all: bool,
+    },
+    /// Clear refresh timeouts of one kind (`aggregation` or `resource`) for a precision or period.
+    ClearTimeouts {
+        /// `aggregation` or `resource`.
+        kind: String,
+        /// A precision (aggregation) or a display period (resource).
+        period: String,
+    },
+    /// What the GeoIP databases know about an address.
+    Geo {
+        /// The address.
+        ip: IpAddr,
+    },
+    /// Is this SHA-1 a leaked password? The front end hashes: a password never reaches the engine.
+    CheckHash {
+        /// 40 hex digits.
+        sha1: String,
+    },
+    /// The most often seen leaked-password hashes.
+    LeakedTop {
+        /// How many.
+        limit: i64,
+    },
+    /// Request a packet capture from the text an analyst typed (see
+    /// [`crate::pcap::request::Request::from_text`]).
+    PcapSubmit {
+        /// URL-form clauses or a raw Stenographer query.
+        text: String,
+    },
+    /// Every packet-capture job in the spool.
+    PcapJobs,
+    /// The sensors' `/debug/stats` and the spool's free space.
+    PcapSensors,
+    /// The summary of a completed job's capture.
+    PcapSummary {
+        /// The job id.
+        id: String,
+    },
+    /// An incident-events question over the last `days` UTC days (up to today by the clock).
+    Events {
+        /// The question.
+        view: EventsView,
+        /// Its filters (`from` / `to` are set from `days`).
+        filter: EventsFilter,
+        /// Days up to today.
+        days: u32,
+    },
+}
 
 /// The number [`Channel::send`](super::Channel::send) gave a request (counting from 1 per
 /// channel); its failure carries it.

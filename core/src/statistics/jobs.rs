@@ -1,60 +1,15 @@
-//! The statistics job kinds (`aggregate`, `cache_resource`) with their payloads, the handler
-//! a worker runs them on, and the one-shot planner's run to a fixed point.
+//! The handler a worker runs the statistics jobs ([`super::tasks`]) on, and the one-shot
+//! planner's run to a fixed point.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-use super::aggregation::Precision;
-use super::periods::Period;
-use super::resources::Params;
 use super::service::{Outcome, Statistics, Suggestion};
+use super::tasks::{KINDS, QUEUES};
 use crate::error::Result;
-use crate::jobs::{Handlers, Job, JobHandler, Task};
-
-/// Kind of a job aggregating one window of a precision (exactly once).
-pub const AGGREGATE: &str = "aggregate";
-/// Kind of a job computing a resource and storing it in the cache.
-pub const CACHE_RESOURCE: &str = "cache_resource";
-/// The statistics job kinds.
-pub const KINDS: &[&str] = &[AGGREGATE, CACHE_RESOURCE];
-/// The queues statistics jobs travel on.
-pub const QUEUES: &[&str] = &["aggregation", "quick-cache", "slow-cache"];
-
-/// Payload of an [`AGGREGATE`] job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Aggregate {
-    /// Target precision.
-    pub precision: Precision,
-    /// Window start.
-    pub window_start: DateTime<Utc>,
-}
-
-/// Payload of a [`CACHE_RESOURCE`] job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CacheResource {
-    /// Resource name.
-    pub name: String,
-    /// Display period.
-    pub period: Period,
-    /// Parameters.
-    pub params: Params,
-    /// Clock pinned by the planner (`--now`), if any.
-    pub now: Option<DateTime<Utc>>,
-}
-
-/// The task aggregating the window of `precision` starting at `window_start`.
-pub fn aggregate_task(precision: Precision, window_start: DateTime<Utc>) -> Result<Task> {
-    Task::new(AGGREGATE, &Aggregate { precision, window_start })
-}
-
-/// The task computing and caching a resource.
-pub fn cache_resource_task(payload: &CacheResource) -> Result<Task> {
-    Task::new(CACHE_RESOURCE, payload)
-}
+use crate::jobs::{Handlers, Job, JobHandler};
 
 /// Runs the statistics jobs; plans the refresh every minute.
 pub struct StatisticsJobs(pub Statistics);

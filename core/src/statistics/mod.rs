@@ -10,7 +10,8 @@
 //!   `store::statistics`).
 //! - [`resources`]: the 29 named graphs, lists and maps.
 //! - [`service`]: cached reads, the refresh planner and job execution.
-//! - [`jobs`]: the statistics job kinds, their payloads and handler, the planner's fixed point.
+//! - [`tasks`]: the statistics job kinds, their queues and payloads.
+//! - [`jobs`]: the handler running them, the one-shot planner's fixed point.
 //! - [`api`]: `GET /api/resource` of `vantage serve`.
 
 pub mod aggregation;
@@ -21,6 +22,7 @@ pub mod jobs;
 pub mod periods;
 pub mod resources;
 pub mod service;
+pub mod tasks;
 
 pub use crate::store::statistics::{model, query};
 

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use super::aggregation::{self, Precision};
 use super::periods::Period;
 use super::resources::{self, Param, Params, Resource};
-use super::jobs::{self as kinds, Aggregate, CacheResource};
+use super::tasks::{self as kinds, Aggregate, CacheResource};
 use crate::backends::Backends;
 use crate::cache::keys;
 use crate::clock::Clock;
