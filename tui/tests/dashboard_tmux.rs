@@ -39,13 +39,18 @@ impl Session {
     }
 
     fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        self.wait_for_within(what, Duration::from_secs(120), ok)
+    }
+
+    /// [`Session::wait_for`] with a longer failure guard (not a timing assertion).
+    fn wait_for_within(&self, what: &str, limit: Duration, ok: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
             if ok(&s) {
                 return s;
             }
-            assert!(start.elapsed() < Duration::from_secs(120), "timed out waiting for {what}:\n{s}");
+            assert!(start.elapsed() < limit, "timed out waiting for {what}:\n{s}");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -218,7 +223,9 @@ async fn production_dashboard_with_a_separate_worker() {
     let _worker = Killed(with(&["worker", "--concurrency", "2"]).stderr(Stdio::null()).spawn().expect("worker"));
 
     let s = Session::start("production", &dashboard_command(&common), 80, 24);
-    let screen = s.wait_for("overview computed by the worker", |s| {
+    // the worker plans once a minute: the aggregations in its first round, the resources they
+    // blocked in the next ones, so the whole overview takes about two planning rounds
+    let screen = s.wait_for_within("overview computed by the worker", Duration::from_secs(300), |s| {
         s.contains("Top countries") && s.contains("total ") && s.contains("up to date") && !s.contains("loading")
     });
     assert!(screen.contains("postgres + redis"), "{screen}");
