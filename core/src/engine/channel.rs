@@ -201,27 +201,27 @@ impl Channel {
             .name("vantage-engine".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    let core = match Engine::open(&config).await {
-                        Ok(core) => core,
+                    let engine = match Engine::open(&config).await {
+                        Ok(engine) => engine,
                         Err(e) => {
                             // the part's own error, as before the errors were typed
                             let _ = ev_tx.send(Update::Unavailable { part: "open", message: e.core().to_string() });
                             return;
                         }
                     };
-                    let _ = ev_tx.send(Update::Ready { store: core.store_backend(), cache: core.cache_kind().to_string() });
-                    if let Err(e) = core.ops().open_geoip() {
+                    let _ = ev_tx.send(Update::Ready { store: engine.store_backend(), cache: engine.cache_kind().to_string() });
+                    if let Err(e) = engine.ops().open_geoip() {
                         let _ = ev_tx.send(Update::Unavailable { part: "GeoIP", message: e.to_string() });
                     }
-                    if core.in_process_queue() {
-                        let workers = core.clone();
+                    if engine.in_process_queue() {
+                        let workers = engine.clone();
                         let stop = stop_rx.clone();
                         tokio::spawn(async move { workers.ops().run_workers(WorkerOptions::default(), stop).await });
                     }
                     // aggregations and back-fills run one after another, in the order asked
                     // (hourly reads what quarterly wrote); everything else runs concurrently
                     let (lane_tx, mut lane_rx) = mpsc::unbounded_channel::<(RequestId, Request)>();
-                    let (lane, lane_ev) = (core.clone(), ev_tx.clone());
+                    let (lane, lane_ev) = (engine.clone(), ev_tx.clone());
                     tokio::spawn(async move {
                         while let Some((id, request)) = lane_rx.recv().await {
                             handle(&lane, id, request, &lane_ev).await;
@@ -237,10 +237,10 @@ impl Channel {
                             let _ = lane_tx.send((id, request));
                             continue;
                         }
-                        let (core, ev) = (core.clone(), ev_tx.clone());
-                        tokio::spawn(async move { handle(&core, id, request, &ev).await });
+                        let (engine, ev) = (engine.clone(), ev_tx.clone());
+                        tokio::spawn(async move { handle(&engine, id, request, &ev).await });
                     }
-                    core.close().await;
+                    engine.close().await;
                 });
             })
             .map_err(|e| Error::io("engine thread", e))?;
@@ -283,7 +283,7 @@ fn all_done(report: AggregationReport) -> super::Result<AggregationReport> {
 }
 
 /// Answers one request with the engine's typed methods; a failure becomes [`Update::Failed`].
-async fn handle(core: &Engine, id: RequestId, request: Request, events: &std_mpsc::Sender<Update>) {
+async fn handle(engine: &Engine, id: RequestId, request: Request, events: &std_mpsc::Sender<Update>) {
     let kind = request.kind();
     let send = |event: Update| {
         let _ = events.send(event);
@@ -292,55 +292,55 @@ async fn handle(core: &Engine, id: RequestId, request: Request, events: &std_mps
         match request {
             Request::Resource { name, period, params } => {
                 let resource = resources::find(&name)?;
-                let read = core.statistics().read(resource, period, &params).await?;
+                let read = engine.statistics().read(resource, period, &params).await?;
                 let waiting = read.refreshing || read.data.is_none();
                 send(Update::Resource { name: name.clone(), period, params: params.clone(), read: read.clone() });
-                if waiting && let Some(read) = core.statistics().fresh(resource, period, &params, &read).await? {
+                if waiting && let Some(read) = engine.statistics().fresh(resource, period, &params, &read).await? {
                     send(Update::Resource { name, period, params, read });
                 }
             }
-            Request::Refresh => send(Update::Planned(core.ops().plan(&super::ops::Plan::Refresh, false).await?)),
-            Request::Jobs => send(Update::Jobs(core.ops().jobs().await?)),
+            Request::Refresh => send(Update::Planned(engine.ops().plan(&super::ops::Plan::Refresh, false).await?)),
+            Request::Jobs => send(Update::Jobs(engine.ops().jobs().await?)),
             Request::Entries { prefix } => {
-                let entries = core.ops().entries(&prefix).await?;
+                let entries = engine.ops().entries(&prefix).await?;
                 send(Update::Entries { prefix, entries });
             }
             Request::Migrate { precision, days } => {
                 let progress = Arc::new(EventProgress { events: events.clone(), state: std::sync::Mutex::new((String::new(), 0, None)) });
-                send(Update::Migrated(all_done(core.statistics().backfill(precision, days, false, progress).await?)?));
+                send(Update::Migrated(all_done(engine.statistics().backfill(precision, days, false, progress).await?)?));
             }
             Request::Aggregate { precision } => {
-                send(Update::Migrated(all_done(core.statistics().aggregate(precision, false, Arc::new(NoProgress)).await?)?));
+                send(Update::Migrated(all_done(engine.statistics().aggregate(precision, false, Arc::new(NoProgress)).await?)?));
             }
             Request::ClearCache { all } => {
-                let count = core.ops().clear_cache(all).await?;
+                let count = engine.ops().clear_cache(all).await?;
                 send(Update::Cleared { what: if all { "every Vantage key".into() } else { "cached resources".into() }, count });
             }
             Request::ClearTimeouts { kind, period } => {
-                let count = core.ops().clear_timeouts(&kind, &period).await?;
+                let count = engine.ops().clear_timeouts(&kind, &period).await?;
                 send(Update::Cleared { what: format!("{kind} timeouts of {period}"), count });
             }
             Request::CheckHash { sha1 } => {
-                let found = core.passwords().check_hash(&sha1).await?;
+                let found = engine.passwords().check_hash(&sha1).await?;
                 send(Update::Leak { sha1, found });
             }
-            Request::LeakedTop { limit } => send(Update::LeakedTop(core.passwords().top(limit).await?)),
+            Request::LeakedTop { limit } => send(Update::LeakedTop(engine.passwords().top(limit).await?)),
             Request::Geo { ip } => {
-                let (info, sources) = core.ops().geo(ip);
+                let (info, sources) = engine.ops().geo(ip);
                 send(Update::Geo { ip, info, sources });
             }
             Request::Events { view, filter, days } => {
-                let table = core.events().ask(view, &filter, days).await?;
+                let table = engine.events().ask(view, &filter, days).await?;
                 send(Update::Events { view, filter, days, table });
             }
-            Request::PcapSubmit { text } => send(Update::PcapSubmitted(core.pcap().submit_text(&text).await?)),
-            Request::PcapJobs => send(Update::PcapJobs(core.pcap().statuses()?)),
+            Request::PcapSubmit { text } => send(Update::PcapSubmitted(engine.pcap().submit_text(&text).await?)),
+            Request::PcapJobs => send(Update::PcapJobs(engine.pcap().statuses()?)),
             Request::PcapSensors => {
-                let pcap = core.pcap();
+                let pcap = engine.pcap();
                 send(Update::PcapSensors(pcap.sensors(&[]).await?, pcap.free_bytes()));
             }
             Request::PcapSummary { id } => {
-                let summary = core.pcap().summary(&id).await?;
+                let summary = engine.pcap().summary(&id).await?;
                 send(Update::PcapSummary { id, summary });
             }
         }

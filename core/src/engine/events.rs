@@ -55,20 +55,20 @@ pub enum Question {
 
 /// The incident-events methods of a [`Engine`].
 pub struct EventsApi<'a> {
-    pub(super) core: &'a Engine,
+    pub(super) engine: &'a Engine,
 }
 
 impl EventsApi<'_> {
     /// Answers a dashboard question over the last `days` UTC days up to today by the clock
     /// (`filter`'s own range is replaced).
     pub async fn ask(&self, view: View, filter: &Filter, days: u32) -> Result<Table> {
-        let stats = &self.core.deployment.stats;
+        let stats = &self.engine.deployment.stats;
         Ok(questions::ask(stats.store.as_ref(), view, &questions::last_days(filter, days, stats.clock.now())).await?)
     }
 
     /// Answers a question for `filter` as it is.
     pub async fn answer(&self, question: Question, filter: &Filter) -> Result<Table> {
-        let store = self.core.deployment.stats.store.as_ref();
+        let store = self.engine.deployment.stats.store.as_ref();
         Ok(match question {
             Question::Values(field) => questions::values(store, filter, field).await?,
             Question::PerDay(by) => questions::per_day(store, filter, by).await?,
@@ -84,21 +84,21 @@ impl EventsApi<'_> {
 
     /// What is stored: events, days, rows per table, days waiting for aggregation.
     pub async fn status(&self) -> Result<EventsStatus> {
-        Ok(self.core.deployment.stats.store.events_status().await?)
+        Ok(self.engine.deployment.stats.store.events_status().await?)
     }
 
     /// Imports IntelMQ event files (JSON lines or CSV).
     pub async fn import(&self, inputs: Vec<Input>, options: ImportOptions, progress: Arc<dyn Progress>) -> Result<ImportReport> {
-        Ok(import::import(self.core.deployment.stats.store.as_ref(), inputs, options, progress).await?)
+        Ok(import::import(self.engine.deployment.stats.store.as_ref(), inputs, options, progress).await?)
     }
 
     /// Imports the events of an existing IntelMQ eventDB.
     pub async fn import_eventdb(&self, url: &SecretUrl, options: ImportOptions, progress: Arc<dyn Progress>) -> Result<ImportReport> {
-        Ok(import::import_eventdb(self.core.deployment.stats.store.as_ref(), url, options, progress).await?)
+        Ok(import::import_eventdb(self.engine.deployment.stats.store.as_ref(), url, options, progress).await?)
     }
 
     /// Aggregates the daily tables over `scope`.
     pub async fn aggregate(&self, scope: Scope) -> Result<AggregateReport> {
-        Ok(aggregate::aggregate(self.core.deployment.stats.store.as_ref(), scope).await?)
+        Ok(aggregate::aggregate(self.engine.deployment.stats.store.as_ref(), scope).await?)
     }
 }

@@ -65,17 +65,17 @@ impl Engine {
 impl Engine {
     /// Statistics: resources, aggregation, ingest, demo data.
     pub fn statistics(&self) -> statistics::StatisticsApi<'_> {
-        statistics::StatisticsApi { core: self }
+        statistics::StatisticsApi { engine: self }
     }
 
     /// Leaked passwords: checks, top list, imports.
     pub fn passwords(&self) -> passwords::PasswordsApi<'_> {
-        passwords::PasswordsApi { core: self }
+        passwords::PasswordsApi { engine: self }
     }
 
     /// Incident events: questions, imports, aggregation.
     pub fn events(&self) -> events::EventsApi<'_> {
-        events::EventsApi { core: self }
+        events::EventsApi { engine: self }
     }
 
     /// Packet captures on the deployment's queue.
@@ -85,7 +85,7 @@ impl Engine {
 
     /// Operations: the refresh planner, jobs, cache entries, workers, GeoIP.
     pub fn ops(&self) -> ops::OpsApi<'_> {
-        ops::OpsApi { core: self }
+        ops::OpsApi { engine: self }
     }
 
     /// `sqlite` or `postgres`.

@@ -57,39 +57,39 @@ async fn round(stats: &Statistics, plan: &Plan, dry_run: bool) -> crate::Result<
 
 /// The operations methods of a [`Engine`].
 pub struct OpsApi<'a> {
-    pub(super) core: &'a Engine,
+    pub(super) engine: &'a Engine,
 }
 
 impl OpsApi<'_> {
     /// Plans once (`dry_run`: nothing is queued).
     pub async fn plan(&self, plan: &Plan, dry_run: bool) -> Result<Vec<Suggestion>> {
-        Ok(round(&self.core.deployment.stats, plan, dry_run).await?)
+        Ok(round(&self.engine.deployment.stats, plan, dry_run).await?)
     }
 
     /// Plans and sees it done, as a one-shot command must: on the in-process queue, where
     /// nothing else would run the jobs, plans, runs what was queued, and plans again until a
     /// round queues nothing new ([`crate::statistics::jobs::plan_to_fixed_point`]); otherwise plans once.
     pub async fn settle(&self, plan: &Plan) -> Result<Planned> {
-        if !self.core.in_process_queue() {
+        if !self.engine.in_process_queue() {
             return Ok(Planned { suggestions: self.plan(plan, false).await?, ran: 0 });
         }
-        let (suggestions, ran) = crate::statistics::jobs::plan_to_fixed_point(&self.core.deployment.stats, LEASE, async || round(&self.core.deployment.stats, plan, false).await).await?;
+        let (suggestions, ran) = crate::statistics::jobs::plan_to_fixed_point(&self.engine.deployment.stats, LEASE, async || round(&self.engine.deployment.stats, plan, false).await).await?;
         Ok(Planned { suggestions, ran })
     }
 
     /// Queued, running and failed jobs.
     pub async fn jobs(&self) -> Result<Snapshot> {
-        Ok(self.core.deployment.stats.queue.snapshot().await?)
+        Ok(self.engine.deployment.stats.queue.snapshot().await?)
     }
 
     /// Cache entries under a key prefix (e.g. `vantage:timeout:`).
     pub async fn entries(&self, prefix: &str) -> Result<Vec<EntryInfo>> {
-        Ok(self.core.deployment.stats.cache.scan(prefix).await?)
+        Ok(self.engine.deployment.stats.cache.scan(prefix).await?)
     }
 
     /// Deletes the cached resources (`all`: every Vantage key); returns how many keys.
     pub async fn clear_cache(&self, all: bool) -> Result<u64> {
-        let cache = &self.core.deployment.stats.cache;
+        let cache = &self.engine.deployment.stats.cache;
         let prefix = if all { keys::PREFIX.to_string() } else { keys::resource("") };
         let keys: Vec<String> = cache.scan(&prefix).await?.into_iter().map(|e| e.key).collect();
         Ok(cache.del(&keys).await?)
@@ -98,25 +98,25 @@ impl OpsApi<'_> {
     /// Clears refresh timeouts of one kind (`aggregation` or `resource`) for a precision or
     /// display period; returns how many.
     pub async fn clear_timeouts(&self, kind: &str, period: &str) -> Result<u64> {
-        Ok(self.core.deployment.stats.clear_timeouts(kind, period).await?)
+        Ok(self.engine.deployment.stats.clear_timeouts(kind, period).await?)
     }
 
     /// Runs workers (and, with `options.schedule`, the planner) until `shutdown` turns true;
     /// they run the deployment's pcap steps too.
     pub async fn run_workers(&self, options: WorkerOptions, shutdown: watch::Receiver<bool>) -> Result<()> {
-        Ok(self.core.deployment.workers(options, shutdown).await?)
+        Ok(self.engine.deployment.workers(options, shutdown).await?)
     }
 
     /// Runs every queued job in this process until none is left; returns how many ran.
     pub async fn run_queued(&self) -> Result<usize> {
-        Ok(self.core.deployment.drain(LEASE).await?)
+        Ok(self.engine.deployment.drain(LEASE).await?)
     }
 
     /// Opens the GeoIP databases of the configured directory now (instead of at the first
     /// lookup); when they cannot be read, lookups answer nothing and this says why.
     pub fn open_geoip(&self) -> Result<()> {
         let mut failed = None;
-        self.core.geo.get_or_init(|| GeoIp::open_dir(&self.core.config.geoip_dir).unwrap_or_else(|e| {
+        self.engine.geo.get_or_init(|| GeoIp::open_dir(&self.engine.config.geoip_dir).unwrap_or_else(|e| {
             failed = Some(e);
             GeoIp::default()
         }));
@@ -127,7 +127,7 @@ impl OpsApi<'_> {
     /// (file names; empty: none configured or readable).
     pub fn geo(&self, ip: IpAddr) -> (GeoInfo, Vec<String>) {
         let _ = self.open_geoip();
-        let geo = self.core.geo.get_or_init(GeoIp::default);
+        let geo = self.engine.geo.get_or_init(GeoIp::default);
         (geo.lookup(ip), geo.sources())
     }
 }

@@ -24,21 +24,21 @@ pub const WATCH_FOR: Duration = Duration::from_secs(120);
 
 /// The statistics methods of a [`Engine`].
 pub struct StatisticsApi<'a> {
-    pub(super) core: &'a Engine,
+    pub(super) engine: &'a Engine,
 }
 
 impl StatisticsApi<'_> {
     /// What the cache holds for a resource, queueing its refresh when due
     /// (stale-while-revalidate: see `read.refreshing`).
     pub async fn read(&self, resource: &Resource, period: Period, params: &Params) -> Result<ResourceRead> {
-        Ok(self.core.deployment.stats.read(resource, period, params, None).await?)
+        Ok(self.engine.deployment.stats.read(resource, period, params, None).await?)
     }
 
     /// Waits (at most [`WATCH_FOR`]) for a value of the resource computed after `before`'s and
     /// returns it; None when none came in time. Woken by the cache's change notification —
     /// a worker in this process or in another one on the same Redis — not by polling.
     pub async fn fresh(&self, resource: &Resource, period: Period, params: &Params, before: &ResourceRead) -> Result<Option<ResourceRead>> {
-        let stats = &self.core.deployment.stats;
+        let stats = &self.engine.deployment.stats;
         let key = keys::resource(&resource_id(resource, period, params));
         let deadline = tokio::time::Instant::now() + WATCH_FOR;
         // subscribed before looking, so a value landing in between is not missed
@@ -58,39 +58,39 @@ impl StatisticsApi<'_> {
 
     /// Computes a resource now (at the clock's time) and caches it.
     pub async fn compute(&self, resource: &Resource, period: Period, params: &Params) -> Result<Value> {
-        let stats = &self.core.deployment.stats;
+        let stats = &self.engine.deployment.stats;
         Ok(stats.compute_and_cache(resource, period, params, stats.clock.now()).await?)
     }
 
     /// Aggregates the precision's current window (the last complete one); windows the
     /// database refused are listed in the report's `failed`.
     pub async fn aggregate(&self, precision: Precision, dry_run: bool, progress: Arc<dyn Progress>) -> Result<AggregationReport> {
-        let now = self.core.deployment.stats.clock.now();
+        let now = self.engine.deployment.stats.clock.now();
         let window = aggregation::current_window(precision, now);
-        Ok(aggregation::aggregate_windows(self.core.deployment.stats.store.as_ref(), precision, vec![window], dry_run, now, progress).await?)
+        Ok(aggregation::aggregate_windows(self.engine.deployment.stats.store.as_ref(), precision, vec![window], dry_run, now, progress).await?)
     }
 
     /// Back-fills the last `days` days of a precision, window by window (failed windows as in
     /// [`StatisticsApi::aggregate`]).
     pub async fn backfill(&self, precision: Precision, days: u32, dry_run: bool, progress: Arc<dyn Progress>) -> Result<AggregationReport> {
-        let now = self.core.deployment.stats.clock.now();
+        let now = self.engine.deployment.stats.clock.now();
         let windows = aggregation::backfill_windows(precision, now, days);
-        Ok(aggregation::aggregate_windows(self.core.deployment.stats.store.as_ref(), precision, windows, dry_run, now, progress).await?)
+        Ok(aggregation::aggregate_windows(self.engine.deployment.stats.store.as_ref(), precision, windows, dry_run, now, progress).await?)
     }
 
     /// Imports Sentinel reports (one transaction).
     pub async fn ingest(&self, sources: Vec<Source>, options: IngestOptions, progress: Arc<dyn Progress>) -> Result<IngestReport> {
-        Ok(ingest::ingest(self.core.deployment.stats.store.as_ref(), sources, options, progress).await?)
+        Ok(ingest::ingest(self.engine.deployment.stats.store.as_ref(), sources, options, progress).await?)
     }
 
     /// Generates the demo data set (a year up to the clock's time).
     pub async fn demo(&self, seed: u64, scale: f64, progress: Arc<dyn Progress>) -> Result<DemoReport> {
-        let stats = &self.core.deployment.stats;
+        let stats = &self.engine.deployment.stats;
         Ok(demo::run(stats.store.as_ref(), seed, stats.clock.now(), scale, progress).await?)
     }
 
     /// Rows and sums of the raw and aggregated statistics tables.
     pub async fn table_totals(&self) -> Result<Vec<TableTotal>> {
-        Ok(self.core.deployment.stats.store.table_totals().await?)
+        Ok(self.engine.deployment.stats.store.table_totals().await?)
     }
 }
