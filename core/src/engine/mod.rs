@@ -5,12 +5,15 @@
 //! [`Engine::events`], [`Engine::pcap`] and [`Engine::ops`] (planner, jobs, cache, workers, GeoIP) —
 //! and fail with a typed [`Error`]. The dashboard talks to a core through the non-blocking
 //! channel adapter [`Channel::start`] ([`channel`]): typed [`Request`]s in, [`Update`]s out.
+//! [`Engine::demo`] ([`demo`]) fills every view with demo data, composed from each
+//! capability's own demo part.
 //!
 //! A resource being refreshed is answered at once with what the cache holds, and again when
 //! the fresh value lands: [`statistics::StatisticsApi::fresh`] waits for the cache's change
 //! notification ([`crate::cache::Cache::subscribe`]), not by polling.
 
 pub mod channel;
+pub mod demo;
 mod error;
 pub mod events;
 mod open;

@@ -5,6 +5,7 @@
 //! - [`parse`]: validation of IntelMQ JSON Lines, located errors per field.
 //! - [`import`]: imports of files or an existing eventDB in one transaction, marking touched days.
 //! - [`aggregate`]: exactly-once re-aggregation of the marked days, full rebuilds.
+//! - [`demo`]: IntelMQ's sample events re-dated to end today, for `vantage demo`.
 //! - [`query`]: the one query shape (grouped count with the views' filters).
 //! - [`questions`]: the questions, each answered with a [`table::Table`].
 //! - [`trend`]: least-squares slope, Mann–Kendall, modified z-scores.
@@ -14,6 +15,7 @@
 //! types it exchanges, kept with it in `store::events`.
 
 pub mod aggregate;
+pub mod demo;
 pub mod grafana;
 pub mod import;
 pub mod parse;

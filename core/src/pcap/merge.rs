@@ -95,6 +95,12 @@ impl PartialOrd for Head {
 
 /// Merges `inputs` into one classic pcap at `output` (see the module documentation).
 pub fn merge_files(inputs: &[PathBuf], output: &Path) -> Result<MergeReport> {
+    merge_files_shifted(inputs, output, 0)
+}
+
+/// [`merge_files`] with every time stamp moved by `shift_secs` seconds (how the demo capture
+/// is re-dated to end at the clock's time).
+pub fn merge_files_shifted(inputs: &[PathBuf], output: &Path, shift_secs: i64) -> Result<MergeReport> {
     if inputs.is_empty() {
         return Err(Error::InvalidArgument("pcap merge needs at least one input".into()));
     }
@@ -107,7 +113,7 @@ pub fn merge_files(inputs: &[PathBuf], output: &Path) -> Result<MergeReport> {
         }
     }
     let link_type = common_link_type(&readers)?;
-    atomically(output, |tmp| write(&mut readers, heads, link_type, tmp))
+    atomically(output, |tmp| write(&mut readers, heads, link_type, shift_secs, tmp))
 }
 
 /// Merges with Wireshark's `mergecap -F pcap -w OUT.tmp IN…`, renames the result to `output`
@@ -202,8 +208,8 @@ fn link_type_name(link_type: u32) -> String {
     if name.starts_with("Linktype(") { format!("link type {link_type}") } else { format!("{name} ({link_type})") }
 }
 
-/// Writes the merged packets to `path` (the temporary file).
-fn write(readers: &mut [PacketReader], mut heads: BinaryHeap<Reverse<Head>>, link_type: u32, path: &Path) -> Result<MergeReport> {
+/// Writes the merged packets to `path` (the temporary file), time stamps moved by `shift_secs`.
+fn write(readers: &mut [PacketReader], mut heads: BinaryHeap<Reverse<Head>>, link_type: u32, shift_secs: i64, path: &Path) -> Result<MergeReport> {
     let io = |e| Error::io(path, e);
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path).map_err(io)?);
     let header = [0xa1b2_c3d4u32.to_le_bytes(), [2, 0, 4, 0], [0; 4], [0; 4], SNAPLEN.to_le_bytes(), link_type.to_le_bytes()];
@@ -221,7 +227,7 @@ fn write(readers: &mut [PacketReader], mut heads: BinaryHeap<Reverse<Head>>, lin
                     link_type_name(link_type)
                 )));
             }
-            let ts = written_ts(packet.ts);
+            let ts = written_ts(packet.ts.map(|t| Timestamp { secs: t.secs.saturating_add(shift_secs), ..t }));
             let header =
                 [(ts.secs as u32).to_le_bytes(), (ts.nsecs / 1000).to_le_bytes(), (packet.data.len() as u32).to_le_bytes(), packet.origlen.to_le_bytes()];
             out.write_all(header.as_flattened()).and_then(|()| out.write_all(packet.data)).map_err(io)?;

@@ -14,11 +14,13 @@
 //! - [`spool`]: job directories, their locks, free space and the cleanup.
 //! - [`service`]: the steps on the job queues, crash recovery, sensor stats — what front ends use.
 //! - [`api`]: the Docket-compatible HTTP endpoints under `/api` and `/results`.
+//! - [`demo`]: the demo job, a completed capture of a shipped sample pcap (no sensor asked).
 //! - [`summary`]: a finished capture's summary (packets, bytes, span, top talkers and ports,
 //!   first packets) for the dashboard and the CLI.
 
 pub mod api;
 pub mod client;
+pub mod demo;
 pub mod merge;
 pub mod pipeline;
 pub mod request;

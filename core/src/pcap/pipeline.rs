@@ -215,7 +215,8 @@ impl Job {
     }
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+/// Writes `value` as JSON to `path` atomically (`.tmp`, then rename).
+pub(super) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_vec_pretty(value).map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.display())))?;
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;

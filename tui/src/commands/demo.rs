@@ -3,48 +3,24 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use vantage_core::{Config, devices};
+use vantage_core::Config;
+use vantage_core::engine::demo::DemoReport;
 use vantage_core::statistics::demo;
 
 use super::open_store;
 use crate::output::table;
 use crate::progress::Bars;
 
-/// Fills the store with a year of demo data (unless it already holds statistics) and prints
-/// a summary, registers the demo device token (My devices), then opens the dashboard
-/// unless `--no-tui`.
+/// Fills every empty part of the store with demo data ([`vantage_core::engine::Engine::demo`]:
+/// a year of statistics with the demo device token for My devices, IntelMQ's sample events,
+/// a demo capture), prints what it filled, then opens the dashboard unless `--no-tui`.
 pub async fn run(config: &Config, args: crate::cli::DemoArgs, global: crate::cli::GlobalArgs) -> anyhow::Result<ExitCode> {
     if !(args.scale > 0.0 && args.scale <= 100.0) {
         anyhow::bail!("--scale {}: must be > 0 and ≤ 100", args.scale);
     }
     let engine = open_store(config).await?;
-    let totals = engine.statistics().table_totals().await?;
-    let existing: i64 = totals.iter().filter(|t| ["incidents", "passwords", "ports"].contains(&t.table)).map(|t| t.rows).sum();
-    let started = std::time::Instant::now();
-    if existing > 0 {
-        println!("{} already holds {existing} raw statistics rows; not generating more (use another --data-dir for a fresh demo)", engine.store_location());
-    } else {
-        let now = config.clock.now();
-        let report = engine.statistics().demo(args.seed, args.scale, Arc::new(Bars::default())).await?;
-        println!(
-            "demo data in {}: {} incidents, {} passwords, {} ports from {} devices, {} days up to {} (seed {}), {:.1} s",
-            engine.store_location(),
-            report.rows.incidents,
-            report.rows.passwords,
-            report.rows.ports,
-            report.devices,
-            demo::DEMO_DAYS,
-            now.format("%Y-%m-%d %H:%M UTC"),
-            args.seed,
-            started.elapsed().as_secs_f64()
-        );
-        let mut tokens = devices::load(&config.data_dir)?;
-        tokens.push(report.demo_device_token.clone());
-        devices::save(&config.data_dir, &tokens)?;
-        println!("demo device token registered for My devices in {}", devices::path(&config.data_dir).display());
-        let leaked = engine.passwords().import_statistics(Arc::new(Bars::default())).await?;
-        println!("leaked-password store: {} attempted passwords imported as {} hashes", leaked.lines, leaked.hashes);
-    }
+    let report = engine.demo(args.seed, args.scale, Arc::new(Bars::default())).await?;
+    print_report(&report, &engine.store_location(), config, args.seed);
     let rows: Vec<Vec<String>> = engine
         .statistics()
         .table_totals()
@@ -59,4 +35,41 @@ pub async fn run(config: &Config, args: crate::cli::DemoArgs, global: crate::cli
         tokio::task::spawn_blocking(move || super::dashboard(config, &global)).await??;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One or two lines per part: what was filled, or why it was left alone.
+fn print_report(report: &DemoReport, location: &str, config: &Config, seed: u64) {
+    let now = config.clock.now();
+    match &report.statistics {
+        None => println!(
+            "{location} already holds {} raw statistics rows; not generating more (use another --data-dir for a fresh demo)",
+            report.statistics_before
+        ),
+        Some(s) => {
+            let r = &s.report;
+            println!(
+                "demo data in {location}: {} incidents, {} passwords, {} ports from {} devices, {} days up to {} (seed {seed}), {:.1} s",
+                r.rows.incidents,
+                r.rows.passwords,
+                r.rows.ports,
+                r.devices,
+                demo::DEMO_DAYS,
+                now.format("%Y-%m-%d %H:%M UTC"),
+                s.seconds
+            );
+            println!("demo device token registered for My devices in {}", s.devices_file.display());
+            println!("leaked-password store: {} attempted passwords imported as {} hashes", s.leaked.lines, s.leaked.hashes);
+        }
+    }
+    match &report.events {
+        None => println!("events: the store already holds {} events; the IntelMQ sample is not imported again", report.events_before),
+        Some(e) => {
+            let days = e.days.map_or("no days".to_string(), |(first, last)| format!("{} days {first} … {last}", (last - first).num_days() + 1));
+            let rows: u64 = e.import.aggregation.as_ref().map_or(0, |a| a.outcome.rows_written.iter().sum());
+            println!("demo events: {} IntelMQ sample events re-dated onto {days}, aggregated into {rows} daily rows", e.import.imported);
+        }
+    }
+    let c = &report.capture;
+    let verb = if report.capture_created { "written" } else { "already in the spool" };
+    println!("demo capture {verb}: pcap job {} {} ({} bytes, sensor `demo`, no sensor asked)", c.id, c.state, c.bytes);
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use vantage_core::engine::{Update, Request};
+use vantage_core::pcap::demo;
 use vantage_core::pcap::pipeline::{JobState, JobStatus};
 use vantage_core::pcap::service::SensorStats;
 use vantage_core::pcap::summary::CaptureSummary;
@@ -191,10 +192,12 @@ impl TabModel for Pcap {
                     .rev()
                     .map(|j| {
                         let answered = j.requests.values().filter(|r| r.state != JobState::Error).count();
+                        // a demo job asked no sensor: marked as such
+                        let sensors = if demo::is_demo(j) { demo::DEMO_SENSOR.to_string() } else { format!("{answered}/{} ok", j.requests.len()) };
                         vec![
                             j.id[..12].to_string(),
                             j.state.to_string(),
-                            format!("{answered}/{} ok", j.requests.len()),
+                            sensors,
                             j.bytes.to_string(),
                             j.time.format("%Y-%m-%d %H:%M").to_string(),
                             j.query.clone(),
