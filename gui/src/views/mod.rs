@@ -68,7 +68,7 @@ pub fn show(ui: &mut Ui, d: &mut Desktop) {
     let actions = detail.as_ref().map_or(view.actions, detail::actions);
     ui.horizontal(|ui| {
         if let Some(detail) = &detail {
-            if ui.button("⏴ Back").clicked() {
+            if ui.button("< Back").clicked() {
                 d.apply(Action::Back);
             }
             ui.heading(detail::title(detail));

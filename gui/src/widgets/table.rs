@@ -63,8 +63,8 @@ pub fn show(ui: &mut Ui, d: &mut Desktop, index: usize, p: &Panel) {
         .header(ROW + 4.0, |mut header| {
             for (c, name) in shown.header.iter().enumerate() {
                 let arrow = match state.sort {
-                    Some((s, false)) if s == c => " ⏶",
-                    Some((s, true)) if s == c => " ⏷",
+                    Some((s, false)) if s == c => " ^",
+                    Some((s, true)) if s == c => " v",
                     _ => "",
                 };
                 header.col(|ui| {
