@@ -21,7 +21,7 @@ use vantage_views::panels::{Detail, Panel, Shape, Tab};
 const NOW: &str = "2024-06-15T12:40:00Z";
 
 /// How long the engine may take for anything a test waits for.
-const PATIENCE: Duration = Duration::from_secs(180);
+const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The app on a fresh embedded store in `dir`, filled with a small demo year.
 fn harness(dir: &Path) -> Harness<'static, Desktop> {
