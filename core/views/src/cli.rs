@@ -53,6 +53,21 @@ pub struct GlobalArgs {
     pub verbose: u8,
 }
 
+impl GlobalArgs {
+    /// What these options override of the configuration file and defaults (for
+    /// `Engine::load_config`), so every front end reads `--config`, `--data-dir`, `--now`, … alike.
+    pub fn overrides(&self) -> vantage_core::config::Overrides {
+        vantage_core::config::Overrides {
+            config_file: self.config.clone(),
+            database_url: self.database_url.clone(),
+            redis_url: self.redis_url.clone(),
+            data_dir: self.data_dir.clone(),
+            geoip_dir: self.geoip_dir.clone(),
+            now: self.now.clone(),
+        }
+    }
+}
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {

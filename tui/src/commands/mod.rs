@@ -12,7 +12,7 @@ mod resource;
 
 use std::process::ExitCode;
 
-use vantage_core::config::{Config, Overrides};
+use vantage_core::config::Config;
 use vantage_core::engine::{Engine, Parts};
 
 use crate::cli::{Cli, Command, GlobalArgs, IngestCommand, PasswordsCommand, PcapCommand};
@@ -69,14 +69,7 @@ pub fn dashboard(config: Config, global: &GlobalArgs) -> anyhow::Result<()> {
 
 /// The configuration from file, environment and flags, every capability section validated.
 pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
-    Ok(Engine::load_config(Overrides {
-        config_file: global.config.clone(),
-        database_url: global.database_url.clone(),
-        redis_url: global.redis_url.clone(),
-        data_dir: global.data_dir.clone(),
-        geoip_dir: global.geoip_dir.clone(),
-        now: global.now.clone(),
-    })?)
+    Ok(Engine::load_config(global.overrides())?)
 }
 
 /// Opens the engine on the configured deployment (store, cache and queue).

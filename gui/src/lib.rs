@@ -1,0 +1,69 @@
+//! `vantage-gui`: the Vantage desktop app (egui/eframe). It draws the dashboard models of
+//! `vantage_views` — the very ones the terminal dashboard draws — and talks to the engine
+//! only through `vantage_core::engine::Channel`, so it has no storage, cache or queue code.
+//!
+//! Layout: [`cli`] (the `vantage` global options and `--demo`), [`demo`] (the demo fill),
+//! [`bridge`] (the engine's forwarding thread), [`desktop`] (the [`eframe::App`]: models,
+//! effects, keys, ticks), [`chrome`] (sidebar, period bar, status line, input and shortcut
+//! windows), [`views`] (one module per tab and the detail views), [`widgets`] (charts,
+//! tables, text). `src/main.rs` only calls [`main`].
+
+pub mod bridge;
+pub mod chrome;
+pub mod cli;
+pub mod demo;
+pub mod desktop;
+pub mod keys;
+pub mod views;
+pub mod widgets;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+use eframe::egui;
+
+use crate::cli::GuiCli;
+use crate::desktop::Desktop;
+
+/// The `vantage-gui` command line: parses arguments, sets up logging, opens the window.
+pub fn main() -> ExitCode {
+    let matches = GuiCli::command().about(env!("CARGO_PKG_DESCRIPTION")).get_matches();
+    let cli = GuiCli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut GuiCli::command()).exit());
+    init_tracing(cli.global.verbose);
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Opens the window (OpenGL through glow, on X11) and runs until it is closed.
+pub fn run(cli: &GuiCli) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let config = cli.config()?;
+    let demo = cli.demo()?;
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default().with_title("Vantage").with_app_id("vantage-gui").with_inner_size([1280.0, 800.0]).with_min_inner_size([720.0, 480.0]),
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "vantage-gui",
+        options,
+        Box::new(move |cc| {
+            let desktop = Desktop::new(&cc.egui_ctx, config, demo)?;
+            tracing::info!(setup_ms = started.elapsed().as_secs_f64() * 1000.0, "window open");
+            Ok(Box::new(desktop))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}
+
+/// Logs go to stderr: warnings by default, `-v` info, `-vv` debug, or `RUST_LOG`.
+fn init_tracing(verbose: u8) {
+    let default = ["warn", "info,sqlx=warn", "debug,sqlx=info"][usize::from(verbose.min(2))];
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,9 @@
+//! The Attackers view: the attackers graph, top attackers (double-click: the attacker's
+//! detail) and their countries.
+
+use vantage_views::panels::Tab;
+
+use super::{MINUTELY, View};
+
+/// The Attackers view.
+pub const VIEW: View = View { tab: Tab::Attackers, actions: &[], refresh: MINUTELY, columns: 2 };

@@ -1,0 +1,10 @@
+//! The PCAP view: the capture request form, sensor health and the capture jobs with their live
+//! per-sensor state (double-click: the capture's summary).
+
+use vantage_views::keys::Action;
+use vantage_views::panels::Tab;
+
+use super::{LIVE, View};
+
+/// The PCAP view.
+pub const VIEW: View = View { tab: Tab::Pcap, actions: &[("Request a capture…", Action::NewCapture)], refresh: LIVE, columns: 1 };

@@ -1,0 +1,8 @@
+//! The Ports view: port scans, traps and actions graphs, top ports and incident types.
+
+use vantage_views::panels::Tab;
+
+use super::{MINUTELY, View};
+
+/// The Ports view.
+pub const VIEW: View = View { tab: Tab::Ports, actions: &[], refresh: MINUTELY, columns: 2 };

@@ -1,0 +1,84 @@
+//! A chart panel with egui_plot: one line (or stacked bars) per series with a legend, the
+//! buckets on the x axis, the value under the pointer, zoom and pan (double-click resets);
+//! the charts of a view share their x axis and cursor.
+
+use eframe::egui::{self, Ui};
+use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, Plot, PlotPoints};
+use vantage_core::export::ChartData;
+use vantage_views::panels::Panel;
+
+use super::{HEIGHT, pending};
+use crate::desktop::Desktop;
+
+/// Draws a chart panel.
+pub fn show(ui: &mut Ui, d: &mut Desktop, p: &Panel) {
+    let key = p.key();
+    let mut bars = d.bars.contains(&key);
+    ui.horizontal(|ui| {
+        ui.strong(p.title.as_str());
+        if ui.toggle_value(&mut bars, "Bars").on_hover_text("stacked bars instead of lines").changed() {
+            if bars {
+                d.bars.insert(key.clone());
+            } else {
+                d.bars.remove(&key);
+            }
+        }
+    });
+    let Some(chart) = d.app.chart(p) else {
+        ui.weak(pending(d, p));
+        return;
+    };
+    if chart.x_labels.is_empty() {
+        ui.weak("no data for this period");
+        return;
+    }
+    plot(ui, &key, d.app.tab.name(), chart, bars);
+}
+
+/// The x label under a position (the nearest bucket).
+fn bucket(labels: &[String], x: f64) -> Option<&String> {
+    let i = x.round();
+    (i >= 0.0).then(|| labels.get(i as usize)).flatten()
+}
+
+fn plot(ui: &mut Ui, key: &str, group: &str, chart: ChartData, bars: bool) {
+    let ChartData { x_labels, series, y_axis, .. } = chart;
+    let axis_labels = x_labels.clone();
+    let hover_labels = x_labels;
+    let link = egui::Id::unique(("charts of", group));
+    Plot::new(("chart", key))
+        .height(HEIGHT)
+        .legend(Legend::default())
+        .link_axis(link, [true, false])
+        .link_cursor(link, [true, false])
+        .y_axis_label(y_axis)
+        .include_y(0.0)
+        .x_axis_formatter(move |mark, _| {
+            if mark.value.fract() == 0.0 { bucket(&axis_labels, mark.value).cloned().unwrap_or_default() } else { String::new() }
+        })
+        .label_formatter(move |at| {
+            let (name, position) = match at {
+                HoverPosition::NearDataPoint { plot_name, position, .. } => (*plot_name, position),
+                HoverPosition::Elsewhere { .. } => return None,
+            };
+            Some(format!("{name}\n{}\n{}", bucket(&hover_labels, position.x)?, position.y))
+        })
+        .show(ui, |plot_ui| {
+            if bars {
+                let mut below: Vec<BarChart> = Vec::new();
+                for s in series {
+                    let chart = BarChart::new(s.label, s.values.iter().enumerate().map(|(i, v)| Bar::new(i as f64, *v).width(0.8)).collect())
+                        .stack_on(&below.iter().collect::<Vec<_>>());
+                    below.push(chart);
+                }
+                for chart in below {
+                    plot_ui.bar_chart(chart);
+                }
+            } else {
+                for s in series {
+                    let points: PlotPoints = s.values.iter().enumerate().map(|(i, v)| [i as f64, *v]).collect();
+                    plot_ui.line(Line::new(s.label, points));
+                }
+            }
+        });
+}

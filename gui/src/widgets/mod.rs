@@ -1,0 +1,43 @@
+//! How panels draw: a framed box with the panel's title around a chart ([`chart`]), a table
+//! ([`table`]) or lines of text ([`text`]), the focused one outlined.
+
+pub mod chart;
+pub mod table;
+pub mod text;
+
+use eframe::egui::{self, Ui};
+use vantage_views::panels::{Panel, Shape};
+
+use crate::desktop::Desktop;
+
+/// Height of a chart or a table's scrolled rows.
+pub const HEIGHT: f32 = 220.0;
+
+/// Draws panel number `index` of the view.
+pub fn panel(ui: &mut Ui, d: &mut Desktop, index: usize, p: &Panel) {
+    let focused = d.app.focus == index;
+    let stroke = if focused { ui.visuals().selection.stroke } else { ui.visuals().widgets.noninteractive.bg_stroke };
+    egui::Frame::group(ui.style()).stroke(stroke).show(ui, |ui| {
+        ui.set_min_width(ui.available_width());
+        match p.shape {
+            Shape::Chart => chart::show(ui, d, p),
+            Shape::Table => table::show(ui, d, index, p),
+            Shape::Text => text::show(ui, d, p),
+        }
+    });
+}
+
+/// What a panel without data says: still loading, being computed, or empty.
+pub fn pending(d: &Desktop, p: &Panel) -> &'static str {
+    if d.app.backend.is_none() {
+        return "waiting for the store…";
+    }
+    if p.resource_name().is_none() {
+        return "loading…";
+    }
+    match d.app.read(p) {
+        None => "loading…",
+        Some(r) if r.data.is_none() => "being computed…",
+        Some(_) => "no data for this period",
+    }
+}
