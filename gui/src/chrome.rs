@@ -8,11 +8,11 @@ use vantage_core::statistics::periods::Period;
 use vantage_views::keys::{Action, KEYS, Mode};
 use vantage_views::panels::Tab;
 
-use crate::desktop::Desktop;
+use crate::session::Session;
 use crate::views;
 
 /// The sidebar: a button per tab, then the palette and the shortcuts.
-pub fn sidebar(ui: &mut Ui, d: &mut Desktop) {
+pub fn sidebar(ui: &mut Ui, d: &mut Session) {
     egui::Panel::left("sidebar").resizable(false).show(ui, |ui| {
         ui.add_space(6.0);
         ui.heading("Vantage");
@@ -33,7 +33,7 @@ pub fn sidebar(ui: &mut Ui, d: &mut Desktop) {
 }
 
 /// The period bar: every period, the current one selected.
-pub fn period_bar(ui: &mut Ui, d: &mut Desktop) {
+pub fn period_bar(ui: &mut Ui, d: &mut Session) {
     egui::Panel::top("periods").show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.label("Period");
@@ -48,7 +48,7 @@ pub fn period_bar(ui: &mut Ui, d: &mut Desktop) {
 }
 
 /// The status line.
-pub fn status_line(ui: &mut Ui, d: &mut Desktop) {
+pub fn status_line(ui: &mut Ui, d: &mut Session) {
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.label(d.app.backend.as_deref().unwrap_or("opening the store…"));
@@ -91,7 +91,7 @@ fn prompt(mode: Mode) -> (&'static str, &'static str, bool) {
 
 /// The input window, while the models want something typed. Typing goes through the models'
 /// own input actions, so a filter applies as it is typed, as in the terminal.
-pub fn input_window(ctx: &egui::Context, d: &mut Desktop) {
+pub fn input_window(ctx: &egui::Context, d: &mut Session) {
     if d.app.mode == Mode::Normal {
         return;
     }
@@ -123,7 +123,7 @@ pub fn input_window(ctx: &egui::Context, d: &mut Desktop) {
 }
 
 /// Makes the models' input line `text`, through their erase and input actions.
-fn retype(d: &mut Desktop, text: &str) {
+fn retype(d: &mut Session, text: &str) {
     let kept = d.app.input.chars().zip(text.chars()).take_while(|(a, b)| a == b).count();
     while d.app.input.chars().count() > kept {
         d.apply(Action::Erase);
@@ -142,7 +142,7 @@ const GESTURES: &[(&str, &str)] = &[
 ];
 
 /// The shortcuts window (`?`), listing the terminal's keys, which work here too.
-pub fn shortcuts_window(ctx: &egui::Context, d: &mut Desktop) {
+pub fn shortcuts_window(ctx: &egui::Context, d: &mut Session) {
     let mut open = d.app.help;
     if !open {
         return;

@@ -3,8 +3,9 @@
 //! only through `vantage_core::engine::Channel`, so it has no storage, cache or queue code.
 //!
 //! Layout: [`cli`] (the `vantage` global options and `--demo`), [`demo`] (the demo fill),
-//! [`bridge`] (the engine's forwarding thread), [`desktop`] (the [`eframe::App`]: models,
-//! effects, keys, ticks), [`chrome`] (sidebar, period bar, status line, input and shortcut
+//! [`bridge`] (the engine's forwarding thread), [`session`] (the models, the engine's end,
+//! actions and effects), [`desktop`] (the [`eframe::App`]: keys, ticks, the frame),
+//! [`chrome`] (sidebar, period bar, status line, input and shortcut
 //! windows), [`views`] (one module per tab and the detail views), [`widgets`] (charts,
 //! tables, text). `src/main.rs` only calls [`main`].
 
@@ -13,6 +14,7 @@ pub mod chrome;
 pub mod cli;
 pub mod demo;
 pub mod desktop;
+pub mod session;
 pub mod keys;
 pub mod views;
 pub mod widgets;

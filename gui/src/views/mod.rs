@@ -20,7 +20,7 @@ use eframe::egui::{self, Ui};
 use vantage_views::keys::Action;
 use vantage_views::panels::Tab;
 
-use crate::desktop::{Desktop, TICK};
+use crate::session::{Session, TICK};
 use crate::widgets;
 
 /// What the desktop adds to a tab.
@@ -62,7 +62,7 @@ pub fn entry(tab: Tab) -> String {
 }
 
 /// Draws the current view: its title and actions, then its panels row by row.
-pub fn show(ui: &mut Ui, d: &mut Desktop) {
+pub fn show(ui: &mut Ui, d: &mut Session) {
     let view = of(d.app.tab);
     let detail = d.app.detail.clone();
     let actions = detail.as_ref().map_or(view.actions, detail::actions);

@@ -8,10 +8,10 @@ use vantage_core::export::ChartData;
 use vantage_views::panels::Panel;
 
 use super::{HEIGHT, pending};
-use crate::desktop::Desktop;
+use crate::session::Session;
 
 /// Draws a chart panel.
-pub fn show(ui: &mut Ui, d: &mut Desktop, p: &Panel) {
+pub fn show(ui: &mut Ui, d: &mut Session, p: &Panel) {
     let key = p.key();
     let mut bars = d.bars.contains(&key);
     ui.horizontal(|ui| {

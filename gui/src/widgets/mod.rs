@@ -8,13 +8,13 @@ pub mod text;
 use eframe::egui::{self, Ui};
 use vantage_views::panels::{Panel, Shape};
 
-use crate::desktop::Desktop;
+use crate::session::Session;
 
 /// Height of a chart or a table's scrolled rows.
 pub const HEIGHT: f32 = 220.0;
 
 /// Draws panel number `index` of the view.
-pub fn panel(ui: &mut Ui, d: &mut Desktop, index: usize, p: &Panel) {
+pub fn panel(ui: &mut Ui, d: &mut Session, index: usize, p: &Panel) {
     let focused = d.app.focus == index;
     let stroke = if focused { ui.visuals().selection.stroke } else { ui.visuals().widgets.noninteractive.bg_stroke };
     egui::Frame::group(ui.style()).stroke(stroke).show(ui, |ui| {
@@ -28,7 +28,7 @@ pub fn panel(ui: &mut Ui, d: &mut Desktop, index: usize, p: &Panel) {
 }
 
 /// What a panel without data says: still loading, being computed, or empty.
-pub fn pending(d: &Desktop, p: &Panel) -> &'static str {
+pub fn pending(d: &Session, p: &Panel) -> &'static str {
     if d.app.backend.is_none() {
         return "waiting for the store…";
     }

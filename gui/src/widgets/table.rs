@@ -10,7 +10,7 @@ use vantage_views::keys::Action;
 use vantage_views::panels::Panel;
 
 use super::{HEIGHT, pending};
-use crate::desktop::Desktop;
+use crate::session::Session;
 
 /// Height of a row.
 const ROW: f32 = 18.0;
@@ -24,7 +24,7 @@ pub fn sorted_by(sort: Option<(usize, bool)>, c: usize) -> Option<(usize, bool)>
 }
 
 /// Draws table panel number `index`.
-pub fn show(ui: &mut Ui, d: &mut Desktop, index: usize, p: &Panel) {
+pub fn show(ui: &mut Ui, d: &mut Session, index: usize, p: &Panel) {
     let Some(full) = d.app.table(p) else {
         ui.strong(p.title.as_str());
         ui.weak(pending(d, p));

@@ -4,10 +4,10 @@ use eframe::egui::{self, RichText, Ui};
 use vantage_views::panels::Panel;
 
 use super::{HEIGHT, pending};
-use crate::desktop::Desktop;
+use crate::session::Session;
 
 /// Draws a text panel.
-pub fn show(ui: &mut Ui, d: &mut Desktop, p: &Panel) {
+pub fn show(ui: &mut Ui, d: &mut Session, p: &Panel) {
     ui.strong(p.title.as_str());
     let lines = d.app.text(p);
     if lines.is_empty() {
