@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use vantage_core::Config;
-use vantage_core::engine::{Channel, Request, Update};
+use vantage_core::engine::{Channel, Request, RequestKind, Update};
 use vantage_core::progress::Progress;
 
 use crate::demo::{self, DemoOptions, Filled};
@@ -31,9 +31,17 @@ pub enum Incoming {
     Demo(Result<Filled, String>),
 }
 
+/// What the UI hands the forwarder.
+enum Outgoing {
+    /// A request for the engine.
+    Request(Request),
+    /// Cancel the engine's requests of a kind.
+    Cancel(RequestKind),
+}
+
 /// The UI's end: requests out, [`Incoming`] in.
 pub struct Bridge {
-    requests: Option<mpsc::Sender<Request>>,
+    requests: Option<mpsc::Sender<Outgoing>>,
     incoming: mpsc::Receiver<Incoming>,
     filling: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -43,7 +51,7 @@ impl Bridge {
     /// Starts the forwarder (and with `demo`, the fill first); `wake` is called after every
     /// message for the UI. Requests sent before the engine is open wait for it.
     pub fn start(config: Config, demo: Option<DemoOptions>, wake: impl Fn() + Send + Sync + 'static) -> anyhow::Result<Bridge> {
-        let (requests, from_ui) = mpsc::channel::<Request>();
+        let (requests, from_ui) = mpsc::channel::<Outgoing>();
         let (to_ui, incoming) = mpsc::channel::<Incoming>();
         let filling = Arc::new(AtomicBool::new(demo.is_some()));
         let flag = filling.clone();
@@ -63,7 +71,14 @@ impl Bridge {
     /// Queues a request for the engine (never blocks).
     pub fn send(&self, request: Request) {
         if let Some(r) = &self.requests {
-            let _ = r.send(request);
+            let _ = r.send(Outgoing::Request(request));
+        }
+    }
+
+    /// Cancels the engine's requests of `kind` sent so far (never blocks).
+    pub fn cancel(&self, kind: RequestKind) {
+        if let Some(r) = &self.requests {
+            let _ = r.send(Outgoing::Cancel(kind));
         }
     }
 
@@ -147,7 +162,7 @@ impl Progress for DemoProgress {
 }
 
 /// Runs the engine until the UI drops its end.
-fn forward(config: Config, from_ui: &mpsc::Receiver<Request>, out: &Out) {
+fn forward(config: Config, from_ui: &mpsc::Receiver<Outgoing>, out: &Out) {
     let channel = match Channel::start(config) {
         Ok(c) => c,
         Err(e) => {
@@ -158,8 +173,11 @@ fn forward(config: Config, from_ui: &mpsc::Receiver<Request>, out: &Out) {
     'run: loop {
         loop {
             match from_ui.try_recv() {
-                Ok(request) => {
+                Ok(Outgoing::Request(request)) => {
                     channel.send(request);
+                }
+                Ok(Outgoing::Cancel(kind)) => {
+                    channel.cancel(kind);
                 }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => break 'run,

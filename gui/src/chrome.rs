@@ -64,6 +64,9 @@ pub fn status_line(ui: &mut Ui, d: &mut Session) {
                     _ => egui::ProgressBar::new(0.0).animate(true).text(format!("{label} {done}")),
                 };
                 ui.add(bar.desired_width(260.0));
+                if d.app.working.is_some() && ui.button("Cancel").on_hover_text("stop it; what it finished stays (X)").clicked() {
+                    d.apply(Action::CancelWork);
+                }
             }
             if let Some(notice) = &d.app.notice {
                 ui.label(notice.as_str());

@@ -65,6 +65,7 @@ impl Session {
         for effect in effects {
             match effect {
                 Effect::Engine(request) => self.bridge.send(request),
+                Effect::Cancel(kind) => self.bridge.cancel(kind),
                 Effect::Export(_) => {
                     self.app.exported(Err("exports come to the desktop app with its file dialog: the terminal dashboard writes them (e, p, P, w)".into()));
                 }

@@ -19,6 +19,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::Engine;
+use super::cancel::Cancels;
 use super::request::{Request, RequestId, RequestKind};
 use crate::cache::EntryInfo;
 use crate::config::Config;
@@ -141,6 +142,14 @@ pub enum Update {
         /// Why it failed (its `Display` is the one-line message).
         error: Arc<super::Error>,
     },
+    /// A request was cancelled ([`Channel::cancel`]) before it ended: what it had finished
+    /// stays (each step commits on its own), the rest was rolled back or never begun.
+    Cancelled {
+        /// The request's id.
+        id: RequestId,
+        /// What kind of request it was.
+        kind: RequestKind,
+    },
     /// A part of the deployment no request asked for could not be opened: the deployment
     /// itself (`part` = `open`: nothing will be answered) or the GeoIP databases (`GeoIP`:
     /// lookups answer nothing).
@@ -158,6 +167,7 @@ pub struct Channel {
     requests: mpsc::UnboundedSender<(RequestId, Request)>,
     last_id: AtomicU64,
     events: std_mpsc::Receiver<Update>,
+    cancels: Arc<Cancels>,
     stop: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -191,6 +201,8 @@ impl Channel {
         let (req_tx, mut req_rx) = mpsc::unbounded_channel::<(RequestId, Request)>();
         let (ev_tx, ev_rx) = std_mpsc::channel::<Update>();
         let (stop_tx, stop_rx) = watch::channel(false);
+        let cancels = Arc::new(Cancels::default());
+        let running = cancels.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("vantage-engine")
@@ -221,10 +233,10 @@ impl Channel {
                     // aggregations and back-fills run one after another, in the order asked
                     // (hourly reads what quarterly wrote); everything else runs concurrently
                     let (lane_tx, mut lane_rx) = mpsc::unbounded_channel::<(RequestId, Request)>();
-                    let (lane, lane_ev) = (engine.clone(), ev_tx.clone());
+                    let (lane, lane_ev, lane_cancels) = (engine.clone(), ev_tx.clone(), running.clone());
                     tokio::spawn(async move {
                         while let Some((id, request)) = lane_rx.recv().await {
-                            handle(&lane, id, request, &lane_ev).await;
+                            run(&lane, id, request, &lane_ev, &lane_cancels).await;
                         }
                     });
                     let mut stop = stop_rx.clone();
@@ -237,14 +249,14 @@ impl Channel {
                             let _ = lane_tx.send((id, request));
                             continue;
                         }
-                        let (engine, ev) = (engine.clone(), ev_tx.clone());
-                        tokio::spawn(async move { handle(&engine, id, request, &ev).await });
+                        let (engine, ev, cancels) = (engine.clone(), ev_tx.clone(), running.clone());
+                        tokio::spawn(async move { run(&engine, id, request, &ev, &cancels).await });
                     }
                     engine.close().await;
                 });
             })
             .map_err(|e| Error::io("engine thread", e))?;
-        Ok(Channel { requests: req_tx, last_id: AtomicU64::new(0), events: ev_rx, stop: stop_tx, thread: Some(thread) })
+        Ok(Channel { requests: req_tx, last_id: AtomicU64::new(0), events: ev_rx, cancels, stop: stop_tx, thread: Some(thread) })
     }
 
     /// Queues a request (never blocks); its failure, if any, names the id returned.
@@ -252,6 +264,13 @@ impl Channel {
         let id = RequestId(self.last_id.fetch_add(1, Ordering::Relaxed) + 1);
         let _ = self.requests.send((id, request));
         id
+    }
+
+    /// Cancels every request of `kind` sent so far (e.g. a long back-fill): a running one is
+    /// aborted, a queued one never starts; each answers [`Update::Cancelled`]. Returns how
+    /// many were running. Never blocks.
+    pub fn cancel(&self, kind: RequestKind) -> usize {
+        self.cancels.cancel(kind, RequestId(self.last_id.load(Ordering::Relaxed)))
     }
 
     /// The next event, if one is waiting.
@@ -280,6 +299,23 @@ fn all_done(report: AggregationReport) -> super::Result<AggregationReport> {
         return Ok(report);
     }
     Err(Error::Aggregation(report.failed.iter().map(|f| f.error.as_str()).collect::<Vec<_>>().join("; ")).into())
+}
+
+/// Runs one request as a task of its own that [`Channel::cancel`] can abort; a cancelled
+/// request (before or while it runs) answers [`Update::Cancelled`].
+async fn run(engine: &Engine, id: RequestId, request: Request, events: &std_mpsc::Sender<Update>, cancels: &Cancels) {
+    let kind = request.kind();
+    if !cancels.cancelled(kind, id) {
+        let (engine, out) = (engine.clone(), events.clone());
+        let task = tokio::spawn(async move { handle(&engine, id, request, &out).await });
+        cancels.started(kind, id, task.abort_handle());
+        let ended = task.await;
+        cancels.ended(id);
+        if !ended.is_err_and(|e| e.is_cancelled()) {
+            return;
+        }
+    }
+    let _ = events.send(Update::Cancelled { id, kind });
 }
 
 /// Answers one request with the engine's typed methods; a failure becomes [`Update::Failed`].

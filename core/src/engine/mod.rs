@@ -12,6 +12,7 @@
 //! the fresh value lands: [`statistics::StatisticsApi::fresh`] waits for the cache's change
 //! notification ([`crate::cache::Cache::subscribe`]), not by polling.
 
+pub mod cancel;
 pub mod channel;
 pub mod demo;
 mod error;

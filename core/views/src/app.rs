@@ -58,6 +58,9 @@ pub struct App {
     pub error: Option<String>,
     /// Progress of a long operation: label, done, total.
     pub progress: Option<(String, u64, Option<u64>)>,
+    /// The long request running (a back-fill or an aggregation), which
+    /// [`Action::CancelWork`] cancels.
+    pub working: Option<RequestKind>,
     /// Table states by panel key.
     pub tables: HashMap<String, TableState>,
     /// Statistics resources (Overview, Ports, and every tab's resource panels).
@@ -125,6 +128,7 @@ impl App {
             notice: None,
             error: None,
             progress: None,
+            working: None,
             tables: HashMap::new(),
             statistics: Statistics::default(),
             attackers: Attackers::default(),
@@ -228,7 +232,11 @@ impl App {
         let effects = self.act(action);
         for e in &effects {
             if let Effect::Engine(request) = e {
-                self.requester(request.kind()).sent(request);
+                let kind = request.kind();
+                if matches!(kind, RequestKind::Migrate | RequestKind::Aggregate) {
+                    self.working = Some(kind);
+                }
+                self.requester(kind).sent(request);
             }
         }
         effects
@@ -339,6 +347,16 @@ impl App {
                 Vec::new()
             }
             Action::Submit => self.submit(),
+            Action::CancelWork => match self.working {
+                Some(kind) => {
+                    self.notice = Some("cancelling…".into());
+                    vec![Effect::Cancel(kind)]
+                }
+                None => {
+                    self.notice = Some("nothing to cancel".into());
+                    Vec::new()
+                }
+            },
             Action::Cancel => {
                 if self.mode == Mode::Filter {
                     self.input.clear();
@@ -529,9 +547,26 @@ impl App {
                 return true;
             }
             Update::Failed { kind, error, .. } => {
+                if self.working == Some(kind) {
+                    self.working = None;
+                    self.progress = None;
+                }
                 self.requester(kind).failed(kind);
                 self.error = Some(error.to_string());
                 return true;
+            }
+            Update::Cancelled { kind, .. } => {
+                self.requester(kind).failed(kind);
+                if self.working == Some(kind) {
+                    self.working = None;
+                    self.progress = None;
+                    self.notice = Some("cancelled; what was finished stays".into());
+                }
+                return true;
+            }
+            Update::Migrated(report) => {
+                self.working = None;
+                Update::Migrated(report)
             }
             Update::Unavailable { message, .. } => {
                 self.error = Some(message);

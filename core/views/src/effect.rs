@@ -1,7 +1,7 @@
 //! What the dashboard asks its front end to do: engine requests, export files, saving the
 //! device tokens. Models return them as values; the front end's loop carries them out.
 
-use vantage_core::engine::Request;
+use vantage_core::engine::{Request, RequestKind};
 use vantage_core::export::{ChartData, ImageFormat};
 
 /// Something the loop must do for the app.
@@ -9,6 +9,8 @@ use vantage_core::export::{ChartData, ImageFormat};
 pub enum Effect {
     /// Send a request to the engine.
     Engine(Request),
+    /// Cancel the engine's running requests of a kind (`Channel::cancel`).
+    Cancel(RequestKind),
     /// Write an export file (off the UI thread).
     Export(Export),
     /// Store the device tokens (0600).

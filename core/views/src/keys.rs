@@ -107,6 +107,8 @@ pub enum Action {
     AddToken,
     /// Remove the selected device token.
     RemoveToken,
+    /// Cancel the running back-fill or aggregation.
+    CancelWork,
     /// Start typing a password to check.
     CheckPassword,
     /// Start typing a capture request.
@@ -162,6 +164,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("n", "pcap, attacker detail: request a packet capture"),
     ("w", "capture detail: save the capture to a file"),
     ("F A M C", "operations: planner, aggregate, migrate, clear cache"),
+    ("X", "cancel the running back-fill / aggregation (what it finished stays)"),
     ("r", "refresh the view's data"),
     ("?", "this help"),
     ("q Ctrl-C", "quit"),
@@ -215,6 +218,7 @@ pub fn action_for(key: Key, mode: Mode) -> Option<Action> {
         KeyCode::Char('A') => Action::AggregateNow,
         KeyCode::Char('M') => Action::Migrate,
         KeyCode::Char('C') => Action::ClearCache,
+        KeyCode::Char('X') => Action::CancelWork,
         _ => return None,
     })
 }

@@ -55,3 +55,24 @@ fn a_failed_summary_is_asked_again_and_other_failures_leave_it_pending() {
     assert_eq!(app.error.as_deref(), Some("pcap: truncated capture"), "shown as the engine said it");
     assert_eq!(summaries(&app.apply(Action::Refresh)), 1, "asked again");
 }
+
+#[test]
+fn a_running_backfill_can_be_cancelled_and_a_cancel_with_nothing_running_does_nothing() {
+    let mut app = App::new(Vec::new(), false);
+    assert!(app.apply(Action::CancelWork).is_empty());
+    assert_eq!(app.notice.as_deref(), Some("nothing to cancel"));
+    app.apply(Action::Tab(Tab::Operations));
+    let effects = app.apply(Action::Migrate);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Engine(Request::Migrate { .. }))), "{effects:?}");
+    assert_eq!(app.working, Some(RequestKind::Migrate));
+    app.on_event(Update::Progress { label: "back-fill".into(), done: 3, total: Some(96) });
+    assert_eq!(action_for(Key::plain(KeyCode::Char('X')), Mode::Normal), Some(Action::CancelWork));
+    assert_eq!(app.apply(Action::CancelWork), vec![Effect::Cancel(RequestKind::Migrate)]);
+    app.on_event(Update::Cancelled { id: RequestId(1), kind: RequestKind::Migrate });
+    assert_eq!((app.working, app.progress.clone()), (None, None));
+    assert_eq!(app.notice.as_deref(), Some("cancelled; what was finished stays"));
+    // a back-fill that ends by itself is no longer cancellable
+    app.apply(Action::Migrate);
+    app.on_event(Update::Migrated(Default::default()));
+    assert_eq!(app.working, None);
+}

@@ -1,7 +1,9 @@
 //! How panels draw: a framed box with the panel's title around a chart ([`chart`]), a table
-//! ([`table`]) or lines of text ([`text`]), the focused one outlined.
+//! ([`table`]; a table of countries with their bar chart above it, [`countries`]) or lines of
+//! text ([`text`]), the focused one outlined.
 
 pub mod chart;
+pub mod countries;
 pub mod table;
 pub mod text;
 
@@ -21,7 +23,12 @@ pub fn panel(ui: &mut Ui, d: &mut Session, index: usize, p: &Panel) {
         ui.set_min_width(ui.available_width());
         match p.shape {
             Shape::Chart => chart::show(ui, d, p),
-            Shape::Table => table::show(ui, d, index, p),
+            Shape::Table => {
+                if countries::suits(p) {
+                    countries::show(ui, d, p);
+                }
+                table::show(ui, d, index, p);
+            }
             Shape::Text => text::show(ui, d, p),
         }
     });

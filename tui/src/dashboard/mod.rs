@@ -120,6 +120,9 @@ impl Io<'_> {
                 Effect::Engine(r) => {
                     self.engine.send(r);
                 }
+                Effect::Cancel(kind) => {
+                    self.engine.cancel(kind);
+                }
                 Effect::Export(x) => {
                     let (dir, done) = (self.options.export_dir.clone(), self.done.clone());
                     let stamp = self.config.clock.now().format("%Y%m%dT%H%M%S").to_string();

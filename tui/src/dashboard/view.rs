@@ -133,6 +133,7 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
         Some((label, done, None)) => format!("{sep}{label} {done}"),
         None => String::new(),
     };
+    let progress = if app.working.is_some() { format!("{progress} (X cancels)") } else { progress };
     let text = format!(" period {} ({}){age}{sep}{state}{backend}{progress}", app.period, app.period.label());
     frame.render_widget(Paragraph::new(text).style(Style::default().fg(DIM)), info);
 }
