@@ -37,6 +37,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod flows;
 pub mod geo;
 pub mod http;
 pub mod jobs;

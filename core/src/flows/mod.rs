@@ -1,0 +1,6 @@
+//! Flow analytics (Apache Spot's flow OA, flows.md): raw flow records read from nfdump's CSV
+//! output (both header dialects) and Zeek's `conn.log` (TSV and JSON lines) into Spot's raw
+//! columns ([`model::RawFlow`]), located errors for bad lines ([`parse`]).
+
+pub mod model;
+pub mod parse;
