@@ -2,5 +2,10 @@
 //! output (both header dialects) and Zeek's `conn.log` (TSV and JSON lines) into Spot's raw
 //! columns ([`model::RawFlow`]), located errors for bad lines ([`parse`]).
 
-pub mod model;
+pub mod import;
 pub mod parse;
+
+/// The raw flow record (its type lives with its storage).
+pub mod model {
+    pub use crate::store::flows::model::RawFlow;
+}

@@ -4,7 +4,8 @@
 //! - [`statistics`]: [`StatisticsStore`], sessions for imports and aggregation, the report and
 //!   query types;
 //! - [`passwords`]: [`PasswordStore`], the leaked-password hashes;
-//! - [`events`]: [`EventStore`], IntelMQ events, the daily tables and their queries.
+//! - [`events`]: [`EventStore`], IntelMQ events, the daily tables and their queries;
+//! - [`flows`]: [`FlowStore`], raw flow records (Spot's columns).
 //!
 //! [`Store`] combines them with what every backend offers (counters, ping, close). Backends:
 //! - [`sqlite::SqliteStore`]: the embedded default, a file `vantage.db` in the data dir,
@@ -21,6 +22,7 @@ pub(crate) mod codec;
 mod shared;
 pub mod dialect;
 pub mod events;
+pub mod flows;
 pub mod passwords;
 mod passwords_shared;
 pub mod postgres;
@@ -28,6 +30,7 @@ pub mod sqlite;
 pub mod statistics;
 
 pub use events::{EventAggregationSession, EventSession, EventStore};
+pub use flows::{FlowSession, FlowStore};
 pub use passwords::PasswordStore;
 pub use statistics::{AggregationSession, IngestSession, StatisticsStore, TableTotal};
 
@@ -62,7 +65,7 @@ impl std::fmt::Display for Backend {
 
 /// The storage interface of the whole application: every concern plus what all backends share.
 #[async_trait]
-pub trait Store: StatisticsStore + PasswordStore + EventStore {
+pub trait Store: StatisticsStore + PasswordStore + EventStore + FlowStore {
     /// Which implementation this is.
     fn backend(&self) -> Backend;
 

@@ -1,9 +1,10 @@
 //! The PostgreSQL store: Sentinel View compatible schema, COPY ingest, advisory-locked
 //! aggregation. TimescaleDB hypertables are used when the extension can be enabled.
 //!
-//! One module per concern: [`statistics`], [`passwords`], [`events`].
+//! One module per concern: [`statistics`], [`passwords`], [`events`], [`flows`].
 
 mod events;
+mod flows;
 mod passwords;
 mod statistics;
 
@@ -20,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "statistics", include_str!("../migrations/postgres/0001_statistics.sql")),
     (2, "counters", include_str!("../migrations/postgres/0002_counters.sql")),
     (3, "events", include_str!("../migrations/postgres/0003_events.sql")),
+    (4, "flows", include_str!("../migrations/postgres/0004_flows.sql")),
 ];
 
 /// PostgreSQL implementation of [`crate::store::Store`].

@@ -3,9 +3,10 @@
 //! Times are INTEGER microseconds since the Unix epoch; enums are CHECK-constrained TEXT.
 //! Writers serialise on SQLite's single write lock; aggregation takes it up front with
 //! `BEGIN IMMEDIATE` so two runs of the same window queue behind each other and the second
-//! sees the first's record. One module per concern: [`statistics`], [`passwords`], [`events`].
+//! sees the first's record. One module per concern: [`statistics`], [`passwords`], [`events`], [`flows`].
 
 mod events;
+mod flows;
 mod passwords;
 mod statistics;
 
@@ -23,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "statistics", include_str!("../migrations/sqlite/0001_statistics.sql")),
     (2, "counters", include_str!("../migrations/sqlite/0002_counters.sql")),
     (3, "events", include_str!("../migrations/sqlite/0003_events.sql")),
+    (4, "flows", include_str!("../migrations/sqlite/0004_flows.sql")),
 ];
 
 /// SQLite implementation of [`crate::store::Store`].

@@ -1,4 +1,4 @@
-//! A raw flow with Spot's columns (flows.md, "Inputs"). The calendar columns Spot stores
+//! The stored raw flow, with Spot's columns (flows.md, "Inputs"). The calendar columns Spot stores
 //! beside `treceived` (`tryear` … `trsec`, `unix_tstamp`) are derived from it on demand.
 
 use std::net::IpAddr;

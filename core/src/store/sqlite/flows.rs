@@ -1,0 +1,6 @@
+//! Raw flows on SQLite: imports under `BEGIN IMMEDIATE` (SQLite's write lock up front).
+
+use super::SqliteStore;
+use crate::store::flows::shared::flow_store;
+
+flow_store!(SqliteStore, sqlx::Sqlite, SqliteFlows, begin: "BEGIN IMMEDIATE");
