@@ -17,6 +17,7 @@ pub mod channel;
 pub mod demo;
 mod error;
 pub mod events;
+pub mod flows;
 mod open;
 pub mod ops;
 pub mod passwords;
@@ -80,6 +81,11 @@ impl Engine {
     /// Incident events: questions, imports, aggregation.
     pub fn events(&self) -> events::EventsApi<'_> {
         events::EventsApi { engine: self }
+    }
+
+    /// Flow analytics: raw flow imports.
+    pub fn flows(&self) -> flows::FlowsApi<'_> {
+        flows::FlowsApi { engine: self }
     }
 
     /// Packet captures on the deployment's queue.

@@ -65,7 +65,7 @@ pub fn parse(line: &str) -> Result<Vec<Outcome>, String> {
         Command::CachePeriod(_) | Command::CacheResource(_) => {
             return Err("cache-period / cache-resource: the planner (F or :refresh) caches every period; run them in a shell for one".into());
         }
-        Command::Ingest(_) | Command::Demo(_) | Command::Worker(_) | Command::Serve(_) | Command::Passwords(_) | Command::Pcap(_) | Command::Events(_) => {
+        Command::Ingest(_) | Command::Demo(_) | Command::Worker(_) | Command::Serve(_) | Command::Passwords(_) | Command::Pcap(_) | Command::Events(_) | Command::Flows(_) => {
             return Err(format!("`{}` runs in a shell, not inside the dashboard", words[0]));
         }
     })

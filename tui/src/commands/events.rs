@@ -1,7 +1,5 @@
 //! `vantage events …`: imports, aggregation, the questions, Grafana.
 
-use std::io::BufReader;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -17,7 +15,7 @@ use vantage_core::events::query::{Filter, Taxonomy};
 use vantage_core::events::table::{Cell, Table};
 use vantage_core::events::{grafana, questions};
 
-use super::{EXIT_REJECTED_LINES, export, open_store};
+use super::{EXIT_REJECTED_LINES, export, open_inputs, open_store};
 use crate::cli::{EventsAggregateArgs, EventsCommand, EventsImportArgs, EventsView};
 use crate::progress::Bars;
 
@@ -147,15 +145,7 @@ fn show(table: &Table, view: &EventsView) -> anyhow::Result<()> {
 /// `vantage events import`: bad lines are reported as `file:line: field: reason` (exit 3).
 async fn import(config: &Config, args: EventsImportArgs) -> anyhow::Result<ExitCode> {
     let options = ImportOptions { strict: args.strict, aggregate: !args.no_aggregate };
-    let mut inputs = Vec::new();
-    for name in &args.files {
-        let reader: Box<dyn std::io::BufRead + Send> = if name == "-" {
-            Box::new(BufReader::new(std::io::stdin()))
-        } else {
-            Box::new(BufReader::with_capacity(1 << 20, vantage_core::error::open_file(Path::new(name))?))
-        };
-        inputs.push(Input { name: name.clone(), reader });
-    }
+    let inputs = open_inputs(&args.files)?.into_iter().map(|(name, reader)| Input { name, reader }).collect();
     let engine = open_store(config).await?;
     let report = match &args.eventdb_url {
         Some(url) => engine.events().import_eventdb(&SecretUrl::new(url.clone()), options, Arc::new(Bars::default())).await,

@@ -4,6 +4,7 @@ mod aggregate;
 mod demo;
 mod events;
 mod export;
+mod flows;
 mod ingest;
 mod passwords;
 mod pcap;
@@ -57,6 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::MigratePeriod(args) => aggregate::migrate_period(&config, args).await,
         Command::Resource(args) => resource::run(&config, args).await,
         Command::Events(command) => events::run(&config, command).await,
+        Command::Flows(command) => flows::run(&config, command).await,
     }
 }
 
@@ -81,4 +83,18 @@ pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
 /// touch nothing else, so they work while Redis is down.
 pub async fn open_store(config: &Config) -> anyhow::Result<Engine> {
     Ok(Engine::open_parts(config, Parts::StoreOnly).await?)
+}
+
+/// Opens the files an import names (`-`: standard input) as (name, buffered reader).
+pub fn open_inputs(files: &[String]) -> anyhow::Result<Vec<(String, Box<dyn std::io::BufRead + Send>)>> {
+    let mut inputs = Vec::new();
+    for name in files {
+        let reader: Box<dyn std::io::BufRead + Send> = if name == "-" {
+            Box::new(std::io::BufReader::new(std::io::stdin()))
+        } else {
+            Box::new(std::io::BufReader::with_capacity(1 << 20, vantage_core::error::open_file(std::path::Path::new(name))?))
+        };
+        inputs.push((name.clone(), reader));
+    }
+    Ok(inputs)
 }
