@@ -1,7 +1,9 @@
 //! How panels draw: a framed box with the panel's title around a chart ([`chart`]), a table
-//! ([`table`]) or lines of text ([`text`]), the focused one outlined.
+//! ([`table`], its rows' context menus in [`menu`]) or lines of text ([`text`]), the focused
+//! one outlined.
 
 pub mod chart;
+pub mod menu;
 pub mod table;
 pub mod text;
 
@@ -20,7 +22,7 @@ pub fn panel(ui: &mut Ui, d: &mut Session, index: usize, p: &Panel) {
     egui::Frame::group(ui.style()).stroke(stroke).show(ui, |ui| {
         ui.set_min_width(ui.available_width());
         match p.shape {
-            Shape::Chart => chart::show(ui, d, p),
+            Shape::Chart => chart::show(ui, d, index, p),
             Shape::Table => table::show(ui, d, index, p),
             Shape::Text => text::show(ui, d, p),
         }
