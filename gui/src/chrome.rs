@@ -11,7 +11,7 @@ use vantage_views::panels::Tab;
 use crate::session::Session;
 use crate::views;
 
-/// The sidebar: a button per tab, then the palette and the shortcuts.
+/// The sidebar: a button per tab, then the palette, the shortcuts and the theme switch.
 pub fn sidebar(ui: &mut Ui, d: &mut Session) {
     egui::Panel::left("sidebar").resizable(false).show(ui, |ui| {
         ui.add_space(6.0);
@@ -28,6 +28,14 @@ pub fn sidebar(ui: &mut Ui, d: &mut Session) {
         }
         if ui.button("Shortcuts").on_hover_text("?").clicked() {
             d.apply(Action::Help);
+        }
+        ui.separator();
+        let (label, other) = match ui.ctx().theme() {
+            egui::Theme::Dark => ("Light theme", egui::Theme::Light),
+            egui::Theme::Light => ("Dark theme", egui::Theme::Dark),
+        };
+        if ui.button(label).on_hover_text("kept for the next run").clicked() {
+            ui.ctx().set_theme(other);
         }
     });
 }

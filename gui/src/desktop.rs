@@ -1,7 +1,8 @@
 //! The desktop app: one [`eframe::App`] owning the [`Session`] (models and engine). Each
 //! frame it takes what the engine sent, maps keys to the models' actions, keeps live views
-//! ticking, and draws the sidebar, period bar, status line and the current view
-//! ([`crate::views`]).
+//! ticking, and draws the sidebar, period bar, status line, the current view
+//! ([`crate::views`]) and the save dialog. It starts with the theme, view, period kept by the
+//! last run ([`crate::persist`]) and keeps them, with the window's geometry, when dropped.
 
 use std::time::Instant;
 
@@ -11,6 +12,7 @@ use vantage_views::app::Effect;
 use vantage_views::keys::{Action, Mode, action_for};
 
 use crate::demo::DemoOptions;
+use crate::persist::{self, Settings};
 use crate::session::{Session, TICK};
 use crate::{chrome, keys, views};
 
@@ -21,12 +23,34 @@ pub struct Desktop {
     last_tick: Instant,
     /// When the app was made, until the first frame is drawn (logged for the benchmarks).
     unframed: Option<Instant>,
+    /// What is kept for the next run, as of the last frame.
+    settings: Settings,
+    /// The kept theme, until the first frame applies it (after whoever made the context set
+    /// its own, as a test harness does).
+    unthemed: Option<egui::Theme>,
 }
 
 impl Desktop {
-    /// Starts the engine (after the demo fill, with `demo`) and asks for the first view's data.
+    /// Starts the engine (after the demo fill, with `demo`) on the theme, view and period
+    /// kept in the data directory, and asks for that view's data.
     pub fn new(ctx: &egui::Context, config: Config, demo: Option<DemoOptions>) -> anyhow::Result<Desktop> {
-        Ok(Desktop { session: Session::new(ctx, config, demo)?, last_tick: Instant::now(), unframed: Some(Instant::now()) })
+        let (settings, warning) = persist::load(&config.data_dir);
+        let mut session = Session::new(ctx, config, demo, &settings)?;
+        session.app.notice = warning;
+        Ok(Desktop { session, last_tick: Instant::now(), unframed: Some(Instant::now()), settings, unthemed: Some(settings.theme) })
+    }
+
+    /// What to keep as of this frame: the theme, view, period, and the window once known.
+    fn remember(&mut self, ctx: &egui::Context) {
+        if let Some(theme) = self.unthemed.take() {
+            ctx.set_theme(theme);
+        }
+        let (inner, outer) = ctx.input(|i| (i.viewport().inner_rect, i.viewport().outer_rect));
+        let s = &mut self.settings;
+        (s.theme, s.tab, s.period) = (ctx.theme(), self.session.app.tab, self.session.app.period);
+        if let (Some(inner), Some(outer)) = (inner, outer) {
+            s.window = Some(persist::Geometry { x: outer.min.x, y: outer.min.y, width: inner.width(), height: inner.height() });
+        }
     }
 
     /// Lets time pass for the models (every [`TICK`], however late the frame), and asks for a
@@ -50,7 +74,7 @@ impl Desktop {
 
     /// Keys typed outside text fields, through the dashboard's own key map (Ctrl+K: the palette).
     fn keys(&mut self, ctx: &egui::Context) {
-        if ctx.text_edit_focused() || self.session.app.mode != Mode::Normal {
+        if ctx.text_edit_focused() || self.session.app.mode != Mode::Normal || self.session.dialog.is_some() {
             return;
         }
         for key in ctx.input(keys::pressed) {
@@ -67,6 +91,7 @@ impl eframe::App for Desktop {
         self.session.drain();
         self.keys(ctx);
         self.tick(ctx);
+        self.remember(ctx);
         if self.session.app.quit {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
@@ -79,8 +104,18 @@ impl eframe::App for Desktop {
         egui::CentralPanel::default().show(ui, |ui| views::show(ui, &mut self.session));
         chrome::input_window(ui.ctx(), &mut self.session);
         chrome::shortcuts_window(ui.ctx(), &mut self.session);
+        self.session.show_dialog(ui.ctx());
         if let Some(made) = self.unframed.take() {
             tracing::info!(first_frame_ms = made.elapsed().as_secs_f64() * 1000.0, "first frame drawn");
+        }
+    }
+}
+
+impl Drop for Desktop {
+    /// Keeps the settings for the next run (a failure is logged: nothing else to do at exit).
+    fn drop(&mut self) {
+        if let Err(e) = persist::save(self.session.data_dir(), &self.settings) {
+            tracing::warn!("cannot keep the window settings: {e:#}");
         }
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! Layout: [`cli`] (the `vantage` global options and `--demo`), [`demo`] (the demo fill),
 //! [`bridge`] (the engine's forwarding thread), [`session`] (the models, the engine's end,
-//! actions and effects), [`desktop`] (the [`eframe::App`]: keys, ticks, the frame),
+//! actions and effects), [`dialog`] (the save dialog, drawn by egui), [`persist`] (theme,
+//! view, period and window kept between runs), [`desktop`] (the [`eframe::App`]: keys,
+//! ticks, the frame),
 //! [`chrome`] (sidebar, period bar, status line, input and shortcut
 //! windows), [`views`] (one module per tab and the detail views), [`widgets`] (charts,
 //! tables, text). `src/main.rs` only calls [`main`].
@@ -14,6 +16,8 @@ pub mod chrome;
 pub mod cli;
 pub mod demo;
 pub mod desktop;
+pub mod dialog;
+pub mod persist;
 pub mod session;
 pub mod keys;
 pub mod views;
@@ -46,8 +50,11 @@ pub fn run(cli: &GuiCli) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let config = cli.config()?;
     let demo = cli.demo()?;
+    let (settings, _) = persist::load(&config.data_dir); // a warning is shown once the window is open
+    let export_dir = cli.global.export_dir.clone();
+    let viewport = egui::ViewportBuilder::default().with_title("Vantage").with_app_id("vantage-gui").with_inner_size([1280.0, 800.0]).with_min_inner_size([720.0, 480.0]);
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("Vantage").with_app_id("vantage-gui").with_inner_size([1280.0, 800.0]).with_min_inner_size([720.0, 480.0]),
+        viewport: settings.viewport(viewport),
         renderer: eframe::Renderer::Glow,
         ..Default::default()
     };
@@ -55,7 +62,10 @@ pub fn run(cli: &GuiCli) -> anyhow::Result<()> {
         "vantage-gui",
         options,
         Box::new(move |cc| {
-            let desktop = Desktop::new(&cc.egui_ctx, config, demo)?;
+            let mut desktop = Desktop::new(&cc.egui_ctx, config, demo)?;
+            if let Some(dir) = export_dir {
+                desktop.session.export_dir = dir;
+            }
             tracing::info!(setup_ms = started.elapsed().as_secs_f64() * 1000.0, "window open");
             Ok(Box::new(desktop))
         }),

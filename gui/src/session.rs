@@ -1,19 +1,24 @@
 //! What the views draw and act on: the dashboard models of `vantage_views` (the same
 //! [`App`] the terminal draws) and the [`Bridge`] to the engine. Actions change the models;
-//! their [`Effect`]s are carried out here (engine requests, saving device tokens). The
+//! their [`Effect`]s are carried out here: engine requests, saving device tokens, and exports,
+//! which open the save dialog ([`FileDialog`]) and are written where it says, off the UI
+//! thread, through [`vantage_views::export`] (the very files the terminal writes). The
 //! chrome, views and widgets take a `&mut Session`; [`crate::desktop`] owns it and the window.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use eframe::egui;
-use vantage_core::{Config, devices};
-use vantage_views::app::{App, Effect};
-use vantage_views::keys::Action;
+use vantage_core::{Clock, Config, devices};
+use vantage_views::app::{App, Effect, Export};
+use vantage_views::export;
+use vantage_views::keys::{Action, Mode};
 
 use crate::bridge::{Bridge, Incoming};
 use crate::demo::DemoOptions;
+use crate::dialog::{Choice, FileDialog};
+use crate::persist::Settings;
 
 /// How often time passes for the models (they re-ask live data on ticks).
 pub const TICK: Duration = Duration::from_secs(2);
@@ -26,60 +31,128 @@ pub struct Session {
     pub bars: std::collections::HashSet<String>,
     /// What the demo fill reported, once it ended.
     pub demo: Option<String>,
+    /// Where the save dialog opens: `--export-dir`, else `<data_dir>/exports`.
+    pub export_dir: PathBuf,
+    /// The save dialog, while an export waits for its path or is being written.
+    pub dialog: Option<FileDialog>,
     bridge: Bridge,
     data_dir: PathBuf,
-    failed_saves: (mpsc::Sender<String>, mpsc::Receiver<String>),
+    clock: Clock,
+    done: (mpsc::Sender<Done>, mpsc::Receiver<Done>),
     repaint: egui::Context,
 }
 
+/// What a helper thread reports.
+enum Done {
+    /// Saving the device tokens failed.
+    DevicesFailed(String),
+    /// An export was written to the path, or failed.
+    Exported(Result<PathBuf, String>),
+}
+
 impl Session {
-    /// Starts the engine (after the demo fill, with `demo`) and asks for the first view's data;
-    /// `ctx` is woken for everything the engine sends.
-    pub fn new(ctx: &egui::Context, config: Config, demo: Option<DemoOptions>) -> anyhow::Result<Session> {
+    /// Starts the engine (after the demo fill, with `demo`) and asks for the data of the view
+    /// and period kept in `settings`; `ctx` is woken for everything the engine sends.
+    pub fn new(ctx: &egui::Context, config: Config, demo: Option<DemoOptions>, settings: &Settings) -> anyhow::Result<Session> {
         let (tokens, token_error) = match devices::load(&config.data_dir) {
             Ok(t) => (t, None),
             Err(e) => (Vec::new(), Some(e.to_string())),
         };
         let mut app = App::new(tokens, false);
+        (app.tab, app.period) = (settings.tab, settings.period);
         app.error = token_error;
         if demo.is_some() {
             app.progress = Some(("generating the demo year".into(), 0, None));
         }
         let waker = ctx.clone();
-        let data_dir = config.data_dir.clone();
+        let (data_dir, clock) = (config.data_dir.clone(), config.clock);
         let bridge = Bridge::start(config, demo, move || waker.request_repaint())?;
-        let mut session = Session { app, bars: Default::default(), demo: None, bridge, data_dir, failed_saves: mpsc::channel(), repaint: ctx.clone() };
+        let mut session = Session {
+            app,
+            bars: Default::default(),
+            demo: None,
+            export_dir: data_dir.join("exports"),
+            dialog: None,
+            bridge,
+            data_dir,
+            clock,
+            done: mpsc::channel(),
+            repaint: ctx.clone(),
+        };
         let first = session.app.requests();
         session.execute(first);
         Ok(session)
     }
 
-    /// Applies an action to the models and carries out what it asks for.
+    /// The data directory (settings, device tokens).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Applies an action to the models and carries out what it asks for. A capture to save
+    /// needs no name typed first: the save dialog asks for it.
     pub fn apply(&mut self, action: Action) {
-        let effects = self.app.apply(action);
+        let mut effects = self.app.apply(action);
+        if self.app.mode == Mode::SaveCapture {
+            effects.extend(self.app.apply(Action::Submit));
+        }
         self.execute(effects);
     }
 
-    /// Carries out effects: requests to the engine, device tokens saved off the UI thread.
+    /// Carries out effects: requests to the engine, device tokens saved off the UI thread, the
+    /// save dialog for an export.
     pub fn execute(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
                 Effect::Engine(request) => self.bridge.send(request),
                 Effect::Cancel(kind) => self.bridge.cancel(kind),
-                Effect::Export(_) => {
-                    self.app.exported(Err("exports come to the desktop app with its file dialog: the terminal dashboard writes them (e, p, P, w)".into()));
-                }
+                Effect::Export(x) => self.ask_where(x),
                 Effect::SaveDevices(tokens) => {
-                    let (dir, failed, repaint) = (self.data_dir.clone(), self.failed_saves.0.clone(), self.repaint.clone());
-                    std::thread::spawn(move || {
-                        if let Err(e) = devices::save(&dir, &tokens) {
-                            let _ = failed.send(e.to_string());
-                            repaint.request_repaint();
-                        }
-                    });
+                    let dir = self.data_dir.clone();
+                    self.in_background(move || devices::save(&dir, &tokens).err().map(|e| Done::DevicesFailed(e.to_string())));
                 }
             }
         }
+    }
+
+    /// Opens the save dialog for `x` in the export directory (created), with the terminal's
+    /// file name for it.
+    fn ask_where(&mut self, x: Export) {
+        if self.dialog.is_some() {
+            self.app.notice = Some("the save dialog is open already".into());
+            return;
+        }
+        let _ = std::fs::create_dir_all(&self.export_dir); // if this fails, the dialog says why
+        let name = export::file_name(&export::stamp(self.clock.now()), &x);
+        self.dialog = Some(FileDialog::new(self.export_dir.clone(), name, x));
+    }
+
+    /// Draws the save dialog while one is open, and writes the export where it says (on a
+    /// helper thread; [`Session::drain`] takes the outcome).
+    pub fn show_dialog(&mut self, ctx: &egui::Context) {
+        let Some(dialog) = self.dialog.as_mut() else { return };
+        match dialog.show(ctx) {
+            Some(Choice::Save(path)) => {
+                let x = dialog.export.clone();
+                self.in_background(move || Some(Done::Exported(export::write_to(&path, &x).map(|()| path).map_err(|e| e.to_string()))));
+            }
+            Some(Choice::Cancel) => {
+                self.dialog = None;
+                self.app.notice = Some("export cancelled: nothing written".into());
+            }
+            None => {}
+        }
+    }
+
+    /// Runs `work` on a helper thread; what it reports reaches [`Session::drain`], waking the UI.
+    fn in_background(&self, work: impl FnOnce() -> Option<Done> + Send + 'static) {
+        let (done, repaint) = (self.done.0.clone(), self.repaint.clone());
+        std::thread::spawn(move || {
+            if let Some(report) = work() {
+                let _ = done.send(report);
+                repaint.request_repaint();
+            }
+        });
     }
 
     /// Takes one message from the engine's side.
@@ -112,8 +185,20 @@ impl Session {
         while let Some(message) = self.bridge.try_recv() {
             self.take(message);
         }
-        while let Ok(e) = self.failed_saves.1.try_recv() {
-            self.app.exported(Err(e));
+        while let Ok(report) = self.done.1.try_recv() {
+            match report {
+                Done::DevicesFailed(e) => self.app.exported(Err(e)),
+                Done::Exported(Ok(path)) => {
+                    self.dialog = None;
+                    self.app.exported(Ok(path.display().to_string()));
+                }
+                Done::Exported(Err(e)) => {
+                    if let Some(dialog) = &mut self.dialog {
+                        dialog.failed(e.clone());
+                    }
+                    self.app.exported(Err(e));
+                }
+            }
         }
     }
 

@@ -1,19 +1,24 @@
 //! A chart panel with egui_plot: one line (or stacked bars) per series with a legend, the
 //! buckets on the x axis, the value under the pointer, zoom and pan (double-click resets);
-//! the charts of a view share their x axis and cursor.
+//! the charts of a view share their x axis and cursor; *PNG* and *SVG* save the chart through
+//! the save dialog (as the terminal's p and P).
 
 use eframe::egui::{self, Ui};
 use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, Plot, PlotPoints};
-use vantage_core::export::ChartData;
+use vantage_core::export::{ChartData, ImageFormat};
+use vantage_views::keys::Action;
 use vantage_views::panels::Panel;
 
 use super::{HEIGHT, pending};
 use crate::session::Session;
 
-/// Draws a chart panel.
-pub fn show(ui: &mut Ui, d: &mut Session, p: &Panel) {
+/// Draws chart panel number `index`.
+pub fn show(ui: &mut Ui, d: &mut Session, index: usize, p: &Panel) {
     let key = p.key();
     let mut bars = d.bars.contains(&key);
+    let chart = d.app.chart(p);
+    let loaded = chart.as_ref().is_some_and(|c| !c.x_labels.is_empty());
+    let mut save = None;
     ui.horizontal(|ui| {
         ui.strong(p.title.as_str());
         if ui.toggle_value(&mut bars, "Bars").on_hover_text("stacked bars instead of lines").changed() {
@@ -23,8 +28,17 @@ pub fn show(ui: &mut Ui, d: &mut Session, p: &Panel) {
                 d.bars.remove(&key);
             }
         }
+        for (label, format) in [("PNG", ImageFormat::Png), ("SVG", ImageFormat::Svg)] {
+            if ui.add_enabled(loaded, egui::Button::new(label)).on_hover_text(format!("save the chart as {label} (p / P)")).clicked() {
+                save = Some(format);
+            }
+        }
     });
-    let Some(chart) = d.app.chart(p) else {
+    if let Some(format) = save {
+        d.app.focus = index;
+        d.apply(Action::ExportChart(format));
+    }
+    let Some(chart) = chart else {
         ui.weak(pending(d, p));
         return;
     };

@@ -1,9 +1,10 @@
 //! How panels draw: a framed box with the panel's title around a chart ([`chart`]), a table
-//! ([`table`]; a table of countries with their bar chart above it, [`countries`]) or lines of
-//! text ([`text`]), the focused one outlined.
+//! ([`table`], its rows' context menus in [`menu`]; a table of countries with its bar chart
+//! above it, [`countries`]) or lines of text ([`text`]), the focused one outlined.
 
 pub mod chart;
 pub mod countries;
+pub mod menu;
 pub mod table;
 pub mod text;
 
@@ -22,7 +23,7 @@ pub fn panel(ui: &mut Ui, d: &mut Session, index: usize, p: &Panel) {
     egui::Frame::group(ui.style()).stroke(stroke).show(ui, |ui| {
         ui.set_min_width(ui.available_width());
         match p.shape {
-            Shape::Chart => chart::show(ui, d, p),
+            Shape::Chart => chart::show(ui, d, index, p),
             Shape::Table => {
                 if countries::suits(p) {
                     countries::show(ui, d, p);

@@ -1,7 +1,9 @@
-//! A table panel with egui_extras: its title and a filter box, headers that sort when clicked (again:
-//! the other way), virtualised rows (only the visible ones are laid out), a click selects a
-//! row and a double-click (or Open, or the row's context menu) opens its detail. Sort, filter and selection live in the
-//! models' table state, so keys and clicks change the same thing.
+//! A table panel with egui_extras: its title, a filter box and *CSV* (the table as shown, through
+//! the save dialog), headers that sort when clicked (again: the other way), virtualised rows
+//! (only the visible ones are laid out), a click (or a right click) selects a row and a double-click (or Open)
+//! opens its detail; a right click on a cell opens its context menu ([`super::menu`]). Sort,
+//! filter and selection live in the models' table state, so keys and clicks change the same
+//! thing.
 
 use eframe::egui::{self, Label, Sense, TextEdit, Ui};
 use egui_extras::{Column, TableBuilder};
@@ -9,6 +11,7 @@ use vantage_views::app::TableState;
 use vantage_views::keys::Action;
 use vantage_views::panels::Panel;
 
+use super::menu;
 use super::{HEIGHT, pending};
 use crate::session::Session;
 
@@ -33,7 +36,7 @@ pub fn show(ui: &mut Ui, d: &mut Session, index: usize, p: &Panel) {
     let key = p.key();
     let mut state: TableState = d.app.tables.get(&key).cloned().unwrap_or_default();
     let total = full.rows.len();
-    let mut open = false;
+    let (mut open, mut csv) = (false, false);
     let shown = ui
         .horizontal(|ui| {
             // the title labels the filter box (so a test finds the box by the table's name)
@@ -48,11 +51,12 @@ pub fn show(ui: &mut Ui, d: &mut Session, index: usize, p: &Panel) {
             if p.opens.is_some() && ui.add_enabled(!shown.rows.is_empty(), egui::Button::new("Open")).on_hover_text("the selected row's detail (Enter)").clicked() {
                 open = true;
             }
+            csv = ui.add_enabled(!shown.rows.is_empty(), egui::Button::new("CSV")).on_hover_text("save the table as shown (e)").clicked();
             shown
         })
         .inner;
     let columns = shown.header.len().max(1);
-    let (mut sort, mut clicked, mut double) = (None, None, false);
+    let (mut sort, mut clicked, mut double, mut picked) = (None, None, false, None);
     TableBuilder::new(ui)
         .id_salt(("table", &key))
         .striped(true)
@@ -78,24 +82,20 @@ pub fn show(ui: &mut Ui, d: &mut Session, index: usize, p: &Panel) {
             body.rows(ROW, shown.rows.len(), |mut row| {
                 let i = row.index();
                 row.set_selected(i == state.selected);
-                for cell in &shown.rows[i] {
-                    row.col(|ui| {
+                for (c, cell) in shown.rows[i].iter().enumerate() {
+                    let (_, response) = row.col(|ui| {
                         ui.add(Label::new(cell.as_str()).selectable(false).truncate());
+                    });
+                    response.context_menu(|ui| {
+                        if let Some(pick) = menu::show(ui, p, &shown, i, c) {
+                            picked = Some((i, pick));
+                        }
                     });
                 }
                 let response = row.response();
-                if response.clicked() || response.double_clicked() {
+                if response.clicked() || response.double_clicked() || response.secondary_clicked() {
                     clicked = Some(i);
                     double |= response.double_clicked();
-                }
-                if p.opens.is_some() {
-                    response.context_menu(|ui| {
-                        if ui.button("Open detail").clicked() {
-                            clicked = Some(i);
-                            double = true;
-                            ui.close();
-                        }
-                    });
                 }
             });
         });
@@ -108,7 +108,18 @@ pub fn show(ui: &mut Ui, d: &mut Session, index: usize, p: &Panel) {
         state.selected = i;
         d.app.focus = index;
     }
+    if let Some((i, _)) = picked {
+        state.selected = i;
+        d.app.focus = index;
+    }
     d.app.tables.insert(key, state);
+    if csv {
+        d.app.focus = index;
+        d.apply(Action::ExportCsv);
+    }
+    if let Some((i, pick)) = picked {
+        menu::apply(d, p, &shown, i, pick);
+    }
     if open || (double && p.opens.is_some()) {
         d.app.focus = index;
         d.apply(Action::Open);

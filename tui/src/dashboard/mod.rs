@@ -14,7 +14,7 @@ pub mod view;
 #[cfg(test)]
 mod tests;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -22,9 +22,9 @@ use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
 use vantage_core::Config;
 use vantage_core::devices;
 use vantage_core::engine::Channel;
-use vantage_core::export;
 
-use vantage_views::app::{App, Effect, Export};
+use vantage_views::app::{App, Effect};
+use vantage_views::export::{self, write_export};
 use vantage_views::keys::Action;
 
 use self::keys::action_for;
@@ -125,7 +125,7 @@ impl Io<'_> {
                 }
                 Effect::Export(x) => {
                     let (dir, done) = (self.options.export_dir.clone(), self.done.clone());
-                    let stamp = self.config.clock.now().format("%Y%m%dT%H%M%S").to_string();
+                    let stamp = export::stamp(self.config.clock.now());
                     std::thread::spawn(move || {
                         let _ = done.send(write_export(&dir, &stamp, &x).map(|p| p.display().to_string()).map_err(|e| e.to_string()));
                     });
@@ -139,32 +139,6 @@ impl Io<'_> {
                     });
                 }
             }
-        }
-    }
-}
-
-/// Writes an export as `<dir>/<stem>-<time>.<ext>` (a capture: to the path typed, relative
-/// to `dir`) and returns its path.
-pub fn write_export(dir: &Path, stamp: &str, x: &Export) -> vantage_core::Result<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(|e| vantage_core::Error::io(dir, e))?;
-    match x {
-        Export::Csv { stem, header, rows } => {
-            let path = dir.join(format!("{stem}-{stamp}.csv"));
-            export::write_csv(header, rows, &path)?;
-            Ok(path)
-        }
-        Export::Chart { stem, chart, format } => {
-            let path = dir.join(format!("{stem}-{stamp}.{}", format.extension()));
-            export::write_chart(chart, *format, &path, 1200, 600)?;
-            Ok(path)
-        }
-        Export::Pcap { from, to } => {
-            let path = dir.join(to); // an absolute `to` replaces `dir`
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| vantage_core::Error::io(parent, e))?;
-            }
-            std::fs::copy(from, &path).map_err(|e| vantage_core::Error::io(&path, e))?;
-            Ok(path)
         }
     }
 }
