@@ -12,6 +12,7 @@ use vantage_views::keys::{Action, Mode, action_for};
 
 use crate::demo::DemoOptions;
 use crate::session::{Session, TICK};
+use crate::probe::Probe;
 use crate::{chrome, keys, views};
 
 /// The desktop app.
@@ -21,12 +22,14 @@ pub struct Desktop {
     last_tick: Instant,
     /// When the app was made, until the first frame is drawn (logged for the benchmarks).
     unframed: Option<Instant>,
+    /// What the end-to-end test and the benchmarks watch (frames, views ready).
+    probe: Probe,
 }
 
 impl Desktop {
     /// Starts the engine (after the demo fill, with `demo`) and asks for the first view's data.
     pub fn new(ctx: &egui::Context, config: Config, demo: Option<DemoOptions>) -> anyhow::Result<Desktop> {
-        Ok(Desktop { session: Session::new(ctx, config, demo)?, last_tick: Instant::now(), unframed: Some(Instant::now()) })
+        Ok(Desktop { session: Session::new(ctx, config, demo)?, last_tick: Instant::now(), unframed: Some(Instant::now()), probe: Probe::new() })
     }
 
     /// Lets time pass for the models (every [`TICK`], however late the frame), and asks for a
@@ -72,7 +75,7 @@ impl eframe::App for Desktop {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         chrome::sidebar(ui, &mut self.session);
         chrome::period_bar(ui, &mut self.session);
         chrome::status_line(ui, &mut self.session);
@@ -82,5 +85,6 @@ impl eframe::App for Desktop {
         if let Some(made) = self.unframed.take() {
             tracing::info!(first_frame_ms = made.elapsed().as_secs_f64() * 1000.0, "first frame drawn");
         }
+        self.probe.frame(ui.ctx(), &self.session.app, frame.info());
     }
 }

@@ -6,7 +6,7 @@
 //! [`bridge`] (the engine's forwarding thread), [`session`] (the models, the engine's end,
 //! actions and effects), [`desktop`] (the [`eframe::App`]: keys, ticks, the frame),
 //! [`chrome`] (sidebar, period bar, status line, input and shortcut
-//! windows), [`views`] (one module per tab and the detail views), [`widgets`] (charts,
+//! windows), [`probe`] (what tests and benchmarks watch in the log), [`views`] (one module per tab and the detail views), [`widgets`] (charts,
 //! tables, text). `src/main.rs` only calls [`main`].
 
 pub mod bridge;
@@ -16,6 +16,7 @@ pub mod demo;
 pub mod desktop;
 pub mod session;
 pub mod keys;
+pub mod probe;
 pub mod views;
 pub mod widgets;
 
