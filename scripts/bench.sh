@@ -291,7 +291,7 @@ if [ "$what" = gui ] || [ "$what" = all ]; then
         win=$(timeout 120 xdotool search --sync --onlyvisible --name "^$title\$" | head -n 1)
         xdotool windowmove "$win" 0 0 windowsize "$win" 1920 1080 windowfocus --sync "$win"
     }
-    field() { grep -m1 -- "$1" "$DIR/gui.log" | grep -o "$2=[^ ]*" | cut -d= -f2; }
+    field() { grep -m1 -- "$1" "$DIR/gui.log" | grep -o "$2=[^ ]*" | cut -d= -f2 | tr -d '"'; }
     hwm() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$app/status"; }
     ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }
     bench_frames() { # → "work p50 · p99 ms" "interval p50 · p99 ms", checking the size

@@ -6,8 +6,8 @@
 //! [`bridge`] (the engine's forwarding thread), [`session`] (the models, the engine's end,
 //! actions and effects), [`desktop`] (the [`eframe::App`]: keys, ticks, the frame),
 //! [`chrome`] (sidebar, period bar, status line, input and shortcut
-//! windows), [`probe`] (what tests and benchmarks watch in the log), [`views`] (one module per tab and the detail views), [`widgets`] (charts,
-//! tables, text). `src/main.rs` only calls [`main`].
+//! windows), [`probe`] (what tests and benchmarks watch in the log), [`views`] (one module
+//! per tab and the detail views), [`widgets`] (charts, tables, text). `src/main.rs` only calls [`main`].
 
 pub mod bridge;
 pub mod chrome;

@@ -129,10 +129,10 @@ impl FrameBench {
         tracing::info!(
             frames = self.interval_ms.len(),
             size = %format!("{}x{}", size.x.round(), size.y.round()),
-            work_p50_ms = format!("{:.2}", quantile(&mut self.work_ms, 0.5)),
-            work_p99_ms = format!("{:.2}", quantile(&mut self.work_ms, 0.99)),
-            interval_p50_ms = format!("{:.2}", quantile(&mut self.interval_ms, 0.5)),
-            interval_p99_ms = format!("{:.2}", quantile(&mut self.interval_ms, 0.99)),
+            work_p50_ms = %format!("{:.2}", quantile(&mut self.work_ms, 0.5)),
+            work_p99_ms = %format!("{:.2}", quantile(&mut self.work_ms, 0.99)),
+            interval_p50_ms = %format!("{:.2}", quantile(&mut self.interval_ms, 0.5)),
+            interval_p99_ms = %format!("{:.2}", quantile(&mut self.interval_ms, 0.99)),
             "frame bench"
         );
         true
