@@ -2,14 +2,16 @@
 # Vantage benchmarks. Prints a Markdown table of figures (copy the latest into
 # docs/benchmarks.md). Needs the services scripts/test.sh sets up (PostgreSQL on loopback).
 #
-#   scripts/bench.sh [ingest|aggregate|resources|passwords|pcap|tui|events|all]
+#   scripts/bench.sh [ingest|aggregate|resources|passwords|pcap|tui|events|gui|all]
 #
 # Environment: BENCH_INGEST_ROWS (default 2000000), BENCH_AGG_ROWS (default 10000000),
 # BENCH_DEMO_SCALE (PostgreSQL year for the resources benchmark, default 17 ≈ 21M raw rows),
 # BENCH_SQLITE_SCALE (SQLite year, default 3), BENCH_PASSWORD_HASHES (default 10000000), BENCH_TUI_SCALE (demo year of the render
 # benchmark, default 1), BENCH_PCAP_PACKETS (packets in each of the 8 pcap merge inputs, default 170000 ≈ 1.1 GB in all),
-# BENCH_EVENTS (IntelMQ events of the events benchmark, default 2000000),
-# BENCH_DIR (scratch space, default ./bench-out), VANTAGE_TEST_PG_URL (maintenance DB URL).
+# BENCH_EVENTS (IntelMQ events of the events benchmark, default 2000000), BENCH_GUI_SCALE (demo year of the desktop
+# app benchmark, default 1), BENCH_GUI_FRAMES (frames timed on its Overview, default 300),
+# BENCH_DIR (scratch space, default ./bench-out), VANTAGE_TEST_PG_URL (maintenance DB URL),
+# BENCH_PROFILE (cargo profile of the binaries, default release; dev: the test build, dependencies optimised).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -20,9 +22,11 @@ ADMIN="${VANTAGE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 PGBASE="${ADMIN%/*}"
 mkdir -p "$DIR"
 
-cargo build --release --quiet -p vantage-tui -p vantage-tests --bins
-V="$PWD/target/release/vantage"
-GEN="$PWD/target/release/vantage-bench"
+PROFILE="${BENCH_PROFILE:-release}"
+cargo build --profile "$PROFILE" --quiet -p vantage-tui -p vantage-tests --bins
+REL="${CARGO_TARGET_DIR:-$PWD/target}/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")"
+V="$REL/vantage"
+GEN="$REL/vantage-bench"
 
 fresh_pg() { # name → prints URL of an empty database
     psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
@@ -194,7 +198,7 @@ if [ "$what" = pcap ] || [ "$what" = all ]; then
     # spool at once; rate = bytes received / time from "Requesting" to "Request Complete";
     # the peak RSS of the whole `vantage pcap query` (fetch + merge) shows nothing is buffered
     fetch="$DIR/fetch"; rm -rf "$fetch"; mkdir -p "$fetch"
-    "$PWD/target/release/pcap-standins" 8 "${inputs[0]}" "$fetch" >"$fetch/ready" 2>"$fetch/standins.log" &
+    "$REL/pcap-standins" 8 "${inputs[0]}" "$fetch" >"$fetch/ready" 2>"$fetch/standins.log" &
     standins=$!
     until grep -q ready "$fetch/ready" 2>/dev/null; do kill -0 "$standins" || { cat "$fetch/standins.log" >&2; exit 1; }; sleep 0.2; done
     fetch_rows=""
@@ -255,6 +259,92 @@ if [ "$what" = tui ] || [ "$what" = all ]; then
     extra+="| measure | values | result |"$'\n'"|---|---|---:|"$'\n'
     extra+="| first frame, ms | ${firsts[*]} | median $(printf '%s\n' "${firsts[@]}" | sort -n | sed -n 3p) |"$'\n'
     extra+="| idle CPU over 20 s, % of one core | - | $idle |"$'\n'
+fi
+
+if [ "$what" = gui ] || [ "$what" = all ]; then
+    # the desktop app under Xvfb at 1920×1080 with software OpenGL (Mesa llvmpipe) on the demo
+    # year, beside a bare eframe window with the same renderer (gui/examples/blank.rs)
+    for tool in Xvfb xdotool; do
+        command -v "$tool" >/dev/null || { echo "$tool is needed for the desktop app benchmark (apt-get install xvfb xdotool)" >&2; exit 1; }
+    done
+    cargo build --profile "$PROFILE" --quiet -p vantage-gui --bin vantage-gui --example blank
+    G="$REL/vantage-gui"
+    now=2024-06-15T12:40:00Z
+    frames="${BENCH_GUI_FRAMES:-300}"
+    Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp 3>"$DIR/xvfb.display" 2>"$DIR/xvfb.log" &
+    xvfb=$!
+    for _ in $(seq 1 100); do [ -s "$DIR/xvfb.display" ] && break; sleep 0.1; done
+    export DISPLAY=":$(cat "$DIR/xvfb.display")" LIBGL_ALWAYS_SOFTWARE=1 NO_COLOR=1
+    unset WAYLAND_DISPLAY
+    # gui_wait TEXT: until the app's log has TEXT (at most 10 min)
+    gui_wait() {
+        for _ in $(seq 1 6000); do grep -q -- "$1" "$DIR/gui.log" && return; kill -0 "$app" 2>/dev/null || break; sleep 0.1; done
+        echo "the desktop app did not log \"$1\":" >&2; tail -n 20 "$DIR/gui.log" >&2; exit 1
+    }
+    # gui_start TITLE COMMAND…: starts a window on the display with its log in gui.log, then
+    # places it full screen and focuses it (there is no window manager); sets app
+    gui_start() {
+        local title=$1; shift
+        VANTAGE_GUI_BENCH_FRAMES=$frames RUST_LOG=warn,vantage_gui=debug,blank=info "$@" 2>"$DIR/gui.log" &
+        app=$!
+        local win
+        win=$(timeout 120 xdotool search --sync --onlyvisible --name "^$title\$" | head -n 1)
+        xdotool windowmove "$win" 0 0 windowsize "$win" 1920 1080 windowfocus --sync "$win"
+    }
+    field() { grep -m1 -- "$1" "$DIR/gui.log" | grep -o "$2=[^ ]*" | cut -d= -f2 | tr -d '"'; }
+    hwm() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$app/status"; }
+    ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }
+    bench_frames() { # → "work p50 · p99 ms" "interval p50 · p99 ms", checking the size
+        gui_wait "frame bench"
+        [ "$(field "frame bench" size)" = 1920x1080 ] || { echo "frames timed at $(field "frame bench" size), not 1920x1080" >&2; exit 1; }
+        work="$(field "frame bench" work_p50_ms) · $(field "frame bench" work_p99_ms)"
+        interval="$(field "frame bench" interval_p50_ms) · $(field "frame bench" interval_p99_ms)"
+    }
+
+    gui_start "Vantage baseline" "$REL/examples/blank"
+    gui_wait "first frame drawn"
+    base_first=$(field "first frame drawn" first_frame_ms | xargs printf '%.0f')
+    bench_frames
+    base_work=$work base_interval=$interval base_rss=$(hwm)
+    kill "$app"; wait "$app" 2>/dev/null || true
+
+    gui_rows=""
+    for backend in sqlite postgres; do
+        if [ "$backend" = postgres ]; then
+            target=(--database-url "$(fresh_pg vantage_bench_gui)" --data-dir "$(fresh_sqlite gui-pg)")
+        else
+            target=(--data-dir "$(fresh_sqlite gui)")
+        fi
+        "$V" "${target[@]}" --now "$now" demo --no-tui --scale "${BENCH_GUI_SCALE:-1}" >/dev/null
+        gui_start Vantage "$G" "${target[@]}" --now "$now"
+        gui_wait "first frame drawn"
+        first=$(python3 -c "print(f'{$(field "window open" setup_ms) + $(field "first frame drawn" first_frame_ms):.0f}')")
+        gui_wait "view ready tab=Overview "
+        bench_frames
+        # idle: settled after the timed frames, nobody touching a key for 10 s
+        sleep 5
+        f0=$(grep -c "frame drawn" "$DIR/gui.log"); t0=$(ticks)
+        sleep 10
+        f1=$(grep -c "frame drawn" "$DIR/gui.log"); t1=$(ticks)
+        idle_cpu=$(python3 -c "print(f'{($t1 - $t0) / $(getconf CLK_TCK) / 10 * 100:.2f}')")
+        # every view (the dashboard's keys), each until its data is on screen
+        for step in "2:tab=Attackers detail=-" "l Return:tab=Attackers detail=attacker" "Escape 3:tab=Passwords" "4:tab=Ports" \
+            "5:tab=Devices" "6:tab=Events" "7:tab=Pcap" "0:tab=Operations"; do
+            # shellcheck disable=SC2086
+            xdotool key ${step%%:*}
+            gui_wait "view ready ${step#*:}"
+        done
+        rss=$(hwm)
+        xdotool key q
+        for _ in $(seq 1 300); do kill -0 "$app" 2>/dev/null || break; sleep 0.1; done
+        wait "$app" || { echo "vantage-gui did not exit cleanly on q" >&2; exit 1; }
+        gui_rows+="| $backend | $rss | $((f1 - f0)) | $idle_cpu | $first | $work | $interval |"$'\n'
+    done
+    kill "$xvfb"; wait "$xvfb" 2>/dev/null || true
+    extra+=$'\n'"### Desktop app: vantage-gui under Xvfb, 1920×1080, Mesa llvmpipe, demo year (scale ${BENCH_GUI_SCALE:-1})"$'\n\n'
+    extra+="| run | peak RSS after every view, MB (target ≤ 300) | frames in 10 s idle (target 0) | idle CPU, % of a core | start → first frame, ms | Overview frame work p50 · p99 ms | frame interval p50 · p99 ms |"$'\n'
+    extra+="|---|---:|---:|---:|---:|---:|---:|"$'\n'"$gui_rows"
+    extra+="| baseline: bare eframe window, one label | $base_rss | - | - | $base_first | $base_work | $base_interval |"$'\n'
 fi
 
 if [ "$what" = events ] || [ "$what" = all ]; then
@@ -330,7 +420,7 @@ Q
 fi
 
 echo
-echo "Vantage benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "Vantage benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $PROFILE build"
 echo
 echo "| benchmark | backend | rows | seconds | rows/s | peak RSS MB |"
 echo "|---|---|---:|---:|---:|---:|"

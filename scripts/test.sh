@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Vantage's whole test suite against real services on loopback.
 #
-# Makes sure PostgreSQL, Redis and mergecap (wireshark-common) are installed and running
+# Makes sure PostgreSQL, Redis, mergecap (wireshark-common), Xvfb and Mesa are installed and the services running
 # (apt-get install + start when missing; running ones are reused), creates what the tests
 # need, then runs every test of the workspace. Usage: scripts/test.sh [extra nextest/cargo test args]
 set -euo pipefail
@@ -59,6 +59,15 @@ command -v mergecap >/dev/null || apt_install wireshark-common
 command -v tmux >/dev/null || apt_install tmux
 command -v openssl >/dev/null || apt_install openssl   # the Stenographer tests make certificates with it
 log "mergecap: $(mergecap --version 2>&1 | head -n 1)"
+
+# --- the desktop app's end-to-end test: an X server, and what eframe loads at run time ----
+# (winit: Xlib, Xlib-xcb, Xcursor, XInput, xcb, xkbcommon; glutin: EGL/GLX; Mesa's llvmpipe)
+command -v Xvfb >/dev/null || apt_install xvfb
+gui_missing=()
+for pkg in libgl1 libgl1-mesa-dri libegl1 libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0; do
+    dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || gui_missing+=("$pkg")
+done
+[ "${#gui_missing[@]}" -eq 0 ] || apt_install "${gui_missing[@]}"
 
 # --- a real Have I Been Pwned client library (the range API is tested against it) ---------
 command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || apt_install python3 python3-pip

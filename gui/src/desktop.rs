@@ -13,6 +13,7 @@ use vantage_views::keys::{Action, Mode, action_for};
 
 use crate::demo::DemoOptions;
 use crate::persist::{self, Settings};
+use crate::probe::Probe;
 use crate::session::{Session, TICK};
 use crate::{chrome, keys, views};
 
@@ -28,6 +29,8 @@ pub struct Desktop {
     /// The kept theme, until the first frame applies it (after whoever made the context set
     /// its own, as a test harness does).
     unthemed: Option<egui::Theme>,
+    /// What the end-to-end test and the benchmarks watch (frames, views ready).
+    probe: Probe,
 }
 
 impl Desktop {
@@ -37,7 +40,7 @@ impl Desktop {
         let (settings, warning) = persist::load(&config.data_dir);
         let mut session = Session::new(ctx, config, demo, &settings)?;
         session.app.notice = warning;
-        Ok(Desktop { session, last_tick: Instant::now(), unframed: Some(Instant::now()), settings, unthemed: Some(settings.theme) })
+        Ok(Desktop { session, last_tick: Instant::now(), unframed: Some(Instant::now()), settings, unthemed: Some(settings.theme), probe: Probe::new() })
     }
 
     /// What to keep as of this frame: the theme, view, period, and the window once known.
@@ -97,7 +100,7 @@ impl eframe::App for Desktop {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         chrome::sidebar(ui, &mut self.session);
         chrome::period_bar(ui, &mut self.session);
         chrome::status_line(ui, &mut self.session);
@@ -108,6 +111,7 @@ impl eframe::App for Desktop {
         if let Some(made) = self.unframed.take() {
             tracing::info!(first_frame_ms = made.elapsed().as_secs_f64() * 1000.0, "first frame drawn");
         }
+        self.probe.frame(ui.ctx(), &self.session.app, frame.info());
     }
 }
 

@@ -8,8 +8,8 @@
 //! view, period and window kept between runs), [`desktop`] (the [`eframe::App`]: keys,
 //! ticks, the frame),
 //! [`chrome`] (sidebar, period bar, status line, input and shortcut
-//! windows), [`views`] (one module per tab and the detail views), [`widgets`] (charts,
-//! tables, text). `src/main.rs` only calls [`main`].
+//! windows), [`probe`] (what tests and benchmarks watch in the log), [`views`] (one module
+//! per tab and the detail views), [`widgets`] (charts, tables, text). `src/main.rs` only calls [`main`].
 
 pub mod bridge;
 pub mod chrome;
@@ -20,6 +20,7 @@ pub mod dialog;
 pub mod persist;
 pub mod session;
 pub mod keys;
+pub mod probe;
 pub mod views;
 pub mod widgets;
 
