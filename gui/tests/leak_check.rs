@@ -8,7 +8,6 @@ mod support;
 use eframe::egui::{Key, Role};
 use egui_kittest::kittest::Queryable;
 use vantage_core::passwords::sha1_hex;
-use vantage_gui::demo::DemoOptions;
 use vantage_views::keys::Mode;
 use vantage_views::panels::Tab;
 
@@ -50,7 +49,7 @@ fn check(h: &mut App, password: &str) -> Vec<String> {
 /// A leaked and an unleaked password give the models' answers, masked.
 fn leak_check(backend: Backend) {
     let d = Deployment::new(backend);
-    let mut h = d.demo_app_of(DemoOptions { scale: 0.04, ..support::DEMO });
+    let mut h = d.demo_app_of(support::LEAKS);
     open_tab(&mut h, Tab::Passwords);
     let leak_check = loaded_panel(&mut h, "Leak check");
     assert!(h.state().session.app.text(&leak_check).iter().any(|l| l.contains("type a password")), "before any check: how to check");
