@@ -1,94 +1,28 @@
-//! The desktop app on a small demo year with the clock pinned, driven through egui_kittest
-//! as a user would: clicking the sidebar, the period bar, table headers and rows, typing a
-//! filter and palette commands — checking the models' state and the labels drawn.
+//! The desktop app on a small demo year with the clock pinned, on both backends, driven
+//! through egui_kittest as a user would: clicking the sidebar, the period bar, table headers
+//! and rows, typing a filter and palette commands — checking the models' state and the labels
+//! drawn.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+#[macro_use]
+mod support;
 
 use eframe::egui::{self, Role};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use vantage_core::config::Overrides;
-use vantage_core::engine::Engine;
 use vantage_core::statistics::periods::Period;
-use vantage_gui::demo::DemoOptions;
-use vantage_gui::desktop::Desktop;
 use vantage_gui::views;
 use vantage_views::keys::Mode;
-use vantage_views::panels::{Detail, Panel, Shape, Tab};
+use vantage_views::panels::{Detail, Shape, Tab};
 
-/// The pinned clock of every test.
-const NOW: &str = "2024-06-15T12:40:00Z";
+use support::{Backend, Deployment, click, panel, shows, until, until_loaded};
 
-/// How long the engine may take for anything a test waits for.
-const PATIENCE: Duration = Duration::from_secs(60);
+on_both_backends!(every_view: every_view_sqlite, every_view_postgres);
+on_both_backends!(period_sort_filter_and_attacker_detail: period_sort_filter_and_attacker_detail_sqlite, period_sort_filter_and_attacker_detail_postgres);
+on_both_backends!(palette_and_shortcuts: palette_and_shortcuts_sqlite, palette_and_shortcuts_postgres);
 
-/// The app on a fresh embedded store in `dir`, filled with a small demo year.
-fn harness(dir: &Path) -> Harness<'static, Desktop> {
-    let config_file = dir.join("vantage.toml");
-    std::fs::write(&config_file, "").expect("config file");
-    let config = Engine::load_config(Overrides {
-        config_file: Some(config_file),
-        data_dir: Some(dir.join("data")),
-        now: Some(NOW.into()),
-        ..Overrides::default()
-    })
-    .expect("config");
-    let demo = Some(DemoOptions { seed: 7, scale: 0.02 });
-    Harness::builder().with_size([1400.0, 1000.0]).build_eframe(move |cc| Desktop::new(&cc.egui_ctx, config, demo).expect("desktop app"))
-}
-
-/// Draws frames and takes what the engine sends until `done` holds.
-fn until(h: &mut Harness<'_, Desktop>, what: &str, done: impl Fn(&Harness<'_, Desktop>) -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let _ = h.run_ok();
-        if done(h) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        h.state_mut().session.wait_for_engine(Duration::from_millis(250));
-    }
-}
-
-/// Some label reads exactly `text`.
-fn shows(h: &Harness<'_, Desktop>, text: &str) -> bool {
-    h.query_all_by_label(text).next().is_some()
-}
-
-/// The current view's panel titled `title`.
-fn panel(h: &Harness<'_, Desktop>, title: &str) -> Panel {
-    h.state().session.app.panels().into_iter().find(|p| p.title == title).unwrap_or_else(|| panic!("no panel {title}"))
-}
-
-/// The panel has its data (a chart with buckets, a table with rows, text).
-fn loaded(h: &Harness<'_, Desktop>, p: &Panel) -> bool {
-    let app = &h.state().session.app;
-    match p.shape {
-        Shape::Chart => app.chart(p).is_some_and(|c| !c.x_labels.is_empty()),
-        Shape::Table => app.table(p).is_some_and(|t| !t.rows.is_empty()),
-        Shape::Text => !app.text(p).is_empty(),
-    }
-}
-
-fn click(h: &mut Harness<'_, Desktop>, label: &str) {
-    h.get_by_label(label).click();
-    let _ = h.run_ok();
-}
-
-/// The demo has been generated and the engine is answering.
-fn demo_ready(h: &mut Harness<'_, Desktop>) {
-    until(h, "the demo fill", |h| h.state().session.demo.is_some() && h.state().session.app.backend.is_some());
-    let summary = h.state().session.demo.clone().unwrap_or_default();
-    assert!(summary.starts_with("demo data: "), "{summary}");
-    assert!(h.state().session.app.error.is_none(), "{:?}", h.state().session.app.error);
-}
-
-#[test]
-fn every_view_of_the_sidebar_draws_its_panels_from_the_demo_year() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut h = harness(dir.path());
-    demo_ready(&mut h);
+/// Every view of the sidebar draws its panels from the demo year.
+fn every_view(backend: Backend) {
+    let d = Deployment::new(backend);
+    let mut h = d.demo_app();
     // the panel of each view that must show demo data, and a cell or line of it that is drawn
     let expected: [(Tab, &str); 8] = [
         (Tab::Overview, "Top countries"),
@@ -106,7 +40,7 @@ fn every_view_of_the_sidebar_draws_its_panels_from_the_demo_year() {
         assert!(h.state().session.app.detail.is_none());
         assert!(shows(&h, tab.name()), "{tab:?}: its heading");
         let p = panel(&h, title);
-        until(&mut h, &format!("{title} on {tab:?}"), |h| loaded(h, &p));
+        until_loaded(&mut h, &p);
         let first = match p.shape {
             Shape::Table => h.state().session.app.visible(&p).and_then(|t| t.rows.first().and_then(|r| r.first().cloned())),
             _ => h.state().session.app.text(&p).first().cloned(),
@@ -124,19 +58,19 @@ fn every_view_of_the_sidebar_draws_its_panels_from_the_demo_year() {
     assert!(shows(&h, "My incidents"));
 }
 
-#[test]
-fn period_sort_filter_and_attacker_detail() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut h = harness(dir.path());
-    demo_ready(&mut h);
+/// The period bar changes the charts' buckets; a table sorts both ways and filters; a row
+/// opens the attacker's detail, and Back returns.
+fn period_sort_filter_and_attacker_detail(backend: Backend) {
+    let d = Deployment::new(backend);
+    let mut h = d.demo_app();
     assert_eq!(h.state().session.app.period, Period::Day);
     let incidents = panel(&h, "Incidents");
-    until(&mut h, "the day's incidents", |h| loaded(h, &incidents));
+    until_loaded(&mut h, &incidents);
     let day = h.state().session.app.chart(&incidents).expect("day chart");
 
     click(&mut h, "1w");
     assert_eq!(h.state().session.app.period, Period::Week);
-    until(&mut h, "the week's incidents", |h| loaded(h, &incidents));
+    until_loaded(&mut h, &incidents);
     let week = h.state().session.app.chart(&incidents).expect("week chart");
     assert_ne!(day.x_labels, week.x_labels, "the week has buckets of its own");
 
@@ -177,7 +111,7 @@ fn period_sort_filter_and_attacker_detail() {
     click(&mut h, "Open");
     assert_eq!(h.state().session.app.detail, Some(Detail::Attacker { ip: ip.clone() }));
     let graph = panel(&h, &format!("Incidents of {ip}"));
-    until(&mut h, "the attacker's incidents graph", |h| loaded(h, &graph));
+    until_loaded(&mut h, &graph);
     assert!(shows(&h, &format!("Attacker {ip}")));
     assert!(shows(&h, "Request a capture for this IP…"));
     click(&mut h, "< Back");
@@ -185,11 +119,11 @@ fn period_sort_filter_and_attacker_detail() {
     assert_eq!(h.state().session.app.tab, Tab::Attackers);
 }
 
-#[test]
-fn the_palette_runs_the_cli_commands_and_the_shortcuts_window_lists_the_keys() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut h = harness(dir.path());
-    demo_ready(&mut h);
+/// The palette runs the CLI's commands (and names a bad one on the status line); the
+/// shortcuts window lists the keys.
+fn palette_and_shortcuts(backend: Backend) {
+    let d = Deployment::new(backend);
+    let mut h = d.demo_app();
 
     h.key_press_modifiers(egui::Modifiers::CTRL, egui::Key::K);
     let _ = h.run_ok();

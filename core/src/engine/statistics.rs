@@ -22,6 +22,10 @@ use crate::store::TableTotal;
 /// How long [`StatisticsApi::fresh`] waits for a refreshed value.
 pub const WATCH_FOR: Duration = Duration::from_secs(120);
 
+/// How often [`StatisticsApi::fresh`] asks again while no value is written (a refresh blocked
+/// on a pending aggregation is queued by no one else until the next planner round).
+pub const ASK_AGAIN: Duration = Duration::from_secs(3);
+
 /// The statistics methods of a [`Engine`].
 pub struct StatisticsApi<'a> {
     pub(super) engine: &'a Engine,
@@ -36,23 +40,29 @@ impl StatisticsApi<'_> {
 
     /// Waits (at most [`WATCH_FOR`]) for a value of the resource computed after `before`'s and
     /// returns it; None when none came in time. Woken by the cache's change notification —
-    /// a worker in this process or in another one on the same Redis — not by polling.
+    /// a worker in this process or in another one on the same Redis —, and every
+    /// [`ASK_AGAIN`] it reads again, so a refresh that was blocked when asked gets queued.
     pub async fn fresh(&self, resource: &Resource, period: Period, params: &Params, before: &ResourceRead) -> Result<Option<ResourceRead>> {
         let stats = &self.engine.deployment.stats;
         let key = keys::resource(&resource_id(resource, period, params));
         let deadline = tokio::time::Instant::now() + WATCH_FOR;
         // subscribed before looking, so a value landing in between is not missed
         let mut watch = Watch::new(stats.cache.as_ref()).await;
+        let mut ask_again = false;
         loop {
-            if stats.cache.get(&key).await?.is_some() {
+            if ask_again || stats.cache.get(&key).await?.is_some() {
+                // reading queues the refresh when it is due: a refresh that was blocked on
+                // an aggregation when first asked is queued once the aggregation is done
                 let read = stats.read(resource, period, params, None).await?;
                 if read.computed_at != before.computed_at && read.data.is_some() {
                     return Ok(Some(read));
                 }
             }
-            if tokio::time::timeout_at(deadline, watch.written(&key)).await.is_err() {
+            if tokio::time::Instant::now() >= deadline {
                 return Ok(None);
             }
+            let wait = (tokio::time::Instant::now() + ASK_AGAIN).min(deadline);
+            ask_again = tokio::time::timeout_at(wait, watch.written(&key)).await.is_err();
         }
     }
 
