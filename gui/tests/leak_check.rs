@@ -54,6 +54,9 @@ fn leak_check(backend: Backend) {
     let leak_check = loaded_panel(&mut h, "Leak check");
     assert!(h.state().session.app.text(&leak_check).iter().any(|l| l.contains("type a password")), "before any check: how to check");
     loaded_panel(&mut h, "Most seen leaked passwords (hashes)");
+    // every list of the view has its data (a list arriving later could draw the password
+    // chosen below as one of the attempted ones)
+    until(&mut h, "every list of the Passwords view", |h| !h.state().session.app.refreshing());
     // a password the demo draws its attempts from, among the most seen leaked ones, and not
     // drawn right now: its count is the one the store answers
     let top = h.state().session.app.passwords.leaked_top.clone().expect("the most seen leaked hashes");
