@@ -55,7 +55,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(60))
-            .pragma("cache_size", "-65536");
+            // 8 MiB of page cache per connection (4 connections): with 64 MiB each, the desktop
+            // app's process grew to 445 MB while its in-process workers computed a demo year
+            // (245 MB with 8 MiB; docs/benchmarks.md, desktop app)
+            .pragma("cache_size", "-8192");
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         migrator(MIGRATIONS).run(&pool).await?;
         Ok(SqliteStore { pool, location })
