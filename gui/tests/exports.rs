@@ -4,75 +4,39 @@
 //! file, a folder that cannot be written, the demo capture's "Save capture…"; copying cells
 //! and rows, opening a detail and requesting a capture from a row.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Role};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use vantage_core::config::Overrides;
-use vantage_core::engine::Engine;
 use vantage_core::export::ImageFormat;
-use vantage_gui::demo::DemoOptions;
 use vantage_gui::desktop::Desktop;
 use vantage_gui::views;
+
 use vantage_views::app::Export;
 use vantage_views::keys::Mode;
 use vantage_views::panels::{Detail, Panel, Tab};
 
-/// The pinned clock of every test.
-const NOW: &str = "2024-06-15T12:40:00Z";
+use support::{click, shows, until};
 
 /// The export files' time stamp for [`NOW`].
 const STAMP: &str = "20240615T124000";
 
-/// How long the engine may take for anything a test waits for.
-const PATIENCE: Duration = Duration::from_secs(60);
-
 /// The app on a fresh embedded store in `dir`, filled with a small demo year, exporting to
 /// `<dir>/out`.
 fn harness(dir: &Path) -> Harness<'static, Desktop> {
-    let config_file = dir.join("vantage.toml");
-    std::fs::write(&config_file, "").expect("config file");
-    let config = Engine::load_config(Overrides {
-        config_file: Some(config_file),
-        data_dir: Some(dir.join("data")),
-        now: Some(NOW.into()),
-        ..Overrides::default()
-    })
-    .expect("config");
-    let demo = Some(DemoOptions { seed: 7, scale: 0.02 });
+    let config = support::config_in(dir, None, "");
+    let demo = Some(support::DEMO);
     let mut h = Harness::builder().with_size([1400.0, 1000.0]).build_eframe(move |cc| Desktop::new(&cc.egui_ctx, config, demo).expect("desktop app"));
     h.state_mut().session.export_dir = dir.join("out");
     until(&mut h, "the demo fill", |h| h.state().session.demo.is_some() && h.state().session.app.backend.is_some());
     h
 }
 
-/// Draws frames and takes what the engine and the helper threads send until `done` holds.
-fn until(h: &mut Harness<'_, Desktop>, what: &str, done: impl Fn(&Harness<'_, Desktop>) -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let _ = h.run_ok();
-        if done(h) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        h.state_mut().session.wait_for_engine(Duration::from_millis(100));
-    }
-}
-
-/// Some label reads exactly `text`.
-fn shows(h: &Harness<'_, Desktop>, text: &str) -> bool {
-    h.query_all_by_label(text).next().is_some()
-}
-
-fn click(h: &mut Harness<'_, Desktop>, label: &str) {
-    h.get_by_label(label).click();
-    let _ = h.run_ok();
-}
-
 /// The current view's panel titled `title`, once its table or chart has data.
-fn loaded(h: &mut Harness<'_, Desktop>, title: &str) -> Panel {
+fn loaded(h: &mut Harness<'static, Desktop>, title: &str) -> Panel {
     let p = h.state().session.app.panels().into_iter().find(|p| p.title == title).unwrap_or_else(|| panic!("no panel {title}"));
     until(h, title, |h| {
 
@@ -83,7 +47,7 @@ fn loaded(h: &mut Harness<'_, Desktop>, title: &str) -> Panel {
 }
 
 /// Replaces the text of the field labelled `label`.
-fn retype(h: &mut Harness<'_, Desktop>, label: &str, text: &str) {
+fn retype(h: &mut Harness<'static, Desktop>, label: &str, text: &str) {
     h.get_by_role_and_label(Role::TextInput, label).focus();
     let _ = h.run_ok();
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
@@ -93,7 +57,7 @@ fn retype(h: &mut Harness<'_, Desktop>, label: &str, text: &str) {
 }
 
 /// Saves through the open dialog and waits for the file; its path.
-fn save(h: &mut Harness<'_, Desktop>) -> PathBuf {
+fn save(h: &mut Harness<'static, Desktop>) -> PathBuf {
     click(h, "Save");
     until(h, "the export written", |h| h.state().session.dialog.is_none());
     let notice = h.state().session.app.notice.clone().unwrap_or_default();

@@ -2,40 +2,26 @@
 //! through the sidebar and the period bar, restored when the app opens again on the same data
 //! directory; a corrupt file means the defaults and a notice, never a failed start.
 
+mod support;
+
 use std::path::Path;
 
 use eframe::egui::Theme;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use vantage_core::config::Overrides;
-use vantage_core::engine::Engine;
 use vantage_core::statistics::periods::Period;
 use vantage_gui::desktop::Desktop;
 use vantage_gui::{persist, views};
 use vantage_views::panels::Tab;
 
-/// The pinned clock of every test.
-const NOW: &str = "2024-06-15T12:40:00Z";
+use support::click;
 
 /// The app on the embedded store in `dir` (no demo: what is kept needs no data).
 fn harness(dir: &Path) -> Harness<'static, Desktop> {
-    let config_file = dir.join("vantage.toml");
-    std::fs::write(&config_file, "").expect("config file");
-    let config = Engine::load_config(Overrides {
-        config_file: Some(config_file),
-        data_dir: Some(dir.join("data")),
-        now: Some(NOW.into()),
-        ..Overrides::default()
-    })
-    .expect("config");
+    let config = support::config_in(dir, None, "");
     let mut h = Harness::builder().with_size([1200.0, 800.0]).build_eframe(move |cc| Desktop::new(&cc.egui_ctx, config, None).expect("desktop app"));
     let _ = h.run_ok();
     h
-}
-
-fn click(h: &mut Harness<'_, Desktop>, label: &str) {
-    h.get_by_label(label).click();
-    let _ = h.run_ok();
 }
 
 #[test]

@@ -5,11 +5,11 @@
 //! clicks, and what the models and the drawn labels say.
 //!
 //! Each test file uses the part it needs, so the parts one file leaves unused are not dead.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros, reason = "each test file uses part of the support module")]
 
 pub mod capture;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use eframe::egui::Role;
@@ -93,16 +93,7 @@ impl Deployment {
 
     /// The configuration with `toml` as `vantage.toml`, the clock at [`NOW`].
     pub fn config(&self, toml: &str) -> Config {
-        let config_file = self.path("vantage.toml");
-        std::fs::write(&config_file, toml).expect("config file");
-        Engine::load_config(Overrides {
-            config_file: Some(config_file),
-            data_dir: Some(self.path("data")),
-            database_url: self.pg.as_ref().map(|pg| pg.url.clone()),
-            now: Some(NOW.into()),
-            ..Overrides::default()
-        })
-        .expect("config")
+        config_in(self.dir.path(), self.pg.as_ref().map(|pg| pg.url.clone()), toml)
     }
 
     /// The app on this deployment with `toml` as its config file, filling the store with
@@ -123,6 +114,15 @@ impl Deployment {
         demo_ready(&mut app);
         app
     }
+}
+
+/// The configuration of an app in `dir`: `toml` as `<dir>/vantage.toml`, data in `<dir>/data`
+/// (or the database at `database_url`), the clock at [`NOW`].
+pub fn config_in(dir: &Path, database_url: Option<String>, toml: &str) -> Config {
+    let config_file = dir.join("vantage.toml");
+    std::fs::write(&config_file, toml).expect("config file");
+    Engine::load_config(Overrides { config_file: Some(config_file), data_dir: Some(dir.join("data")), database_url, now: Some(NOW.into()), ..Overrides::default() })
+        .expect("config")
 }
 
 impl Drop for Deployment {
