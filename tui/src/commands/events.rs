@@ -15,7 +15,7 @@ use vantage_core::events::query::{Filter, Taxonomy};
 use vantage_core::events::table::{Cell, Table};
 use vantage_core::events::{grafana, questions};
 
-use super::{EXIT_REJECTED_LINES, export, open_inputs, open_store};
+use super::{export, import_exit, open_inputs, open_store, report_rejections};
 use crate::cli::{EventsAggregateArgs, EventsCommand, EventsImportArgs, EventsView};
 use crate::progress::Bars;
 
@@ -153,22 +153,13 @@ async fn import(config: &Config, args: EventsImportArgs) -> anyhow::Result<ExitC
     };
     engine.close().await;
     let report = report?;
-    for r in &report.rejected {
-        eprintln!("{r}");
-    }
-    if report.rejected_lines as usize > report.rejected.len() {
-        eprintln!("… see --json for the count; only the first {} rejections are listed", report.rejected.len());
-    }
+    report_rejections(&report.rejected, report.rejected_lines);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         print_import(&report);
     }
-    Ok(match (report.committed, report.rejected_lines) {
-        (false, _) => ExitCode::FAILURE,
-        (true, 0) => ExitCode::SUCCESS,
-        (true, _) => ExitCode::from(EXIT_REJECTED_LINES),
-    })
+    Ok(import_exit(report.committed, report.rejected_lines))
 }
 
 fn print_import(report: &ImportReport) {

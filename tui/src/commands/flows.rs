@@ -6,7 +6,7 @@ use std::sync::Arc;
 use vantage_core::Config;
 use vantage_core::flows::import::{ImportReport, Input};
 
-use super::{EXIT_REJECTED_LINES, open_inputs, open_store};
+use super::{import_exit, open_inputs, open_store, report_rejections};
 use crate::cli::{FlowsCommand, FlowsImportArgs};
 use crate::progress::Bars;
 
@@ -38,22 +38,13 @@ async fn import(config: &Config, args: FlowsImportArgs) -> anyhow::Result<ExitCo
     let report = engine.flows().import(inputs, args.strict, Arc::new(Bars::default())).await;
     engine.close().await;
     let report = report?;
-    for r in &report.rejected {
-        eprintln!("{r}");
-    }
-    if report.rejected_records as usize > report.rejected.len() {
-        eprintln!("… see --json for the count; only the first {} rejections are listed", report.rejected.len());
-    }
+    report_rejections(&report.rejected, report.rejected_records);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         print_import(&report);
     }
-    Ok(match (report.committed, report.rejected_records) {
-        (false, _) => ExitCode::FAILURE,
-        (true, 0) => ExitCode::SUCCESS,
-        (true, _) => ExitCode::from(EXIT_REJECTED_LINES),
-    })
+    Ok(import_exit(report.committed, report.rejected_records))
 }
 
 fn print_import(report: &ImportReport) {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use vantage_core::statistics::ingest::{Format, IngestOptions, Source};
 
-use super::{EXIT_REJECTED_LINES, open_store};
+use super::{import_exit, open_store};
 use crate::cli::IngestSentinelArgs;
 use crate::progress::Bars;
 use vantage_core::Config;
@@ -56,9 +56,5 @@ pub async fn sentinel(config: &Config, args: IngestSentinelArgs) -> anyhow::Resu
     } else {
         println!("nothing imported: {} rejected lines (--strict)", report.rejected_total);
     }
-    Ok(match (report.committed, report.rejected_total) {
-        (false, _) => ExitCode::FAILURE,
-        (true, 0) => ExitCode::SUCCESS,
-        (true, _) => ExitCode::from(EXIT_REJECTED_LINES),
-    })
+    Ok(import_exit(report.committed, report.rejected_total))
 }

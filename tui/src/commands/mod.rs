@@ -85,6 +85,25 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Engine> {
     Ok(Engine::open_parts(config, Parts::StoreOnly).await?)
 }
 
+/// Prints an import's rejections on stderr, one per line, noting when only the first were kept.
+pub fn report_rejections(shown: &[impl std::fmt::Display], total: u64) {
+    for r in shown {
+        eprintln!("{r}");
+    }
+    if total as usize > shown.len() {
+        eprintln!("… see --json for the count; only the first {} rejections are listed", shown.len());
+    }
+}
+
+/// An import's exit status: 1 when nothing was stored, 3 when some lines were rejected.
+pub fn import_exit(committed: bool, rejected: u64) -> ExitCode {
+    match (committed, rejected) {
+        (false, _) => ExitCode::FAILURE,
+        (true, 0) => ExitCode::SUCCESS,
+        (true, _) => ExitCode::from(EXIT_REJECTED_LINES),
+    }
+}
+
 /// Opens the files an import names (`-`: standard input) as (name, buffered reader).
 pub fn open_inputs(files: &[String]) -> anyhow::Result<Vec<(String, Box<dyn std::io::BufRead + Send>)>> {
     let mut inputs = Vec::new();
