@@ -2,7 +2,8 @@
 //! stand-ins configured as the `[pcap]` sensors (TLS with client certificates; one answers
 //! at once, one after a delay): the request pre-filled with the address, the PCAP view's job
 //! list following the job's live state to completion, and its summary showing what the
-//! stand-ins served for the query.
+//! stand-ins served for the query; and a capture whose sensor holds its answer, cancelled
+//! from the PCAP view.
 
 #[macro_use]
 mod support;
@@ -20,6 +21,7 @@ use support::capture::{Sensors, ipv4};
 use support::{App, Backend, Deployment, click, engine_ready, loaded_panel, open_tab, rows, shows, until};
 
 on_both_backends!(capture_from_attacker_detail: capture_from_attacker_detail_sqlite, capture_from_attacker_detail_postgres);
+on_both_backends!(capture_cancelled_from_the_pcap_view: capture_cancelled_from_the_pcap_view_sqlite, capture_cancelled_from_the_pcap_view_postgres);
 
 /// The sensors: `alpha` answers at once, `beta` after a delay, so the job is seen running.
 const SENSORS: [(&str, Duration); 2] = [("alpha", Duration::ZERO), ("beta", Duration::from_secs(3))];
@@ -119,4 +121,35 @@ fn capture_from_attacker_detail(backend: Backend) {
     let of_ip = |endpoint: &str| endpoint == ip || endpoint.strip_prefix(ip.as_str()).is_some_and(|port| port.starts_with(':'));
     assert!(shown.iter().all(|r| of_ip(&r[1]) || of_ip(&r[2])), "every packet is to or from {ip}: {shown:?}");
     assert!(shows(&h, &shown[0][0]), "the first packet's time is drawn");
+}
+
+/// A request typed in the PCAP view whose only sensor holds its answer: the job is seen
+/// Requesting, its row is selected, *Cancel job* stops it — Cancelled in the models and drawn
+/// in its row, the sensor asked once.
+fn capture_cancelled_from_the_pcap_view(backend: Backend) {
+    let d = Deployment::new(backend);
+    let ip = "192.0.2.7";
+    let sensors = Sensors::start(&d, ipv4(ip), &[("stuck", Duration::from_secs(3600))]);
+    let mut h = d.app(&sensors.toml, None);
+    engine_ready(&mut h);
+    open_tab(&mut h, Tab::Pcap);
+    click(&mut h, "Request a capture…");
+    support::type_and_submit(&mut h, Role::TextInput, "Capture request", &format!("host {ip}"));
+    until(&mut h, "the job to ask its sensor", |h| {
+        requested(h, ip).is_some_and(|j| j.state == JobState::Requesting) && sensors.queries()[0].len() == 1
+    });
+    let job = requested(&h, ip).expect("the job");
+    let jobs = loaded_panel(&mut h, "Capture jobs");
+    let row = rows(&h, &jobs).into_iter().find(|r| job.id.starts_with(&r[0])).expect("the job's row");
+    h.get_by_label(&row[0]).click();
+    let _ = h.run_ok();
+    click(&mut h, "Cancel job");
+    until(&mut h, "the job to be cancelled", |h| requested(h, ip).is_some_and(|j| j.state == JobState::Cancelled));
+    let _ = h.run_ok();
+    let row = rows(&h, &jobs).into_iter().find(|r| job.id.starts_with(&r[0])).expect("the job's row");
+    assert_eq!(row[1], "Cancelled");
+    assert!(shows(&h, "Cancelled"), "the row's state is drawn");
+    let cancelled = requested(&h, ip).expect("the job");
+    assert!(cancelled.events.iter().any(|e| e.message == "cancelled by an analyst"), "{:?}", cancelled.events);
+    assert_eq!(sensors.queries(), vec![vec![job.query.clone()]], "asked once, never again");
 }

@@ -2,7 +2,8 @@
 //! that died in the middle of a merge leaves the job in Merging with a partial `merged.pcap.tmp`
 //! and its inputs; recovery re-queues the merge, which writes the whole capture (nothing
 //! partial is ever named `merged.pcap`); a step queued twice does nothing the second time; a
-//! job that keeps losing its worker ends in Error.
+//! job that keeps losing its worker ends in Error; a job is cancelled while its worker waits for
+//! a sensor (from another process's service, through the spool) or while it is still queued.
 
 use std::path::Path;
 use std::time::Duration;
@@ -110,5 +111,74 @@ async fn a_job_that_keeps_losing_its_worker_ends_in_error() {
         let status = service.status(&id).expect("read").expect("status");
         assert_eq!((status.state, status.recoveries), (JobState::Error, MAX_ATTEMPTS + 1), "{kind:?}");
         assert!(queue.pop(&queues, "any", Duration::from_secs(30), Duration::ZERO).await.expect("pop").is_none(), "{kind:?}: nothing re-queued");
+    }
+}
+
+/// A job waits for a sensor that never answers (a Stenographer stand-in holding its reply);
+/// another process cancels it: the worker drops the sensors, deletes the answer it had, ends
+/// the job Cancelled and queues no merge. A second cancel is refused. The same request again
+/// is a new job; cancelled while still queued, it is Cancelled at once and its step asks no
+/// sensor.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_is_cancelled_while_its_worker_waits_and_while_it_is_queued() {
+    use std::sync::Arc;
+    use vantage_tests::process::until;
+    use vantage_tests::steno_standin::{Standin, issue, make_ca};
+    for kind in BOTH {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca = make_ca(dir.path(), "ca");
+        let server = issue(dir.path(), &ca, "server", "localhost", 30, true);
+        let client = issue(dir.path(), &ca, "client", "vantage", 30, false);
+        let capture = pcap_dir().join("android.pcap");
+        let fast = Standin::start(&ca.cert, &server, &capture).await;
+        let stuck = Standin::start(&ca.cert, &server, &capture).await;
+        stuck.set_query_delay(Duration::from_secs(3600));
+        let mut settings = PcapConfig::with_spool(dir.path().join("spool"));
+        for (name, port) in [("fast", fast.port), ("stuck", stuck.port)] {
+            let (ca, cert, key) = (ca.cert.clone(), client.cert.clone(), client.key.clone());
+            settings.sensors.push(SensorConfig { name: name.into(), host: "localhost".into(), port, ca, cert, key });
+        }
+        let (_, queue) = cache_and_queue(kind).await;
+        let worker = PcapService::new(settings.clone(), queue.clone(), Clock::Fixed(t(NOW)));
+        let (_, other_queue) = cache_and_queue(kind).await;
+        let analyst = PcapService::new(settings.clone(), other_queue, Clock::Fixed(t(NOW)));
+        let request = Request::from_text("host 192.168.2.1", &settings.request_settings(), t(NOW)).expect("request");
+        let id = worker.submit(&request).await.expect("submitted").id;
+        let job_dir = settings.spool_dir.join(&id);
+        let running = tokio::spawn({
+            let (worker, queue) = (Arc::clone(&worker), queue.clone());
+            async move { run_queued(&worker, queue.as_ref()).await }
+        });
+        let queries = |s: &Standin| s.requests().iter().filter(|r| r.path == "/query").count();
+        tokio::task::block_in_place(|| {
+            until(Duration::from_secs(30), "the fast answer stored and the stuck sensor asked", || {
+                let status = worker.status(&id).ok().flatten()?;
+                (status.requests.contains_key("fast") && queries(&stuck) == 1).then_some(())
+            })
+        });
+        assert!(job_dir.join("fast.pcap").is_file(), "{kind:?}: the fast sensor's answer is on disk");
+
+        let asked = analyst.cancel(&id).expect("cancel").expect("known job");
+        assert_eq!(asked.state, JobState::Requesting, "{kind:?}: its worker holds it and stops it");
+        assert_eq!(tokio::time::timeout(Duration::from_secs(30), running).await.expect("the worker stops").expect("joined"), 1, "{kind:?}");
+        let done = worker.status(&id).expect("read").expect("status");
+        assert_eq!(done.state, JobState::Cancelled, "{kind:?}: {:?}", done.events);
+        assert!(done.events.iter().any(|e| e.message == "cancelled by an analyst"), "{kind:?}: {:?}", done.events);
+        let left: Vec<String> = std::fs::read_dir(&job_dir).expect("dir").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        assert!(left.iter().all(|f| !f.ends_with(".pcap")), "{kind:?}: no answers left: {left:?}");
+        assert!(queue.snapshot().await.expect("snapshot").queued.iter().all(|(_, jobs)| jobs.is_empty()), "{kind:?}: no merge queued");
+        let again = analyst.cancel(&id).expect_err("final");
+        assert!(again.to_string().contains("already Cancelled: nothing to cancel"), "{kind:?}: {again}");
+        assert!(analyst.cancel(&"0".repeat(32)).expect("unknown").is_none());
+
+        // asked again: a new job, cancelled while queued, never asks a sensor
+        let renewed = worker.submit(&request).await.expect("submitted again");
+        assert_eq!((renewed.id.as_str(), renewed.state), (id.as_str(), JobState::Created), "{kind:?}");
+        let cancelled = analyst.cancel(&id).expect("cancel").expect("known job");
+        assert_eq!(cancelled.state, JobState::Cancelled, "{kind:?}: nobody held it");
+        let before = (queries(&fast), queries(&stuck));
+        assert_eq!(run_queued(&worker, queue.as_ref()).await, 1, "{kind:?}: the queued step runs");
+        assert_eq!((queries(&fast), queries(&stuck)), before, "{kind:?}: and asks no sensor");
+        assert_eq!(worker.status(&id).expect("read").expect("status").state, JobState::Cancelled, "{kind:?}");
     }
 }

@@ -1,7 +1,8 @@
 //! Packet-capture retrieval end to end through `vantage serve`: three Stenographer stand-ins
 //! (normal, slow, failing) behind mutual TLS, requests in every form, the job on the queues,
 //! per-sensor results, the merged capture downloaded over HTTP, path traversal refused, low
-//! spool space refused with 413, and a job abandoned by a killed server finished by a worker.
+//! spool space refused with 413, a job abandoned by a killed server finished by a worker, and a
+//! job cancelled from another process (`vantage pcap cancel`) and through `POST /api/cancel`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -102,7 +103,7 @@ fn final_status(port: u16, id: &str) -> Value {
         assert_eq!(status, 200);
         let v = json(&body);
         let job = v[id].clone();
-        ["Completed", "Failed", "Error"].contains(&job["state"].as_str().unwrap_or("")).then_some(job)
+        ["Completed", "Failed", "Error", "Cancelled"].contains(&job["state"].as_str().unwrap_or("")).then_some(job)
     })
 }
 
@@ -301,4 +302,54 @@ fn killed_mid_query(redis: bool) -> Value {
     let again = json(process::ok(s.vantage(&config, &["pcap", "query", "host", "192.168.2.1", "--wait", "--json"]).stderr(Stdio::null())).as_bytes());
     assert_eq!((again["id"].as_str(), again["state"].as_str()), (Some(id.as_str()), Some("Completed")), "{again}");
     done
+}
+
+/// `vantage serve` runs a job whose sensor holds its answer; `vantage pcap cancel --wait` (another
+/// process) stops it: Cancelled, nothing left in the job directory but its records. The API
+/// then refuses to cancel it again (409), an unknown job is 404, a bad id 400. Asked again, the
+/// capture is a new job, cancelled with `POST /api/cancel/{id}`.
+#[test]
+fn a_running_job_is_cancelled_from_the_cli_and_through_the_api() {
+    let s = Setup::new();
+    let sensor = s.standin();
+    sensor.set_query_delay(Duration::from_secs(3600));
+    let config = s.config(&[("alpha", sensor.port)], "");
+    let (_server, port) = s.serve(&config);
+    let (status, _, body) = get(port, "/api/uri/host/192.168.2.1");
+    assert_eq!(status, 302);
+    let id = json(&body)["id"].as_str().expect("id").to_string();
+    let queries = || sensor.requests().iter().filter(|r| r.path == "/query").count();
+    until(Duration::from_secs(30), "the query to reach the sensor", || (queries() == 1).then_some(()));
+
+    let out = s.vantage(&config, &["pcap", "cancel", &id, "--wait", "--json"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cancelled = json(&out.stdout);
+    assert_eq!(cancelled["state"], "Cancelled", "{cancelled}");
+    assert!(cancelled["events"].as_array().expect("events").iter().any(|e| e["message"] == "cancelled by an analyst"), "{cancelled}");
+    let job_dir = s.data().join("pcap").join(&id);
+    let mut left: Vec<String> = std::fs::read_dir(&job_dir).expect("job dir").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, [".lock", "cancel", "query.json", "status.json"], "no partial answer stays");
+    assert_eq!(final_status(port, &id)["state"], "Cancelled");
+
+    let (status, refused) = post(port, &format!("/api/cancel/{id}"), &[], b"");
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused["error"].as_str().is_some_and(|e| e.contains("already Cancelled")), "{refused}");
+    let out = s.vantage(&config, &["pcap", "cancel", &id]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already Cancelled: nothing to cancel"), "{}", String::from_utf8_lossy(&out.stderr));
+    let (status, unknown) = post(port, &format!("/api/cancel/{}", "0".repeat(32)), &[], b"");
+    assert_eq!((status, unknown["error"].as_str().is_some_and(|e| e.contains("no pcap job"))), (404, true), "{unknown}");
+    let (status, bad) = post(port, "/api/cancel/nothex", &[], b"");
+    assert_eq!(status, 400, "{bad}");
+
+    // asked again: a new job of the same id, cancelled through the API
+    let (status, _, body) = get(port, "/api/uri/host/192.168.2.1");
+    assert_eq!(status, 302);
+    assert_eq!(json(&body)["id"], id.as_str());
+    until(Duration::from_secs(30), "the new job's query to reach the sensor", || (queries() == 2).then_some(()));
+    let (status, asked) = post(port, &format!("/api/cancel/{id}"), &[], b"");
+    assert_eq!(status, 200, "{asked}");
+    assert!(["Requesting", "Cancelled"].contains(&asked["state"].as_str().unwrap_or("")), "{asked}");
+    assert_eq!(final_status(port, &id)["state"], "Cancelled");
 }

@@ -101,6 +101,8 @@ pub enum Update {
     LeakedTop(Vec<PwnedHash>),
     /// A capture request was accepted (a new job or an equal existing one).
     PcapSubmitted(JobStatus),
+    /// Answer to [`Request::PcapCancel`]: the job's status after the cancel was asked.
+    PcapCancelled(JobStatus),
     /// Answer to [`Request::PcapJobs`], oldest first.
     PcapJobs(Vec<JobStatus>),
     /// Answer to [`Request::PcapSensors`]: each sensor's counters or error, and the spool's
@@ -370,6 +372,7 @@ async fn handle(engine: &Engine, id: RequestId, request: Request, events: &std_m
                 send(Update::Events { view, filter, days, table });
             }
             Request::PcapSubmit { text } => send(Update::PcapSubmitted(engine.pcap().submit_text(&text).await?)),
+            Request::PcapCancel { id } => send(Update::PcapCancelled(engine.pcap().cancel(&id)?)),
             Request::PcapJobs => send(Update::PcapJobs(engine.pcap().statuses()?)),
             Request::PcapSensors => {
                 let pcap = engine.pcap();

@@ -60,6 +60,13 @@ impl PcapApi {
         Ok(self.service.status(id)?)
     }
 
+    /// Asks to cancel job `id`: its status, Cancelled at once when no worker is running one of
+    /// its steps, else as the worker left it (which then stops within a fraction of a second).
+    /// [`Error::NotFound`] for an unknown job, [`Error::InvalidArgument`] for a final one.
+    pub fn cancel(&self, id: &str) -> Result<JobStatus> {
+        self.service.cancel(id)?.ok_or_else(|| Error::not_found(format!("no pcap job {id}")))
+    }
+
     /// The `/debug/stats` counters (or error) of the named sensors (all when empty), asked
     /// concurrently.
     pub async fn sensors(&self, names: &[String]) -> Result<Vec<SensorStats>> {

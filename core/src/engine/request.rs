@@ -76,6 +76,11 @@ pub enum Request {
         /// URL-form clauses or a raw Stenographer query.
         text: String,
     },
+    /// Cancel a packet-capture job (answered with its status, [`Update::PcapCancelled`](super::Update::PcapCancelled)).
+    PcapCancel {
+        /// The job id.
+        id: String,
+    },
     /// Every packet-capture job in the spool.
     PcapJobs,
     /// The sensors' `/debug/stats` and the spool's free space.
@@ -128,6 +133,8 @@ pub enum RequestKind {
     LeakedTop,
     /// [`Request::PcapSubmit`].
     PcapSubmit,
+    /// [`Request::PcapCancel`].
+    PcapCancel,
     /// [`Request::PcapJobs`].
     PcapJobs,
     /// [`Request::PcapSensors`].
@@ -140,7 +147,7 @@ pub enum RequestKind {
 
 impl RequestKind {
     /// Every kind.
-    pub const ALL: [RequestKind; 16] = [
+    pub const ALL: [RequestKind; 17] = [
         RequestKind::Resource,
         RequestKind::Refresh,
         RequestKind::Jobs,
@@ -153,6 +160,7 @@ impl RequestKind {
         RequestKind::CheckHash,
         RequestKind::LeakedTop,
         RequestKind::PcapSubmit,
+        RequestKind::PcapCancel,
         RequestKind::PcapJobs,
         RequestKind::PcapSensors,
         RequestKind::PcapSummary,
@@ -174,6 +182,7 @@ impl RequestKind {
             Request::CheckHash { .. } => RequestKind::CheckHash,
             Request::LeakedTop { .. } => RequestKind::LeakedTop,
             Request::PcapSubmit { .. } => RequestKind::PcapSubmit,
+            Request::PcapCancel { .. } => RequestKind::PcapCancel,
             Request::PcapJobs => RequestKind::PcapJobs,
             Request::PcapSensors => RequestKind::PcapSensors,
             Request::PcapSummary { .. } => RequestKind::PcapSummary,

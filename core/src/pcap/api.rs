@@ -54,6 +54,7 @@ pub fn routes(service: Shared) -> Router {
         ("/api/stats/{sensors}", get(stats)),
         ("/api/jobs", get(jobs)),
         ("/api/cleanup", post(cleanup)),
+        ("/api/cancel/{id}", post(cancel)),
     ] {
         router = with_slash(router, path, route);
     }
@@ -188,6 +189,26 @@ fn selected(service: &PcapService, ids: Option<Path<String>>) -> Result<Vec<JobS
             }
             Ok(out)
         }
+    }
+}
+
+/// `POST /api/cancel/{id}`: the job's status after the cancel (200; state Cancelled, or the
+/// state its worker is leaving), 404 for an unknown job, 409 for a final one, 400 for a bad id.
+async fn cancel(State(service): State<Shared>, Path(id): Path<String>) -> Response {
+    let id = id.trim().to_ascii_lowercase();
+    if !valid_id(&id) {
+        return error(StatusCode::BAD_REQUEST, format!("`{id}` is not a job id (32 hex digits)"));
+    }
+    match service.status(&id) {
+        Ok(Some(s)) if s.state.is_final() => return error(StatusCode::CONFLICT, format!("job {id} is already {}: nothing to cancel", s.state)),
+        Ok(Some(_)) => {}
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("no pcap job {id}")),
+        Err(e) => return from_error(&e).into_response(),
+    }
+    match service.cancel(&id) {
+        Ok(Some(s)) => axum::Json(status_json(&service, &s)).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no pcap job {id}")),
+        Err(e) => from_error(&e).into_response(),
     }
 }
 

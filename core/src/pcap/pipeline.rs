@@ -16,6 +16,13 @@
 //! answered but none had packets the job is Completed without a capture
 //! ([`JobStatus::merged`] is `None`).
 //!
+//! Cancelling ([`cancel`], from any process reaching the spool): a `cancel` marker is written
+//! in the job directory. A job no step holds is Cancelled at once; a step that holds it checks
+//! the marker every [`CANCEL_CHECK`] while it asks the sensors, and before a merge, then stops:
+//! the sensors' connections are dropped, partial answers deleted, the job Cancelled (final).
+//! A merge under way is not interrupted (it takes seconds and its result is the capture). The
+//! same request submitted again after a cancel starts a new job.
+//!
 //! Times: a step's events and results are the `now` passed in (the caller's clock, pinned in
 //! tests) plus the real time elapsed in the step, never earlier than the previous event. Real
 //! durations are used for the idle wait and the query timeout.
@@ -39,6 +46,10 @@ use crate::pcap::spool::{self, valid_id};
 pub const STATUS: &str = "status.json";
 /// Name of the request file in the job directory.
 pub const QUERY: &str = "query.json";
+/// Name of the marker [`cancel`] leaves in the job directory.
+pub const CANCEL: &str = "cancel";
+/// How often a step asking the sensors looks for the cancel marker.
+pub const CANCEL_CHECK: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// State of a job or of one sensor's request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,12 +69,14 @@ pub enum JobState {
     Failed,
     /// No sensor answered (job), or the sensor failed (sensor) (final).
     Error,
+    /// An analyst cancelled the job before it completed (final).
+    Cancelled,
 }
 
 impl JobState {
-    /// Completed, Failed and Error never change.
+    /// Completed, Failed, Error and Cancelled never change.
     pub fn is_final(self) -> bool {
-        matches!(self, JobState::Completed | JobState::Failed | JobState::Error)
+        matches!(self, JobState::Completed | JobState::Failed | JobState::Error | JobState::Cancelled)
     }
 
     /// The name shown to users (`Request Complete` with a space).
@@ -76,6 +89,7 @@ impl JobState {
             JobState::Completed => "Completed",
             JobState::Failed => "Failed",
             JobState::Error => "Error",
+            JobState::Cancelled => "Cancelled",
         }
     }
 }
@@ -208,6 +222,33 @@ impl Job {
         Ok(snapshot)
     }
 
+    /// Whether someone asked to cancel the job.
+    fn cancel_asked(&self) -> bool {
+        self.dir.join(CANCEL).exists()
+    }
+
+    /// Resolves once the cancel marker appears (checked every [`CANCEL_CHECK`]).
+    async fn cancel_seen(&self) {
+        while !self.cancel_asked() {
+            tokio::time::sleep(CANCEL_CHECK).await;
+        }
+    }
+
+    /// Ends the job Cancelled: the sensors' answers (partial or whole) are deleted, a merged
+    /// capture is kept.
+    fn cancel_now(&self, config: &PcapConfig) -> Result<JobStatus> {
+        let merged = config.merged_file();
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for path in entries.flatten().map(|e| e.path()) {
+                if path.extension().is_some_and(|x| x == "pcap") && path.file_name() != Some(std::ffi::OsStr::new(&merged)) {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
+        self.event("cancelled by an analyst".into());
+        self.set_state(JobState::Cancelled)
+    }
+
     fn request(&self) -> Result<Request> {
         let path = self.dir.join(QUERY);
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
@@ -279,6 +320,11 @@ pub fn create(request: &Request, config: &PcapConfig, now: DateTime<Utc>) -> Res
             Ok((created, true))
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if status(&config.spool_dir, &request.id)?.is_some_and(|s| s.state == JobState::Cancelled) {
+                // asked again after a cancel: a new job in place of the cancelled one
+                std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+                return create(request, config, now);
+            }
             spool::touch(&dir);
             let existing = status(&config.spool_dir, &request.id)?.unwrap_or_else(|| JobStatus::new(request, JobState::Created, now));
             Ok((existing, false))
@@ -294,6 +340,9 @@ pub async fn request(config: &PcapConfig, id: &str, now: DateTime<Utc>, idle: &I
     if !matches!(job.with(|s| s.state), JobState::Created | JobState::Requesting) {
         return Ok(None);
     }
+    if job.cancel_asked() {
+        return job.cancel_now(config).map(Some);
+    }
     let request = job.request()?;
     let chosen: Vec<_> = config.sensors.iter().filter(|s| request.sensors.is_empty() || request.sensors.contains(&s.name)).collect();
     job.with(|s| {
@@ -301,15 +350,16 @@ pub async fn request(config: &PcapConfig, id: &str, now: DateTime<Utc>, idle: &I
         s.successes.clear();
     });
     job.set_state(JobState::Requesting)?;
-    let results = futures::future::join_all(chosen.iter().map(|s| async {
+    let asked = futures::future::join_all(chosen.iter().map(|s| async {
         let result = ask(&job, s, &request, config, idle).await;
         job.with(|st| st.requests.insert(s.name.clone(), result.clone()));
         job.persist()?;
         Ok::<_, Error>((s.name.clone(), result))
-    }))
-    .await
-    .into_iter()
-    .collect::<Result<Vec<_>>>()?;
+    }));
+    let results = tokio::select! {
+        results = asked => results.into_iter().collect::<Result<Vec<_>>>()?,
+        () = job.cancel_seen() => return job.cancel_now(config).map(Some),
+    };
     let successes: Vec<String> = results.iter().filter(|(_, r)| r.state != JobState::Error).map(|(n, _)| n.clone()).collect();
     job.with(|s| s.successes = successes.clone());
     if successes.is_empty() {
@@ -325,6 +375,9 @@ pub async fn merge(config: &PcapConfig, id: &str, now: DateTime<Utc>) -> Result<
     let Some(job) = Job::open(config, id, now)? else { return Ok(None) };
     if !matches!(job.with(|s| s.state), JobState::RequestComplete | JobState::Merging) {
         return Ok(None);
+    }
+    if job.cancel_asked() {
+        return job.cancel_now(config).map(Some);
     }
     let inputs: Vec<PathBuf> =
         job.with(|s| s.requests.iter().filter(|(_, r)| r.state == JobState::RequestComplete).map(|(n, _)| job.dir.join(format!("{n}.pcap"))).collect());
@@ -369,6 +422,25 @@ pub async fn merge(config: &PcapConfig, id: &str, now: DateTime<Utc>) -> Result<
         });
     }
     job.set_state(JobState::Completed).map(Some)
+}
+
+/// Asks to cancel job `id` (see the module docs): `None` when there is no such job, an error
+/// when it is already final. Returns its status: Cancelled when no step held it, else as the
+/// running step left it (it stops within [`CANCEL_CHECK`] while asking the sensors).
+pub fn cancel(config: &PcapConfig, id: &str, now: DateTime<Utc>) -> Result<Option<JobStatus>> {
+    let dir = job_dir(config, id)?;
+    let Some(current) = status(&config.spool_dir, id)? else { return Ok(None) };
+    let final_already = |s: &JobStatus| Error::InvalidArgument(format!("job {id} is already {}: nothing to cancel", s.state));
+    if current.state.is_final() {
+        return Err(final_already(&current));
+    }
+    let marker = dir.join(CANCEL);
+    std::fs::write(&marker, now.to_rfc3339()).map_err(|e| Error::io(&marker, e))?;
+    match Job::open(config, id, now)? {
+        Some(job) if job.with(|s| s.state.is_final()) => Err(final_already(&job.with(|s| s.clone()))),
+        Some(job) => job.cancel_now(config).map(Some),
+        None => status(&config.spool_dir, id),
+    }
 }
 
 /// Puts an abandoned job (its worker died) back to the start of its current step, counting

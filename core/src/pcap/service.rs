@@ -190,6 +190,11 @@ impl PcapService {
         pipeline::status(&self.config.spool_dir, id)
     }
 
+    /// Asks to cancel job `id` ([`pipeline::cancel`]): `None` when unknown, an error when final.
+    pub fn cancel(&self, id: &str) -> Result<Option<JobStatus>> {
+        pipeline::cancel(&self.config, id, self.clock.now())
+    }
+
     /// Every job in the spool, oldest first.
     pub fn statuses(&self) -> Result<Vec<JobStatus>> {
         pipeline::statuses(&self.config.spool_dir)

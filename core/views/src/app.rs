@@ -186,7 +186,7 @@ impl App {
             K::Refresh | K::Jobs | K::Entries | K::Migrate | K::Aggregate | K::ClearCache | K::ClearTimeouts => &mut self.operations,
             K::Geo => &mut self.attackers,
             K::CheckHash | K::LeakedTop => &mut self.passwords,
-            K::PcapSubmit | K::PcapJobs | K::PcapSensors | K::PcapSummary => &mut self.pcap,
+            K::PcapSubmit | K::PcapCancel | K::PcapJobs | K::PcapSensors | K::PcapSummary => &mut self.pcap,
             K::Events => &mut self.events,
         }
     }
@@ -347,6 +347,8 @@ impl App {
                 Vec::new()
             }
             Action::Submit => self.submit(),
+            // on the PCAP tab, the selected (or open) capture job when it is still running
+            Action::CancelWork if self.tab == Tab::Pcap && self.working.is_none() => self.tab_action(action),
             Action::CancelWork => match self.working {
                 Some(kind) => {
                     self.notice = Some("cancelling…".into());

@@ -76,3 +76,32 @@ fn a_running_backfill_can_be_cancelled_and_a_cancel_with_nothing_running_does_no
     app.on_event(Update::Migrated(Default::default()));
     assert_eq!(app.working, None);
 }
+
+#[test]
+fn x_on_the_pcap_tab_cancels_the_selected_running_job_only() {
+    use crate::panels::Source;
+    let running_id = "fedcba9876543210fedcba9876543210";
+    let mut running = completed_job();
+    (running.id, running.state, running.merged) = (running_id.into(), vantage_core::pcap::pipeline::JobState::Requesting, None);
+    let mut app = App::new(Vec::new(), false);
+    app.apply(Action::Tab(Tab::Pcap));
+    app.on_event(Update::PcapJobs(vec![completed_job(), running.clone()]));
+    let panels = app.panels();
+    let jobs = panels.iter().position(|p| p.source == Source::PcapJobs).expect("the job list");
+    app.focus = jobs;
+    // newest first: the running job is row 0
+    assert_eq!(app.apply(Action::CancelWork), vec![Effect::Engine(Request::PcapCancel { id: running_id.into() })]);
+    assert_eq!(app.notice.as_deref(), Some("cancelling capture job fedcba987654"));
+    app.tables.entry(panels[jobs].key()).or_default().selected = 1;
+    assert!(app.apply(Action::CancelWork).is_empty(), "a completed job is not cancelled");
+    assert_eq!(app.notice.as_deref(), Some("nothing to cancel: select a running capture job"));
+    running.state = vantage_core::pcap::pipeline::JobState::Cancelled;
+    app.on_event(Update::PcapCancelled(running));
+    assert_eq!(app.notice.as_deref(), Some("capture job fedcba987654 cancelled"));
+    let shown = app.visible(&panels[jobs]).expect("rows");
+    assert_eq!(shown.rows[0][1], "Cancelled", "the list shows it at once");
+    // the open capture's job is the one cancelled in its detail view
+    app.on_event(Update::PcapJobs(vec![completed_job()]));
+    app.detail = Some(Detail::Capture { id: JOB.into() });
+    assert!(app.apply(Action::CancelWork).is_empty(), "completed");
+}

@@ -19,7 +19,7 @@ pub fn title(detail: &Detail) -> String {
 pub fn actions(detail: &Detail) -> &'static [(&'static str, Action)] {
     match detail {
         Detail::Attacker { .. } => &[("Request a capture for this IP…", Action::NewCapture)],
-        Detail::Capture { .. } => &[("Save capture…", Action::SaveCapture)],
+        Detail::Capture { .. } => &[("Save capture…", Action::SaveCapture), ("Cancel job", Action::CancelWork)],
         _ => &[],
     }
 }

@@ -1,6 +1,6 @@
 //! The context menu of a table cell (right click): copy the cell, copy the row (tab-separated),
 //! open the row's detail where the table opens one, request a capture for a row that starts
-//! with an address, check a password row's password. The last two go through the models' own
+//! with an address, check a password row's password, cancel a capture job. The last two go through the models' own
 //! flows: the PCAP tab's capture request and the Passwords tab's leak check, pre-filled.
 
 use std::net::IpAddr;
@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use eframe::egui::Ui;
 use vantage_views::app::TableData;
 use vantage_views::keys::Action;
-use vantage_views::panels::{Opens, Panel, Tab};
+use vantage_views::panels::{Opens, Panel, Source, Tab};
 
 use crate::session::Session;
 
@@ -21,6 +21,8 @@ pub enum Pick {
     Capture(IpAddr),
     /// Check the password in this column.
     CheckPassword(usize),
+    /// Cancel this capture job (the PCAP tab's model says when it is already final).
+    CancelJob,
 }
 
 /// The menu of cell `column` of row `row` of table `t` (as shown) in panel `p`.
@@ -49,6 +51,9 @@ pub fn show(ui: &mut Ui, p: &Panel, t: &TableData, row: usize, column: usize) ->
     {
         pick = Some(Pick::CheckPassword(c));
     }
+    if p.source == Source::PcapJobs && ui.button("Cancel job").clicked() {
+        pick = Some(Pick::CancelJob);
+    }
     if pick.is_some() {
         ui.close();
     }
@@ -60,6 +65,7 @@ pub fn show(ui: &mut Ui, p: &Panel, t: &TableData, row: usize, column: usize) ->
 pub fn apply(d: &mut Session, p: &Panel, t: &TableData, row: usize, pick: Pick) {
     match pick {
         Pick::Open => d.apply(Action::Open),
+        Pick::CancelJob => d.apply(Action::CancelWork),
         Pick::Capture(ip) => {
             goto(d, Tab::Pcap);
             d.apply(Action::NewCapture);

@@ -51,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pcap(PcapCommand::Stats(args)) => pcap::stats(&config, args).await,
         Command::Pcap(PcapCommand::Query(args)) => pcap::query(&config, args).await,
         Command::Pcap(PcapCommand::Status(args)) => pcap::status(&config, args),
+        Command::Pcap(PcapCommand::Cancel(args)) => pcap::cancel(&config, args).await,
         Command::Pcap(PcapCommand::Fetch(args)) => pcap::fetch(&config, args),
         Command::Pcap(PcapCommand::Cleanup(args)) => pcap::cleanup(&config, args),
         Command::Demo(args) => demo::run(&config, args, cli.global).await,

@@ -1,4 +1,4 @@
-//! `vantage pcap merge`, `stats`, `query`, `status`, `fetch` and `cleanup`
+//! `vantage pcap merge`, `stats`, `query`, `status`, `cancel`, `fetch` and `cleanup`
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -9,7 +9,7 @@ use vantage_core::engine::pcap::PcapApi;
 use vantage_core::pcap::merge::{merge_files, merge_with_mergecap, same_file};
 use vantage_core::pcap::pipeline::{JobState, JobStatus};
 
-use crate::cli::{JsonArg, PcapFetchArgs, PcapMergeArgs, PcapQueryArgs, PcapStatsArgs, PcapStatusArgs};
+use crate::cli::{JsonArg, PcapCancelArgs, PcapFetchArgs, PcapMergeArgs, PcapQueryArgs, PcapStatsArgs, PcapStatusArgs};
 
 /// Merges the inputs (natively, or with `mergecap`) and prints a one-line summary; an error is
 /// one line naming the file.
@@ -115,24 +115,49 @@ pub async fn query(config: &Config, args: PcapQueryArgs) -> anyhow::Result<ExitC
     }
     engine.close().await;
     if wait {
-        let deadline = Instant::now() + query_timeout * 2 + Duration::from_secs(60);
-        loop {
-            status = pcap.status(&request.id).map_err(|e| anyhow::anyhow!("{e}"))?.context("the job disappeared from the spool")?;
-            if status.state.is_final() || Instant::now() > deadline {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        status = until_final(&pcap, &request.id, query_timeout * 2 + Duration::from_secs(60)).await?;
     }
     if let (Some(out), Some(merged)) = (&args.out, &status.merged) {
         copy_capture(merged, out)?;
     }
-    if args.json {
-        println!("{}", serde_json::to_string(&status).context("encoding the status")?);
-    } else {
-        print_status(&status);
-    }
+    show_status(&status, args.json)?;
     Ok(if status.state == JobState::Completed || (!wait && !status.state.is_final()) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Reads job `id`'s status (as the worker, maybe another process, writes it) until it is final
+/// or `limit` has passed.
+async fn until_final(pcap: &PcapApi, id: &str, limit: Duration) -> anyhow::Result<JobStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let status = pcap.status(id).map_err(|e| anyhow::anyhow!("{e}"))?.context("the job disappeared from the spool")?;
+        if status.state.is_final() || Instant::now() > deadline {
+            return Ok(status);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Prints a job status as JSON or as text.
+fn show_status(status: &JobStatus, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(status).context("encoding the status")?);
+    } else {
+        print_status(status);
+    }
+    Ok(())
+}
+
+/// Cancels a job that has not completed (exit 1 when unknown or already final); with
+/// `--wait`, until its worker has stopped it.
+pub async fn cancel(config: &Config, args: PcapCancelArgs) -> anyhow::Result<ExitCode> {
+    let pcap = offline(config)?;
+    let id = known(&pcap, &args.id)?.id;
+    let mut status = pcap.cancel(&id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if args.wait {
+        status = until_final(&pcap, &id, Duration::from_secs(30)).await?;
+    }
+    show_status(&status, args.json)?;
+    Ok(if status.state == JobState::Cancelled || (!args.wait && !status.state.is_final()) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Prints the status of one job (exit 1 when unknown) or of all jobs in the spool directory.

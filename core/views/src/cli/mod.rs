@@ -171,10 +171,28 @@ pub enum PcapCommand {
     Query(PcapQueryArgs),
     /// Show the status of a capture job (all jobs in the spool directory without an id).
     Status(PcapStatusArgs),
+    /// Cancel a capture job that has not completed: at once when no worker runs it, else its
+    /// worker stops it within a second (the sensors' partial answers are deleted). An equal
+    /// request afterwards starts a new job.
+    Cancel(PcapCancelArgs),
     /// Copy a completed job's merged capture to a file.
     Fetch(PcapFetchArgs),
     /// Delete expired jobs now, then the oldest while the spool is short of `expire_space`.
     Cleanup(JsonArg),
+}
+
+/// `vantage pcap cancel`
+#[derive(Debug, Args)]
+pub struct PcapCancelArgs {
+    /// The job id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Wait until the job's worker has stopped it.
+    #[arg(long)]
+    pub wait: bool,
+    /// Print the job status as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vantage pcap fetch`

@@ -41,6 +41,19 @@ impl Pcap {
         self.jobs.iter().flatten().find(|j| j.id.starts_with(shown)).map(|j| j.id.clone())
     }
 
+    /// The job X cancels: the open capture's, else the selected row's, when not final.
+    pub fn job_to_cancel(&self, ctx: &Ctx) -> Option<&JobStatus> {
+        let job = match ctx.detail {
+            Some(Detail::Capture { .. }) => self.capture_job(ctx)?,
+            _ if ctx.focused.is_some_and(|p| p.source == Source::PcapJobs) => {
+                let shown = ctx.selected?.first()?;
+                self.jobs.iter().flatten().find(|j| j.id.starts_with(shown.as_str()))?
+            }
+            _ => return None,
+        };
+        (!job.state.is_final()).then_some(job)
+    }
+
     /// The open capture's job when it is completed with a capture whose summary is neither
     /// known nor being computed.
     fn capture_to_summarize(&self, ctx: &Ctx) -> Option<String> {
@@ -61,6 +74,7 @@ impl Pcap {
             "   host 10.0.0.1 and (port 53 or".into(),
             "   icmp)".into(),
             "Enter: a job's sensors, summary".into(),
+            "X: cancel the selected running job".into(),
         ];
         if let Some((_, Some(free))) = &self.sensors {
             lines.push(format!("spool    {:.1} GiB free", *free as f64 / (1u64 << 30) as f64));
@@ -96,6 +110,7 @@ impl Pcap {
             }
             None if job.state == JobState::Completed && job.merged.is_none() => lines.push("no packets matched".into()),
             None if job.state == JobState::Completed => lines.push("summarizing".into()),
+            None if !job.state.is_final() => lines.push("X cancels this job".into()),
             None => {}
         }
         lines.extend(job.events.iter().rev().take(3).map(|e| format!("{}  {}", e.time.format("%H:%M:%S"), e.message)));
@@ -132,6 +147,16 @@ impl TabModel for Pcap {
                 }
                 return Taken::Mine(Reply::notice(notice));
             }
+            Update::PcapCancelled(job) => {
+                let notice = match job.state {
+                    JobState::Cancelled => format!("capture job {} cancelled", &job.id[..12]),
+                    state => format!("capture job {} ({state}): its worker stops it", &job.id[..12]),
+                };
+                if let Some(known) = self.jobs.iter_mut().flatten().find(|j| j.id == job.id) {
+                    *known = job;
+                }
+                return Taken::Mine(Reply::notice(notice));
+            }
             Update::PcapJobs(jobs) => self.jobs = Some(jobs),
             Update::PcapSensors(sensors, free) => self.sensors = Some((sensors, free)),
             Update::PcapSummary { id, summary } => {
@@ -154,6 +179,14 @@ impl TabModel for Pcap {
     fn act(&mut self, ctx: &Ctx, action: &Action) -> Option<Reply> {
         match action {
             Action::NewCapture if ctx.detail.is_none() => Some(Reply::typing(Mode::PcapQuery, "")),
+            Action::CancelWork => Some(match self.job_to_cancel(ctx) {
+                Some(job) => Reply {
+                    notice: Some(format!("cancelling capture job {}", &job.id[..12])),
+                    effects: vec![Effect::Engine(Request::PcapCancel { id: job.id.clone() })],
+                    ..Reply::default()
+                },
+                None => Reply::notice("nothing to cancel: select a running capture job"),
+            }),
             Action::SaveCapture => {
                 let job = self.capture_job(ctx).filter(|j| j.merged.is_some())?;
                 Some(Reply::typing(Mode::SaveCapture, format!("{}.pcap", job.id)))
