@@ -267,8 +267,13 @@ if [ "$what" = gui ] || [ "$what" = all ]; then
     for tool in Xvfb xdotool; do
         command -v "$tool" >/dev/null || { echo "$tool is needed for the desktop app benchmark (apt-get install xvfb xdotool)" >&2; exit 1; }
     done
-    cargo build --profile "$PROFILE" --quiet -p vantage-gui --bin vantage-gui --example blank
+    cargo build --profile "$PROFILE" --quiet -p vantage-gui --bin vantage-gui --example blank --example table_frames
     G="$REL/vantage-gui"
+    # the table panel headless (egui_kittest): 100,000 rows beside 100 (gui/examples/table_frames.rs)
+    table_rows=""
+    while read -r _ rows first p50 p99 sort; do
+        table_rows+="| ${rows#rows=} | ${first#first_ms=} | ${p50#scroll_p50_ms=} · ${p99#scroll_p99_ms=} | ${sort#sort_ms=} |"$'\n'
+    done < <("$REL/examples/table_frames")
     now=2024-06-15T12:40:00Z
     frames="${BENCH_GUI_FRAMES:-300}"
     Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp 3>"$DIR/xvfb.display" 2>"$DIR/xvfb.log" &
@@ -345,6 +350,9 @@ if [ "$what" = gui ] || [ "$what" = all ]; then
     extra+="| run | peak RSS after every view, MB (target ≤ 300) | frames in 10 s idle (target 0) | idle CPU, % of a core | start → first frame, ms | Overview frame work p50 · p99 ms | frame interval p50 · p99 ms |"$'\n'
     extra+="|---|---:|---:|---:|---:|---:|---:|"$'\n'"$gui_rows"
     extra+="| baseline: bare eframe window, one label | $base_rss | - | - | $base_first | $base_work | $base_interval |"$'\n'
+    extra+=$'\n'"### Desktop app: a table panel of 100,000 rows beside one of 100 (headless, one core; egui layout and tessellation)"$'\n\n'
+    extra+="| rows | first frame (rows built, filtered, laid out), ms | scrolling frame p50 · p99, ms | click on a header: sort every row + frame, ms |"$'\n'
+    extra+="|---:|---:|---:|---:|"$'\n'"$table_rows"
 fi
 
 if [ "$what" = events ] || [ "$what" = all ]; then

@@ -4,7 +4,7 @@
 //!
 //! Layout: [`cli`] (the `vantage` global options and `--demo`), [`demo`] (the demo fill),
 //! [`bridge`] (the engine's forwarding thread), [`session`] (the models, the engine's end,
-//! actions and effects), [`dialog`] (the save dialog, drawn by egui), [`persist`] (theme,
+//! actions and effects), [`shown`] (tables as shown, kept between frames), [`dialog`] (the save dialog, drawn by egui), [`persist`] (theme,
 //! view, period and window kept between runs), [`desktop`] (the [`eframe::App`]: keys,
 //! ticks, the frame),
 //! [`chrome`] (sidebar, period bar, status line, input and shortcut
@@ -19,6 +19,7 @@ pub mod desktop;
 pub mod dialog;
 pub mod persist;
 pub mod session;
+pub mod shown;
 pub mod keys;
 pub mod probe;
 pub mod views;

@@ -19,6 +19,7 @@ use crate::bridge::{Bridge, Incoming};
 use crate::demo::DemoOptions;
 use crate::dialog::{Choice, FileDialog};
 use crate::persist::Settings;
+use crate::shown::ShownTables;
 
 /// How often time passes for the models (they re-ask live data on ticks).
 pub const TICK: Duration = Duration::from_secs(2);
@@ -35,6 +36,8 @@ pub struct Session {
     pub export_dir: PathBuf,
     /// The save dialog, while an export waits for its path or is being written.
     pub dialog: Option<FileDialog>,
+    /// The tables as last shown (filtered, sorted), kept while the models do not change.
+    pub shown: ShownTables,
     bridge: Bridge,
     data_dir: PathBuf,
     clock: Clock,
@@ -73,6 +76,7 @@ impl Session {
             demo: None,
             export_dir: data_dir.join("exports"),
             dialog: None,
+            shown: ShownTables::default(),
             bridge,
             data_dir,
             clock,

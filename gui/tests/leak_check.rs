@@ -1,6 +1,7 @@
 //! The Passwords view's masked leak check on both backends: "Check a password…", a password
 //! the demo's leaked set holds and one it does not, the models' answer in the Leak check
-//! panel — and the password itself drawn nowhere, neither while typed nor after.
+//! panel — and the password itself drawn nowhere, neither while typed nor after; then a row's
+//! context menu *Check password* on the Passwords table, pre-filled with the attempted password.
 
 #[macro_use]
 mod support;
@@ -77,4 +78,23 @@ fn leak_check(backend: Backend) {
     let lines = check(&mut h, UNLEAKED);
     assert_eq!(lines[0], format!("not leaked ({} characters)", UNLEAKED.chars().count()), "{lines:?}");
     assert!(!shows(&h, &format!("LEAKED ({n} characters)")), "the answer before is replaced");
+
+    // the Passwords table's row menu checks the row's password through the same masked window
+    let passwords = loaded_panel(&mut h, "Passwords");
+    let table = h.state().session.app.visible(&passwords).expect("rows");
+    let column = table.header.iter().position(|c| c == "password").expect("a password column");
+    let attempted = table.rows.iter().map(|r| r[column].clone()).find(|p| p.len() >= 4 && p.chars().all(|c| c.is_ascii_alphanumeric())).expect("a plain password");
+    h.query_all_by_label(&attempted).next().expect("the row is drawn").click_secondary();
+    let _ = h.run_ok();
+    click(&mut h, "Check password");
+    let app = &h.state().session.app;
+    assert_eq!((app.tab, app.mode, app.input.as_str()), (Tab::Passwords, Mode::CheckPassword, attempted.as_str()), "pre-filled");
+    let field = h.get_by_role_and_label(Role::PasswordInput, "Password").value().unwrap_or_default();
+    assert_eq!(field.chars().count(), attempted.chars().count(), "masked: {field:?}");
+    h.key_press(Key::Enter);
+    let _ = h.run_ok();
+    let leak_check = loaded_panel(&mut h, "Leak check");
+    let n = attempted.chars().count();
+    // the demo's leaked set is imported from its attempts: every attempted password is leaked
+    until(&mut h, "the row's password checked", |h| h.state().session.app.text(&leak_check).first() == Some(&format!("LEAKED ({n} characters)")));
 }

@@ -78,6 +78,9 @@ pub struct App {
     /// The Operations tab.
     pub operations: Operations,
     ticks: u64,
+    /// Counts the actions and events handled: what a table shows can only have changed when it
+    /// did ([`App::revision`]).
+    revision: u64,
 }
 
 /// The [`Ctx`] models see, borrowing only the fields it needs (so that a model can be borrowed
@@ -138,7 +141,15 @@ impl App {
             pcap: Pcap::default(),
             operations: Operations::default(),
             ticks: 0,
+            revision: 0,
         }
+    }
+
+    /// Changes with every action applied and every engine event taken (and only then), so a
+    /// front end may keep what it derived from the models — a sorted 100k-row table, say —
+    /// while the revision stays the same.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// What the models see when they only answer.
@@ -229,6 +240,7 @@ impl App {
 
     /// Applies an action; returns what the loop must do.
     pub fn apply(&mut self, action: Action) -> Vec<Effect> {
+        self.revision += 1;
         let effects = self.act(action);
         for e in &effects {
             if let Effect::Engine(request) = e {
@@ -539,6 +551,7 @@ impl App {
 
     /// Takes an engine event; true when the screen must be redrawn.
     pub fn on_event(&mut self, event: Update) -> bool {
+        self.revision += 1;
         let mut event = match event {
             Update::Ready { store, cache } => {
                 self.backend = Some(format!("{store} + {cache}"));
