@@ -13,7 +13,7 @@ use vantage_gui::views;
 use vantage_views::keys::Mode;
 use vantage_views::panels::{Detail, Shape, Tab};
 
-use support::{Backend, Deployment, click, panel, shows, until, until_loaded};
+use support::{App, Backend, Deployment, click, panel, shows, until, until_loaded};
 
 on_both_backends!(every_view: every_view_sqlite, every_view_postgres);
 on_both_backends!(period_sort_filter_and_attacker_detail: period_sort_filter_and_attacker_detail_sqlite, period_sort_filter_and_attacker_detail_postgres);
@@ -150,4 +150,29 @@ fn palette_and_shortcuts(backend: Backend) {
     assert!(h.state().session.app.help);
     assert!(shows(&h, "command palette (as :)"));
     assert!(shows(&h, "previous / next period (1h 6h 1d 1w 1m 3m 1y)"));
+    h.key_press(egui::Key::Escape);
+    let _ = h.run_ok();
+    assert!(!h.state().session.app.help, "Esc closes the shortcuts");
+
+    // an import from the palette: its progress on the status line, *Cancel* stops it and it
+    // stores nothing; a small one reports what it stored
+    let big = d.path("big.jsonl");
+    let lines: Vec<String> = (0..150_000).map(|i| vantage_tests::events::event("2024-06-14T10:00:00Z", &format!("10.9.{}.{}", i >> 8 & 255, i & 255), 64512, "abusive-content", "spam", "gui")).collect();
+    std::fs::write(&big, lines.join("\n")).expect("big file");
+    let palette = |h: &mut App, line: &str| {
+        click(h, "Command palette");
+        support::type_and_submit(h, Role::TextInput, "Command", line);
+    };
+    palette(&mut h, &format!("events import {}", big.display()));
+    until(&mut h, "the import's progress bar", |h| h.state().session.app.progress.as_ref().is_some_and(|(_, done, _)| *done > 0));
+    click(&mut h, "Cancel");
+    until(&mut h, "the cancelled import", |h| h.state().session.app.working.is_none());
+    assert_eq!(h.state().session.app.notice.as_deref(), Some("cancelled: the import stored nothing"));
+    let small = d.path("small.jsonl");
+    std::fs::write(&small, lines[..3].join("\n")).expect("small file");
+    palette(&mut h, &format!("events import {}", small.display()));
+    until(&mut h, "the small import", |h| h.state().session.app.notice.as_deref().is_some_and(|n| n.starts_with("events import: ")));
+    let notice = h.state().session.app.notice.clone().unwrap_or_default();
+    assert!(notice.starts_with("events import: 3 stored, 0 lines rejected"), "{notice}");
+    assert!(shows(&h, &notice), "on the status line");
 }

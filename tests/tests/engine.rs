@@ -113,3 +113,48 @@ async fn a_cancelled_backfill_keeps_what_it_finished_and_the_rerun_aggregates_ev
         cancelled.finish().await;
     }
 }
+
+/// The dashboard's `events import` (palette → [`Request::Import`]): the sample with one bad
+/// line appended is stored but for that line, which is reported `file:line: …`; a large import
+/// cancelled once its first batch is in stores nothing (one transaction, rolled back) — on
+/// both stores.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_through_the_channel_reports_what_it_stored_and_a_cancelled_one_stores_nothing() {
+    use vantage_core::engine::Import;
+    use vantage_tests::events::{event, fixture_lines};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut lines = fixture_lines();
+    lines.push("{not json".into());
+    let sample = dir.path().join("sample.jsonl");
+    std::fs::write(&sample, lines.join("\n") + "\n").expect("sample");
+    let big = dir.path().join("big.jsonl");
+    let many: Vec<String> = (0..120_000).map(|i| event("2024-06-14T10:00:00Z", &format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255), 64512, "abusive-content", "spam", "test")).collect();
+    std::fs::write(&big, many.join("\n") + "\n").expect("big");
+    for kind in BOTH {
+        let ts = vantage_tests::TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
+        let engine = Channel::start(ts.config.clone()).expect("start");
+        next(&engine, "ready", |e| matches!(e, Update::Ready { .. }));
+
+        engine.send(Request::Import { what: Import::Events, files: vec![sample.clone()], strict: false });
+        let done = next(&engine, "the import's end", |e| matches!(e, Update::Imported { .. } | Update::Failed { .. }));
+        let Update::Imported { what, imported, rejected, committed, rejections } = done else { panic!("{kind:?}: {done:?}") };
+        assert_eq!((what, committed, rejected), (Import::Events, true, 1), "{kind:?}: {rejections:?}");
+        let bad_line = format!("{}:{}:", sample.display(), lines.len());
+        assert!(rejections.len() == 1 && rejections[0].starts_with(&bad_line), "{kind:?}: {rejections:?}");
+        let stored = ts.store.events_status().await.expect("status").events;
+        assert!(imported > 300 && u64::try_from(stored).ok() == Some(imported), "{kind:?}: {imported} imported, {stored} stored");
+
+        let asked = engine.send(Request::Import { what: Import::Events, files: vec![big.clone()], strict: false });
+        next(&engine, "the big import under way", |e| matches!(e, Update::Progress { done, .. } if *done >= 10_000));
+        assert_eq!(engine.cancel(RequestKind::Import), 1, "{kind:?}: the import was running");
+        let ended = next(&engine, "the big import's end", |e| matches!(e, Update::Cancelled { .. } | Update::Imported { .. } | Update::Failed { .. }));
+        assert!(matches!(ended, Update::Cancelled { id, kind: RequestKind::Import } if id == asked), "{kind:?}: {ended:?}");
+        assert_eq!(ts.store.events_status().await.expect("status").events, stored, "{kind:?}: nothing of the cancelled import is stored");
+
+        engine.send(Request::Import { what: Import::Flows, files: vec![dir.path().join("missing.csv")], strict: false });
+        let failed = next(&engine, "the missing file's error", |e| matches!(e, Update::Failed { .. } | Update::Imported { .. }));
+        assert!(matches!(&failed, Update::Failed { kind: RequestKind::Import, error, .. } if error.to_string().contains("missing.csv")), "{kind:?}: {failed:?}");
+        engine.shutdown();
+        ts.finish().await;
+    }
+}

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::Engine;
 use super::cancel::Cancels;
-use super::request::{Request, RequestId, RequestKind};
+use super::request::{Import, Request, RequestId, RequestKind};
 use crate::cache::EntryInfo;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -101,6 +101,19 @@ pub enum Update {
     LeakedTop(Vec<PwnedHash>),
     /// A capture request was accepted (a new job or an equal existing one).
     PcapSubmitted(JobStatus),
+    /// Answer to [`Request::Import`]: what was stored.
+    Imported {
+        /// What was imported.
+        what: Import,
+        /// Records stored (0 when nothing was committed).
+        imported: u64,
+        /// Records rejected.
+        rejected: u64,
+        /// False when nothing was stored (strict mode with rejected records).
+        committed: bool,
+        /// The first rejections, `file:line: field: reason`.
+        rejections: Vec<String>,
+    },
     /// Answer to [`Request::PcapCancel`]: the job's status after the cancel was asked.
     PcapCancelled(JobStatus),
     /// Answer to [`Request::PcapJobs`], oldest first.
@@ -303,6 +316,33 @@ fn all_done(report: AggregationReport) -> super::Result<AggregationReport> {
     Err(Error::Aggregation(report.failed.iter().map(|f| f.error.as_str()).collect::<Vec<_>>().join("; ")).into())
 }
 
+/// An import as the dashboard runs it: the files opened here (a missing one fails the request
+/// before anything is read), one transaction, and for events the touched days re-aggregated.
+async fn import(engine: &Engine, what: Import, files: &[std::path::PathBuf], strict: bool, progress: Arc<dyn Progress>) -> super::Result<Update> {
+    let mut opened = Vec::new();
+    for path in files {
+        let reader: Box<dyn std::io::BufRead + Send> = Box::new(std::io::BufReader::with_capacity(1 << 20, crate::error::open_file(path)?));
+        opened.push((path.display().to_string(), reader));
+    }
+    let first = |texts: Vec<String>| texts.into_iter().take(5).collect();
+    Ok(match what {
+        Import::Events => {
+            use crate::events::import::{ImportOptions, Input};
+            let inputs = opened.into_iter().map(|(name, reader)| Input { name, reader }).collect();
+            let r = engine.events().import(inputs, ImportOptions { strict, aggregate: true }, progress).await?;
+            let rejections = first(r.rejected.iter().map(ToString::to_string).collect());
+            Update::Imported { what, imported: r.imported, rejected: r.rejected_lines, committed: r.committed, rejections }
+        }
+        Import::Flows => {
+            use crate::flows::import::Input;
+            let inputs = opened.into_iter().map(|(name, reader)| Input { name, reader }).collect();
+            let r = engine.flows().import(inputs, strict, progress).await?;
+            let rejections = first(r.rejected.iter().map(ToString::to_string).collect());
+            Update::Imported { what, imported: r.imported, rejected: r.rejected_records, committed: r.committed, rejections }
+        }
+    })
+}
+
 /// Runs one request as a task of its own that [`Channel::cancel`] can abort; a cancelled
 /// request (before or while it runs) answers [`Update::Cancelled`].
 async fn run(engine: &Engine, id: RequestId, request: Request, events: &std_mpsc::Sender<Update>, cancels: &Cancels) {
@@ -370,6 +410,10 @@ async fn handle(engine: &Engine, id: RequestId, request: Request, events: &std_m
             Request::Events { view, filter, days } => {
                 let table = engine.events().ask(view, &filter, days).await?;
                 send(Update::Events { view, filter, days, table });
+            }
+            Request::Import { what, files, strict } => {
+                let progress = Arc::new(EventProgress { events: events.clone(), state: std::sync::Mutex::new((String::new(), 0, None)) });
+                send(import(engine, what, &files, strict, progress).await?);
             }
             Request::PcapSubmit { text } => send(Update::PcapSubmitted(engine.pcap().submit_text(&text).await?)),
             Request::PcapCancel { id } => send(Update::PcapCancelled(engine.pcap().cancel(&id)?)),

@@ -29,7 +29,7 @@ mod watch;
 use std::sync::{Arc, OnceLock};
 
 pub use channel::{Channel, Update};
-pub use request::{Request, RequestId, RequestKind};
+pub use request::{Import, Request, RequestId, RequestKind};
 pub use error::{Error, Result};
 pub use open::Parts;
 

@@ -70,6 +70,15 @@ pub enum Request {
         /// How many.
         limit: i64,
     },
+    /// Import files in one transaction, with progress (cancelling it stores nothing).
+    Import {
+        /// What the files hold.
+        what: Import,
+        /// The files (paths on this machine).
+        files: Vec<std::path::PathBuf>,
+        /// Store nothing if any line is rejected.
+        strict: bool,
+    },
     /// Request a packet capture from the text an analyst typed (see
     /// [`crate::pcap::request::Request::from_text`]).
     PcapSubmit {
@@ -99,6 +108,25 @@ pub enum Request {
         /// Days up to today.
         days: u32,
     },
+}
+
+/// What a [`Request::Import`] imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Import {
+    /// IntelMQ events (JSON Lines), re-aggregated after the commit.
+    Events,
+    /// Flow records (nfdump CSV, Zeek conn.log).
+    Flows,
+}
+
+impl Import {
+    /// The name in messages: `events` or `flows`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Import::Events => "events",
+            Import::Flows => "flows",
+        }
+    }
 }
 
 /// The number [`Channel::send`](super::Channel::send) gave a request (counting from 1 per
@@ -131,6 +159,8 @@ pub enum RequestKind {
     CheckHash,
     /// [`Request::LeakedTop`].
     LeakedTop,
+    /// [`Request::Import`].
+    Import,
     /// [`Request::PcapSubmit`].
     PcapSubmit,
     /// [`Request::PcapCancel`].
@@ -147,7 +177,7 @@ pub enum RequestKind {
 
 impl RequestKind {
     /// Every kind.
-    pub const ALL: [RequestKind; 17] = [
+    pub const ALL: [RequestKind; 18] = [
         RequestKind::Resource,
         RequestKind::Refresh,
         RequestKind::Jobs,
@@ -159,6 +189,7 @@ impl RequestKind {
         RequestKind::Geo,
         RequestKind::CheckHash,
         RequestKind::LeakedTop,
+        RequestKind::Import,
         RequestKind::PcapSubmit,
         RequestKind::PcapCancel,
         RequestKind::PcapJobs,
@@ -181,6 +212,7 @@ impl RequestKind {
             Request::Geo { .. } => RequestKind::Geo,
             Request::CheckHash { .. } => RequestKind::CheckHash,
             Request::LeakedTop { .. } => RequestKind::LeakedTop,
+            Request::Import { .. } => RequestKind::Import,
             Request::PcapSubmit { .. } => RequestKind::PcapSubmit,
             Request::PcapCancel { .. } => RequestKind::PcapCancel,
             Request::PcapJobs => RequestKind::PcapJobs,

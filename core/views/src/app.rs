@@ -194,7 +194,7 @@ impl App {
         use RequestKind as K;
         match kind {
             K::Resource => &mut self.statistics,
-            K::Refresh | K::Jobs | K::Entries | K::Migrate | K::Aggregate | K::ClearCache | K::ClearTimeouts => &mut self.operations,
+            K::Refresh | K::Jobs | K::Entries | K::Migrate | K::Aggregate | K::Import | K::ClearCache | K::ClearTimeouts => &mut self.operations,
             K::Geo => &mut self.attackers,
             K::CheckHash | K::LeakedTop => &mut self.passwords,
             K::PcapSubmit | K::PcapCancel | K::PcapJobs | K::PcapSensors | K::PcapSummary => &mut self.pcap,
@@ -245,7 +245,7 @@ impl App {
         for e in &effects {
             if let Effect::Engine(request) = e {
                 let kind = request.kind();
-                if matches!(kind, RequestKind::Migrate | RequestKind::Aggregate) {
+                if matches!(kind, RequestKind::Migrate | RequestKind::Aggregate | RequestKind::Import) {
                     self.working = Some(kind);
                 }
                 self.requester(kind).sent(request);
@@ -575,13 +575,17 @@ impl App {
                 if self.working == Some(kind) {
                     self.working = None;
                     self.progress = None;
-                    self.notice = Some("cancelled; what was finished stays".into());
+                    self.notice = Some(if kind == RequestKind::Import { "cancelled: the import stored nothing" } else { "cancelled; what was finished stays" }.into());
                 }
                 return true;
             }
             Update::Migrated(report) => {
                 self.working = None;
                 Update::Migrated(report)
+            }
+            imported @ Update::Imported { .. } => {
+                self.working = None;
+                imported
             }
             Update::Unavailable { message, .. } => {
                 self.error = Some(message);
@@ -604,6 +608,9 @@ impl App {
         if let Some(reply) = taken {
             if reply.notice.is_some() {
                 self.notice = reply.notice;
+            }
+            if reply.error.is_some() {
+                self.error = reply.error;
             }
             if reply.finished {
                 self.progress = None;

@@ -1,14 +1,17 @@
 //! The `:` command palette: the CLI's own commands, parsed by the CLI's own clap definitions
 //! and turned into engine requests or views. Commands that make no sense inside a running
 //! dashboard (`worker`, `serve`, `demo`, `ingest`) are refused with a pointer to the shell.
+//! `events import FILE…` and `flows import FILE…` run inside it — one transaction each, with
+//! a progress bar that X (or *Cancel*) stops, storing nothing; standard input and the eventDB
+//! form stay the shell's.
 
 use clap::Parser as _;
-use vantage_core::engine::Request;
+use vantage_core::engine::{Import, Request};
 use vantage_core::statistics::aggregation::Precision;
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::{self, Params};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, EventsCommand, FlowsCommand};
 use crate::panels::{Detail, Tab};
 
 /// What a palette command does to the dashboard.
@@ -39,7 +42,7 @@ pub fn parse(line: &str) -> Result<Vec<Outcome>, String> {
         _ => {}
     }
     let cli = Cli::try_parse_from(std::iter::once("vantage".to_string()).chain(words.iter().cloned()))
-        .map_err(|e| e.to_string().lines().next().unwrap_or("invalid command").trim_start_matches("error: ").to_string())?;
+        .map_err(|e| one_line(&e.to_string()))?;
     let Some(command) = cli.command else { return Ok(Vec::new()) };
     let err = |e: vantage_core::Error| e.to_string();
     Ok(match command {
@@ -65,10 +68,31 @@ pub fn parse(line: &str) -> Result<Vec<Outcome>, String> {
         Command::CachePeriod(_) | Command::CacheResource(_) => {
             return Err("cache-period / cache-resource: the planner (F or :refresh) caches every period; run them in a shell for one".into());
         }
+        Command::Events(EventsCommand::Import(a)) if a.eventdb_url.is_none() => import(Import::Events, a.files, a.strict)?,
+        Command::Flows(FlowsCommand::Import(a)) => import(Import::Flows, a.files, a.strict)?,
         Command::Ingest(_) | Command::Demo(_) | Command::Worker(_) | Command::Serve(_) | Command::Passwords(_) | Command::Pcap(_) | Command::Events(_) | Command::Flows(_) => {
             return Err(format!("`{}` runs in a shell, not inside the dashboard", words[0]));
         }
     })
+}
+
+/// Clap's error on one line: its first, and the one after when the first ends with `:` (e.g.
+/// "the following required arguments were not provided: <FILE>...").
+fn one_line(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid command").trim_start_matches("error: ");
+    match lines.next() {
+        Some(next) if first.ends_with(':') => format!("{first} {next}"),
+        _ => first.to_string(),
+    }
+}
+
+/// An import of `files` (standard input refused: the dashboard holds it).
+fn import(what: Import, files: Vec<String>, strict: bool) -> Result<Vec<Outcome>, String> {
+    if files.iter().any(|f| f == "-") {
+        return Err(format!("{} import -: standard input is the shell's; name the files", what.name()));
+    }
+    Ok(vec![Outcome::Request(Request::Import { what, files: files.into_iter().map(Into::into).collect(), strict })])
 }
 
 /// Splits on whitespace; double quotes group words (`--password "a b"`).
@@ -122,6 +146,17 @@ mod tests {
     }
 
     #[test]
+    fn imports_of_named_files_run_in_the_dashboard() {
+        use vantage_core::engine::Import;
+        let files = |names: &[&str]| names.iter().map(std::path::PathBuf::from).collect::<Vec<_>>();
+        assert_eq!(
+            parse("events import a.jsonl b.jsonl --strict"),
+            Ok(vec![Outcome::Request(Request::Import { what: Import::Events, files: files(&["a.jsonl", "b.jsonl"]), strict: true })])
+        );
+        assert_eq!(parse("flows import day.csv"), Ok(vec![Outcome::Request(Request::Import { what: Import::Flows, files: files(&["day.csv"]), strict: false })]));
+    }
+
+    #[test]
     fn bad_commands_get_one_line_errors() {
         for (line, says) in [
             ("migrate-period weekly", "weekly"),
@@ -131,6 +166,9 @@ mod tests {
             ("frobnicate", "frobnicate"),
             ("worker", "shell"),
             ("resource x \"1d", "unclosed"),
+            ("events import -", "standard input is the shell's"),
+            ("events import --eventdb-url postgres://x/y", "shell"),
+            ("flows import", "FILE"),
         ] {
             let e = parse(line).expect_err(line);
             assert!(e.contains(says) && !e.contains('\n'), "{line}: {e}");

@@ -79,6 +79,13 @@ impl TabModel for Operations {
                 let notice = format!("{precision}: {} windows — {} written, {} replaced, {} already done", r.windows, r.inserted, r.replaced, r.skipped);
                 Reply { finished: true, ..Reply::notice(notice) }
             }
+            Update::Imported { what, imported, rejected, committed, rejections } => {
+                let stored = if committed { format!("{imported} stored") } else { "nothing stored (strict)".into() };
+                let notice = format!("{} import: {stored}, {rejected} lines rejected — r reloads the view", what.name());
+                let mut reply = Reply { finished: true, ..Reply::notice(notice) };
+                reply.error = rejections.first().map(|r| format!("{r}{}", if rejections.len() > 1 { " (and more: see the CLI)" } else { "" }));
+                reply
+            }
             Update::Cleared { what, count } => Reply::notice(format!("cleared {count} keys ({what})")),
             other => return Taken::NotMine(other),
         })
