@@ -26,7 +26,7 @@ use crate::statistics::service::Statistics;
 use crate::worker::WorkerOptions;
 
 /// The capabilities' top-level configuration tables.
-pub const SECTIONS: &[&str] = &[pcap_settings::SECTION];
+pub const SECTIONS: &[&str] = &[pcap_settings::SECTION, crate::flows::enrich::SECTION];
 
 /// Loads the configuration ([`Config::load`]) and validates it ([`validate`]).
 pub fn load_config(overrides: Overrides) -> Result<Config> {
@@ -40,6 +40,7 @@ pub fn load_config(overrides: Overrides) -> Result<Config> {
 pub fn validate(config: &Config) -> Result<()> {
     config.check_keys(SECTIONS)?;
     PcapConfig::from_config(config)?;
+    crate::flows::enrich::FlowsSettings::from_config(config)?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The real `vantage flows` commands on the embedded default and on PostgreSQL: imports of the
 //! shared nfdump and Zeek samples (files and standard input), located rejections and exit
-//! codes, `--strict`, status.
+//! codes, `--strict`, status; the OA run of a day from spot-ml's results with a `[flows]`
+//! section (relative paths) and the analyst's reads of its outputs.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -79,5 +80,65 @@ async fn flows_import_and_status_on_postgresql() {
     let url = pg.url.clone();
     let path = dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || imports_and_status(&path, &["--data-dir", path.to_str().expect("utf8"), "--database-url", &url])).await.expect("checks");
+    pg.drop_db().await;
+}
+
+/// `flows oa` on the 1kxun day with `[flows]` naming an ipranges file next to the config, then
+/// `suspicious` (20 columns by rank, `--ip`), `edges`, `chords`, `ingest-summary`; a bad results
+/// line is exit 1 naming it, and what the run stored stays.
+fn oa_and_reads(dir: &Path, store_args: &[&str]) {
+    std::fs::write(dir.join("vantage.toml"), "[flows]\nipranges = \"ranges.csv\"\n").expect("config");
+    std::fs::write(dir.join("ranges.csv"), "192.168.0.0,192.168.255.255,lab\n").expect("ranges");
+    let config = dir.join("vantage.toml");
+    let common = [store_args, &["--config", config.to_str().expect("utf8")]].concat();
+    let run = |args: &[&str]| vantage(env!("CARGO_BIN_EXE_vantage"), NOW, &[common.as_slice(), args].concat()).current_dir("/").output().expect("run vantage");
+    json(&run(&["flows", "import", "--json", sample("1kxun-nfdump.csv").to_str().expect("utf8")]));
+    let line = |t: &str, sip: &str, dip: &str, sport: u16, dport: u16, score: &str| {
+        format!("2016-08-02 {t}\t2016\t8\t2\t0\t0\t0\t0.0\t{sip}\t{dip}\t{sport}\t{dport}\tUDP\t1\t66\t0\t0\t{score}")
+    };
+    let results = dir.join("flow_results.csv");
+    let rows = [line("02:19:37", "192.168.115.8", "8.8.8.8", 51024, 53, "1e-9"), line("02:19:37", "106.187.35.246", "192.168.115.8", 443, 51025, "2e-9"), line("03:00:00", "10.1.1.1", "10.2.2.2", 1, 2, "0.3")];
+    std::fs::write(&results, rows.join("\n")).expect("results");
+    let report = json(&run(&["flows", "oa", "--date", "2016-08-02", "--limit", "2", "--results", results.to_str().expect("utf8"), "--json"]));
+    assert_eq!(report["scores"], 2, "{report}");
+
+    let suspicious = json(&run(&["flows", "suspicious", "--date", "2016-08-02", "--json"]));
+    let list = suspicious.as_array().expect("array");
+    assert_eq!(list.len(), 2, "--limit 2: {suspicious}");
+    assert_eq!(list[0].as_object().expect("object").len(), 20);
+    assert_eq!((list[0]["rank"].as_i64(), list[1]["rank"].as_i64()), (Some(0), Some(1)));
+    assert_eq!((list[0]["srcip_internal"].as_i64(), list[0]["dstip_internal"].as_i64()), (Some(1), Some(0)), "ranges.csv beside the config: {suspicious}");
+    let only = json(&run(&["flows", "suspicious", "--date", "2016-08-02", "--ip", "106.187.35.246", "--json"]));
+    assert_eq!(only.as_array().map(Vec::len), Some(1), "{only}");
+    let edges = json(&run(&["flows", "edges", "--tstart", "2016-08-02 02:19:37", "--src", "8.8.8.8", "--dst", "192.168.115.8", "--json"]));
+    let edges = edges.as_array().expect("edges");
+    assert!(!edges.is_empty() && edges.iter().all(|e| e["tstart"].as_str().is_some_and(|t| t.starts_with("2016-08-02 02:19"))), "{edges:?}");
+    let chords = json(&run(&["flows", "chords", "--date", "2016-08-02", "--ip", "192.168.115.8", "--json"]));
+    assert!(chords.as_array().is_some_and(|c| c.len() >= 2), "two peers, both ways: {chords}");
+    let ingest = json(&run(&["flows", "ingest-summary", "--date", "2016-08-02", "--json"]));
+    let day: i64 = ingest.as_array().expect("minutes").iter().map(|m| m["total"].as_i64().expect("total")).sum();
+    let status = json(&run(&["flows", "status", "--json"]));
+    assert_eq!(Some(day), status["flows"].as_i64(), "the sample is one day");
+
+    std::fs::write(&results, format!("{}\n2016-08-02 02:19:37\tbroken", rows[0])).expect("results");
+    let out = run(&["flows", "oa", "--date", "2016-08-02", "--results", results.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("flow_results.csv:2: line: 2 fields, expected 18"), "{}", text(&out.stderr));
+    assert_eq!(json(&run(&["flows", "suspicious", "--date", "2016-08-02", "--json"])), suspicious, "the last run's outputs stay");
+}
+
+#[test]
+fn flows_oa_and_its_reads_on_the_embedded_store() {
+    let dir = tempfile::tempdir().expect("dir");
+    oa_and_reads(dir.path(), &["--data-dir", dir.path().to_str().expect("utf8")]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flows_oa_and_its_reads_on_postgresql() {
+    let dir = tempfile::tempdir().expect("dir");
+    let pg = TestPg::create().await;
+    let url = pg.url.clone();
+    let path = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || oa_and_reads(&path, &["--data-dir", path.to_str().expect("utf8"), "--database-url", &url])).await.expect("checks");
     pg.drop_db().await;
 }

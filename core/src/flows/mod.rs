@@ -1,8 +1,11 @@
 //! Flow analytics (Apache Spot's flow OA, flows.md): raw flow records read from nfdump's CSV
 //! output (both header dialects) and Zeek's `conn.log` (TSV and JSON lines) into Spot's raw
-//! columns ([`model::RawFlow`]), located errors for bad lines ([`parse`]).
+//! columns ([`model::RawFlow`]), located errors for bad lines ([`parse`]); the OA run of a
+//! date ([`oa`]) with its enrichment ([`enrich`]).
 
+pub mod enrich;
 pub mod import;
+pub mod oa;
 pub mod parse;
 
 /// The raw flow record (its type lives with its storage).

@@ -5,7 +5,8 @@
 //!   query types;
 //! - [`passwords`]: [`PasswordStore`], the leaked-password hashes;
 //! - [`events`]: [`EventStore`], IntelMQ events, the daily tables and their queries;
-//! - [`flows`]: [`FlowStore`], raw flow records (Spot's columns).
+//! - [`flows`]: [`FlowStore`], raw flow records (Spot's columns),
+//!   and [`FlowOaStore`], the outputs of an OA run.
 //!
 //! [`Store`] combines them with what every backend offers (counters, ping, close). Backends:
 //! - [`sqlite::SqliteStore`]: the embedded default, a file `vantage.db` in the data dir,
@@ -30,6 +31,7 @@ pub mod sqlite;
 pub mod statistics;
 
 pub use events::{EventAggregationSession, EventSession, EventStore};
+pub use flows::oa::FlowOaStore;
 pub use flows::{FlowSession, FlowStore};
 pub use passwords::PasswordStore;
 pub use statistics::{AggregationSession, IngestSession, StatisticsStore, TableTotal};
@@ -65,7 +67,7 @@ impl std::fmt::Display for Backend {
 
 /// The storage interface of the whole application: every concern plus what all backends share.
 #[async_trait]
-pub trait Store: StatisticsStore + PasswordStore + EventStore + FlowStore {
+pub trait Store: StatisticsStore + PasswordStore + EventStore + FlowStore + FlowOaStore {
     /// Which implementation this is.
     fn backend(&self) -> Backend;
 

@@ -1,13 +1,16 @@
-//! `vantage flows …`: raw flow imports and status (flows.md).
+//! `vantage flows …`: raw flow imports and status, the OA run of a date and the analyst's
+//! reads of its outputs (flows.md).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use vantage_core::Config;
 use vantage_core::flows::import::{ImportReport, Input};
+use vantage_core::flows::oa::{TIME, read_results};
+use vantage_core::flows::oa::OaOutputs;
 
 use super::{import_exit, open_inputs, open_store, report_rejections};
-use crate::cli::{FlowsCommand, FlowsImportArgs};
+use crate::cli::{FlowsChordsArgs, FlowsCommand, FlowsEdgesArgs, FlowsImportArgs, FlowsOaArgs, FlowsSuspiciousArgs};
 use crate::progress::Bars;
 
 /// Runs one `vantage flows` command.
@@ -27,7 +30,105 @@ pub async fn run(config: &Config, command: FlowsCommand) -> anyhow::Result<ExitC
             }
             Ok(ExitCode::SUCCESS)
         }
+        FlowsCommand::Oa(args) => oa(config, args).await,
+        FlowsCommand::Suspicious(args) => suspicious(config, args).await,
+        FlowsCommand::Edges(args) => edges(config, args).await,
+        FlowsCommand::Chords(args) => chords(config, args).await,
+        FlowsCommand::IngestSummary(args) => {
+            let ingest = outputs(config, args.date).await?.ingest;
+            let rows: Vec<Vec<String>> = ingest.iter().map(|m| vec![m.tdate.clone(), m.total.to_string()]).collect();
+            show(serde_json::to_value(&ingest)?, args.json, &["tdate", "total"], &rows)
+        }
     }
+}
+
+/// What the last OA run of `date` stored.
+async fn outputs(config: &Config, date: chrono::NaiveDate) -> anyhow::Result<OaOutputs> {
+    let engine = open_store(config).await?;
+    let outputs = engine.flows().outputs(date).await;
+    engine.close().await;
+    Ok(outputs?)
+}
+
+/// Prints `value` as JSON, or `rows` as a table under `header`.
+fn show(value: serde_json::Value, json: bool, header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<ExitCode> {
+    if json {
+        println!("{value}");
+    } else {
+        print!("{}", crate::output::table(header, rows));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vantage flows oa`: a bad results line stores nothing (exit 1, `file:line: field: reason`).
+async fn oa(config: &Config, args: FlowsOaArgs) -> anyhow::Result<ExitCode> {
+    let name = args.results.display().to_string();
+    let file = vantage_core::error::open_file(&args.results)?;
+    let rows = read_results(&name, std::io::BufReader::new(file), args.limit)?;
+    let engine = open_store(config).await?;
+    let report = engine.flows().oa(args.date, &rows).await;
+    engine.close().await;
+    let report = report?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{}: {} suspicious connections, {} edges, {} chords, {} minutes of flows in {:.2} s",
+            report.date, report.scores, report.edges, report.chords, report.minutes, report.seconds
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vantage flows suspicious`: by rank, optionally only those of one address.
+async fn suspicious(config: &Config, args: FlowsSuspiciousArgs) -> anyhow::Result<ExitCode> {
+    let mut scores = outputs(config, args.date).await?.scores;
+    if let Some(ip) = args.ip.map(|ip| ip.to_string()) {
+        scores.retain(|s| s.srcip == ip || s.dstip == ip);
+    }
+    let rows: Vec<Vec<String>> = scores
+        .iter()
+        .map(|s| {
+            let mark = |internal: i32| if internal == 1 { " (internal)" } else { "" };
+            vec![
+                s.rank.to_string(),
+                s.tstart.clone(),
+                format!("{}{}", s.srcip, mark(s.srcip_internal)),
+                format!("{}{}", s.dstip, mark(s.dstip_internal)),
+                format!("{}→{}", s.sport, s.dport),
+                s.proto.clone(),
+                s.ibyt.to_string(),
+                format!("{:.3e}", s.score),
+                s.src_rep.clone(),
+                s.dst_rep.clone(),
+            ]
+        })
+        .collect();
+    show(serde_json::to_value(&scores)?, args.json, &["rank", "tstart", "srcip", "dstip", "ports", "proto", "ibyt", "score", "src_rep", "dst_rep"], &rows)
+}
+
+/// `vantage flows edges`: the stored edges of the connection's date in its minute, either way.
+async fn edges(config: &Config, args: FlowsEdgesArgs) -> anyhow::Result<ExitCode> {
+    let start = chrono::NaiveDateTime::parse_from_str(&args.tstart, TIME)
+        .map_err(|e| anyhow::anyhow!("--tstart `{}`: {e} (expected YYYY-MM-DD HH:MM:SS)", args.tstart))?;
+    let minute = start.format("%Y-%m-%d %H:%M").to_string();
+    let (a, b) = (args.src.to_string(), args.dst.to_string());
+    let mut edges = outputs(config, start.date()).await?.edges;
+    edges.retain(|e| e.tstart.starts_with(&minute) && ((e.srcip == a && e.dstip == b) || (e.srcip == b && e.dstip == a)));
+    let rows: Vec<Vec<String>> = edges
+        .iter()
+        .map(|e| vec![e.tstart.clone(), e.srcip.clone(), e.dstip.clone(), e.sport.to_string(), e.dport.to_string(), e.proto.clone(), e.flags.clone(), e.ibyt.to_string(), e.ipkt.to_string()])
+        .collect();
+    show(serde_json::to_value(&edges)?, args.json, &["tstart", "srcip", "dstip", "sport", "dport", "proto", "flags", "ibyt", "ipkt"], &rows)
+}
+
+/// `vantage flows chords`: the threat's rows.
+async fn chords(config: &Config, args: FlowsChordsArgs) -> anyhow::Result<ExitCode> {
+    let ip = args.ip.to_string();
+    let mut chords = outputs(config, args.date).await?.chords;
+    chords.retain(|c| c.ip_threat == ip);
+    let rows: Vec<Vec<String>> = chords.iter().map(|c| vec![c.srcip.clone(), c.dstip.clone(), c.ibyt.to_string(), c.ipkt.to_string()]).collect();
+    show(serde_json::to_value(&chords)?, args.json, &["srcip", "dstip", "ibyt", "ipkt"], &rows)
 }
 
 /// `vantage flows import`: bad lines are reported as `file:line: field: reason` (exit 3);

@@ -1,8 +1,11 @@
 //! Storage of raw flow records (Spot's raw flow table, flows.md): the trait, the import
 //! session it opens and the row type ([`model::RawFlow`]). Written once for both backends
-//! ([`shared`]); times as each backend's codec stores them, addresses as canonical text.
+//! ([`shared`]); times as each backend's codec stores them, addresses as canonical text. The
+//! outputs of an OA run have their own trait and rows ([`oa`]).
 
 pub mod model;
+pub mod oa;
+pub(crate) mod oa_shared;
 pub(crate) mod shared;
 
 use async_trait::async_trait;

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "counters", include_str!("../migrations/postgres/0002_counters.sql")),
     (3, "events", include_str!("../migrations/postgres/0003_events.sql")),
     (4, "flows", include_str!("../migrations/postgres/0004_flows.sql")),
+    (5, "flow oa", include_str!("../migrations/postgres/0005_flow_oa.sql")),
 ];
 
 /// PostgreSQL implementation of [`crate::store::Store`].

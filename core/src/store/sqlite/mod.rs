@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "counters", include_str!("../migrations/sqlite/0002_counters.sql")),
     (3, "events", include_str!("../migrations/sqlite/0003_events.sql")),
     (4, "flows", include_str!("../migrations/sqlite/0004_flows.sql")),
+    (5, "flow oa", include_str!("../migrations/sqlite/0005_flow_oa.sql")),
 ];
 
 /// SQLite implementation of [`crate::store::Store`].

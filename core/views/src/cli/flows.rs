@@ -10,6 +10,92 @@ pub enum FlowsCommand {
     Import(FlowsImportArgs),
     /// Stored flows and the span of their start times.
     Status(FlowsJsonArg),
+    /// The OA run of a date (flows.md steps 1–8): the first N scored connections enriched,
+    /// the raw flows around them, the threats' peers, the flows per minute; replaces the date's
+    /// previous outputs.
+    Oa(FlowsOaArgs),
+    /// The suspicious connections of a date by rank (the 20 flow_scores columns).
+    Suspicious(FlowsSuspiciousArgs),
+    /// The raw flows between two addresses in the minute of a suspicious connection.
+    Edges(FlowsEdgesArgs),
+    /// Bytes and packets of the day between a threat address and its suspicious peers.
+    Chords(FlowsChordsArgs),
+    /// The day's raw flows per minute (`{tdate, total}`).
+    IngestSummary(FlowsDateArgs),
+}
+
+/// A date of the OA outputs.
+#[derive(Debug, Args)]
+pub struct FlowsDateArgs {
+    /// The date, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: chrono::NaiveDate,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vantage flows oa`
+#[derive(Debug, Args)]
+pub struct FlowsOaArgs {
+    /// The date, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: chrono::NaiveDate,
+    /// How many of the most suspicious connections.
+    #[arg(long, default_value_t = 3000)]
+    pub limit: usize,
+    /// spot-ml's scored results (`flow_results.csv`: TAB-separated, 18 fields, most suspicious
+    /// first).
+    #[arg(long, value_name = "FILE")]
+    pub results: std::path::PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vantage flows suspicious`
+#[derive(Debug, Args)]
+pub struct FlowsSuspiciousArgs {
+    /// The date, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: chrono::NaiveDate,
+    /// Only connections from or to this address.
+    #[arg(long, value_name = "IP")]
+    pub ip: Option<std::net::IpAddr>,
+    /// Print JSON (an array of objects keyed by the flow_scores columns).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vantage flows edges`
+#[derive(Debug, Args)]
+pub struct FlowsEdgesArgs {
+    /// The suspicious connection's start, `YYYY-MM-DD HH:MM:SS` (its minute is shown).
+    #[arg(long, value_name = "TIME")]
+    pub tstart: String,
+    /// One address.
+    #[arg(long, value_name = "IP")]
+    pub src: std::net::IpAddr,
+    /// The other.
+    #[arg(long, value_name = "IP")]
+    pub dst: std::net::IpAddr,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vantage flows chords`
+#[derive(Debug, Args)]
+pub struct FlowsChordsArgs {
+    /// The date, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: chrono::NaiveDate,
+    /// The threat address.
+    #[arg(long, value_name = "IP")]
+    pub ip: std::net::IpAddr,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vantage flows import`

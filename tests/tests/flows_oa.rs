@@ -1,0 +1,242 @@
+//! The OA run of a date (flows.md steps 1–8) on both backends: on Spot's own input formats
+//! (a flow_results.csv, ipranges.csv and iploc.csv written here) the 20 flow_scores columns come
+//! out row for row as derived by hand from flows.md; on a real day (the shared nfdump sample of
+//! 1kxun) edges, chords and the ingest summary equal brute-force computations over the raw
+//! rows; a re-run changes nothing; a bad results line is located and nothing stored changes.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::Cursor;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate, Timelike};
+use vantage_core::flows::enrich::{Enricher, FlowsSettings};
+use vantage_core::flows::import::{self, Input};
+use vantage_core::flows::model::RawFlow;
+use vantage_core::flows::oa::{self, FlowChord, FlowScore, IngestMinute, TIME, read_results};
+use vantage_core::progress::NoProgress;
+use vantage_tests::{BOTH, TestStore, t};
+
+fn sample(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/flows").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+async fn import_sample(ts: &TestStore, name: &str) {
+    let input = Input { name: name.into(), reader: Box::new(Cursor::new(sample(name).into_bytes())) };
+    let report = import::import(ts.store.as_ref(), vec![input], true, Arc::new(NoProgress)).await.expect("import");
+    assert!(report.committed && report.imported > 100);
+}
+
+/// A spot-ml results line (TAB-separated, 18 fields).
+fn result_line(t: &str, (sip, dip, sport, dport, proto): (&str, &str, u16, u16, &str), (ipkt, ibyt, opkt, obyt): (i64, i64, i64, i64), score: &str) -> String {
+    let d = chrono::NaiveDateTime::parse_from_str(t, TIME).expect("time");
+    let cal = [d.date().format("%Y").to_string(), d.format("%-m").to_string(), d.format("%-d").to_string(), d.hour().to_string(), d.minute().to_string(), d.second().to_string()];
+    format!("{t}\t{}\t0.0\t{sip}\t{dip}\t{sport}\t{dport}\t{proto}\t{ipkt}\t{ibyt}\t{opkt}\t{obyt}\t{score}", cal.join("\t"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+/// Three scored connections, Spot's ipranges.csv and iploc.csv: every column as flows.md says —
+/// rank = line index, internal flags from the ranges, `state;city owner` and the domain from the
+/// row whose [start, end] holds the address, nothing for an address in a gap (Spot gave the
+/// previous row), reputation from a local list.
+#[tokio::test]
+async fn oa_on_spots_formats_gives_the_20_columns_as_derived_by_hand_on_both_backends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let results = [
+        result_line("2016-08-02 02:19:37", ("192.168.115.8", "8.8.8.8", 51024, 53, "UDP"), (1, 66, 0, 0), "1e-07"),
+        result_line("2016-08-02 02:20:01", ("10.0.0.5", "1.0.0.7", 40000, 443, "TCP"), (12, 3400, 10, 9000), "0.0004"),
+        result_line("2016-08-02 02:21:59", ("1.0.2.9", "192.168.115.8", 80, 51000, "TCP"), (3, 180, 0, 0), "0.25"),
+        result_line("2016-08-02 02:22:00", ("192.168.115.8", "8.8.4.4", 51025, 53, "UDP"), (1, 70, 0, 0), "0.5"),
+    ]
+    .join("\n");
+    let settings = FlowsSettings {
+        ipranges: Some(write(dir.path(), "ipranges.csv", "192.168.0.0,192.168.255.255,lab\n10.0.0.0,10.255.255.255,office\n")),
+        internal: Vec::new(),
+        // 1.0.0.0/24 = 16777216–16777471; 8.8.8.0/24 = 134744064–134744319; 1.0.2.9 is in no row
+        iploc: Some(write(
+            dir.path(),
+            "iploc.csv",
+            "\"16777216\",\"16777471\",\"AU\",\"Australia\",\"Queensland\",\"Brisbane\",\"-27.4679\",\"153.0281\",\"APNIC Debogon\",\"apnic.net\"\n\
+             \"134744064\",\"134744319\",\"US\",\"United States\",\"California\",\"Mountain View\",\"37.386\",\"-122.0838\",\"Google LLC\",\"google.com\"\n",
+        )),
+        reputation: vec![write(dir.path(), "blocklist.csv", "1.0.0.0/24,MALWARE,3\n")],
+    };
+    let enricher = Enricher::load(&settings, Path::new("/nonexistent")).expect("enrichment data");
+    // the limit keeps the first 3 lines of the file, in file order
+    let rows = read_results("flow_results.csv", Cursor::new(results), 3).expect("results");
+    let s = |v: &str| v.to_string();
+    let expected = vec![
+        FlowScore {
+            tstart: s("2016-08-02 02:19:37"),
+            srcip: s("192.168.115.8"),
+            dstip: s("8.8.8.8"),
+            sport: 51024,
+            dport: 53,
+            proto: s("UDP"),
+            ipkt: 1,
+            ibyt: 66,
+            opkt: 0,
+            obyt: 0,
+            score: 1e-7,
+            rank: 0,
+            srcip_internal: 1,
+            dstip_internal: 0,
+            src_geoloc: s(""),
+            dst_geoloc: s("California;Mountain View Google LLC"),
+            src_domain: s(""),
+            dst_domain: s("google.com"),
+            src_rep: s(""),
+            dst_rep: s(""),
+        },
+        FlowScore {
+            tstart: s("2016-08-02 02:20:01"),
+            srcip: s("10.0.0.5"),
+            dstip: s("1.0.0.7"),
+            sport: 40000,
+            dport: 443,
+            proto: s("TCP"),
+            ipkt: 12,
+            ibyt: 3400,
+            opkt: 10,
+            obyt: 9000,
+            score: 0.0004,
+            rank: 1,
+            srcip_internal: 1,
+            dstip_internal: 0,
+            src_geoloc: s(""),
+            dst_geoloc: s("Queensland;Brisbane APNIC Debogon"),
+            src_domain: s(""),
+            dst_domain: s("apnic.net"),
+            src_rep: s(""),
+            dst_rep: s("blocklist:MALWARE:3"),
+        },
+        FlowScore {
+            tstart: s("2016-08-02 02:21:59"),
+            srcip: s("1.0.2.9"),
+            dstip: s("192.168.115.8"),
+            sport: 80,
+            dport: 51000,
+            proto: s("TCP"),
+            ipkt: 3,
+            ibyt: 180,
+            opkt: 0,
+            obyt: 0,
+            score: 0.25,
+            rank: 2,
+            srcip_internal: 0,
+            dstip_internal: 1,
+            src_geoloc: s(""),
+            dst_geoloc: s(""),
+            src_domain: s(""),
+            dst_domain: s(""),
+            src_rep: s(""),
+            dst_rep: s(""),
+        },
+    ];
+    assert_eq!(oa::scores(&rows, &enricher), expected, "steps 1–4");
+    let date = NaiveDate::from_ymd_opt(2016, 8, 2).expect("date");
+    for kind in BOTH {
+        let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
+        let report = oa::run(ts.store.as_ref(), &enricher, date, &rows).await.expect("oa");
+        assert_eq!(report.scores, 3, "{kind:?}");
+        let stored = ts.store.oa_outputs(date).await.expect("outputs");
+        assert_eq!(stored.scores, expected, "{kind:?}: step 5 stores the 20 columns as computed");
+        let json = serde_json::to_value(&stored.scores[0]).expect("json");
+        let keys: Vec<&str> = json.as_object().expect("object").keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 20, "{kind:?}: {keys:?}");
+        ts.finish().await;
+    }
+}
+
+/// The raw flows of `day` (UTC) as stored.
+async fn day_flows(ts: &TestStore, day: NaiveDate) -> Vec<RawFlow> {
+    let from = day.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    ts.store.flows_between(from, from + Duration::days(1)).await.expect("raw flows")
+}
+
+/// The real 1kxun day: its 192.168.115.8 connections to five peers as the suspicious rows (and
+/// one row of another day's sample, the android capture, whose flows must not count).
+#[tokio::test]
+async fn edges_chords_and_ingest_equal_brute_force_over_the_raw_rows_and_a_rerun_changes_nothing_on_both_backends() {
+    let date = NaiveDate::from_ymd_opt(2016, 8, 2).expect("date");
+    let enricher = Enricher::load(&FlowsSettings::default(), Path::new("/nonexistent")).expect("no enrichment");
+    for kind in BOTH {
+        let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
+        import_sample(&ts, "1kxun-nfdump.csv").await;
+        import_sample(&ts, "android-nfdump.csv").await;
+        let raw = day_flows(&ts, date).await;
+        let threat: IpAddr = "192.168.115.8".parse().expect("ip");
+        // one scored row per (peer, minute) of the threat's flows, the first five peers
+        let mut peers_seen = BTreeSet::new();
+        let mut lines = Vec::new();
+        for f in raw.iter().filter(|f| f.sip == threat || f.dip == threat) {
+            let peer = if f.sip == threat { f.dip } else { f.sip };
+            if peers_seen.len() < 5 || peers_seen.contains(&peer) {
+                peers_seen.insert(peer);
+                let score = format!("{:e}", 1e-9 * (lines.len() + 1) as f64);
+                let (sip, dip) = (f.sip.to_string(), f.dip.to_string());
+                lines.push(result_line(&f.treceived.format(TIME).to_string(), (&sip, &dip, f.sport, f.dport, &f.proto), (f.ipkt, f.ibyt, f.opkt, f.obyt), &score));
+            }
+        }
+        assert!(peers_seen.len() == 5 && lines.len() > 10, "{kind:?}: {} rows, {} peers", lines.len(), peers_seen.len());
+        let rows = read_results("flow_results.csv", Cursor::new(lines.join("\n")), usize::MAX).expect("results");
+        oa::run(ts.store.as_ref(), &enricher, date, &rows).await.expect("oa");
+        let stored = ts.store.oa_outputs(date).await.expect("outputs");
+
+        // step 6: every raw flow between a row's two addresses in the row's minute, once
+        let mut edges = HashSet::new();
+        for r in &rows {
+            let minute = r.tstart.with_second(0).expect("minute");
+            for f in raw.iter().filter(|f| f.treceived >= minute && f.treceived < minute + Duration::minutes(1)) {
+                if (f.sip == r.sip && f.dip == r.dip) || (f.sip == r.dip && f.dip == r.sip) {
+                    edges.insert((f.treceived.format(TIME).to_string(), f.sip.to_string(), f.dip.to_string(), f.sport, f.dport, f.ibyt, f.ipkt));
+                }
+            }
+        }
+        let stored_edges: HashSet<_> =
+            stored.edges.iter().map(|e| (e.tstart.clone(), e.srcip.clone(), e.dstip.clone(), e.sport as u16, e.dport as u16, e.ibyt, e.ipkt)).collect();
+        assert_eq!(stored_edges.len(), stored.edges.len(), "{kind:?}: each edge once");
+        assert_eq!(stored_edges, edges, "{kind:?}: edges");
+        assert!(edges.len() >= rows.len() / 2, "{kind:?}: {} edges for {} rows", edges.len(), rows.len());
+
+        // step 7: only the threat has two or more suspicious peers; its day's bytes per direction
+        let mut sums: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+        for f in raw.iter().filter(|f| (f.sip == threat && peers_seen.contains(&f.dip)) || (f.dip == threat && peers_seen.contains(&f.sip))) {
+            let e = sums.entry((f.sip.to_string(), f.dip.to_string())).or_default();
+            (e.0, e.1) = (e.0 + f.ibyt, e.1 + f.ipkt);
+        }
+        let chords: Vec<FlowChord> =
+            sums.into_iter().map(|((srcip, dstip), (ibyt, ipkt))| FlowChord { ip_threat: threat.to_string(), srcip, dstip, ibyt, ipkt }).collect();
+        assert_eq!(stored.chords, chords, "{kind:?}: chords");
+        assert!(chords.len() >= 5, "{kind:?}: a row per peer and direction at least: {chords:?}");
+
+        // step 8: the day's flows per minute (the android day's are not in it)
+        let mut minutes: BTreeMap<String, i64> = BTreeMap::new();
+        for f in &raw {
+            *minutes.entry(f.treceived.format("%Y-%m-%d %H:%M").to_string()).or_default() += 1;
+        }
+        let ingest: Vec<IngestMinute> = minutes.into_iter().map(|(tdate, total)| IngestMinute { tdate, total }).collect();
+        assert_eq!(stored.ingest, ingest, "{kind:?}: ingest summary");
+        assert_eq!(ingest.iter().map(|m| m.total).sum::<i64>(), raw.len() as i64);
+
+        // a re-run replaces the date's outputs with the same ones
+        oa::run(ts.store.as_ref(), &enricher, date, &rows).await.expect("oa again");
+        assert_eq!(ts.store.oa_outputs(date).await.expect("outputs"), stored, "{kind:?}: re-run");
+        // a bad results line is located; nothing is run, nothing stored changes
+        let mut broken = lines.clone();
+        let mut fields: Vec<&str> = lines[2].split('\t').collect();
+        fields[10] = "x"; // sport
+        broken[2] = fields.join("\t");
+        let err = read_results("flow_results.csv", Cursor::new(broken.join("\n")), usize::MAX).expect_err("bad sport").to_string();
+        assert!(err.contains("flow_results.csv:3: sport: `x`"), "{kind:?}: {err}");
+        assert_eq!(ts.store.oa_outputs(date).await.expect("outputs"), stored, "{kind:?}: unchanged");
+        ts.finish().await;
+    }
+}
