@@ -240,3 +240,94 @@ async fn edges_chords_and_ingest_equal_brute_force_over_the_raw_rows_and_a_rerun
         ts.finish().await;
     }
 }
+
+/// The shared samples' flows moved onto one day (times of day kept), with the first 150 flows
+/// of the nmap SYN scan among them.
+fn mixed_day(day: NaiveDate) -> (Vec<RawFlow>, IpAddr) {
+    use vantage_core::flows::parse::FlowReader;
+    let mut flows = Vec::new();
+    for (name, take) in [("1kxun-nfdump.csv", usize::MAX), ("android-nfdump.csv", usize::MAX), ("skype-nfdump.csv", usize::MAX), ("synscan-nfdump.csv", 150)] {
+        for f in FlowReader::new(Cursor::new(sample(name).into_bytes())).take(take) {
+            let mut f = f.expect("a valid sample");
+            f.treceived = day.and_time(f.treceived.time()).and_utc();
+            flows.push(f);
+        }
+    }
+    (flows, "172.16.0.8".parse().expect("the scanner"))
+}
+
+/// The built-in scorer on a real mixed day, through the engine on both backends: the scan's
+/// flows are among the most suspicious and the busiest regular pattern (the Skype host's DNS
+/// lookups) scores last; `flows score-connection --sev 3` of one scan flow moves that pattern
+/// down on the next run, `--sev 1` of a regular one moves it up; `flows oa` without
+/// `--results` runs on the built-in scores, and a scored connection leaves the suspicious list.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_built_in_scorer_ranks_the_scan_first_and_feedback_moves_patterns_on_both_backends() {
+    use vantage_core::engine::Engine;
+    use vantage_core::engine::flows::Pattern;
+    let date = NaiveDate::from_ymd_opt(2024, 6, 14).expect("date");
+    let (flows, scanner) = mixed_day(date);
+    for kind in BOTH {
+        let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
+        let mut session = ts.store.begin_flows_import().await.expect("import");
+        session.write(&flows).await.expect("write");
+        session.commit().await.expect("commit");
+        let engine = Engine::open_parts(&ts.config, vantage_core::engine::Parts::StoreOnly).await.expect("engine");
+        let scored = engine.flows().score(date, 1).await.expect("scores");
+        assert_eq!(scored.len(), flows.len(), "{kind:?}: every flow of the day");
+        let rank_of = |scored: &[(RawFlow, f64)], pick: &dyn Fn(&RawFlow) -> bool| -> Vec<usize> { scored.iter().enumerate().filter(|(_, (f, _))| pick(f)).map(|(i, _)| i).collect() };
+        let scan = rank_of(&scored, &|f| f.sip == scanner);
+        let n = scored.len();
+        // bulk regular traffic: flows whose address uses the same service (port and protocol) in
+        // the same way (Spot's word) ten times or more — its DNS lookups, its web sessions
+        let words = |f: &RawFlow| vantage_core::flows::score::words(f.sport, f.dport, &f.proto, chrono::Timelike::hour(&f.treceived), f.ibyt, f.ipkt);
+        let service = |f: &RawFlow| vantage_core::flows::score::service_word(f.sport, f.dport, &f.proto);
+        let count = |f: &RawFlow| flows.iter().filter(|g| g.sip == f.sip && words(g).0 == words(f).0 && service(g) == service(f)).count();
+        let bulk = rank_of(&scored, &|f| f.sip != scanner && count(f) >= 10);
+        // the scan (an eighth of the day) ranks with the one-off connections, ahead of the bulk
+        let (scan_median, bulk_p10) = (scan[scan.len() / 2], bulk[bulk.len() / 10]);
+        eprintln!("{kind:?}: scan from rank {} (median {scan_median}), bulk from {} (p10 {bulk_p10}) of {n}", scan[0], bulk[0]);
+        assert!(scan[0] < n / 20 && scan_median < n / 2 && scan_median < bulk_p10, "{kind:?}: scan from {} median {scan_median}, bulk p10 {bulk_p10} of {n}", scan[0]);
+        // the last tenth is bulk traffic: patterns the address says again and again
+        let tail: Vec<&RawFlow> = scored[n - n / 10..].iter().map(|(f, _)| f).collect();
+        let late: Vec<String> = tail.iter().filter(|f| f.sip == scanner).map(|f| format!("{}:{}→{} {}", f.sport, f.dport, f.proto, f.ibyt)).collect();
+        assert!(late.len() * 20 <= scan.len(), "{kind:?}: at most a twentieth of the scan at the end: {late:?}");
+        assert!(tail.iter().all(|f| count(f) >= 3), "{kind:?}: the least suspicious repeat their pattern");
+
+        // benign feedback on the scan's most suspicious flow: that pattern goes down
+        engine.flows().oa(date, None, 50).await.expect("oa on the built-in scores");
+        let top = engine.flows().suspicious(date, None).await.expect("suspicious");
+        assert_eq!(top.len(), 50, "{kind:?}");
+        let first = top.iter().find(|s| s.srcip == scanner.to_string()).expect("a scan row among the 50 most suspicious").clone();
+        let before = scored.iter().position(|(f, _)| f.sip == scanner && f.dport as i32 == first.dport && f.sport as i32 == first.sport).expect("ranked");
+        let pattern = Pattern { src: Some(scanner), dport: Some(first.dport as u16), ..Pattern::default() };
+        let marked = engine.flows().score_connection(date, 3, &pattern).await.expect("score");
+        assert!(!marked.is_empty(), "{kind:?}");
+        let hidden = engine.flows().suspicious(date, None).await.expect("suspicious");
+        assert_eq!(hidden.len(), 50 - marked.len(), "{kind:?}: scored connections leave the list");
+        let rescored = engine.flows().score(date, 1).await.expect("scores");
+        let after = rescored.iter().position(|(f, _)| f.sip == scanner && f.dport as i32 == first.dport && f.sport as i32 == first.sport).expect("ranked");
+        eprintln!("{kind:?}: benign feedback: rank {before} → {after}");
+        assert!(after > before + n / 4, "{kind:?}: benign feedback moved the pattern down: rank {before} → {after} of {n}");
+
+        // severe feedback on a regular pattern moves it up
+        let (regular, _) = scored.last().expect("flows").clone();
+        let pattern = Pattern { src: Some(regular.sip), dst: Some(regular.dip), sport: Some(regular.sport), dport: Some(regular.dport) };
+        // score-connection applies to the date's suspicious rows: put the regular one there
+        let rows = vec![score_row(&regular)];
+        engine.flows().oa(date, Some(rows), 1).await.expect("oa with one row");
+        assert_eq!(engine.flows().score_connection(date, 1, &pattern).await.expect("score").len(), 1);
+        let severe = engine.flows().score(date, 1).await.expect("scores");
+        let moved = severe.iter().position(|(f, _)| f == &regular).expect("ranked");
+        assert!(moved < n / 2, "{kind:?}: severe feedback moved a bulk pattern up: rank {} → {moved}", n - 1);
+        let feedback = std::fs::read_to_string(ts.data_dir().join("flows/2024-06-14/ml_feedback.csv")).expect("ml_feedback.csv");
+        assert!(feedback.starts_with("sev\ttstart\tsip\tdip\tsport\tdport\tipkt\tibyt\n3\t"), "{feedback}");
+        engine.close().await;
+        ts.finish().await;
+    }
+}
+
+/// `f` as a scored row of an OA run.
+fn score_row(f: &RawFlow) -> vantage_core::flows::oa::Scored {
+    vantage_core::flows::score::as_scored(&(f.clone(), 0.5))
+}

@@ -1,18 +1,65 @@
-//! Flow analytics through the engine: raw flow imports, what is stored, the OA run of a date
-//! and what it stored.
+//! Flow analytics through the engine: raw flow imports, what is stored, the built-in scorer,
+//! the OA run of a date, what it stored, and the analyst's scores.
 
+use std::io::Write as _;
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::Engine;
-use super::error::Result;
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 
+use super::Engine;
+use super::error::{Error, Result};
 use crate::flows::enrich::{Enricher, FlowsSettings};
 use crate::flows::import::{self, ImportReport, Input};
-use crate::flows::oa::{self, OaReport, Scored};
-use crate::store::flows::oa::OaOutputs;
+use crate::flows::model::RawFlow;
+use crate::flows::oa::{self, FeedbackRow, FlowScore, OaOutputs, OaReport, Scored, TIME};
+use crate::flows::score::{self, Feedback};
 use crate::progress::Progress;
 use crate::store::flows::FlowsStatus;
+
+/// Which suspicious connections an analyst score applies to: every row of the date matching
+/// all the given fields (at least one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pattern {
+    /// Source address.
+    pub src: Option<IpAddr>,
+    /// Destination address.
+    pub dst: Option<IpAddr>,
+    /// Source port.
+    pub sport: Option<u16>,
+    /// Destination port.
+    pub dport: Option<u16>,
+}
+
+impl Pattern {
+    fn matches(&self, s: &FlowScore) -> bool {
+        self.src.is_none_or(|ip| s.srcip == ip.to_string())
+            && self.dst.is_none_or(|ip| s.dstip == ip.to_string())
+            && self.sport.is_none_or(|p| s.sport == i32::from(p))
+            && self.dport.is_none_or(|p| s.dport == i32::from(p))
+    }
+}
+
+/// The UTC day of `date` as a time range.
+fn day(date: NaiveDate) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    let from = date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    (from, from + Duration::days(1))
+}
+
+/// A stored analyst score as the scorer takes it (`None` for a row it cannot read).
+fn as_feedback(f: &FeedbackRow) -> Option<Feedback> {
+    Some(Feedback {
+        sev: u8::try_from(f.sev).ok()?,
+        tstart: NaiveDateTime::parse_from_str(&f.tstart, TIME).ok()?.and_utc(),
+        sip: f.srcip.parse().ok()?,
+        dip: f.dstip.parse().ok()?,
+        sport: u16::try_from(f.sport).ok()?,
+        dport: u16::try_from(f.dport).ok()?,
+        ipkt: f.ipkt,
+        ibyt: f.ibyt,
+        proto: f.proto.clone(),
+    })
+}
 
 /// The flow-analytics methods of an [`Engine`].
 pub struct FlowsApi<'a> {
@@ -31,16 +78,95 @@ impl FlowsApi<'_> {
         Ok(self.engine.deployment.stats.store.flows_status().await?)
     }
 
-    /// Runs the OA steps 1–8 for `date` over `rows` (most suspicious first), enriched with the
-    /// `[flows]` section's data, replacing the date's previous outputs.
-    pub async fn oa(&self, date: NaiveDate, rows: &[Scored]) -> Result<OaReport> {
+    /// The built-in scorer ([`score`]) over the flows of `date`, against the traffic of the
+    /// `window_days` days ending with it and every analyst score so far; most suspicious first.
+    pub async fn score(&self, date: NaiveDate, window_days: u32) -> Result<Vec<(RawFlow, f64)>> {
+        let store = &self.engine.deployment.stats.store;
+        let (from, to) = day(date);
+        let flows = store.flows_between(from, to).await?;
+        let window = if window_days <= 1 { flows.clone() } else { store.flows_between(from - Duration::days(i64::from(window_days) - 1), to).await? };
+        let feedback: Vec<Feedback> = store.feedback().await?.iter().filter_map(as_feedback).collect();
+        Ok(tokio::task::spawn_blocking(move || score::score(&flows, &window, &feedback)).await.map_err(|e| crate::Error::InvalidArgument(format!("scorer: {e}")))?)
+    }
+
+    /// Runs the OA steps 1–8 for `date` over `rows` (most suspicious first; `None`: the built-in
+    /// scorer's first `limit`), enriched with the `[flows]` section's data, replacing the date's
+    /// previous outputs.
+    pub async fn oa(&self, date: NaiveDate, rows: Option<Vec<Scored>>, limit: usize) -> Result<OaReport> {
         let config = &self.engine.config;
         let enricher = Enricher::load(&FlowsSettings::from_config(config)?, &config.geoip_dir)?;
-        Ok(oa::run(self.engine.deployment.stats.store.as_ref(), &enricher, date, rows).await?)
+        let rows = match rows {
+            Some(rows) => rows,
+            None => self.score(date, 1).await?.iter().take(limit).map(score::as_scored).collect(),
+        };
+        Ok(oa::run(self.engine.deployment.stats.store.as_ref(), &enricher, date, &rows).await?)
     }
 
     /// What the last OA run of `date` stored (empty when none ran).
     pub async fn outputs(&self, date: NaiveDate) -> Result<OaOutputs> {
         Ok(self.engine.deployment.stats.store.oa_outputs(date).await?)
+    }
+
+    /// The suspicious connections of `date` by rank that no analyst has scored yet, optionally
+    /// only those from or to `ip`.
+    pub async fn suspicious(&self, date: NaiveDate, ip: Option<IpAddr>) -> Result<Vec<FlowScore>> {
+        let store = &self.engine.deployment.stats.store;
+        let day = date.to_string();
+        let scored: std::collections::HashSet<(String, String, String, i32, i32)> =
+            store.feedback().await?.into_iter().filter(|f| f.date == day).map(|f| (f.tstart, f.srcip, f.dstip, f.sport, f.dport)).collect();
+        let ip = ip.map(|ip| ip.to_string());
+        let mut rows = store.oa_outputs(date).await?.scores;
+        rows.retain(|s| {
+            !scored.contains(&(s.tstart.clone(), s.srcip.clone(), s.dstip.clone(), s.sport, s.dport)) && ip.as_ref().is_none_or(|ip| &s.srcip == ip || &s.dstip == ip)
+        });
+        Ok(rows)
+    }
+
+    /// Scores every suspicious connection of `date` matching `pattern` with `sev` (1 high, 2
+    /// medium, 3 benign): stored for the next scorer run and the threat views, and appended to
+    /// `<data_dir>/flows/<date>/ml_feedback.csv` (Spot's TAB-separated
+    /// `sev,tstart,sip,dip,sport,dport,ipkt,ibyt`). Returns the rows scored.
+    pub async fn score_connection(&self, date: NaiveDate, sev: u8, pattern: &Pattern) -> Result<Vec<FeedbackRow>> {
+        if !(1..=3).contains(&sev) {
+            return Err(Error::InvalidArgument(crate::Error::InvalidArgument(format!("--sev {sev}: 1 (high), 2 (medium) or 3 (low/benign)"))));
+        }
+        if *pattern == Pattern::default() {
+            return Err(Error::InvalidArgument(crate::Error::InvalidArgument("give at least one of --src, --dst, --sport, --dport".into())));
+        }
+        let store = &self.engine.deployment.stats.store;
+        let rows: Vec<FeedbackRow> = store
+            .oa_outputs(date)
+            .await?
+            .scores
+            .iter()
+            .filter(|s| pattern.matches(s))
+            .map(|s| FeedbackRow {
+                date: date.to_string(),
+                sev: i32::from(sev),
+                tstart: s.tstart.clone(),
+                srcip: s.srcip.clone(),
+                dstip: s.dstip.clone(),
+                sport: s.sport,
+                dport: s.dport,
+                proto: s.proto.clone(),
+                ipkt: s.ipkt,
+                ibyt: s.ibyt,
+            })
+            .collect();
+        store.add_feedback(&rows).await?;
+        let dir = self.engine.config.data_dir.join("flows").join(date.to_string());
+        std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
+        let path = dir.join("ml_feedback.csv");
+        let fresh = !path.exists();
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| crate::Error::io(&path, e))?;
+        let mut text = String::new();
+        if fresh {
+            text.push_str("sev\ttstart\tsip\tdip\tsport\tdport\tipkt\tibyt\n");
+        }
+        for r in &rows {
+            text.push_str(&format!("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n", r.sev, r.tstart, r.srcip, r.dstip, r.sport, r.dport, r.ipkt, r.ibyt));
+        }
+        file.write_all(text.as_bytes()).map_err(|e| crate::Error::io(&path, e))?;
+        Ok(rows)
     }
 }

@@ -1,12 +1,14 @@
 //! Flow analytics (Apache Spot's flow OA, flows.md): raw flow records read from nfdump's CSV
 //! output (both header dialects) and Zeek's `conn.log` (TSV and JSON lines) into Spot's raw
 //! columns ([`model::RawFlow`]), located errors for bad lines ([`parse`]); the OA run of a
-//! date ([`oa`]) with its enrichment ([`enrich`]).
+//! date ([`oa`]) with its enrichment ([`enrich`]), over spot-ml's scores or those of the
+//! built-in scorer ([`score`]).
 
 pub mod enrich;
 pub mod import;
 pub mod oa;
 pub mod parse;
+pub mod score;
 
 /// The raw flow record (its type lives with its storage).
 pub mod model {

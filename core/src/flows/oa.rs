@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::enrich::Enricher;
 use crate::error::{Error, Result};
 use crate::store::Store;
-pub use crate::store::flows::oa::{FlowChord, FlowEdge, FlowScore, IngestMinute, OaOutputs};
+pub use crate::store::flows::oa::{FeedbackRow, FlowChord, FlowEdge, FlowScore, IngestMinute, OaOutputs};
 
 /// Spot's text form of a time (`flow_scores.tstart`, `flow_results.csv`).
 pub const TIME: &str = "%Y-%m-%d %H:%M:%S";

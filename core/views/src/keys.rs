@@ -164,7 +164,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("n", "pcap, attacker detail: request a packet capture"),
     ("w", "capture detail: save the capture to a file"),
     ("F A M C", "operations: planner, aggregate, migrate, clear cache"),
-    ("X", "cancel the running back-fill / aggregation (what it finished stays); on PCAP, the selected running job"),
+    ("X", "cancel the back-fill / import running; on PCAP the selected job"),
     ("r", "refresh the view's data"),
     ("?", "this help"),
     ("q Ctrl-C", "quit"),

@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use vantage_core::Config;
 use vantage_core::flows::import::{ImportReport, Input};
+use vantage_core::engine::flows::Pattern;
 use vantage_core::flows::oa::{TIME, read_results};
+use vantage_core::flows::score::{as_scored, write_results};
 use vantage_core::flows::oa::OaOutputs;
 
 use super::{import_exit, open_inputs, open_store, report_rejections};
-use crate::cli::{FlowsChordsArgs, FlowsCommand, FlowsEdgesArgs, FlowsImportArgs, FlowsOaArgs, FlowsSuspiciousArgs};
+use crate::cli::{FlowsChordsArgs, FlowsCommand, FlowsEdgesArgs, FlowsImportArgs, FlowsOaArgs, FlowsScoreArgs, FlowsScoreConnectionArgs, FlowsSuspiciousArgs};
 use crate::progress::Bars;
 
 /// Runs one `vantage flows` command.
@@ -34,6 +36,8 @@ pub async fn run(config: &Config, command: FlowsCommand) -> anyhow::Result<ExitC
         FlowsCommand::Suspicious(args) => suspicious(config, args).await,
         FlowsCommand::Edges(args) => edges(config, args).await,
         FlowsCommand::Chords(args) => chords(config, args).await,
+        FlowsCommand::Score(args) => score(config, args).await,
+        FlowsCommand::ScoreConnection(args) => score_connection(config, args).await,
         FlowsCommand::IngestSummary(args) => {
             let ingest = outputs(config, args.date).await?.ingest;
             let rows: Vec<Vec<String>> = ingest.iter().map(|m| vec![m.tdate.clone(), m.total.to_string()]).collect();
@@ -62,11 +66,12 @@ fn show(value: serde_json::Value, json: bool, header: &[&str], rows: &[Vec<Strin
 
 /// `vantage flows oa`: a bad results line stores nothing (exit 1, `file:line: field: reason`).
 async fn oa(config: &Config, args: FlowsOaArgs) -> anyhow::Result<ExitCode> {
-    let name = args.results.display().to_string();
-    let file = vantage_core::error::open_file(&args.results)?;
-    let rows = read_results(&name, std::io::BufReader::new(file), args.limit)?;
+    let rows = match &args.results {
+        Some(path) => Some(read_results(&path.display().to_string(), std::io::BufReader::new(vantage_core::error::open_file(path)?), args.limit)?),
+        None => None,
+    };
     let engine = open_store(config).await?;
-    let report = engine.flows().oa(args.date, &rows).await;
+    let report = engine.flows().oa(args.date, rows, args.limit).await;
     engine.close().await;
     let report = report?;
     if args.json {
@@ -80,12 +85,54 @@ async fn oa(config: &Config, args: FlowsOaArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `vantage flows score`: the most suspicious flows of the date; `--out` writes them all.
+async fn score(config: &Config, args: FlowsScoreArgs) -> anyhow::Result<ExitCode> {
+    let engine = open_store(config).await?;
+    let scored = engine.flows().score(args.date, args.window_days).await;
+    engine.close().await;
+    let scored = scored?;
+    if let Some(path) = &args.out {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
+        write_results(&mut out, &scored)?;
+        std::io::Write::flush(&mut out).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        eprintln!("{} scored flows written to {}", scored.len(), path.display());
+    }
+    let top: Vec<_> = scored.iter().take(args.limit).map(as_scored).collect();
+    let rows: Vec<Vec<String>> = top
+        .iter()
+        .map(|s| vec![format!("{:.3e}", s.score), s.tstart.format(TIME).to_string(), s.sip.to_string(), s.dip.to_string(), format!("{}→{}", s.sport, s.dport), s.proto.clone(), s.ibyt.to_string()])
+        .collect();
+    let value: Vec<serde_json::Value> = top
+        .iter()
+        .map(|s| {
+            serde_json::json!({"tstart": s.tstart.format(TIME).to_string(), "sip": s.sip, "dip": s.dip, "sport": s.sport, "dport": s.dport,
+                "proto": s.proto, "ipkt": s.ipkt, "ibyt": s.ibyt, "opkt": s.opkt, "obyt": s.obyt, "score": s.score})
+        })
+        .collect();
+    show(serde_json::Value::Array(value), args.json, &["score", "tstart", "sip", "dip", "ports", "proto", "ibyt"], &rows)
+}
+
+/// `vantage flows score-connection`: the rows scored (none matching is exit 1).
+async fn score_connection(config: &Config, args: FlowsScoreConnectionArgs) -> anyhow::Result<ExitCode> {
+    let pattern = Pattern { src: args.src, dst: args.dst, sport: args.sport, dport: args.dport };
+    let engine = open_store(config).await?;
+    let rows = engine.flows().score_connection(args.date, args.sev, &pattern).await;
+    engine.close().await;
+    let rows = rows?;
+    if args.json {
+        println!("{}", serde_json::to_string(&rows)?);
+    } else {
+        println!("{} connections of {} scored {}", rows.len(), args.date, args.sev);
+    }
+    Ok(if rows.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
 /// `vantage flows suspicious`: by rank, optionally only those of one address.
 async fn suspicious(config: &Config, args: FlowsSuspiciousArgs) -> anyhow::Result<ExitCode> {
-    let mut scores = outputs(config, args.date).await?.scores;
-    if let Some(ip) = args.ip.map(|ip| ip.to_string()) {
-        scores.retain(|s| s.srcip == ip || s.dstip == ip);
-    }
+    let engine = open_store(config).await?;
+    let scores = engine.flows().suspicious(args.date, args.ip).await;
+    engine.close().await;
+    let scores = scores?;
     let rows: Vec<Vec<String>> = scores
         .iter()
         .map(|s| {

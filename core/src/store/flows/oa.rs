@@ -147,6 +147,32 @@ pub struct PairSum {
     pub ipkt: i64,
 }
 
+/// An analyst's score of one suspicious connection (Spot's `flow_threat_investigation` row
+/// and `ml_feedback.csv` line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeedbackRow {
+    /// The OA date it was given on, `YYYY-MM-DD`.
+    pub date: String,
+    /// 1 high, 2 medium, 3 low/benign.
+    pub sev: i32,
+    /// The connection's start, `YYYY-MM-DD HH:MM:SS`.
+    pub tstart: String,
+    /// Source.
+    pub srcip: String,
+    /// Destination.
+    pub dstip: String,
+    /// Source port.
+    pub sport: i32,
+    /// Destination port.
+    pub dport: i32,
+    /// Protocol.
+    pub proto: String,
+    /// Packets.
+    pub ipkt: i64,
+    /// Bytes.
+    pub ibyt: i64,
+}
+
 /// Storage of OA outputs, and the raw-flow aggregates they are made from.
 #[async_trait]
 pub trait FlowOaStore: Send + Sync {
@@ -160,4 +186,8 @@ pub trait FlowOaStore: Send + Sync {
     /// Bytes and packets of the flows in `[from, to)` from or to any of `ips`, per (source,
     /// destination).
     async fn flow_pair_sums(&self, from: DateTime<Utc>, to: DateTime<Utc>, ips: &[IpAddr]) -> Result<Vec<PairSum>>;
+    /// Appends analyst scores (kept when a date's OA outputs are replaced).
+    async fn add_feedback(&self, rows: &[FeedbackRow]) -> Result<()>;
+    /// Every analyst score given so far, oldest first.
+    async fn feedback(&self) -> Result<Vec<FeedbackRow>>;
 }

@@ -10,6 +10,9 @@ pub(crate) const EDGES: &str = "tstart, srcip, dstip, sport, dport, proto, flags
 /// `flow_chords` columns after `date`.
 pub(crate) const CHORDS: &str = "ip_threat, srcip, dstip, ibyt, ipkt";
 
+/// `flow_feedback` columns.
+pub(crate) const FEEDBACK: &str = "date, sev, tstart, srcip, dstip, sport, dport, proto, ipkt, ibyt";
+
 /// Rows per INSERT (at most 21 parameters a row: 21,000, below SQLite's 32,766).
 pub(crate) const ROWS_PER_INSERT: usize = 1000;
 
@@ -182,6 +185,42 @@ macro_rules! flow_oa_store {
                 q.push(") GROUP BY sip, dip");
                 let rows: Vec<(String, String, i64, i64)> = q.build_query_as().fetch_all(self.pool()).await?;
                 Ok(rows.into_iter().map(|(s, d, ibyt, ipkt)| $crate::store::flows::oa::PairSum { sip: address(&s), dip: address(&d), ibyt, ipkt }).collect())
+            }
+
+            async fn add_feedback(&self, rows: &[$crate::store::flows::oa::FeedbackRow]) -> $crate::error::Result<()> {
+                use $crate::store::flows::oa_shared::{FEEDBACK, ROWS_PER_INSERT};
+                let mut tx = self.pool().begin_with($begin).await?;
+                for chunk in rows.chunks(ROWS_PER_INSERT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO flow_feedback ({FEEDBACK}) "));
+                    q.push_values(chunk, |mut b, f| {
+                        b.push_bind(&f.date).push_bind(f.sev).push_bind(&f.tstart).push_bind(&f.srcip).push_bind(&f.dstip);
+                        b.push_bind(f.sport).push_bind(f.dport).push_bind(&f.proto).push_bind(f.ipkt).push_bind(f.ibyt);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn feedback(&self) -> $crate::error::Result<Vec<$crate::store::flows::oa::FeedbackRow>> {
+                use $crate::store::flows::oa_shared::FEEDBACK;
+                type Row = (String, i32, String, String, String, i32, i32, String, i64, i64);
+                let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {FEEDBACK} FROM flow_feedback ORDER BY id"))).fetch_all(self.pool()).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(date, sev, tstart, srcip, dstip, sport, dport, proto, ipkt, ibyt)| $crate::store::flows::oa::FeedbackRow {
+                        date,
+                        sev,
+                        tstart,
+                        srcip,
+                        dstip,
+                        sport,
+                        dport,
+                        proto,
+                        ipkt,
+                        ibyt,
+                    })
+                    .collect())
             }
         }
     };

@@ -22,6 +22,58 @@ pub enum FlowsCommand {
     Chords(FlowsChordsArgs),
     /// The day's raw flows per minute (`{tdate, total}`).
     IngestSummary(FlowsDateArgs),
+    /// The built-in scorer over a date's flows (lower = more suspicious), with every analyst
+    /// score so far; `--out` writes spot-ml's flow_results.csv.
+    Score(FlowsScoreArgs),
+    /// Score the suspicious connections of a date matching the given fields: 1 high, 2 medium,
+    /// 3 low/benign (the scorer's feedback; appended to `<data_dir>/flows/<date>/ml_feedback.csv`).
+    ScoreConnection(FlowsScoreConnectionArgs),
+}
+
+/// `vantage flows score`
+#[derive(Debug, Args)]
+pub struct FlowsScoreArgs {
+    /// The date, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: chrono::NaiveDate,
+    /// The traffic the probabilities come from: the date and the days before it.
+    #[arg(long, default_value_t = 1, value_name = "DAYS")]
+    pub window_days: u32,
+    /// Write all scored flows as spot-ml's flow_results.csv (TAB-separated, most suspicious first).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// How many of the most suspicious to print.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vantage flows score-connection`
+#[derive(Debug, Args)]
+pub struct FlowsScoreConnectionArgs {
+    /// The OA date, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: chrono::NaiveDate,
+    /// 1 high, 2 medium, 3 low/benign.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub sev: u8,
+    /// Source address.
+    #[arg(long, value_name = "IP")]
+    pub src: Option<std::net::IpAddr>,
+    /// Destination address.
+    #[arg(long, value_name = "IP")]
+    pub dst: Option<std::net::IpAddr>,
+    /// Source port.
+    #[arg(long)]
+    pub sport: Option<u16>,
+    /// Destination port.
+    #[arg(long)]
+    pub dport: Option<u16>,
+    /// Print the rows scored as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A date of the OA outputs.
@@ -45,9 +97,9 @@ pub struct FlowsOaArgs {
     #[arg(long, default_value_t = 3000)]
     pub limit: usize,
     /// spot-ml's scored results (`flow_results.csv`: TAB-separated, 18 fields, most suspicious
-    /// first).
+    /// first); default: the built-in scorer over the date's stored flows.
     #[arg(long, value_name = "FILE")]
-    pub results: std::path::PathBuf,
+    pub results: Option<std::path::PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

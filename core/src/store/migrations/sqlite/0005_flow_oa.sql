@@ -60,3 +60,19 @@ CREATE TABLE IF NOT EXISTS flow_ingest_summary (
     total INTEGER NOT NULL,
     PRIMARY KEY (date, tdate)
 );
+-- Analyst scores of suspicious connections (Spot's flow_threat_investigation and ml_feedback):
+-- sev 1 high, 2 medium, 3 low/benign; the date is the OA date they were given on.
+CREATE TABLE IF NOT EXISTS flow_feedback (
+    id INTEGER PRIMARY KEY,
+    date text NOT NULL,
+    sev INTEGER NOT NULL,
+    tstart text NOT NULL,
+    srcip text NOT NULL,
+    dstip text NOT NULL,
+    sport INTEGER NOT NULL,
+    dport INTEGER NOT NULL,
+    proto text NOT NULL,
+    ipkt INTEGER NOT NULL,
+    ibyt INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS flow_feedback_date ON flow_feedback (date);
