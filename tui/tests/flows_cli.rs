@@ -125,6 +125,37 @@ fn oa_and_reads(dir: &Path, store_args: &[&str]) {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("flow_results.csv:2: line: 2 fields, expected 18"), "{}", text(&out.stderr));
     assert_eq!(json(&run(&["flows", "suspicious", "--date", "2016-08-02", "--json"])), suspicious, "the last run's outputs stay");
+
+    // the built-in scorer: its file is spot-ml's, and `oa` on it equals `oa` on the built-in scores
+    let scores = dir.join("scores.tsv");
+    let top = json(&run(&["flows", "score", "--date", "2016-08-02", "--limit", "5", "--out", scores.to_str().expect("utf8"), "--json"]));
+    assert_eq!(top.as_array().map(Vec::len), Some(5), "{top}");
+    let written = std::fs::read_to_string(&scores).expect("scores file");
+    assert_eq!(written.lines().count() as i64, day, "every flow of the day");
+    assert!(written.lines().all(|l| l.split('\t').count() == 18), "18 TAB-separated fields");
+    let ascending: Vec<f64> = written.lines().map(|l| l.rsplit('\t').next().and_then(|s| s.parse().ok()).expect("score")).collect();
+    assert!(ascending.windows(2).all(|w| w[0] <= w[1]), "most suspicious first");
+    json(&run(&["flows", "oa", "--date", "2016-08-02", "--limit", "10", "--results", scores.to_str().expect("utf8"), "--json"]));
+    let from_file = json(&run(&["flows", "suspicious", "--date", "2016-08-02", "--json"]));
+    json(&run(&["flows", "oa", "--date", "2016-08-02", "--limit", "10", "--json"]));
+    let built_in = json(&run(&["flows", "suspicious", "--date", "2016-08-02", "--json"]));
+    let keys = |v: &serde_json::Value| v.as_array().expect("rows").iter().map(|r| (r["tstart"].clone(), r["srcip"].clone(), r["dstip"].clone())).collect::<Vec<_>>();
+    assert_eq!(keys(&from_file), keys(&built_in), "the same connections by rank");
+    assert_eq!(from_file.as_array().map(Vec::len), Some(10));
+
+    // an analyst's score: the rows leave the list and go to ml_feedback.csv
+    let src = built_in[0]["srcip"].as_str().expect("srcip").to_string();
+    let marked = json(&run(&["flows", "score-connection", "--date", "2016-08-02", "--sev", "3", "--src", &src, "--json"]));
+    let n = marked.as_array().map_or(0, Vec::len);
+    assert!(n >= 1, "{marked}");
+    let left = json(&run(&["flows", "suspicious", "--date", "2016-08-02", "--json"]));
+    assert_eq!(left.as_array().map(Vec::len), Some(10 - n));
+    let feedback = std::fs::read_to_string(dir.join("flows/2016-08-02/ml_feedback.csv")).expect("ml_feedback.csv");
+    assert_eq!(feedback.lines().count(), n + 1, "a header and the rows: {feedback}");
+    let none = run(&["flows", "score-connection", "--date", "2016-08-02", "--sev", "1"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(text(&none.stderr).contains("give at least one of --src, --dst, --sport, --dport"), "{}", text(&none.stderr));
+    assert_eq!(run(&["flows", "score-connection", "--date", "2016-08-02", "--sev", "4", "--src", &src]).status.code(), Some(2), "clap refuses --sev 4");
 }
 
 #[test]
