@@ -67,6 +67,7 @@ async fn oa_on_spots_formats_gives_the_20_columns_as_derived_by_hand_on_both_bac
              \"134744064\",\"134744319\",\"US\",\"United States\",\"California\",\"Mountain View\",\"37.386\",\"-122.0838\",\"Google LLC\",\"google.com\"\n",
         )),
         reputation: vec![write(dir.path(), "blocklist.csv", "1.0.0.0/24,MALWARE,3\n")],
+        ..FlowsSettings::default()
     };
     let enricher = Enricher::load(&settings, Path::new("/nonexistent")).expect("enrichment data");
     // the limit keeps the first 3 lines of the file, in file order
@@ -330,4 +331,52 @@ async fn the_built_in_scorer_ranks_the_scan_first_and_feedback_moves_patterns_on
 /// `f` as a scored row of an OA run.
 fn score_row(f: &RawFlow) -> vantage_core::flows::oa::Scored {
     vantage_core::flows::score::as_scored(&(f.clone(), 0.5))
+}
+
+/// A synthetic beacon — every 60 s ± 5 s for the whole day, 300 ± 8 bytes — among the real
+/// traffic of the mixed day, through the engine on both backends: flagged (high), and no pair
+/// of the real traffic is; a flow of 5 h is a long connection of level 4.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_synthetic_beacon_in_real_traffic_is_flagged_and_the_real_traffic_is_not_on_both_backends() {
+    use vantage_core::engine::Engine;
+    let date = NaiveDate::from_ymd_opt(2024, 6, 14).expect("date");
+    let (mut flows, _) = mixed_day(date);
+    let real: HashSet<(IpAddr, IpAddr)> = flows.iter().map(|f| (f.sip, f.dip)).collect();
+    let (implant, c2): (IpAddr, IpAddr) = ("10.9.9.9".parse().expect("ip"), "203.0.113.5".parse().expect("ip"));
+    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    // a deterministic jitter: a linear congruential sequence
+    let mut x: u64 = 42;
+    let mut next = |range: i64| {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (x >> 33) as i64 % (2 * range + 1) - range
+    };
+    let mut at = midnight + Duration::seconds(30);
+    while at < midnight + Duration::days(1) {
+        let mut f = RawFlow::between(at, implant, c2, "TCP");
+        (f.sport, f.dport, f.ipkt, f.ibyt) = (40_000, 443, 5, 300 + next(8));
+        flows.push(f);
+        at += Duration::seconds(60 + next(5));
+    }
+    let mut long = RawFlow::between(midnight + Duration::hours(2), "192.168.1.34".parse().expect("ip"), "198.51.100.7".parse().expect("ip"), "TCP");
+    long.tdur = 5.0 * 3600.0;
+    flows.push(long);
+    for kind in BOTH {
+        let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
+        let mut session = ts.store.begin_flows_import().await.expect("import");
+        session.write(&flows).await.expect("write");
+        session.commit().await.expect("commit");
+        let engine = Engine::open_parts(&ts.config, vantage_core::engine::Parts::StoreOnly).await.expect("engine");
+        let report = engine.flows().beacons(date).await.expect("beacons");
+        let top = &report.beacons[0];
+        eprintln!("{kind:?}: {top:?}; next {:?}", report.beacons.get(1));
+        assert_eq!((top.src, top.dst, top.level), (implant, c2, "high"), "{kind:?}: {top:?}");
+        assert!(top.ts > 0.8 && top.ds > 0.8 && top.dur == 1.0 && top.hist == 1.0, "{kind:?}: {top:?}");
+        let flagged: Vec<_> = report.beacons.iter().filter(|b| b.level != "none" && real.contains(&(b.src, b.dst))).collect();
+        assert!(flagged.is_empty(), "{kind:?}: real pairs flagged: {flagged:?}");
+        assert!(report.beacons.len() > 20, "{kind:?}: real pairs were scored too: {}", report.beacons.len());
+        assert_eq!(report.long_connections.len(), 1, "{kind:?}");
+        assert_eq!((report.long_connections[0].hours, report.strobes.len()), (4, 0), "{kind:?}");
+        engine.close().await;
+        ts.finish().await;
+    }
 }

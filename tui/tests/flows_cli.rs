@@ -156,6 +156,13 @@ fn oa_and_reads(dir: &Path, store_args: &[&str]) {
     assert_eq!(none.status.code(), Some(1));
     assert!(text(&none.stderr).contains("give at least one of --src, --dst, --sport, --dport"), "{}", text(&none.stderr));
     assert_eq!(run(&["flows", "score-connection", "--date", "2016-08-02", "--sev", "4", "--src", &src]).status.code(), Some(2), "clap refuses --sev 4");
+
+    // the 1kxun capture lasts minutes: pairs are scored, none is a beacon
+    let beacons = json(&run(&["flows", "beacons", "--date", "2016-08-02", "--all", "--json"]));
+    let scored = beacons["beacons"].as_array().expect("beacons");
+    assert!(!scored.is_empty() && scored.iter().all(|b| b["level"] == "none"), "{beacons}");
+    let flagged = json(&run(&["flows", "beacons", "--date", "2016-08-02", "--json"]));
+    assert_eq!(flagged["beacons"].as_array().map(Vec::len), Some(0));
 }
 
 #[test]

@@ -9,6 +9,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 use super::Engine;
 use super::error::{Error, Result};
+use crate::flows::beacon::{self, BeaconReport};
 use crate::flows::enrich::{Enricher, FlowsSettings};
 use crate::flows::import::{self, ImportReport, Input};
 use crate::flows::model::RawFlow;
@@ -87,6 +88,15 @@ impl FlowsApi<'_> {
         let window = if window_days <= 1 { flows.clone() } else { store.flows_between(from - Duration::days(i64::from(window_days) - 1), to).await? };
         let feedback: Vec<Feedback> = store.feedback().await?.iter().filter_map(as_feedback).collect();
         Ok(tokio::task::spawn_blocking(move || score::score(&flows, &window, &feedback)).await.map_err(|e| crate::Error::InvalidArgument(format!("scorer: {e}")))?)
+    }
+
+    /// Beacons, long connections and strobes among the flows of `date` ([`beacon`]), with the
+    /// `[flows.beacon]` weights and threshold.
+    pub async fn beacons(&self, date: NaiveDate) -> Result<BeaconReport> {
+        let settings = FlowsSettings::from_config(&self.engine.config)?.beacon;
+        let (from, to) = day(date);
+        let flows = self.engine.deployment.stats.store.flows_between(from, to).await?;
+        Ok(tokio::task::spawn_blocking(move || beacon::analyse(&flows, &settings)).await.map_err(|e| crate::Error::InvalidArgument(format!("beacons: {e}")))?)
     }
 
     /// Runs the OA steps 1–8 for `date` over `rows` (most suspicious first; `None`: the built-in

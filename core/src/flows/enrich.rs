@@ -42,6 +42,9 @@ pub struct FlowsSettings {
     /// Local reputation lists: CSV `ip_or_cidr,label,value` (value −1 unknown … 3 high).
     #[serde(default)]
     pub reputation: Vec<PathBuf>,
+    /// `[flows.beacon]`: the beacon score's weights and threshold.
+    #[serde(default)]
+    pub beacon: super::beacon::BeaconSettings,
 }
 
 impl FlowsSettings {
@@ -54,6 +57,7 @@ impl FlowsSettings {
         s.ipranges = s.ipranges.as_ref().map(resolve);
         s.iploc = s.iploc.as_ref().map(resolve);
         s.reputation = s.reputation.iter().map(resolve).collect();
+        s.beacon.check().map_err(Error::Config)?;
         Ok(s)
     }
 }
@@ -259,6 +263,7 @@ mod tests {
                  \"16778240\",\"16779263\",\"AU\",\"Australia\",\"Victoria\",\"Melbourne\",\"-37.81\",\"144.96\",\"Telstra\",\"telstra.com\"\n",
             )),
             reputation: vec![write(dir.path(), "blocklist.csv", "ip_or_cidr,label,value\n1.0.0.0/24,MALWARE,3\n"), write(dir.path(), "tor.csv", "1.0.0.7,EXIT,1\n")],
+            ..FlowsSettings::default()
         };
         let e = Enricher::load(&settings, Path::new("/nonexistent")).expect("loaded");
         let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
@@ -273,6 +278,7 @@ mod tests {
         assert_eq!(e.reputation(ip("8.8.8.8")), "");
 
         let broken = FlowsSettings { reputation: vec![write(dir.path(), "bad.csv", "1.2.3.4,X,7\n")], ..FlowsSettings::default() };
+        assert!(FlowsSettings::default().beacon.check().is_ok());
         let err = Enricher::load(&broken, Path::new("/nonexistent")).expect_err("bad value").to_string();
         assert!(err.contains("bad.csv:1: value: 7 is not one of"), "{err}");
         let broken = FlowsSettings { ipranges: Some(write(dir.path(), "r.csv", "10.0.0.0,10.0.0.255,a\n10.0.1.0,ten,b\n")), ..FlowsSettings::default() };

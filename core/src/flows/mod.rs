@@ -2,8 +2,9 @@
 //! output (both header dialects) and Zeek's `conn.log` (TSV and JSON lines) into Spot's raw
 //! columns ([`model::RawFlow`]), located errors for bad lines ([`parse`]); the OA run of a
 //! date ([`oa`]) with its enrichment ([`enrich`]), over spot-ml's scores or those of the
-//! built-in scorer ([`score`]).
+//! built-in scorer ([`score`]); RITA's beacon score, long connections and strobes ([`beacon`]).
 
+pub mod beacon;
 pub mod enrich;
 pub mod import;
 pub mod oa;

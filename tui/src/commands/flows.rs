@@ -12,7 +12,7 @@ use vantage_core::flows::score::{as_scored, write_results};
 use vantage_core::flows::oa::OaOutputs;
 
 use super::{import_exit, open_inputs, open_store, report_rejections};
-use crate::cli::{FlowsChordsArgs, FlowsCommand, FlowsEdgesArgs, FlowsImportArgs, FlowsOaArgs, FlowsScoreArgs, FlowsScoreConnectionArgs, FlowsSuspiciousArgs};
+use crate::cli::{FlowsBeaconsArgs, FlowsChordsArgs, FlowsCommand, FlowsEdgesArgs, FlowsImportArgs, FlowsOaArgs, FlowsScoreArgs, FlowsScoreConnectionArgs, FlowsSuspiciousArgs};
 use crate::progress::Bars;
 
 /// Runs one `vantage flows` command.
@@ -37,6 +37,7 @@ pub async fn run(config: &Config, command: FlowsCommand) -> anyhow::Result<ExitC
         FlowsCommand::Edges(args) => edges(config, args).await,
         FlowsCommand::Chords(args) => chords(config, args).await,
         FlowsCommand::Score(args) => score(config, args).await,
+        FlowsCommand::Beacons(args) => beacons(config, args).await,
         FlowsCommand::ScoreConnection(args) => score_connection(config, args).await,
         FlowsCommand::IngestSummary(args) => {
             let ingest = outputs(config, args.date).await?.ingest;
@@ -110,6 +111,37 @@ async fn score(config: &Config, args: FlowsScoreArgs) -> anyhow::Result<ExitCode
         })
         .collect();
     show(serde_json::Value::Array(value), args.json, &["score", "tstart", "sip", "dip", "ports", "proto", "ibyt"], &rows)
+}
+
+/// `vantage flows beacons`: the flagged pairs (all with `--all`), long connections, strobes.
+async fn beacons(config: &Config, args: FlowsBeaconsArgs) -> anyhow::Result<ExitCode> {
+    let engine = open_store(config).await?;
+    let report = engine.flows().beacons(args.date).await;
+    engine.close().await;
+    let mut report = report?;
+    if !args.all {
+        report.beacons.retain(|b| b.level != "none");
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = report
+        .beacons
+        .iter()
+        .map(|b| {
+            let parts = [b.score, b.ts, b.ds, b.dur, b.hist].map(|x| format!("{x:.3}"));
+            [vec![b.src.to_string(), b.dst.to_string(), b.connections.to_string(), b.level.to_string()], parts.to_vec()].concat()
+        })
+        .collect();
+    print!("{}", crate::output::table(&["src", "dst", "connections", "level", "score", "ts", "ds", "dur", "hist"], &rows));
+    for l in &report.long_connections {
+        println!("long connection ({} h): {} → {}:{} {} from {}, {:.0} s", l.hours, l.src, l.dst, l.dport, l.proto, l.start.format(TIME), l.duration);
+    }
+    for (src, dst, n) in &report.strobes {
+        println!("strobe: {src} → {dst}, {n} connections");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `vantage flows score-connection`: the rows scored (none matching is exit 1).

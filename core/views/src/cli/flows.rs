@@ -22,12 +22,28 @@ pub enum FlowsCommand {
     Chords(FlowsChordsArgs),
     /// The day's raw flows per minute (`{tdate, total}`).
     IngestSummary(FlowsDateArgs),
+    /// Beacons (RITA v5's score per pair), long connections and strobes of a date.
+    Beacons(FlowsBeaconsArgs),
     /// The built-in scorer over a date's flows (lower = more suspicious), with every analyst
     /// score so far; `--out` writes spot-ml's flow_results.csv.
     Score(FlowsScoreArgs),
     /// Score the suspicious connections of a date matching the given fields: 1 high, 2 medium,
     /// 3 low/benign (the scorer's feedback; appended to `<data_dir>/flows/<date>/ml_feedback.csv`).
     ScoreConnection(FlowsScoreConnectionArgs),
+}
+
+/// `vantage flows beacons`
+#[derive(Debug, Args)]
+pub struct FlowsBeaconsArgs {
+    /// The date, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: chrono::NaiveDate,
+    /// Also the pairs scored below the threshold.
+    #[arg(long)]
+    pub all: bool,
+    /// Print JSON (`{beacons, long_connections, strobes}`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `vantage flows score`
