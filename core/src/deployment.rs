@@ -18,6 +18,7 @@ use crate::config::{Config, Overrides};
 use crate::error::Result;
 use crate::http::{Metrics, Server};
 use crate::jobs::Handlers;
+use crate::flows::beacon::BeaconSettings;
 use crate::passwords::api::{self as passwords_api, RateLimit};
 use crate::pcap::service::PcapService;
 use crate::pcap::settings::{self as pcap_settings, PcapConfig};
@@ -54,10 +55,14 @@ pub struct HttpApi {
 
 /// The HTTP API over `backends`: `/api/resource`, the leaked-password APIs (at most
 /// `password_rate` requests per second and client, 0: unlimited), the pcap endpoints when
-/// `pcap` is given, `/healthz` and `/metrics`.
-pub fn http_api(backends: &Backends, pcap: Option<Arc<PcapService>>, password_rate: u32) -> HttpApi {
+/// `pcap` is given, the flow analytics reads (beacons scored with `beacon`), `/healthz` and
+/// `/metrics`.
+pub fn http_api(backends: &Backends, pcap: Option<Arc<PcapService>>, beacon: BeaconSettings, password_rate: u32) -> HttpApi {
     let resources = ResourceApi::new(Statistics::new(backends.clone()));
-    let mut routes = resources.routes().merge(passwords_api::routes(backends.store.clone(), RateLimit::new(password_rate)));
+    let mut routes = resources
+        .routes()
+        .merge(passwords_api::routes(backends.store.clone(), RateLimit::new(password_rate)))
+        .merge(crate::flows::api::routes(backends.store.clone(), beacon));
     if let Some(pcap) = pcap {
         routes = routes.merge(crate::pcap::api::routes(pcap));
     }
@@ -74,6 +79,8 @@ pub struct Deployment {
     pub stats: Statistics,
     /// Packet-capture retrieval.
     pub pcap: Arc<PcapService>,
+    /// The beacon score's weights and threshold (`[flows.beacon]`).
+    pub beacon: BeaconSettings,
     /// Every job kind's handler.
     pub handlers: Arc<Handlers>,
 }
@@ -87,21 +94,22 @@ impl Deployment {
     /// The deployment of `config` on already opened `backends`.
     pub fn with_backends(config: &Config, backends: Backends) -> Result<Deployment> {
         let pcap = PcapService::new(PcapConfig::from_config(config)?, backends.queue.clone(), backends.clock);
-        Ok(Deployment::assemble(backends, pcap))
+        let beacon = crate::flows::enrich::FlowsSettings::from_config(config)?.beacon;
+        Ok(Deployment::assemble(backends, pcap, beacon))
     }
 
     /// The capability services on `backends`, their job handlers registered.
-    pub fn assemble(backends: Backends, pcap: Arc<PcapService>) -> Deployment {
+    pub fn assemble(backends: Backends, pcap: Arc<PcapService>, beacon: BeaconSettings) -> Deployment {
         let stats = Statistics::new(backends.clone());
         let mut handlers = Handlers::default();
         crate::statistics::jobs::register(&mut handlers, &stats);
         crate::pcap::service::register(&mut handlers, &pcap);
-        Deployment { backends, stats, pcap, handlers: Arc::new(handlers) }
+        Deployment { backends, stats, pcap, beacon, handlers: Arc::new(handlers) }
     }
 
     /// The HTTP API of this deployment (see [`http_api`]).
     pub fn http_api(&self, password_rate: u32) -> HttpApi {
-        http_api(&self.backends, Some(self.pcap.clone()), password_rate)
+        http_api(&self.backends, Some(self.pcap.clone()), self.beacon, password_rate)
     }
 
     /// Workers running this deployment's jobs until `shutdown` turns true ([`crate::worker::run`]).

@@ -163,6 +163,46 @@ fn oa_and_reads(dir: &Path, store_args: &[&str]) {
     assert!(!scored.is_empty() && scored.iter().all(|b| b["level"] == "none"), "{beacons}");
     let flagged = json(&run(&["flows", "beacons", "--date", "2016-08-02", "--json"]));
     assert_eq!(flagged["beacons"].as_array().map(Vec::len), Some(0));
+
+    // `vantage serve` answers the same reads as JSON, and names a bad parameter with a 400
+    use vantage_tests::process::{Killed, free_port, get, until};
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let serve = vantage(env!("CARGO_BIN_EXE_vantage"), NOW, &[common.as_slice(), &["serve", "--listen", &listen]].concat())
+        .current_dir("/")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let _serve = Killed(serve);
+    until(std::time::Duration::from_secs(30), "vantage serve", || get(port, "/healthz").filter(|(s, _, _)| *s == 200));
+    let api = |path: &str| -> (u16, serde_json::Value) {
+        let (status, _, body) = get(port, path).unwrap_or_else(|| panic!("GET {path}: no answer"));
+        (status, serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path} ({e}): {body}")))
+    };
+    let cli = |args: &[&str]| json(&run(&[&["flows"], args, &["--json"]].concat()));
+    for (path, args) in [
+        ("/api/flows/suspicious?date=2016-08-02", vec!["suspicious", "--date", "2016-08-02"]),
+        ("/api/flows/suspicious?date=2016-08-02&ip=106.187.35.246", vec!["suspicious", "--date", "2016-08-02", "--ip", "106.187.35.246"]),
+        ("/api/flows/edges?tstart=2016-08-02%2002:19:37&src=8.8.8.8&dst=192.168.115.8", vec!["edges", "--tstart", "2016-08-02 02:19:37", "--src", "8.8.8.8", "--dst", "192.168.115.8"]),
+        ("/api/flows/chords?date=2016-08-02&ip=192.168.115.8", vec!["chords", "--date", "2016-08-02", "--ip", "192.168.115.8"]),
+        ("/api/flows/ingest-summary?date=2016-08-02", vec!["ingest-summary", "--date", "2016-08-02"]),
+        ("/api/flows/beacons?date=2016-08-02&all=true", vec!["beacons", "--date", "2016-08-02", "--all"]),
+    ] {
+        let (status, body) = api(path);
+        assert_eq!((status, &body), (200, &cli(&args)), "{path}");
+    }
+    for (path, says) in [
+        ("/api/flows/suspicious", "date: missing"),
+        ("/api/flows/suspicious?date=2016-13-01", "date: `2016-13-01`"),
+        ("/api/flows/chords?date=2016-08-02&ip=300.1.1.1", "ip: `300.1.1.1`"),
+        ("/api/flows/edges?tstart=yesterday&src=8.8.8.8&dst=192.168.115.8", "tstart `yesterday`"),
+        ("/api/flows/beacons?date=2016-08-02&all=maybe", "all: `maybe`"),
+    ] {
+        let (status, body) = api(path);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body["error"].as_str().is_some_and(|e| e.contains(says)), "{path}: {body}");
+    }
 }
 
 #[test]

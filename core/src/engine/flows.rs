@@ -9,11 +9,12 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 use super::Engine;
 use super::error::{Error, Result};
-use crate::flows::beacon::{self, BeaconReport};
+use crate::flows::beacon::BeaconReport;
+use crate::flows::queries::{self, day};
 use crate::flows::enrich::{Enricher, FlowsSettings};
 use crate::flows::import::{self, ImportReport, Input};
 use crate::flows::model::RawFlow;
-use crate::flows::oa::{self, FeedbackRow, FlowScore, OaOutputs, OaReport, Scored, TIME};
+use crate::flows::oa::{self, FeedbackRow, FlowChord, FlowEdge, FlowScore, OaOutputs, OaReport, Scored, TIME};
 use crate::flows::score::{self, Feedback};
 use crate::progress::Progress;
 use crate::store::flows::FlowsStatus;
@@ -39,12 +40,6 @@ impl Pattern {
             && self.sport.is_none_or(|p| s.sport == i32::from(p))
             && self.dport.is_none_or(|p| s.dport == i32::from(p))
     }
-}
-
-/// The UTC day of `date` as a time range.
-fn day(date: NaiveDate) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
-    let from = date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-    (from, from + Duration::days(1))
 }
 
 /// A stored analyst score as the scorer takes it (`None` for a row it cannot read).
@@ -90,13 +85,10 @@ impl FlowsApi<'_> {
         Ok(tokio::task::spawn_blocking(move || score::score(&flows, &window, &feedback)).await.map_err(|e| crate::Error::InvalidArgument(format!("scorer: {e}")))?)
     }
 
-    /// Beacons, long connections and strobes among the flows of `date` ([`beacon`]), with the
-    /// `[flows.beacon]` weights and threshold.
+    /// Beacons, long connections and strobes among the flows of `date` ([`crate::flows::beacon`]),
+    /// with the `[flows.beacon]` weights and threshold.
     pub async fn beacons(&self, date: NaiveDate) -> Result<BeaconReport> {
-        let settings = FlowsSettings::from_config(&self.engine.config)?.beacon;
-        let (from, to) = day(date);
-        let flows = self.engine.deployment.stats.store.flows_between(from, to).await?;
-        Ok(tokio::task::spawn_blocking(move || beacon::analyse(&flows, &settings)).await.map_err(|e| crate::Error::InvalidArgument(format!("beacons: {e}")))?)
+        Ok(queries::beacons(self.engine.deployment.stats.store.as_ref(), date, self.engine.deployment.beacon).await?)
     }
 
     /// Runs the OA steps 1–8 for `date` over `rows` (most suspicious first; `None`: the built-in
@@ -118,18 +110,19 @@ impl FlowsApi<'_> {
     }
 
     /// The suspicious connections of `date` by rank that no analyst has scored yet, optionally
-    /// only those from or to `ip`.
+    /// only those from or to `ip` ([`queries::suspicious`]).
     pub async fn suspicious(&self, date: NaiveDate, ip: Option<IpAddr>) -> Result<Vec<FlowScore>> {
-        let store = &self.engine.deployment.stats.store;
-        let day = date.to_string();
-        let scored: std::collections::HashSet<(String, String, String, i32, i32)> =
-            store.feedback().await?.into_iter().filter(|f| f.date == day).map(|f| (f.tstart, f.srcip, f.dstip, f.sport, f.dport)).collect();
-        let ip = ip.map(|ip| ip.to_string());
-        let mut rows = store.oa_outputs(date).await?.scores;
-        rows.retain(|s| {
-            !scored.contains(&(s.tstart.clone(), s.srcip.clone(), s.dstip.clone(), s.sport, s.dport)) && ip.as_ref().is_none_or(|ip| &s.srcip == ip || &s.dstip == ip)
-        });
-        Ok(rows)
+        Ok(queries::suspicious(self.engine.deployment.stats.store.as_ref(), date, ip).await?)
+    }
+
+    /// The raw flows between `a` and `b` in the minute of `tstart` ([`queries::edges`]).
+    pub async fn edges(&self, tstart: &str, a: IpAddr, b: IpAddr) -> Result<Vec<FlowEdge>> {
+        Ok(queries::edges(self.engine.deployment.stats.store.as_ref(), tstart, a, b).await?)
+    }
+
+    /// Threat `ip`'s chord rows of `date`.
+    pub async fn chords(&self, date: NaiveDate, ip: IpAddr) -> Result<Vec<FlowChord>> {
+        Ok(queries::chords(self.engine.deployment.stats.store.as_ref(), date, ip).await?)
     }
 
     /// Scores every suspicious connection of `date` matching `pattern` with `sev` (1 high, 2

@@ -2,13 +2,16 @@
 //! output (both header dialects) and Zeek's `conn.log` (TSV and JSON lines) into Spot's raw
 //! columns ([`model::RawFlow`]), located errors for bad lines ([`parse`]); the OA run of a
 //! date ([`oa`]) with its enrichment ([`enrich`]), over spot-ml's scores or those of the
-//! built-in scorer ([`score`]); RITA's beacon score, long connections and strobes ([`beacon`]).
+//! built-in scorer ([`score`]); RITA's beacon score, long connections and strobes ([`beacon`]); the reads of
+//! the outputs ([`queries`]) and their HTTP endpoints ([`api`]).
 
+pub mod api;
 pub mod beacon;
 pub mod enrich;
 pub mod import;
 pub mod oa;
 pub mod parse;
+pub mod queries;
 pub mod score;
 
 /// The raw flow record (its type lives with its storage).

@@ -188,12 +188,10 @@ async fn suspicious(config: &Config, args: FlowsSuspiciousArgs) -> anyhow::Resul
 
 /// `vantage flows edges`: the stored edges of the connection's date in its minute, either way.
 async fn edges(config: &Config, args: FlowsEdgesArgs) -> anyhow::Result<ExitCode> {
-    let start = chrono::NaiveDateTime::parse_from_str(&args.tstart, TIME)
-        .map_err(|e| anyhow::anyhow!("--tstart `{}`: {e} (expected YYYY-MM-DD HH:MM:SS)", args.tstart))?;
-    let minute = start.format("%Y-%m-%d %H:%M").to_string();
-    let (a, b) = (args.src.to_string(), args.dst.to_string());
-    let mut edges = outputs(config, start.date()).await?.edges;
-    edges.retain(|e| e.tstart.starts_with(&minute) && ((e.srcip == a && e.dstip == b) || (e.srcip == b && e.dstip == a)));
+    let engine = open_store(config).await?;
+    let edges = engine.flows().edges(&args.tstart, args.src, args.dst).await;
+    engine.close().await;
+    let edges = edges?;
     let rows: Vec<Vec<String>> = edges
         .iter()
         .map(|e| vec![e.tstart.clone(), e.srcip.clone(), e.dstip.clone(), e.sport.to_string(), e.dport.to_string(), e.proto.clone(), e.flags.clone(), e.ibyt.to_string(), e.ipkt.to_string()])
@@ -203,9 +201,10 @@ async fn edges(config: &Config, args: FlowsEdgesArgs) -> anyhow::Result<ExitCode
 
 /// `vantage flows chords`: the threat's rows.
 async fn chords(config: &Config, args: FlowsChordsArgs) -> anyhow::Result<ExitCode> {
-    let ip = args.ip.to_string();
-    let mut chords = outputs(config, args.date).await?.chords;
-    chords.retain(|c| c.ip_threat == ip);
+    let engine = open_store(config).await?;
+    let chords = engine.flows().chords(args.date, args.ip).await;
+    engine.close().await;
+    let chords = chords?;
     let rows: Vec<Vec<String>> = chords.iter().map(|c| vec![c.srcip.clone(), c.dstip.clone(), c.ibyt.to_string(), c.ipkt.to_string()]).collect();
     show(serde_json::to_value(&chords)?, args.json, &["srcip", "dstip", "ibyt", "ipkt"], &rows)
 }
