@@ -227,6 +227,21 @@ async fn edges_chords_and_ingest_equal_brute_force_over_the_raw_rows_and_a_rerun
         assert_eq!(stored.ingest, ingest, "{kind:?}: ingest summary");
         assert_eq!(ingest.iter().map(|m| m.total).sum::<i64>(), raw.len() as i64);
 
+        // the threat investigation of the address, against the raw rows
+        let t = vantage_core::flows::queries::threat(ts.store.as_ref(), date, threat).await.expect("threat");
+        let mine: Vec<&RawFlow> = raw.iter().filter(|f| f.sip == threat || f.dip == threat).collect();
+        let tuples: HashSet<_> = mine.iter().map(|f| (f.sip, f.dip, f.sport, f.dport)).collect();
+        assert_eq!(t.connections.len(), tuples.len(), "{kind:?}: one row per (sip, dip, sport, dport)");
+        assert_eq!(t.connections.iter().map(|c| c.count).sum::<usize>(), mine.len(), "{kind:?}");
+        let to: BTreeSet<IpAddr> = mine.iter().filter(|f| f.sip == threat).map(|f| f.dip).collect();
+        let from: BTreeSet<IpAddr> = mine.iter().filter(|f| f.dip == threat).map(|f| f.sip).collect();
+        assert_eq!(t.two_way, to.intersection(&from).copied().collect::<Vec<_>>(), "{kind:?}");
+        assert_eq!(t.outbound_only, to.difference(&from).copied().collect::<Vec<_>>(), "{kind:?}");
+        assert_eq!(t.inbound_only, from.difference(&to).copied().collect::<Vec<_>>(), "{kind:?}");
+        let busiest = t.connections.iter().map(|c| c.count).max().expect("connections");
+        assert_eq!(t.top_by_connections[0].count, busiest, "{kind:?}");
+        assert!(t.top_by_bytes.len() == t.connections.len().min(20), "{kind:?}");
+
         // a re-run replaces the date's outputs with the same ones
         oa::run(ts.store.as_ref(), &enricher, date, &rows).await.expect("oa again");
         assert_eq!(ts.store.oa_outputs(date).await.expect("outputs"), stored, "{kind:?}: re-run");

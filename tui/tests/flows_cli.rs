@@ -186,6 +186,7 @@ fn oa_and_reads(dir: &Path, store_args: &[&str]) {
         ("/api/flows/suspicious?date=2016-08-02&ip=106.187.35.246", vec!["suspicious", "--date", "2016-08-02", "--ip", "106.187.35.246"]),
         ("/api/flows/edges?tstart=2016-08-02%2002:19:37&src=8.8.8.8&dst=192.168.115.8", vec!["edges", "--tstart", "2016-08-02 02:19:37", "--src", "8.8.8.8", "--dst", "192.168.115.8"]),
         ("/api/flows/chords?date=2016-08-02&ip=192.168.115.8", vec!["chords", "--date", "2016-08-02", "--ip", "192.168.115.8"]),
+        ("/api/flows/threat?date=2016-08-02&ip=192.168.115.8", vec!["threat", "--date", "2016-08-02", "--ip", "192.168.115.8"]),
         ("/api/flows/ingest-summary?date=2016-08-02", vec!["ingest-summary", "--date", "2016-08-02"]),
         ("/api/flows/beacons?date=2016-08-02&all=true", vec!["beacons", "--date", "2016-08-02", "--all"]),
     ] {

@@ -120,6 +120,11 @@ impl FlowsApi<'_> {
         Ok(queries::edges(self.engine.deployment.stats.store.as_ref(), tstart, a, b).await?)
     }
 
+    /// The threat investigation of `ip` over `date` ([`queries::threat`]).
+    pub async fn threat(&self, date: NaiveDate, ip: IpAddr) -> Result<queries::Threat> {
+        Ok(queries::threat(self.engine.deployment.stats.store.as_ref(), date, ip).await?)
+    }
+
     /// Threat `ip`'s chord rows of `date`.
     pub async fn chords(&self, date: NaiveDate, ip: IpAddr) -> Result<Vec<FlowChord>> {
         Ok(queries::chords(self.engine.deployment.stats.store.as_ref(), date, ip).await?)

@@ -6,6 +6,7 @@
 //! | `/api/flows/suspicious?date=D[&ip=X]` | the date's unscored suspicious connections by rank (20 columns) |
 //! | `/api/flows/edges?tstart=T&src=A&dst=B` | the raw flows of the pair in T's minute |
 //! | `/api/flows/chords?date=D&ip=X` | X's chord rows |
+//! | `/api/flows/threat?date=D&ip=X` | X's threat investigation |
 //! | `/api/flows/ingest-summary?date=D` | `[{tdate, total}]` |
 //! | `/api/flows/beacons?date=D[&all=true]` | `{beacons, long_connections, strobes}` (flagged pairs only unless `all`) |
 
@@ -39,6 +40,7 @@ pub fn routes(store: Arc<dyn Store>, beacon: BeaconSettings) -> Router {
         .route("/api/flows/suspicious", get(suspicious))
         .route("/api/flows/edges", get(edges))
         .route("/api/flows/chords", get(chords))
+        .route("/api/flows/threat", get(threat))
         .route("/api/flows/ingest-summary", get(ingest))
         .route("/api/flows/beacons", get(beacons))
         .with_state(Arc::new(ApiState { store, beacon }))
@@ -108,6 +110,14 @@ async fn chords(State(s): Shared, Query(q): Params) -> Response {
         (Err(e), _) | (_, Err(e)) => return e.into_response(),
     };
     answer(queries::chords(s.store.as_ref(), date, ip).await)
+}
+
+async fn threat(State(s): Shared, Query(q): Params) -> Response {
+    let (date, ip) = match (date(&q), required_ip(&q, "ip")) {
+        (Ok(d), Ok(i)) => (d, i),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    answer(queries::threat(s.store.as_ref(), date, ip).await)
 }
 
 async fn ingest(State(s): Shared, Query(q): Params) -> Response {

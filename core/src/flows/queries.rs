@@ -63,3 +63,104 @@ pub async fn beacons(store: &dyn Store, date: NaiveDate, settings: BeaconSetting
     let flows = store.flows_between(from, to).await?;
     tokio::task::spawn_blocking(move || beacon::analyse(&flows, &settings)).await.map_err(|e| Error::InvalidArgument(format!("beacons: {e}")))
 }
+
+/// One connection (source, destination, ports) of a threat investigation, over the day.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Connection {
+    /// Source.
+    pub sip: IpAddr,
+    /// Destination.
+    pub dip: IpAddr,
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+    /// First flow start, `YYYY-MM-DD HH:MM:SS`.
+    pub first_seen: String,
+    /// Last flow start.
+    pub last_seen: String,
+    /// Flows.
+    pub count: usize,
+    /// Largest and mean packets of a flow.
+    pub max_pkts: i64,
+    /// Mean packets.
+    pub avg_pkts: f64,
+    /// Largest bytes of a flow.
+    pub max_bytes: i64,
+    /// Mean bytes.
+    pub avg_bytes: f64,
+}
+
+/// The threat investigation of one address over a day (flows.md "Analyst workflow").
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Threat {
+    /// The address.
+    pub ip: IpAddr,
+    /// Its connections, by first seen.
+    pub connections: Vec<Connection>,
+    /// Peers it only received flows from.
+    pub inbound_only: Vec<IpAddr>,
+    /// Peers it only sent flows to.
+    pub outbound_only: Vec<IpAddr>,
+    /// Peers with flows both ways.
+    pub two_way: Vec<IpAddr>,
+    /// The 20 connections with the most bytes in all.
+    pub top_by_bytes: Vec<Connection>,
+    /// The 20 connections with the most flows.
+    pub top_by_connections: Vec<Connection>,
+}
+
+/// `ip`'s connections of `date` grouped by (sip, dip, sport, dport), its peers split by
+/// direction, and the top 20 by bytes and by flows.
+pub async fn threat(store: &dyn Store, date: NaiveDate, ip: IpAddr) -> Result<Threat> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let (from, to) = day(date);
+    let flows = store.flows_between(from, to).await?;
+    let mut groups: BTreeMap<(IpAddr, IpAddr, u16, u16), Vec<&crate::flows::model::RawFlow>> = BTreeMap::new();
+    let (mut inbound, mut outbound) = (BTreeSet::new(), BTreeSet::new());
+    for f in flows.iter().filter(|f| f.sip == ip || f.dip == ip) {
+        groups.entry((f.sip, f.dip, f.sport, f.dport)).or_default().push(f);
+        if f.sip == ip {
+            outbound.insert(f.dip);
+        } else {
+            inbound.insert(f.sip);
+        }
+    }
+    let mut connections: Vec<Connection> = groups
+        .into_iter()
+        .map(|((sip, dip, sport, dport), fs)| {
+            let n = fs.len();
+            Connection {
+                sip,
+                dip,
+                sport,
+                dport,
+                first_seen: fs[0].treceived.format(TIME).to_string(),
+                last_seen: fs[n - 1].treceived.format(TIME).to_string(),
+                count: n,
+                max_pkts: fs.iter().map(|f| f.ipkt).max().unwrap_or(0),
+                avg_pkts: fs.iter().map(|f| f.ipkt as f64).sum::<f64>() / n as f64,
+                max_bytes: fs.iter().map(|f| f.ibyt).max().unwrap_or(0),
+                avg_bytes: fs.iter().map(|f| f.ibyt as f64).sum::<f64>() / n as f64,
+            }
+        })
+        .collect();
+    connections.sort_by(|a, b| (&a.first_seen, a.sip, a.dip, a.sport, a.dport).cmp(&(&b.first_seen, b.sip, b.dip, b.sport, b.dport)));
+    let top = |key: &dyn Fn(&Connection) -> f64| {
+        let mut v = connections.clone();
+        v.sort_by(|a, b| key(b).total_cmp(&key(a)));
+        v.truncate(20);
+        v
+    };
+    let top_by_bytes = top(&|c| c.avg_bytes * c.count as f64);
+    let top_by_connections = top(&|c| c.count as f64);
+    Ok(Threat {
+        ip,
+        inbound_only: inbound.difference(&outbound).copied().collect(),
+        outbound_only: outbound.difference(&inbound).copied().collect(),
+        two_way: inbound.intersection(&outbound).copied().collect(),
+        connections,
+        top_by_bytes,
+        top_by_connections,
+    })
+}

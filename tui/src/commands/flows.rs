@@ -38,6 +38,7 @@ pub async fn run(config: &Config, command: FlowsCommand) -> anyhow::Result<ExitC
         FlowsCommand::Chords(args) => chords(config, args).await,
         FlowsCommand::Score(args) => score(config, args).await,
         FlowsCommand::Beacons(args) => beacons(config, args).await,
+        FlowsCommand::Threat(args) => threat(config, args).await,
         FlowsCommand::ScoreConnection(args) => score_connection(config, args).await,
         FlowsCommand::IngestSummary(args) => {
             let ingest = outputs(config, args.date).await?.ingest;
@@ -197,6 +198,30 @@ async fn edges(config: &Config, args: FlowsEdgesArgs) -> anyhow::Result<ExitCode
         .map(|e| vec![e.tstart.clone(), e.srcip.clone(), e.dstip.clone(), e.sport.to_string(), e.dport.to_string(), e.proto.clone(), e.flags.clone(), e.ibyt.to_string(), e.ipkt.to_string()])
         .collect();
     show(serde_json::to_value(&edges)?, args.json, &["tstart", "srcip", "dstip", "sport", "dport", "proto", "flags", "ibyt", "ipkt"], &rows)
+}
+
+/// `vantage flows threat`: the address's connections, peers and tops.
+async fn threat(config: &Config, args: FlowsChordsArgs) -> anyhow::Result<ExitCode> {
+    let engine = open_store(config).await?;
+    let threat = engine.flows().threat(args.date, args.ip).await;
+    engine.close().await;
+    let t = threat?;
+    if args.json {
+        println!("{}", serde_json::to_string(&t)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = t
+        .connections
+        .iter()
+        .map(|c| {
+            let (first, last) = (c.first_seen.clone(), c.last_seen.clone());
+            vec![c.sip.to_string(), c.dip.to_string(), c.sport.to_string(), c.dport.to_string(), first, last, c.count.to_string(), c.max_bytes.to_string(), format!("{:.0}", c.avg_bytes)]
+        })
+        .collect();
+    print!("{}", crate::output::table(&["sip", "dip", "sport", "dport", "first seen", "last seen", "flows", "max bytes", "avg bytes"], &rows));
+    let list = |v: &[std::net::IpAddr]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    println!("inbound only: {}\noutbound only: {}\ntwo-way: {}", list(&t.inbound_only), list(&t.outbound_only), list(&t.two_way));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `vantage flows chords`: the threat's rows.

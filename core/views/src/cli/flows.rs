@@ -24,6 +24,9 @@ pub enum FlowsCommand {
     IngestSummary(FlowsDateArgs),
     /// Beacons (RITA v5's score per pair), long connections and strobes of a date.
     Beacons(FlowsBeaconsArgs),
+    /// An address's connections of a date grouped by (sip, dip, sport, dport), its peers by
+    /// direction, the top 20 by bytes and by flows.
+    Threat(FlowsChordsArgs),
     /// The built-in scorer over a date's flows (lower = more suspicious), with every analyst
     /// score so far; `--out` writes spot-ml's flow_results.csv.
     Score(FlowsScoreArgs),
