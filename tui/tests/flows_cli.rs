@@ -164,6 +164,29 @@ fn oa_and_reads(dir: &Path, store_args: &[&str]) {
     let flagged = json(&run(&["flows", "beacons", "--date", "2016-08-02", "--json"]));
     assert_eq!(flagged["beacons"].as_array().map(Vec::len), Some(0));
 
+    // a storyboard: the text stored as written; the computed parts agree with `threat`
+    let story = dir.join("story.txt");
+    let written = "Exfiltration?\n  'quoted'; DROP TABLE flow_storyboards; --\n\"Ünïcode\" ✓\n";
+    std::fs::write(&story, written).expect("story");
+    let ip = "192.168.115.8";
+    let board = json(&run(&["flows", "storyboard", "--date", "2016-08-02", "--ip", ip, "--title", "Host 8 talks to DNS", "--text-file", story.to_str().expect("utf8"), "--json"]));
+    assert_eq!((board["title"].as_str(), board["text"].as_str()), (Some("Host 8 talks to DNS"), Some(written)), "{board}");
+    let threat = json(&run(&["flows", "threat", "--date", "2016-08-02", "--ip", ip, "--json"]));
+    for (direction, key) in [("inbound only", "inbound_only"), ("outbound only", "outbound_only"), ("two-way", "two_way")] {
+        let peers = threat[key].as_array().expect("peers");
+        let internal = peers.iter().filter(|p| p.as_str().is_some_and(|p| p.starts_with("192.168."))).count();
+        let i = &board["impact"][direction];
+        assert_eq!((i["internal"].as_u64(), i["external"].as_u64()), (Some(internal as u64), Some((peers.len() - internal) as u64)), "{direction}: {board}");
+    }
+    assert_eq!(board["timeline"], threat["connections"], "every connection, by first seen");
+    let again = json(&run(&["flows", "storyboard", "--date", "2016-08-02", "--ip", ip, "--json"]));
+    assert_eq!(again["text"].as_str(), Some(written), "kept");
+    let reset = run(&["flows", "reset", "--date", "2016-08-02"]);
+    assert!(text(&reset.stdout).contains("1 storyboards deleted"), "{}", text(&reset.stdout));
+    let after = json(&run(&["flows", "storyboard", "--date", "2016-08-02", "--ip", ip, "--json"]));
+    assert_eq!((after["title"].as_str(), after["text"].as_str()), (Some(""), Some("")));
+    assert!(!json(&run(&["flows", "suspicious", "--date", "2016-08-02", "--json"])).as_array().expect("rows").is_empty(), "scores kept");
+
     // `vantage serve` answers the same reads as JSON, and names a bad parameter with a 400
     use vantage_tests::process::{Killed, free_port, get, until};
     let port = free_port();

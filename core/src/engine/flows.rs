@@ -16,6 +16,7 @@ use crate::flows::import::{self, ImportReport, Input};
 use crate::flows::model::RawFlow;
 use crate::flows::oa::{self, FeedbackRow, FlowChord, FlowEdge, FlowScore, OaOutputs, OaReport, Scored, TIME};
 use crate::flows::score::{self, Feedback};
+use crate::flows::storyboard::{self, Storyboard};
 use crate::progress::Progress;
 use crate::store::flows::FlowsStatus;
 
@@ -123,6 +124,23 @@ impl FlowsApi<'_> {
     /// The threat investigation of `ip` over `date` ([`queries::threat`]).
     pub async fn threat(&self, date: NaiveDate, ip: IpAddr) -> Result<queries::Threat> {
         Ok(queries::threat(self.engine.deployment.stats.store.as_ref(), date, ip).await?)
+    }
+
+    /// The storyboard of `ip` on `date`; with `write` = (title, text), saved first (replacing
+    /// the one before).
+    pub async fn storyboard(&self, date: NaiveDate, ip: IpAddr, write: Option<(&str, &str)>) -> Result<Storyboard> {
+        let store = self.engine.deployment.stats.store.as_ref();
+        if let Some((title, text)) = write {
+            store.save_storyboard(date, ip, title, text).await?;
+        }
+        let config = &self.engine.config;
+        let enricher = Enricher::load(&FlowsSettings::from_config(config)?, &config.geoip_dir)?;
+        Ok(storyboard::storyboard(store, &enricher, date, ip).await?)
+    }
+
+    /// Deletes the storyboards of `date` (scores and analyst feedback stay); returns how many.
+    pub async fn reset(&self, date: NaiveDate) -> Result<u64> {
+        Ok(self.engine.deployment.stats.store.reset_storyboards(date).await?)
     }
 
     /// Threat `ip`'s chord rows of `date`.

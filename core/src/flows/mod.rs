@@ -3,7 +3,8 @@
 //! columns ([`model::RawFlow`]), located errors for bad lines ([`parse`]); the OA run of a
 //! date ([`oa`]) with its enrichment ([`enrich`]), over spot-ml's scores or those of the
 //! built-in scorer ([`score`]); RITA's beacon score, long connections and strobes ([`beacon`]); the reads of
-//! the outputs ([`queries`]) and their HTTP endpoints ([`api`]).
+//! the outputs ([`queries`]) and their HTTP endpoints ([`api`]); a threat's storyboard
+//! ([`storyboard`]).
 
 pub mod api;
 pub mod beacon;
@@ -13,6 +14,7 @@ pub mod oa;
 pub mod parse;
 pub mod queries;
 pub mod score;
+pub mod storyboard;
 
 /// The raw flow record (its type lives with its storage).
 pub mod model {

@@ -12,7 +12,7 @@ use vantage_core::flows::score::{as_scored, write_results};
 use vantage_core::flows::oa::OaOutputs;
 
 use super::{import_exit, open_inputs, open_store, report_rejections};
-use crate::cli::{FlowsBeaconsArgs, FlowsChordsArgs, FlowsCommand, FlowsEdgesArgs, FlowsImportArgs, FlowsOaArgs, FlowsScoreArgs, FlowsScoreConnectionArgs, FlowsSuspiciousArgs};
+use crate::cli::{FlowsBeaconsArgs, FlowsChordsArgs, FlowsStoryboardArgs, FlowsCommand, FlowsEdgesArgs, FlowsImportArgs, FlowsOaArgs, FlowsScoreArgs, FlowsScoreConnectionArgs, FlowsSuspiciousArgs};
 use crate::progress::Bars;
 
 /// Runs one `vantage flows` command.
@@ -39,6 +39,14 @@ pub async fn run(config: &Config, command: FlowsCommand) -> anyhow::Result<ExitC
         FlowsCommand::Score(args) => score(config, args).await,
         FlowsCommand::Beacons(args) => beacons(config, args).await,
         FlowsCommand::Threat(args) => threat(config, args).await,
+        FlowsCommand::Storyboard(args) => storyboard(config, args).await,
+        FlowsCommand::Reset(args) => {
+            let engine = open_store(config).await?;
+            let deleted = engine.flows().reset(args.date).await;
+            engine.close().await;
+            println!("{}: {} storyboards deleted (scores and feedback kept)", args.date, deleted?);
+            Ok(ExitCode::SUCCESS)
+        }
         FlowsCommand::ScoreConnection(args) => score_connection(config, args).await,
         FlowsCommand::IngestSummary(args) => {
             let ingest = outputs(config, args.date).await?.ingest;
@@ -221,6 +229,36 @@ async fn threat(config: &Config, args: FlowsChordsArgs) -> anyhow::Result<ExitCo
     print!("{}", crate::output::table(&["sip", "dip", "sport", "dport", "first seen", "last seen", "flows", "max bytes", "avg bytes"], &rows));
     let list = |v: &[std::net::IpAddr]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     println!("inbound only: {}\noutbound only: {}\ntwo-way: {}", list(&t.inbound_only), list(&t.outbound_only), list(&t.two_way));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vantage flows storyboard`: saves the title and text when given, prints the storyboard.
+async fn storyboard(config: &Config, args: FlowsStoryboardArgs) -> anyhow::Result<ExitCode> {
+    let text = match args.text_file.as_deref() {
+        None => String::new(),
+        Some("-") => std::io::read_to_string(std::io::stdin()).map_err(|e| anyhow::anyhow!("standard input: {e}"))?,
+        Some(path) => std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?,
+    };
+    let write = args.title.as_deref().map(|title| (title, text.as_str()));
+    let engine = open_store(config).await?;
+    let board = engine.flows().storyboard(args.date, args.ip, write).await;
+    engine.close().await;
+    let b = board?;
+    if args.json {
+        println!("{}", serde_json::to_string(&b)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{} on {}: {}", b.ip, b.date, if b.title.is_empty() { "(no title)" } else { &b.title });
+    if !b.text.is_empty() {
+        println!("{}", b.text);
+    }
+    for (direction, i) in &b.impact {
+        println!("{direction}: {} internal, {} external peers", i.internal, i.external);
+    }
+    for c in &b.progression {
+        println!("{}  {} ({})", c.first_seen, c.ip, c.context);
+    }
+    println!("{} connections on the timeline, {} peers on the map", b.timeline.len(), b.map.len());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -190,4 +190,10 @@ pub trait FlowOaStore: Send + Sync {
     async fn add_feedback(&self, rows: &[FeedbackRow]) -> Result<()>;
     /// Every analyst score given so far, oldest first.
     async fn feedback(&self) -> Result<Vec<FeedbackRow>>;
+    /// Saves (or replaces) the storyboard title and text of `ip` on `date`.
+    async fn save_storyboard(&self, date: NaiveDate, ip: IpAddr, title: &str, body: &str) -> Result<()>;
+    /// The storyboard title and text of `ip` on `date`, if one was saved.
+    async fn storyboard(&self, date: NaiveDate, ip: IpAddr) -> Result<Option<(String, String)>>;
+    /// Deletes the storyboards of `date`; returns how many.
+    async fn reset_storyboards(&self, date: NaiveDate) -> Result<u64>;
 }

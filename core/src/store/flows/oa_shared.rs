@@ -222,6 +222,34 @@ macro_rules! flow_oa_store {
                     })
                     .collect())
             }
+
+            async fn save_storyboard(&self, date: chrono::NaiveDate, ip: std::net::IpAddr, title: &str, body: &str) -> $crate::error::Result<()> {
+                use $crate::store::codec::Codec;
+                let p = |n| <$db as Codec>::DIALECT.param(n);
+                let sql = format!(
+                    "INSERT INTO flow_storyboards (date, ip, title, body) VALUES ({}, {}, {}, {}) \
+                     ON CONFLICT (date, ip) DO UPDATE SET title = excluded.title, body = excluded.body",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4)
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(date.to_string()).bind(ip.to_string()).bind(title).bind(body).execute(self.pool()).await?;
+                Ok(())
+            }
+
+            async fn storyboard(&self, date: chrono::NaiveDate, ip: std::net::IpAddr) -> $crate::error::Result<Option<(String, String)>> {
+                use $crate::store::codec::Codec;
+                let p = |n| <$db as Codec>::DIALECT.param(n);
+                let sql = format!("SELECT title, body FROM flow_storyboards WHERE date = {} AND ip = {}", p(1), p(2));
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(date.to_string()).bind(ip.to_string()).fetch_optional(self.pool()).await?)
+            }
+
+            async fn reset_storyboards(&self, date: chrono::NaiveDate) -> $crate::error::Result<u64> {
+                use $crate::store::codec::Codec;
+                let sql = format!("DELETE FROM flow_storyboards WHERE date = {}", <$db as Codec>::DIALECT.param(1));
+                Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(date.to_string()).execute(self.pool()).await?.rows_affected())
+            }
         }
     };
 }

@@ -27,12 +27,45 @@ pub enum FlowsCommand {
     /// An address's connections of a date grouped by (sip, dip, sport, dport), its peers by
     /// direction, the top 20 by bytes and by flows.
     Threat(FlowsChordsArgs),
+    /// The storyboard of a threat address: impact summary, incident progression, map points,
+    /// timeline, and the analyst's title and text (`--title` / `--text-file` save them).
+    Storyboard(FlowsStoryboardArgs),
+    /// Delete a date's storyboards (scores and feedback stay).
+    Reset(FlowsResetArgs),
     /// The built-in scorer over a date's flows (lower = more suspicious), with every analyst
     /// score so far; `--out` writes spot-ml's flow_results.csv.
     Score(FlowsScoreArgs),
     /// Score the suspicious connections of a date matching the given fields: 1 high, 2 medium,
     /// 3 low/benign (the scorer's feedback; appended to `<data_dir>/flows/<date>/ml_feedback.csv`).
     ScoreConnection(FlowsScoreConnectionArgs),
+}
+
+/// `vantage flows storyboard`
+#[derive(Debug, Args)]
+pub struct FlowsStoryboardArgs {
+    /// The date, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: chrono::NaiveDate,
+    /// The threat address.
+    #[arg(long, value_name = "IP")]
+    pub ip: std::net::IpAddr,
+    /// Save this title (with the text of `--text-file`, or an empty one).
+    #[arg(long, value_name = "TITLE")]
+    pub title: Option<String>,
+    /// Save the text of this file (UTF-8, any characters and lines; `-`: standard input).
+    #[arg(long, value_name = "FILE", requires = "title")]
+    pub text_file: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vantage flows reset`
+#[derive(Debug, Args)]
+pub struct FlowsResetArgs {
+    /// The date, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: chrono::NaiveDate,
 }
 
 /// `vantage flows beacons`

@@ -76,3 +76,11 @@ CREATE TABLE IF NOT EXISTS flow_feedback (
     ibyt bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS flow_feedback_date ON flow_feedback (date);
+-- An analyst's write-up of a threat address on a date (its title and free text, any characters).
+CREATE TABLE IF NOT EXISTS flow_storyboards (
+    date text NOT NULL,
+    ip text NOT NULL,
+    title text NOT NULL,
+    body text NOT NULL,
+    PRIMARY KEY (date, ip)
+);
