@@ -2,13 +2,13 @@
 # Vantage benchmarks. Prints a Markdown table of figures (copy the latest into
 # docs/benchmarks.md). Needs the services scripts/test.sh sets up (PostgreSQL on loopback).
 #
-#   scripts/bench.sh [ingest|aggregate|resources|passwords|pcap|tui|events|gui|all]
+#   scripts/bench.sh [ingest|aggregate|resources|passwords|pcap|tui|events|flows|gui|all]
 #
 # Environment: BENCH_INGEST_ROWS (default 2000000), BENCH_AGG_ROWS (default 10000000),
 # BENCH_DEMO_SCALE (PostgreSQL year for the resources benchmark, default 17 ≈ 21M raw rows),
 # BENCH_SQLITE_SCALE (SQLite year, default 3), BENCH_PASSWORD_HASHES (default 10000000), BENCH_TUI_SCALE (demo year of the render
 # benchmark, default 1), BENCH_PCAP_PACKETS (packets in each of the 8 pcap merge inputs, default 170000 ≈ 1.1 GB in all),
-# BENCH_EVENTS (IntelMQ events of the events benchmark, default 2000000), BENCH_GUI_SCALE (demo year of the desktop
+# BENCH_EVENTS (IntelMQ events of the events benchmark, default 2000000), BENCH_FLOWS (flows of the flows benchmark, default 1000000), BENCH_GUI_SCALE (demo year of the desktop
 # app benchmark, default 1), BENCH_GUI_FRAMES (frames timed on its Overview, default 300),
 # BENCH_DIR (scratch space, default ./bench-out), VANTAGE_TEST_PG_URL (maintenance DB URL),
 # BENCH_PROFILE (cargo profile of the binaries, default release; dev: the test build, dependencies optimised).
@@ -353,6 +353,30 @@ if [ "$what" = gui ] || [ "$what" = all ]; then
     extra+=$'\n'"### Desktop app: a table panel of 100,000 rows beside one of 100 (headless, one core; egui layout and tessellation)"$'\n\n'
     extra+="| rows | first frame (rows built, filtered, laid out), ms | scrolling frame p50 · p99, ms | click on a header: sort every row + frame, ms |"$'\n'
     extra+="|---:|---:|---:|---:|"$'\n'"$table_rows"
+fi
+
+if [ "$what" = flows ] || [ "$what" = all ]; then
+    # flows: import into both stores, the built-in scorer, the OA run (edges, chords and the
+    # ingest summary over the day's raw flows), and in-process enrichment and scoring rates
+    n="${BENCH_FLOWS:-1000000}"
+    f="$DIR/flows-$n.csv"
+    [ -s "$f" ] || "$GEN" gen-flows "$n" 2024-06-14 "$f"
+    seconds() { python3 -c "import json;print(f\"{json.load(open('$DIR/out.json'))['seconds']:.2f}\")"; }
+    pg=$(fresh_pg vantage_bench_flows)
+    sq=$(fresh_sqlite flows)
+    for backend in postgres sqlite; do
+        if [ "$backend" = postgres ]; then target=(--database-url "$pg" --data-dir "$sq-pg"); else target=(--data-dir "$sq"); fi
+        run "flows import $backend" -- "$V" "${target[@]}" flows import --json "$f"
+        s=$(seconds)
+        row "flows import (one transaction)" "$backend" "$n" "$s" "$(rate "$n" "$s")" "$RSS_MB"
+        run "flows score $backend" -- "$V" "${target[@]}" flows score --date 2024-06-14 --limit 1 --json
+        row "flows score (built-in scorer, process wall time)" "$backend" "$n" "$SECS" "$(rate "$n" "$SECS")" "$RSS_MB"
+        run "flows oa $backend" -- "$V" "${target[@]}" flows oa --date 2024-06-14 --limit 3000 --json
+        row "flows oa --limit 3000 (scorer + steps 1–8 over the day's raw flows)" "$backend" "$n" "$SECS" "$(rate "$n" "$SECS")" "$RSS_MB"
+    done
+    extra+=$'\n'"### Flows: enrichment and scorer in process ($n rows, one core)"$'\n\n'
+    extra+="| measure | rows | rate | baseline in the same run |"$'\n'"|---|---:|---:|---|"$'\n'
+    extra+="$("$GEN" flows-enrich "$n")"$'\n'
 fi
 
 if [ "$what" = events ] || [ "$what" = all ]; then
