@@ -13,6 +13,7 @@
 //! ```
 //! Relative paths are read from the directory of the configuration file.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -83,11 +84,30 @@ struct Located {
     place: Place,
 }
 
-/// One reputation list.
+/// One reputation list, indexed for longest-prefix lookups: per prefix length present, the
+/// entries by their network address.
 #[derive(Debug, Clone)]
 struct RepList {
     service: String,
-    entries: Vec<(IpNetwork, String, i32)>,
+    /// (is IPv6, prefix length) → network key → (label, value), longest prefixes first.
+    by_prefix: Vec<((bool, u8), HashMap<u128, (String, i32)>)>,
+}
+
+impl RepList {
+    /// The entry of the most specific network holding `ip`.
+    fn lookup(&self, ip: IpAddr) -> Option<&(String, i32)> {
+        let (v6, bits, k) = match ip {
+            IpAddr::V4(v4) => (false, 32, u128::from(u32::from(v4))),
+            IpAddr::V6(v6) => (true, 128, u128::from(v6)),
+        };
+        self.by_prefix.iter().filter(|((is_v6, _), _)| *is_v6 == v6).find_map(|((_, len), nets)| nets.get(&mask(k, bits, *len)))
+    }
+}
+
+/// `k` (an address of `bits` bits) with all but its first `len` bits cleared.
+fn mask(k: u128, bits: u8, len: u8) -> u128 {
+    let host = u32::from(bits - len.min(bits));
+    if host >= 128 { 0 } else { (k >> host) << host }
 }
 
 /// The loaded enrichment data of one OA run.
@@ -188,14 +208,10 @@ impl Enricher {
         Place { geoloc, ..Place::default() }
     }
 
-    /// `service:LABEL:value` of every list holding `ip` (the first matching entry of each),
-    /// joined with `::`; empty when none does.
+    /// `service:LABEL:value` of every list holding `ip` (of each list, the entry of the most
+    /// specific network holding it, as routing chooses), joined with `::`; empty when none does.
     pub fn reputation(&self, ip: IpAddr) -> String {
-        let found: Vec<String> = self
-            .reputation
-            .iter()
-            .filter_map(|list| list.entries.iter().find(|(net, _, _)| net.contains(ip)).map(|(_, label, value)| format!("{}:{label}:{value}", list.service)))
-            .collect();
+        let found: Vec<String> = self.reputation.iter().filter_map(|list| list.lookup(ip).map(|(label, value)| format!("{}:{label}:{value}", list.service))).collect();
         found.join("::")
     }
 }
@@ -223,7 +239,7 @@ fn load_iploc(path: &Path) -> Result<Vec<Located>> {
 /// A reputation list: `ip_or_cidr,label,value`.
 fn load_reputation(path: &Path) -> Result<RepList> {
     let service = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "list".into());
-    let mut entries = Vec::new();
+    let mut by_prefix: HashMap<(bool, u8), HashMap<u128, (String, i32)>> = HashMap::new();
     for (line, r) in records(path)? {
         let net: IpNetwork = match r.get(0).unwrap_or("").parse() {
             Ok(n) => n,
@@ -234,9 +250,17 @@ fn load_reputation(path: &Path) -> Result<RepList> {
         if !(-1..=3).contains(&value) {
             return Err(bad(path, line, "value", format!("{value} is not one of -1, 0, 1, 2, 3")));
         }
-        entries.push((net, r.get(1).unwrap_or("").to_string(), value));
+        let (v6, bits) = (net.is_ipv6(), if net.is_ipv6() { 128 } else { 32 });
+        let k = match net.network() {
+            IpAddr::V4(v4) => u128::from(u32::from(v4)),
+            IpAddr::V6(v6) => u128::from(v6),
+        };
+        // the first entry of a network wins, as in the file
+        by_prefix.entry((v6, net.prefix())).or_default().entry(mask(k, bits, net.prefix())).or_insert((r.get(1).unwrap_or("").to_string(), value));
     }
-    Ok(RepList { service, entries })
+    let mut by_prefix: Vec<_> = by_prefix.into_iter().collect();
+    by_prefix.sort_by(|a, b| b.0.1.cmp(&a.0.1));
+    Ok(RepList { service, by_prefix })
 }
 
 #[cfg(test)]
@@ -262,7 +286,10 @@ mod tests {
                 "\"16777216\",\"16777471\",\"AU\",\"Australia\",\"Queensland\",\"Brisbane\",\"-27.46\",\"153.02\",\"APNIC\",\"apnic.net\"\n\
                  \"16778240\",\"16779263\",\"AU\",\"Australia\",\"Victoria\",\"Melbourne\",\"-37.81\",\"144.96\",\"Telstra\",\"telstra.com\"\n",
             )),
-            reputation: vec![write(dir.path(), "blocklist.csv", "ip_or_cidr,label,value\n1.0.0.0/24,MALWARE,3\n"), write(dir.path(), "tor.csv", "1.0.0.7,EXIT,1\n")],
+            reputation: vec![
+                write(dir.path(), "blocklist.csv", "ip_or_cidr,label,value\n1.0.0.0/16,SPAM,1\n1.0.0.0/24,MALWARE,3\n2001:db8::/32,TEST,0\n"),
+                write(dir.path(), "tor.csv", "1.0.0.7,EXIT,1\n"),
+            ],
             ..FlowsSettings::default()
         };
         let e = Enricher::load(&settings, Path::new("/nonexistent")).expect("loaded");
@@ -276,6 +303,8 @@ mod tests {
         assert_eq!(e.reputation(ip("1.0.0.7")), "blocklist:MALWARE:3::tor:EXIT:1");
         assert_eq!(e.reputation(ip("1.0.0.8")), "blocklist:MALWARE:3");
         assert_eq!(e.reputation(ip("8.8.8.8")), "");
+        assert_eq!(e.reputation(ip("1.0.9.9")), "blocklist:SPAM:1", "the /16 outside the /24");
+        assert_eq!(e.reputation(ip("2001:db8::1")), "blocklist:TEST:0");
 
         let broken = FlowsSettings { reputation: vec![write(dir.path(), "bad.csv", "1.2.3.4,X,7\n")], ..FlowsSettings::default() };
         assert!(FlowsSettings::default().beacon.check().is_ok());
