@@ -84,13 +84,16 @@ struct Located {
     place: Place,
 }
 
+/// The entries of one prefix length of a list: network key → (label, value).
+type Networks = HashMap<u128, (String, i32)>;
+
 /// One reputation list, indexed for longest-prefix lookups: per prefix length present, the
 /// entries by their network address.
 #[derive(Debug, Clone)]
 struct RepList {
     service: String,
     /// (is IPv6, prefix length) → network key → (label, value), longest prefixes first.
-    by_prefix: Vec<((bool, u8), HashMap<u128, (String, i32)>)>,
+    by_prefix: Vec<((bool, u8), Networks)>,
 }
 
 impl RepList {
@@ -239,7 +242,7 @@ fn load_iploc(path: &Path) -> Result<Vec<Located>> {
 /// A reputation list: `ip_or_cidr,label,value`.
 fn load_reputation(path: &Path) -> Result<RepList> {
     let service = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "list".into());
-    let mut by_prefix: HashMap<(bool, u8), HashMap<u128, (String, i32)>> = HashMap::new();
+    let mut by_prefix: HashMap<(bool, u8), Networks> = HashMap::new();
     for (line, r) in records(path)? {
         let net: IpNetwork = match r.get(0).unwrap_or("").parse() {
             Ok(n) => n,
