@@ -262,7 +262,7 @@ fn load_reputation(path: &Path) -> Result<RepList> {
         by_prefix.entry((v6, net.prefix())).or_default().entry(mask(k, bits, net.prefix())).or_insert((r.get(1).unwrap_or("").to_string(), value));
     }
     let mut by_prefix: Vec<_> = by_prefix.into_iter().collect();
-    by_prefix.sort_by(|a, b| b.0.1.cmp(&a.0.1));
+    by_prefix.sort_by_key(|((_, len), _)| std::cmp::Reverse(*len));
     Ok(RepList { service, by_prefix })
 }
 
