@@ -81,9 +81,10 @@ impl FlowsApi<'_> {
         let store = &self.engine.deployment.stats.store;
         let (from, to) = day(date);
         let flows = store.flows_between(from, to).await?;
-        let window = if window_days <= 1 { flows.clone() } else { store.flows_between(from - Duration::days(i64::from(window_days) - 1), to).await? };
+        let window = if window_days <= 1 { None } else { Some(store.flows_between(from - Duration::days(i64::from(window_days) - 1), to).await?) };
         let feedback: Vec<Feedback> = store.feedback().await?.iter().filter_map(as_feedback).collect();
-        Ok(tokio::task::spawn_blocking(move || score::score(&flows, &window, &feedback)).await.map_err(|e| crate::Error::InvalidArgument(format!("scorer: {e}")))?)
+        let scored = tokio::task::spawn_blocking(move || score::score(flows, window.as_deref(), &feedback));
+        Ok(scored.await.map_err(|e| crate::Error::InvalidArgument(format!("scorer: {e}")))?)
     }
 
     /// Beacons, long connections and strobes among the flows of `date` ([`crate::flows::beacon`]),

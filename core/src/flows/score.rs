@@ -172,11 +172,11 @@ impl Models {
     }
 }
 
-/// Scores the `day` flows against the `window` traffic (which includes them) and `feedback`;
-/// returns them most suspicious first (equal scores in time order).
-pub fn score(day: &[RawFlow], window: &[RawFlow], feedback: &[Feedback]) -> Vec<(RawFlow, f64)> {
+/// Scores the `day` flows against the `window` traffic (which includes them; `None`: the day
+/// alone) and `feedback`; returns them most suspicious first (equal scores in time order).
+pub fn score(day: Vec<RawFlow>, window: Option<&[RawFlow]>, feedback: &[Feedback]) -> Vec<(RawFlow, f64)> {
     let mut model = Models { hosts: Model::new(), pairs: Model::new() };
-    for f in window {
+    for f in window.unwrap_or(&day) {
         let (s, d, svc) = flow_words(f);
         model.add_flow(f.sip, f.dip, (&s, &d, &svc), 1.0);
     }
@@ -196,14 +196,14 @@ pub fn score(day: &[RawFlow], window: &[RawFlow], feedback: &[Feedback]) -> Vec<
         }
     }
     let mut scored: Vec<(RawFlow, f64)> = day
-        .iter()
+        .into_iter()
         .map(|f| {
-            let (s, d, svc) = flow_words(f);
+            let (s, d, svc) = flow_words(&f);
             let mut p = model.p(f.sip, f.dip, (&s, &d, &svc));
             if severe.contains(&(f.sip, f.dip, s, d)) {
                 p /= SEVERE_FACTOR;
             }
-            (f.clone(), p)
+            (f, p)
         })
         .collect();
     scored.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.treceived.cmp(&b.0.treceived)));

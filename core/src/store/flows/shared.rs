@@ -85,11 +85,8 @@ macro_rules! flow_store {
                 use $crate::store::flows::shared::{COLUMNS, address, port};
                 let (a, b) = (<$db as Codec>::DIALECT.param(1), <$db as Codec>::DIALECT.param(2));
                 let sql = format!("SELECT {COLUMNS} FROM flows_raw WHERE treceived >= {a} AND treceived < {b} ORDER BY treceived, id");
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(<$db as Codec>::encode_time(from))
-                    .bind(<$db as Codec>::encode_time(to))
-                    .fetch_all(self.pool())
-                    .await?;
+                // decoded as they stream in: a day of flows is never held twice (rows and flows)
+                let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(<$db as Codec>::encode_time(from)).bind(<$db as Codec>::encode_time(to)).fetch(self.pool());
                 let decode = |r: &<$db as sqlx::Database>::Row| -> std::result::Result<$crate::store::flows::model::RawFlow, sqlx::Error> {
                     Ok($crate::store::flows::model::RawFlow {
                         treceived: <$db as Codec>::decode_time(r.try_get(0)?),
@@ -115,7 +112,11 @@ macro_rules! flow_store {
                         rip: r.try_get(27)?,
                     })
                 };
-                Ok(rows.iter().map(decode).collect::<std::result::Result<Vec<_>, _>>()?)
+                let mut flows = Vec::new();
+                while let Some(row) = futures::TryStreamExt::try_next(&mut rows).await? {
+                    flows.push(decode(&row)?);
+                }
+                Ok(flows)
             }
 
             async fn flows_status(&self) -> $crate::error::Result<$crate::store::flows::FlowsStatus> {
