@@ -272,6 +272,16 @@ fn mixed_day(day: NaiveDate) -> (Vec<RawFlow>, IpAddr) {
     (flows, "172.16.0.8".parse().expect("the scanner"))
 }
 
+/// A fresh store of `kind` holding `flows`, and the engine on it.
+async fn store_with(kind: vantage_tests::Kind, flows: &[RawFlow]) -> (TestStore, vantage_core::engine::Engine) {
+    let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
+    let mut session = ts.store.begin_flows_import().await.expect("import");
+    session.write(flows).await.expect("write");
+    session.commit().await.expect("commit");
+    let engine = vantage_core::engine::Engine::open_parts(&ts.config, vantage_core::engine::Parts::StoreOnly).await.expect("engine");
+    (ts, engine)
+}
+
 /// The built-in scorer on a real mixed day, through the engine on both backends: the scan's
 /// flows are among the most suspicious and the busiest regular pattern (the Skype host's DNS
 /// lookups) scores last; `flows score-connection --sev 3` of one scan flow moves that pattern
@@ -279,16 +289,11 @@ fn mixed_day(day: NaiveDate) -> (Vec<RawFlow>, IpAddr) {
 /// `--results` runs on the built-in scores, and a scored connection leaves the suspicious list.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_built_in_scorer_ranks_the_scan_first_and_feedback_moves_patterns_on_both_backends() {
-    use vantage_core::engine::Engine;
     use vantage_core::engine::flows::Pattern;
     let date = NaiveDate::from_ymd_opt(2024, 6, 14).expect("date");
     let (flows, scanner) = mixed_day(date);
     for kind in BOTH {
-        let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
-        let mut session = ts.store.begin_flows_import().await.expect("import");
-        session.write(&flows).await.expect("write");
-        session.commit().await.expect("commit");
-        let engine = Engine::open_parts(&ts.config, vantage_core::engine::Parts::StoreOnly).await.expect("engine");
+        let (ts, engine) = store_with(kind, &flows).await;
         let scored = engine.flows().score(date, 1).await.expect("scores");
         assert_eq!(scored.len(), flows.len(), "{kind:?}: every flow of the day");
         let rank_of = |scored: &[(RawFlow, f64)], pick: &dyn Fn(&RawFlow) -> bool| -> Vec<usize> { scored.iter().enumerate().filter(|(_, (f, _))| pick(f)).map(|(i, _)| i).collect() };
@@ -353,7 +358,6 @@ fn score_row(f: &RawFlow) -> vantage_core::flows::oa::Scored {
 /// of the real traffic is; a flow of 5 h is a long connection of level 4.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_synthetic_beacon_in_real_traffic_is_flagged_and_the_real_traffic_is_not_on_both_backends() {
-    use vantage_core::engine::Engine;
     let date = NaiveDate::from_ymd_opt(2024, 6, 14).expect("date");
     let (mut flows, _) = mixed_day(date);
     let real: HashSet<(IpAddr, IpAddr)> = flows.iter().map(|f| (f.sip, f.dip)).collect();
@@ -376,11 +380,7 @@ async fn a_synthetic_beacon_in_real_traffic_is_flagged_and_the_real_traffic_is_n
     long.tdur = 5.0 * 3600.0;
     flows.push(long);
     for kind in BOTH {
-        let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
-        let mut session = ts.store.begin_flows_import().await.expect("import");
-        session.write(&flows).await.expect("write");
-        session.commit().await.expect("commit");
-        let engine = Engine::open_parts(&ts.config, vantage_core::engine::Parts::StoreOnly).await.expect("engine");
+        let (ts, engine) = store_with(kind, &flows).await;
         let report = engine.flows().beacons(date).await.expect("beacons");
         let top = &report.beacons[0];
         eprintln!("{kind:?}: {top:?}; next {:?}", report.beacons.get(1));

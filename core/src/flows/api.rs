@@ -104,20 +104,23 @@ async fn edges(State(s): Shared, Query(q): Params) -> Response {
     answer(queries::edges(s.store.as_ref(), &tstart, src, dst).await)
 }
 
+/// The `date` and the required `ip` of a threat's reads.
+fn date_and_ip(q: &HashMap<String, String>) -> Result<(NaiveDate, IpAddr), Bad> {
+    Ok((date(q)?, required_ip(q, "ip")?))
+}
+
 async fn chords(State(s): Shared, Query(q): Params) -> Response {
-    let (date, ip) = match (date(&q), required_ip(&q, "ip")) {
-        (Ok(d), Ok(i)) => (d, i),
-        (Err(e), _) | (_, Err(e)) => return e.into_response(),
-    };
-    answer(queries::chords(s.store.as_ref(), date, ip).await)
+    match date_and_ip(&q) {
+        Ok((date, ip)) => answer(queries::chords(s.store.as_ref(), date, ip).await),
+        Err(e) => e.into_response(),
+    }
 }
 
 async fn threat(State(s): Shared, Query(q): Params) -> Response {
-    let (date, ip) = match (date(&q), required_ip(&q, "ip")) {
-        (Ok(d), Ok(i)) => (d, i),
-        (Err(e), _) | (_, Err(e)) => return e.into_response(),
-    };
-    answer(queries::threat(s.store.as_ref(), date, ip).await)
+    match date_and_ip(&q) {
+        Ok((date, ip)) => answer(queries::threat(s.store.as_ref(), date, ip).await),
+        Err(e) => e.into_response(),
+    }
 }
 
 async fn ingest(State(s): Shared, Query(q): Params) -> Response {

@@ -119,8 +119,8 @@ fn feedback_words(f: &Feedback, proto: &str) -> (String, String, String) {
 /// The word counts of a traffic window, per document (an address, or an address pair).
 #[derive(Debug)]
 struct Model<K> {
-    /// c(doc, w), as weights.
-    pair: HashMap<(K, String), f64>,
+    /// c(doc, w) by document, then word, as weights (looked up by `&str`: no allocation).
+    pair: HashMap<K, HashMap<String, f64>>,
     /// c(doc).
     doc: HashMap<K, f64>,
     /// c(w).
@@ -129,22 +129,32 @@ struct Model<K> {
     total: f64,
 }
 
+/// Adds `weight` to `w`'s entry of `counts`, allocating its key only the first time.
+fn count(counts: &mut HashMap<String, f64>, w: &str, weight: f64) {
+    match counts.get_mut(w) {
+        Some(c) => *c += weight,
+        None => {
+            counts.insert(w.to_string(), weight);
+        }
+    }
+}
+
 impl<K: std::hash::Hash + Eq + Clone> Model<K> {
     fn new() -> Self {
         Model { pair: HashMap::new(), doc: HashMap::new(), word: HashMap::new(), total: 0.0 }
     }
 
     fn add(&mut self, doc: &K, w: &str, weight: f64) {
-        *self.pair.entry((doc.clone(), w.to_string())).or_default() += weight;
+        count(self.pair.entry(doc.clone()).or_default(), w, weight);
         *self.doc.entry(doc.clone()).or_default() += weight;
-        *self.word.entry(w.to_string()).or_default() += weight;
+        count(&mut self.word, w, weight);
         self.total += weight;
     }
 
     fn p(&self, doc: &K, w: &str) -> f64 {
         let vocabulary = self.word.len() as f64;
         let prior = (self.word.get(w).copied().unwrap_or(0.0) + 1.0) / (self.total + vocabulary.max(1.0));
-        let count = self.pair.get(&(doc.clone(), w.to_string())).copied().unwrap_or(0.0);
+        let count = self.pair.get(doc).and_then(|words| words.get(w)).copied().unwrap_or(0.0);
         (count + ALPHA * prior) / (self.doc.get(doc).copied().unwrap_or(0.0) + ALPHA)
     }
 }

@@ -11,7 +11,7 @@ use vantage_core::flows::oa::{TIME, read_results};
 use vantage_core::flows::score::{as_scored, write_results};
 use vantage_core::flows::oa::OaOutputs;
 
-use super::{import_exit, open_inputs, open_store, report_rejections};
+use super::{import_exit, on_store, open_inputs, report_rejections};
 use crate::cli::{FlowsBeaconsArgs, FlowsChordsArgs, FlowsStoryboardArgs, FlowsCommand, FlowsEdgesArgs, FlowsImportArgs, FlowsOaArgs, FlowsScoreArgs, FlowsScoreConnectionArgs, FlowsSuspiciousArgs};
 use crate::progress::Bars;
 
@@ -20,10 +20,7 @@ pub async fn run(config: &Config, command: FlowsCommand) -> anyhow::Result<ExitC
     match command {
         FlowsCommand::Import(args) => import(config, args).await,
         FlowsCommand::Status(args) => {
-            let engine = open_store(config).await?;
-            let status = engine.flows().status().await;
-            engine.close().await;
-            let status = status?;
+            let status = on_store(config, async |e| e.flows().status().await).await?;
             if args.json {
                 println!("{}", serde_json::to_string(&status)?);
             } else {
@@ -41,10 +38,8 @@ pub async fn run(config: &Config, command: FlowsCommand) -> anyhow::Result<ExitC
         FlowsCommand::Threat(args) => threat(config, args).await,
         FlowsCommand::Storyboard(args) => storyboard(config, args).await,
         FlowsCommand::Reset(args) => {
-            let engine = open_store(config).await?;
-            let deleted = engine.flows().reset(args.date).await;
-            engine.close().await;
-            println!("{}: {} storyboards deleted (scores and feedback kept)", args.date, deleted?);
+            let deleted = on_store(config, async |e| e.flows().reset(args.date).await).await?;
+            println!("{}: {deleted} storyboards deleted (scores and feedback kept)", args.date);
             Ok(ExitCode::SUCCESS)
         }
         FlowsCommand::ScoreConnection(args) => score_connection(config, args).await,
@@ -58,10 +53,7 @@ pub async fn run(config: &Config, command: FlowsCommand) -> anyhow::Result<ExitC
 
 /// What the last OA run of `date` stored.
 async fn outputs(config: &Config, date: chrono::NaiveDate) -> anyhow::Result<OaOutputs> {
-    let engine = open_store(config).await?;
-    let outputs = engine.flows().outputs(date).await;
-    engine.close().await;
-    Ok(outputs?)
+    on_store(config, async |e| e.flows().outputs(date).await).await
 }
 
 /// Prints `value` as JSON, or `rows` as a table under `header`.
@@ -80,10 +72,7 @@ async fn oa(config: &Config, args: FlowsOaArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(read_results(&path.display().to_string(), std::io::BufReader::new(vantage_core::error::open_file(path)?), args.limit)?),
         None => None,
     };
-    let engine = open_store(config).await?;
-    let report = engine.flows().oa(args.date, rows, args.limit).await;
-    engine.close().await;
-    let report = report?;
+    let report = on_store(config, async |e| e.flows().oa(args.date, rows, args.limit).await).await?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -97,10 +86,7 @@ async fn oa(config: &Config, args: FlowsOaArgs) -> anyhow::Result<ExitCode> {
 
 /// `vantage flows score`: the most suspicious flows of the date; `--out` writes them all.
 async fn score(config: &Config, args: FlowsScoreArgs) -> anyhow::Result<ExitCode> {
-    let engine = open_store(config).await?;
-    let scored = engine.flows().score(args.date, args.window_days).await;
-    engine.close().await;
-    let scored = scored?;
+    let scored = on_store(config, async |e| e.flows().score(args.date, args.window_days).await).await?;
     if let Some(path) = &args.out {
         let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
         write_results(&mut out, &scored)?;
@@ -124,10 +110,7 @@ async fn score(config: &Config, args: FlowsScoreArgs) -> anyhow::Result<ExitCode
 
 /// `vantage flows beacons`: the flagged pairs (all with `--all`), long connections, strobes.
 async fn beacons(config: &Config, args: FlowsBeaconsArgs) -> anyhow::Result<ExitCode> {
-    let engine = open_store(config).await?;
-    let report = engine.flows().beacons(args.date).await;
-    engine.close().await;
-    let mut report = report?;
+    let mut report = on_store(config, async |e| e.flows().beacons(args.date).await).await?;
     if !args.all {
         report.beacons.retain(|b| b.level != "none");
     }
@@ -156,10 +139,7 @@ async fn beacons(config: &Config, args: FlowsBeaconsArgs) -> anyhow::Result<Exit
 /// `vantage flows score-connection`: the rows scored (none matching is exit 1).
 async fn score_connection(config: &Config, args: FlowsScoreConnectionArgs) -> anyhow::Result<ExitCode> {
     let pattern = Pattern { src: args.src, dst: args.dst, sport: args.sport, dport: args.dport };
-    let engine = open_store(config).await?;
-    let rows = engine.flows().score_connection(args.date, args.sev, &pattern).await;
-    engine.close().await;
-    let rows = rows?;
+    let rows = on_store(config, async |e| e.flows().score_connection(args.date, args.sev, &pattern).await).await?;
     if args.json {
         println!("{}", serde_json::to_string(&rows)?);
     } else {
@@ -170,10 +150,7 @@ async fn score_connection(config: &Config, args: FlowsScoreConnectionArgs) -> an
 
 /// `vantage flows suspicious`: by rank, optionally only those of one address.
 async fn suspicious(config: &Config, args: FlowsSuspiciousArgs) -> anyhow::Result<ExitCode> {
-    let engine = open_store(config).await?;
-    let scores = engine.flows().suspicious(args.date, args.ip).await;
-    engine.close().await;
-    let scores = scores?;
+    let scores = on_store(config, async |e| e.flows().suspicious(args.date, args.ip).await).await?;
     let rows: Vec<Vec<String>> = scores
         .iter()
         .map(|s| {
@@ -197,10 +174,7 @@ async fn suspicious(config: &Config, args: FlowsSuspiciousArgs) -> anyhow::Resul
 
 /// `vantage flows edges`: the stored edges of the connection's date in its minute, either way.
 async fn edges(config: &Config, args: FlowsEdgesArgs) -> anyhow::Result<ExitCode> {
-    let engine = open_store(config).await?;
-    let edges = engine.flows().edges(&args.tstart, args.src, args.dst).await;
-    engine.close().await;
-    let edges = edges?;
+    let edges = on_store(config, async |e| e.flows().edges(&args.tstart, args.src, args.dst).await).await?;
     let rows: Vec<Vec<String>> = edges
         .iter()
         .map(|e| vec![e.tstart.clone(), e.srcip.clone(), e.dstip.clone(), e.sport.to_string(), e.dport.to_string(), e.proto.clone(), e.flags.clone(), e.ibyt.to_string(), e.ipkt.to_string()])
@@ -210,10 +184,7 @@ async fn edges(config: &Config, args: FlowsEdgesArgs) -> anyhow::Result<ExitCode
 
 /// `vantage flows threat`: the address's connections, peers and tops.
 async fn threat(config: &Config, args: FlowsChordsArgs) -> anyhow::Result<ExitCode> {
-    let engine = open_store(config).await?;
-    let threat = engine.flows().threat(args.date, args.ip).await;
-    engine.close().await;
-    let t = threat?;
+    let t = on_store(config, async |e| e.flows().threat(args.date, args.ip).await).await?;
     if args.json {
         println!("{}", serde_json::to_string(&t)?);
         return Ok(ExitCode::SUCCESS);
@@ -240,10 +211,7 @@ async fn storyboard(config: &Config, args: FlowsStoryboardArgs) -> anyhow::Resul
         Some(path) => std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?,
     };
     let write = args.title.as_deref().map(|title| (title, text.as_str()));
-    let engine = open_store(config).await?;
-    let board = engine.flows().storyboard(args.date, args.ip, write).await;
-    engine.close().await;
-    let b = board?;
+    let b = on_store(config, async |e| e.flows().storyboard(args.date, args.ip, write).await).await?;
     if args.json {
         println!("{}", serde_json::to_string(&b)?);
         return Ok(ExitCode::SUCCESS);
@@ -264,10 +232,7 @@ async fn storyboard(config: &Config, args: FlowsStoryboardArgs) -> anyhow::Resul
 
 /// `vantage flows chords`: the threat's rows.
 async fn chords(config: &Config, args: FlowsChordsArgs) -> anyhow::Result<ExitCode> {
-    let engine = open_store(config).await?;
-    let chords = engine.flows().chords(args.date, args.ip).await;
-    engine.close().await;
-    let chords = chords?;
+    let chords = on_store(config, async |e| e.flows().chords(args.date, args.ip).await).await?;
     let rows: Vec<Vec<String>> = chords.iter().map(|c| vec![c.srcip.clone(), c.dstip.clone(), c.ibyt.to_string(), c.ipkt.to_string()]).collect();
     show(serde_json::to_value(&chords)?, args.json, &["srcip", "dstip", "ibyt", "ipkt"], &rows)
 }
@@ -276,10 +241,7 @@ async fn chords(config: &Config, args: FlowsChordsArgs) -> anyhow::Result<ExitCo
 /// with `--strict` nothing is stored then (exit 1).
 async fn import(config: &Config, args: FlowsImportArgs) -> anyhow::Result<ExitCode> {
     let inputs = open_inputs(&args.files)?.into_iter().map(|(name, reader)| Input { name, reader }).collect();
-    let engine = open_store(config).await?;
-    let report = engine.flows().import(inputs, args.strict, Arc::new(Bars::default())).await;
-    engine.close().await;
-    let report = report?;
+    let report = on_store(config, async |e| e.flows().import(inputs, args.strict, Arc::new(Bars::default())).await).await?;
     report_rejections(&report.rejected, report.rejected_records);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);

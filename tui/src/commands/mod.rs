@@ -86,6 +86,15 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Engine> {
     Ok(Engine::open_parts(config, Parts::StoreOnly).await?)
 }
 
+/// Runs `f` on the engine of the configured store alone ([`open_store`]) and closes it,
+/// whatever `f` returned.
+pub async fn on_store<T>(config: &Config, f: impl AsyncFnOnce(&Engine) -> vantage_core::engine::Result<T>) -> anyhow::Result<T> {
+    let engine = open_store(config).await?;
+    let result = f(&engine).await;
+    engine.close().await;
+    Ok(result?)
+}
+
 /// Prints an import's rejections on stderr, one per line, noting when only the first were kept.
 pub fn report_rejections(shown: &[impl std::fmt::Display], total: u64) {
     for r in shown {
