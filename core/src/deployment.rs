@@ -18,7 +18,7 @@ use crate::config::{Config, Overrides};
 use crate::error::Result;
 use crate::http::{Metrics, Server};
 use crate::jobs::Handlers;
-use crate::flows::beacon::BeaconSettings;
+use crate::flows::settings::FlowsConfig;
 use crate::passwords::api::{self as passwords_api, RateLimit};
 use crate::pcap::service::PcapService;
 use crate::pcap::settings::{self as pcap_settings, PcapConfig};
@@ -41,7 +41,7 @@ pub fn load_config(overrides: Overrides) -> Result<Config> {
 pub fn validate(config: &Config) -> Result<()> {
     config.check_keys(SECTIONS)?;
     PcapConfig::from_config(config)?;
-    crate::flows::enrich::FlowsSettings::from_config(config)?;
+    FlowsConfig::from_config(config)?;
     Ok(())
 }
 
@@ -55,14 +55,14 @@ pub struct HttpApi {
 
 /// The HTTP API over `backends`: `/api/resource`, the leaked-password APIs (at most
 /// `password_rate` requests per second and client, 0: unlimited), the pcap endpoints when
-/// `pcap` is given, the flow analytics reads (beacons scored with `beacon`), `/healthz` and
-/// `/metrics`.
-pub fn http_api(backends: &Backends, pcap: Option<Arc<PcapService>>, beacon: BeaconSettings, password_rate: u32) -> HttpApi {
+/// `pcap` is given, the flow analytics reads (with the `[flows]` settings of `flows`: beacon
+/// weights, safelists, the storyboard's enrichment), `/healthz` and `/metrics`.
+pub fn http_api(backends: &Backends, pcap: Option<Arc<PcapService>>, flows: Arc<FlowsConfig>, password_rate: u32) -> HttpApi {
     let resources = ResourceApi::new(Statistics::new(backends.clone()));
     let mut routes = resources
         .routes()
         .merge(passwords_api::routes(backends.store.clone(), RateLimit::new(password_rate)))
-        .merge(crate::flows::api::routes(backends.store.clone(), beacon));
+        .merge(crate::flows::api::routes(backends.store.clone(), flows));
     if let Some(pcap) = pcap {
         routes = routes.merge(crate::pcap::api::routes(pcap));
     }
@@ -79,8 +79,9 @@ pub struct Deployment {
     pub stats: Statistics,
     /// Packet-capture retrieval.
     pub pcap: Arc<PcapService>,
-    /// The beacon score's weights and threshold (`[flows.beacon]`).
-    pub beacon: BeaconSettings,
+    /// The `[flows]` settings (beacon weights, enrichment and safelist files, the reputation
+    /// service) and the mmdb directory.
+    pub flows: Arc<FlowsConfig>,
     /// Every job kind's handler.
     pub handlers: Arc<Handlers>,
 }
@@ -94,22 +95,21 @@ impl Deployment {
     /// The deployment of `config` on already opened `backends`.
     pub fn with_backends(config: &Config, backends: Backends) -> Result<Deployment> {
         let pcap = PcapService::new(PcapConfig::from_config(config)?, backends.queue.clone(), backends.clock);
-        let beacon = crate::flows::enrich::FlowsSettings::from_config(config)?.beacon;
-        Ok(Deployment::assemble(backends, pcap, beacon))
+        Ok(Deployment::assemble(backends, pcap, Arc::new(FlowsConfig::from_config(config)?)))
     }
 
     /// The capability services on `backends`, their job handlers registered.
-    pub fn assemble(backends: Backends, pcap: Arc<PcapService>, beacon: BeaconSettings) -> Deployment {
+    pub fn assemble(backends: Backends, pcap: Arc<PcapService>, flows: Arc<FlowsConfig>) -> Deployment {
         let stats = Statistics::new(backends.clone());
         let mut handlers = Handlers::default();
         crate::statistics::jobs::register(&mut handlers, &stats);
         crate::pcap::service::register(&mut handlers, &pcap);
-        Deployment { backends, stats, pcap, beacon, handlers: Arc::new(handlers) }
+        Deployment { backends, stats, pcap, flows, handlers: Arc::new(handlers) }
     }
 
     /// The HTTP API of this deployment (see [`http_api`]).
     pub fn http_api(&self, password_rate: u32) -> HttpApi {
-        http_api(&self.backends, Some(self.pcap.clone()), self.beacon, password_rate)
+        http_api(&self.backends, Some(self.pcap.clone()), self.flows.clone(), password_rate)
     }
 
     /// Workers running this deployment's jobs until `shutdown` turns true ([`crate::worker::run`]).
@@ -144,6 +144,16 @@ mod tests {
         assert!(err.contains("vantage.toml:2:1: unknown field `expire`"), "{err}");
         std::fs::write(&path, "[pcap]\nexpire_time = \"2 fortnights\"\n").expect("write");
         assert!(load().expect_err("bad value").to_string().contains("pcap.expire_time"));
+        std::fs::write(&path, "[flows.reputation_service]\nurl = \"ftp://rep.example/\"\n").expect("write");
+        let err = load().expect_err("not http").to_string();
+        assert!(err.contains("[flows.reputation_service] url `ftp://rep.example/`: http or https expected"), "{err}");
+        std::fs::write(&path, "[flows.reputation_service]\nurl = \"http://rep.example/\"\nbatch_size = 3\n").expect("write");
+        let err = load().expect_err("unknown key").to_string();
+        assert!(err.contains("vantage.toml:3:1: unknown field `batch_size`"), "{err}");
+        std::fs::write(&path, "[flows]\nsafelist = [\"safe.txt\"]\n[flows.reputation_service]\nurl = \"http://rep.example/\"\n").expect("write");
+        let flows = FlowsConfig::from_config(&load().expect("loads")).expect("flows");
+        assert_eq!(flows.settings.safelist, [dir.path().join("safe.txt")], "beside the configuration file");
+        assert_eq!(flows.settings.reputation_service.map(|s| (s.name, s.batch, s.timeout_ms)), Some(("http".into(), 100, 5000)), "the defaults");
         std::fs::write(&path, "databse_url = \"x\"\n").expect("write");
         let err = load().expect_err("typo").to_string();
         assert!(err.contains("vantage.toml:1:1: unknown field `databse_url`, expected one of `database_url`, `redis_url`, `data_dir`, `geoip_dir`, `now`, `pcap`"), "{err}");

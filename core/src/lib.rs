@@ -8,6 +8,7 @@
 //! - [`clock`]: the injectable clock (`--now`), used for every window and TTL decision.
 //! - [`config`]: configuration from TOML, `VANTAGE_*` environment and flags; secrets redacted.
 //! - [`geo`]: GeoIP lookups (country, city, ASN) from the `.mmdb` files in the GeoIP directory.
+//! - [`packets`]: captured packets: the pcap/pcapng reader and a shallow header decoder.
 //! - [`store`]: the storage trait with its SQLite (embedded default) and PostgreSQL
 //!   implementations, each with its own migrations.
 //! - [`statistics`]: Sentinel statistics: the data model, ingest parsers, exactly-once
@@ -41,6 +42,7 @@ pub mod flows;
 pub mod geo;
 pub mod http;
 pub mod jobs;
+pub mod packets;
 pub mod passwords;
 pub mod pcap;
 pub mod progress;

@@ -96,6 +96,10 @@ fn prompt(mode: Mode) -> (&'static str, &'static str, bool) {
         Mode::PcapQuery => ("Capture request", "e.g. host 203.0.113.5 and tcp port 22, last 1h", false),
         Mode::SaveCapture => ("Save capture as", "file name (relative: in the export directory)", false),
         Mode::EventsAsns => ("ASNs", "comma-separated AS numbers (empty: all)", false),
+        Mode::FlowsIp => ("IP address", "only the connections from or to it (empty: all)", false),
+        Mode::FlowsScore => ("Severity", "1 high, 2 medium, 3 low (benign): one key scores the selected connection", false),
+        Mode::StoryTitle => ("Storyboard title", "the title of the selected IP's storyboard", false),
+        Mode::StoryText => ("Storyboard text", "on one line, \\n for a new line (the Storyboard panel edits it on several)", false),
         Mode::Normal => ("", "", false),
     }
 }

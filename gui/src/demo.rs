@@ -1,6 +1,6 @@
 //! `vantage-gui --demo`: fills the empty parts of the store with demo data before the
 //! dashboard reads it, through the same [`Engine::demo`] as `vantage demo` (statistics with
-//! the demo device token and leaked passwords, the sample events, a demo capture).
+//! the demo device token and leaked passwords, the sample events, a demo capture, a flows day).
 
 use std::sync::Arc;
 
@@ -50,6 +50,9 @@ async fn generate(engine: &Engine, options: DemoOptions, progress: Arc<dyn Progr
     }
     if report.capture_created {
         parts.push("a demo capture".to_string());
+    }
+    if let Some(flows) = &report.flows {
+        parts.push(format!("{} flows on {} ({} suspicious)", flows.imported, flows.oa.date, flows.oa.scores));
     }
     let summary = if parts.is_empty() {
         format!("{} already holds demo data: nothing generated", engine.store_location())

@@ -4,7 +4,8 @@
 //!
 //! Layout: [`cli`] (the `vantage` global options and `--demo`), [`demo`] (the demo fill),
 //! [`bridge`] (the engine's forwarding thread), [`session`] (the models, the engine's end,
-//! actions and effects), [`shown`] (tables as shown, kept between frames), [`dialog`] (the save dialog, drawn by egui), [`persist`] (theme,
+//! actions and effects), [`shown`] (tables as shown, kept between frames), [`draft`] (what the
+//! storyboard editor holds typed), [`dialog`] (the save dialog, drawn by egui), [`persist`] (theme,
 //! view, period and window kept between runs), [`desktop`] (the [`eframe::App`]: keys,
 //! ticks, the frame),
 //! [`chrome`] (sidebar, period bar, status line, input and shortcut
@@ -16,6 +17,7 @@ pub mod chrome;
 pub mod cli;
 pub mod demo;
 pub mod desktop;
+pub mod draft;
 pub mod dialog;
 pub mod persist;
 pub mod session;

@@ -20,6 +20,7 @@ use crate::demo::DemoOptions;
 use crate::dialog::{Choice, FileDialog};
 use crate::persist::Settings;
 use crate::shown::ShownTables;
+use crate::draft::Draft;
 
 /// How often time passes for the models (they re-ask live data on ticks).
 pub const TICK: Duration = Duration::from_secs(2);
@@ -38,6 +39,8 @@ pub struct Session {
     pub dialog: Option<FileDialog>,
     /// The tables as last shown (filtered, sorted), kept while the models do not change.
     pub shown: ShownTables,
+    /// The storyboard being edited on the Flows view.
+    pub story: Draft,
     bridge: Bridge,
     data_dir: PathBuf,
     clock: Clock,
@@ -77,6 +80,7 @@ impl Session {
             export_dir: data_dir.join("exports"),
             dialog: None,
             shown: ShownTables::default(),
+            story: Draft::default(),
             bridge,
             data_dir,
             clock,
@@ -104,7 +108,7 @@ impl Session {
     }
 
     /// Carries out effects: requests to the engine, device tokens saved off the UI thread, the
-    /// save dialog for an export.
+    /// save dialog for an export (also those the models ask for after an engine event).
     pub fn execute(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
@@ -163,7 +167,8 @@ impl Session {
     fn take(&mut self, message: Incoming) {
         match message {
             Incoming::Update(update) => {
-                self.app.on_event(update);
+                let wanted = self.app.on_event(update);
+                self.execute(wanted);
             }
             Incoming::Demo(Ok(filled)) => {
                 self.app.progress = None;

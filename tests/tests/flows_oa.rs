@@ -18,10 +18,8 @@ use vantage_core::flows::oa::{self, FlowChord, FlowScore, IngestMinute, TIME, re
 use vantage_core::progress::NoProgress;
 use vantage_tests::{BOTH, TestStore, t};
 
-fn sample(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/flows").join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+mod flows_support;
+use flows_support::{beacon, mixed_day, sample, store_with};
 
 async fn import_sample(ts: &TestStore, name: &str) {
     let input = Input { name: name.into(), reader: Box::new(Cursor::new(sample(name).into_bytes())) };
@@ -144,8 +142,8 @@ async fn oa_on_spots_formats_gives_the_20_columns_as_derived_by_hand_on_both_bac
     assert_eq!(oa::scores(&rows, &enricher), expected, "steps 1–4");
     let date = NaiveDate::from_ymd_opt(2016, 8, 2).expect("date");
     for kind in BOTH {
-        let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
-        let report = oa::run(ts.store.as_ref(), &enricher, date, &rows).await.expect("oa");
+        let ts = TestStore::new(kind, t(flows_support::NOW)).await;
+        let report = oa::run(ts.store.as_ref(), &enricher, date, &rows, 0).await.expect("oa");
         assert_eq!(report.scores, 3, "{kind:?}");
         let stored = ts.store.oa_outputs(date).await.expect("outputs");
         assert_eq!(stored.scores, expected, "{kind:?}: step 5 stores the 20 columns as computed");
@@ -169,7 +167,7 @@ async fn edges_chords_and_ingest_equal_brute_force_over_the_raw_rows_and_a_rerun
     let date = NaiveDate::from_ymd_opt(2016, 8, 2).expect("date");
     let enricher = Enricher::load(&FlowsSettings::default(), Path::new("/nonexistent")).expect("no enrichment");
     for kind in BOTH {
-        let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
+        let ts = TestStore::new(kind, t(flows_support::NOW)).await;
         import_sample(&ts, "1kxun-nfdump.csv").await;
         import_sample(&ts, "android-nfdump.csv").await;
         let raw = day_flows(&ts, date).await;
@@ -188,7 +186,7 @@ async fn edges_chords_and_ingest_equal_brute_force_over_the_raw_rows_and_a_rerun
         }
         assert!(peers_seen.len() == 5 && lines.len() > 10, "{kind:?}: {} rows, {} peers", lines.len(), peers_seen.len());
         let rows = read_results("flow_results.csv", Cursor::new(lines.join("\n")), usize::MAX).expect("results");
-        oa::run(ts.store.as_ref(), &enricher, date, &rows).await.expect("oa");
+        oa::run(ts.store.as_ref(), &enricher, date, &rows, 0).await.expect("oa");
         let stored = ts.store.oa_outputs(date).await.expect("outputs");
 
         // step 6: every raw flow between a row's two addresses in the row's minute, once
@@ -228,7 +226,7 @@ async fn edges_chords_and_ingest_equal_brute_force_over_the_raw_rows_and_a_rerun
         assert_eq!(ingest.iter().map(|m| m.total).sum::<i64>(), raw.len() as i64);
 
         // the threat investigation of the address, against the raw rows
-        let t = vantage_core::flows::queries::threat(ts.store.as_ref(), date, threat).await.expect("threat");
+        let t = vantage_core::flows::queries::threat(ts.store.as_ref(), date, threat, &Default::default()).await.expect("threat");
         let mine: Vec<&RawFlow> = raw.iter().filter(|f| f.sip == threat || f.dip == threat).collect();
         let tuples: HashSet<_> = mine.iter().map(|f| (f.sip, f.dip, f.sport, f.dport)).collect();
         assert_eq!(t.connections.len(), tuples.len(), "{kind:?}: one row per (sip, dip, sport, dport)");
@@ -243,7 +241,7 @@ async fn edges_chords_and_ingest_equal_brute_force_over_the_raw_rows_and_a_rerun
         assert!(t.top_by_bytes.len() == t.connections.len().min(20), "{kind:?}");
 
         // a re-run replaces the date's outputs with the same ones
-        oa::run(ts.store.as_ref(), &enricher, date, &rows).await.expect("oa again");
+        oa::run(ts.store.as_ref(), &enricher, date, &rows, 0).await.expect("oa again");
         assert_eq!(ts.store.oa_outputs(date).await.expect("outputs"), stored, "{kind:?}: re-run");
         // a bad results line is located; nothing is run, nothing stored changes
         let mut broken = lines.clone();
@@ -257,31 +255,6 @@ async fn edges_chords_and_ingest_equal_brute_force_over_the_raw_rows_and_a_rerun
     }
 }
 
-/// The shared samples' flows moved onto one day (times of day kept), with the first 150 flows
-/// of the nmap SYN scan among them.
-fn mixed_day(day: NaiveDate) -> (Vec<RawFlow>, IpAddr) {
-    use vantage_core::flows::parse::FlowReader;
-    let mut flows = Vec::new();
-    for (name, take) in [("1kxun-nfdump.csv", usize::MAX), ("android-nfdump.csv", usize::MAX), ("skype-nfdump.csv", usize::MAX), ("synscan-nfdump.csv", 150)] {
-        for f in FlowReader::new(Cursor::new(sample(name).into_bytes())).take(take) {
-            let mut f = f.expect("a valid sample");
-            f.treceived = day.and_time(f.treceived.time()).and_utc();
-            flows.push(f);
-        }
-    }
-    (flows, "172.16.0.8".parse().expect("the scanner"))
-}
-
-/// A fresh store of `kind` holding `flows`, and the engine on it.
-async fn store_with(kind: vantage_tests::Kind, flows: &[RawFlow]) -> (TestStore, vantage_core::engine::Engine) {
-    let ts = TestStore::new(kind, t("2024-06-15T12:40:00Z")).await;
-    let mut session = ts.store.begin_flows_import().await.expect("import");
-    session.write(flows).await.expect("write");
-    session.commit().await.expect("commit");
-    let engine = vantage_core::engine::Engine::open_parts(&ts.config, vantage_core::engine::Parts::StoreOnly).await.expect("engine");
-    (ts, engine)
-}
-
 /// The built-in scorer on a real mixed day, through the engine on both backends: the scan's
 /// flows are among the most suspicious and the busiest regular pattern (the Skype host's DNS
 /// lookups) scores last; `flows score-connection --sev 3` of one scan flow moves that pattern
@@ -293,7 +266,7 @@ async fn the_built_in_scorer_ranks_the_scan_first_and_feedback_moves_patterns_on
     let date = NaiveDate::from_ymd_opt(2024, 6, 14).expect("date");
     let (flows, scanner) = mixed_day(date);
     for kind in BOTH {
-        let (ts, engine) = store_with(kind, &flows).await;
+        let (ts, engine) = store_with(kind, &flows, None).await;
         let scored = engine.flows().score(date, 1).await.expect("scores");
         assert_eq!(scored.len(), flows.len(), "{kind:?}: every flow of the day");
         let rank_of = |scored: &[(RawFlow, f64)], pick: &dyn Fn(&RawFlow) -> bool| -> Vec<usize> { scored.iter().enumerate().filter(|(_, (f, _))| pick(f)).map(|(i, _)| i).collect() };
@@ -363,24 +336,12 @@ async fn a_synthetic_beacon_in_real_traffic_is_flagged_and_the_real_traffic_is_n
     let real: HashSet<(IpAddr, IpAddr)> = flows.iter().map(|f| (f.sip, f.dip)).collect();
     let (implant, c2): (IpAddr, IpAddr) = ("10.9.9.9".parse().expect("ip"), "203.0.113.5".parse().expect("ip"));
     let midnight = date.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-    // a deterministic jitter: a linear congruential sequence
-    let mut x: u64 = 42;
-    let mut next = |range: i64| {
-        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        (x >> 33) as i64 % (2 * range + 1) - range
-    };
-    let mut at = midnight + Duration::seconds(30);
-    while at < midnight + Duration::days(1) {
-        let mut f = RawFlow::between(at, implant, c2, "TCP");
-        (f.sport, f.dport, f.ipkt, f.ibyt) = (40_000, 443, 5, 300 + next(8));
-        flows.push(f);
-        at += Duration::seconds(60 + next(5));
-    }
+    flows.extend(beacon(date, implant, c2));
     let mut long = RawFlow::between(midnight + Duration::hours(2), "192.168.1.34".parse().expect("ip"), "198.51.100.7".parse().expect("ip"), "TCP");
     long.tdur = 5.0 * 3600.0;
     flows.push(long);
     for kind in BOTH {
-        let (ts, engine) = store_with(kind, &flows).await;
+        let (ts, engine) = store_with(kind, &flows, None).await;
         let report = engine.flows().beacons(date).await.expect("beacons");
         let top = &report.beacons[0];
         eprintln!("{kind:?}: {top:?}; next {:?}", report.beacons.get(1));

@@ -214,7 +214,7 @@ fn summary_counts_agree_with_an_independent_decoder() {
     use vantage_tests::steno_standin::{pcap_dir, summarize as decode};
     let path = pcap_dir().join("android.pcap");
     let s = summarize(&path, 1000, 5).expect("summary");
-    let mut reader = vantage_core::pcap::reader::PacketReader::open(&path).expect("open");
+    let mut reader = vantage_core::packets::reader::PacketReader::open(&path).expect("open");
     let (mut packets, mut bytes, mut first, mut last) = (0u64, 0u64, None, None);
     let (mut talkers, mut ports): (HashMap<String, u64>, HashMap<String, u64>) = Default::default();
     while let Some(p) = reader.next_packet().expect("packet") {
@@ -232,7 +232,7 @@ fn summary_counts_agree_with_an_independent_decoder() {
         }
     }
     assert_eq!((s.packets, s.bytes), (packets, bytes));
-    let secs = |t: vantage_core::pcap::reader::Timestamp| chrono::DateTime::from_timestamp(t.secs, t.nsecs).expect("time");
+    let secs = |t: vantage_core::packets::reader::Timestamp| chrono::DateTime::from_timestamp(t.secs, t.nsecs).expect("time");
     assert_eq!((s.first, s.last), (first.map(secs), last.map(secs)), "android.pcap is in time order");
     assert_eq!(s.talkers.iter().map(|c| (c.key.clone(), c.packets)).collect::<HashMap<_, _>>(), talkers);
     assert_eq!(s.ports.iter().map(|c| (c.key.clone(), c.packets)).collect::<HashMap<_, _>>(), ports);

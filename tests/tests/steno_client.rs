@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use vantage_core::pcap::client::{SensorConfig, StenoClient};
-use vantage_core::pcap::reader::PacketReader;
+use vantage_core::packets::reader::PacketReader;
 use vantage_tests::steno_standin::{self as standin, Behaviour, Ca, Issued, Standin};
 
 struct Pki {

@@ -2,6 +2,8 @@
 //! `TestBackend` at 80×24 and 160×48 and compared with the committed snapshots
 //! (`tui/tests/snapshots/`, reviewed by eye; `cargo insta review` after a deliberate change).
 //! The same views on the production backends (PostgreSQL + Redis) must draw the same screens.
+//! The Flows tab shows the demo's flows day after its OA run, answered by the engine's own
+//! flows requests, with a `[flows]` section naming internal ranges and a reputation list.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,7 +11,9 @@ use std::sync::Arc;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use vantage_core::Clock;
-use vantage_core::engine::{Request, Update};
+use vantage_core::config::Overrides;
+use vantage_core::engine::channel::flows;
+use vantage_core::engine::{Engine, Parts, Request, Update};
 use vantage_core::events::questions;
 use vantage_core::geo::GeoIp;
 use vantage_core::pcap::service::PcapService;
@@ -23,11 +27,21 @@ use vantage_views::keys::Action;
 use vantage_views::panels::Tab;
 use vantage_tui::dashboard::view;
 
-/// Answers the app's requests the way the engine would, synchronously.
-async fn serve(app: &mut App, stats: &Statistics, geo: &GeoIp, pcap: &PcapService, effects: Vec<Effect>) {
+/// What answers the app's requests: the statistics, GeoIP and capture parts as the engine
+/// would, and the engine itself for flows.
+struct Answers {
+    stats: Statistics,
+    geo: GeoIp,
+    pcap: Arc<PcapService>,
+    engine: Engine,
+}
+
+/// Answers the app's requests (and those their answers lead to), synchronously.
+async fn serve(app: &mut App, parts: &Answers, mut effects: Vec<Effect>) {
+    let Answers { stats, geo, pcap, engine } = parts;
     let now = stats.clock.now();
-    for effect in effects {
-        let Effect::Engine(request) = effect else { continue };
+    while !effects.is_empty() {
+        let Effect::Engine(request) = effects.remove(0) else { continue };
         let event = match request {
             Request::Resource { name, period, params } => {
                 let resource = resources::find(&name).expect("known resource");
@@ -52,10 +66,34 @@ async fn serve(app: &mut App, stats: &Statistics, geo: &GeoIp, pcap: &PcapServic
             }
             // the spool's free space differs from run to run: not shown in snapshots
             Request::PcapSensors => Update::PcapSensors(pcap.sensor_stats(&[]).await.expect("sensors"), None),
+            Request::Flows(request) => Update::Flows(flows::answer(engine, request).await.expect("flows answer")),
             other => panic!("unexpected request {other:?}"),
         };
-        app.on_event(event);
+        effects.extend(app.on_event(event));
     }
+}
+
+/// The engine on the test store, with internal ranges and a reputation list, after the OA run
+/// of the demo's flows day.
+async fn flows_engine(ts: &TestStore) -> Engine {
+    let dir = ts.data_dir();
+    std::fs::write(dir.join("reputation.csv"), "203.0.113.80,C2,3\n64.13.134.52,SCANME,1\n").expect("reputation list");
+    let toml = "[flows]\ninternal = [\"10.0.0.0/8\", \"172.16.0.0/12\", \"192.168.0.0/16\"]\nreputation = [\"reputation.csv\"]\n";
+    std::fs::write(dir.join("vantage.toml"), toml).expect("config file");
+    let overrides = Overrides {
+        config_file: Some(dir.join("vantage.toml")),
+        data_dir: Some(dir.clone()),
+        database_url: ts.pg().map(|pg| pg.url.clone()),
+        now: Some(NOW.into()),
+        ..Overrides::default()
+    };
+    let engine = Engine::open_parts(&Engine::load_config(overrides).expect("config"), Parts::StoreOnly).await.expect("engine");
+    let day = vantage_core::flows::demo::day_for(t(NOW));
+    let mut session = ts.store.begin_flows_import().await.expect("import");
+    session.write(&vantage_core::flows::demo::flows(day).expect("the demo's flows")).await.expect("write");
+    session.commit().await.expect("commit");
+    engine.flows().oa(day, None, vantage_core::flows::demo::DEMO_LIMIT).await.expect("the OA run");
+    engine
 }
 
 fn render(app: &App, w: u16, h: u16) -> String {
@@ -65,10 +103,12 @@ fn render(app: &App, w: u16, h: u16) -> String {
     (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>().trim_end().to_string()).collect::<Vec<_>>().join("\n")
 }
 
+/// The pinned clock.
+const NOW: &str = "2024-06-15T12:40:00Z";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_view_with_demo_data_on_both_backends() {
-    let now = t("2024-06-15T12:40:00Z");
-    let geo = GeoIp::open_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/geoip")).expect("fixtures");
+    let now = t(NOW);
     let mut embedded: Vec<(String, String)> = Vec::new();
     for kind in BOTH {
         let ts = TestStore::new(kind, now).await;
@@ -79,6 +119,8 @@ async fn every_view_with_demo_data_on_both_backends() {
         let stats = Statistics::new(vantage_core::backends::Backends { store: ts.store.clone(), cache, queue: queue.clone(), clock: Clock::Fixed(now) });
         let spool = tempfile::tempdir().expect("spool");
         let pcap = PcapService::new(vantage_core::pcap::settings::PcapConfig::with_spool(spool.path().to_path_buf()), queue, Clock::Fixed(now));
+        let geo = GeoIp::open_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/geoip")).expect("fixtures");
+        let parts = Answers { stats, geo, pcap, engine: flows_engine(&ts).await };
         let mut app = App::new(vec![report.demo_device_token.clone()], false);
         // the same deployment line on both, so that the screens can be compared
         app.on_event(Update::Ready { store: "store".into(), cache: "cache".into() });
@@ -90,24 +132,25 @@ async fn every_view_with_demo_data_on_both_backends() {
         };
         for tab in Tab::ALL {
             let effects = app.apply(Action::Tab(tab));
-            serve(&mut app, &stats, &geo, &pcap, effects).await;
+            serve(&mut app, &parts, effects).await;
             visit(&app, &format!("{tab:?}").to_lowercase());
         }
         // drill-downs: the top attacker, then the top password
         for (tab, view) in [(Tab::Attackers, "attacker_detail"), (Tab::Passwords, "password_detail")] {
             let effects = app.apply(Action::Tab(tab));
-            serve(&mut app, &stats, &geo, &pcap, effects).await;
+            serve(&mut app, &parts, effects).await;
             if tab == Tab::Attackers {
                 app.apply(Action::Focus(1));
             }
             let effects = app.apply(Action::Open);
             assert!(app.detail.is_some(), "{view} opened");
-            serve(&mut app, &stats, &geo, &pcap, effects).await;
+            serve(&mut app, &parts, effects).await;
             visit(&app, view);
         }
         let effects = app.apply(Action::Period(1));
-        serve(&mut app, &stats, &geo, &pcap, effects).await;
+        serve(&mut app, &parts, effects).await;
         visit(&app, "password_detail_1w");
+        parts.engine.close().await;
         ts.finish().await;
         match kind {
             Kind::Sqlite => embedded = screens,

@@ -2,8 +2,10 @@
 //! deployments: the embedded default on a fresh demo store with no server (every tab, a
 //! period change, an attacker detail, CSV and PNG exports that parse, a clean exit), and
 //! production — PostgreSQL + Redis with a separate `vantage worker` process computing what
-//! the dashboard asks for; and the PCAP tab requesting a capture from a Stenographer stand-in,
-//! showing its summary and saving it.
+//! the dashboard asks for; the PCAP tab requesting a capture from a Stenographer stand-in,
+//! showing its summary and saving it; and the Flows tab on the demo's flows day: a connection
+//! scored (it leaves the list, as `vantage flows suspicious` agrees), its capture request
+//! pre-filled, a storyboard written on the input line and read back by the CLI.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -103,9 +105,15 @@ fn embedded_dashboard_walkthrough_with_detail_and_exports() {
     let screen = s.wait_for("overview with data", |s| s.contains("Top countries") && s.contains("total ") && s.contains("up to date"));
     assert!(screen.contains("1 Overview") && screen.contains("0 Ops") && screen.contains("sqlite + memory"), "{screen}");
 
-    for (key, expect) in
-        [("2", "Top attackers"), ("3", "Combinations"), ("4", "Incident types"), ("5", "My incidents"), ("0", "Deployment"), ("1", "Top passwords")]
-    {
+    for (key, expect) in [
+        ("2", "Top attackers"),
+        ("3", "Combinations"),
+        ("4", "Incident types"),
+        ("5", "My incidents"),
+        ("8", "not scored yet"),
+        ("0", "Deployment"),
+        ("1", "Top passwords"),
+    ] {
         s.keys(&[key]);
         s.wait_for(expect, |s| s.contains(expect));
     }
@@ -207,6 +215,70 @@ fn pcap_tab_requests_a_capture_shows_it_and_saves_it() {
     assert_eq!(std::fs::read(&saved).expect("saved"), std::fs::read(data.join("pcap").join(&id).join("merged.pcap")).expect("spooled"));
     assert!(sensor.requests().iter().any(|r| r.path == "/query" && r.body.starts_with("host 192.168.2.1 and udp and after ")));
     s.quit_cleanly("Top talkers");
+}
+
+/// Runs `vantage flows …` with `args` on the data directory `d`, as JSON.
+fn flows_json(d: &str, args: &[&str]) -> serde_json::Value {
+    let out = ok(&mut vantage(&[&["--data-dir", d, "flows"], args, &["--json"]].concat()));
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("JSON ({e}): {out}"))
+}
+
+/// The value of a row's field as text.
+fn field(row: &serde_json::Value, name: &str) -> String {
+    match &row[name] {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[test]
+fn flows_tab_scores_a_connection_requests_its_capture_and_writes_its_storyboard() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path().to_str().expect("utf8");
+    ok(&mut vantage(&["--data-dir", d, "demo", "--no-tui", "--scale", "0.01"]));
+    let last = field(&flows_json(d, &["status"]), "last");
+    let day = &last[..10];
+    let before = flows_json(d, &["suspicious", "--date", day]).as_array().cloned().expect("rows");
+    let top = before.first().expect("the demo's day has suspicious connections").clone();
+    let (src, dst, tstart) = (field(&top, "srcip"), field(&top, "dstip"), field(&top, "tstart"));
+
+    let s = Session::start("flows", &dashboard_command(&["--data-dir", d]), 150, 45);
+    s.wait_for("the dashboard", |s| s.contains("1 Overview"));
+    s.keys(&["8"]);
+    let screen = s.wait_for("the day's connections", |s| s.contains(&format!("listed   {} not scored yet", before.len())) && s.contains(&src));
+    assert!(screen.contains(&format!("day      {day}")) && screen.contains("Flows per minute") && screen.contains("Beacons"), "{screen}");
+
+    // n: the PCAP request of the pair in its minute; Esc leaves it
+    s.keys(&["n"]);
+    let minute = format!("{}T{}:00Z", &tstart[..10], &tstart[11..16]);
+    s.wait_for("the capture request", |s| s.contains(&format!("capture: host {src} host {dst} after {minute} before {minute}_")));
+    // (a key sent right after Escape would reach the terminal as Alt and that key)
+    s.keys(&["Escape"]);
+    s.wait_for("the request abandoned", |s| !s.contains("capture: host"));
+
+    // v 3: the connection scored benign leaves the list, here and for the CLI
+    s.keys(&["v"]);
+    s.wait_for("the severity prompt", |s| s.contains("score the selected connection: 1 high"));
+    s.keys(&["3"]);
+    s.wait_for("scored", |s| s.contains("scored 3 (low, benign)"));
+    let after = flows_json(d, &["suspicious", "--date", day]).as_array().cloned().expect("rows");
+    let same = |r: &serde_json::Value| ["srcip", "dstip", "sport", "dport"].iter().all(|f| field(r, f) == field(&top, f));
+    assert_eq!(after.len(), before.len() - before.iter().filter(|r| same(r)).count(), "every row of the pattern scored");
+    assert!(!after.iter().any(same));
+    s.wait_for("the shorter list", |s| s.contains(&format!("listed   {} not scored yet", after.len())));
+
+    // b: title, then the text on one line with \n, saved as two lines
+    let screen = s.screen();
+    let subject = screen.lines().find_map(|l| l.split("selected ").nth(1)).and_then(|rest| rest.split_whitespace().next()).expect("the selected IP").to_string();
+    s.keys(&["b"]);
+    s.wait_for("the title prompt", |s| s.contains("storyboard title: _"));
+    s.keys(&["Scan from the lab", "Enter"]);
+    s.wait_for("the text prompt", |s| s.contains("storyboard text (\\n: new line): _"));
+    s.keys(&["first line\\nsecond line", "Enter"]);
+    s.wait_for("saved", |s| s.contains(&format!("storyboard of {subject} on {day} saved")) && s.contains("second line"));
+    let story = flows_json(d, &["storyboard", "--date", day, "--ip", &subject]);
+    assert_eq!((field(&story, "title"), field(&story, "text")), ("Scan from the lab".to_string(), "first line\nsecond line".to_string()));
+    s.quit_cleanly("Suspicious connections");
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! The demo fills every view, not only statistics: the real `vantage demo` on the embedded
-//! default and on PostgreSQL, then the events questions and the demo capture through the CLI;
+//! default and on PostgreSQL, then the events questions, the demo capture and the flows day
+//! through the CLI (and the capture's packets imported as flows);
 //! and the dashboard's Events and PCAP tabs on the engine after [`Engine::demo`], on both
 //! backends. A second demo adds nothing.
 
@@ -64,12 +65,37 @@ fn demo_fills_events_and_pcap(db: &[&str]) {
     assert!(run(dir.path(), &[], &["pcap", "fetch", &id, "--out", saved.to_str().expect("utf8")]).status.success());
     assert_eq!(std::fs::metadata(&saved).expect("saved").len(), job["bytes"].as_u64().expect("bytes"));
 
+    // the flows day: yesterday's samples, scan and beacon, scored and through the OA run
+    assert!(stdout.contains("demo flows: 2428 flows on 2024-06-14 (nfdump samples and a synthetic beacon), OA: 500 suspicious"), "{stdout}");
+    let suspicious = json(&run(dir.path(), db, &["flows", "suspicious", "--date", "2024-06-14", "--json"]));
+    let suspicious = suspicious.as_array().expect("rows");
+    assert_eq!(suspicious.len(), 501, "{db:?}: the scorer's 500 and the beacon's pair");
+    assert!(suspicious.iter().any(|r| r["dstip"] == "203.0.113.80"), "{db:?}: the beacon feeds the suspicious list");
+    let top: Vec<&str> = suspicious.iter().take(20).filter_map(|r| r["srcip"].as_str()).collect();
+    assert!(top.contains(&"172.16.0.8"), "{db:?}: the scanner among the 20 most suspicious: {top:?}");
+    let beacons = json(&run(dir.path(), db, &["flows", "beacons", "--date", "2024-06-14", "--json"]));
+    let first = &beacons["beacons"][0];
+    assert_eq!((first["src"].as_str(), first["dst"].as_str()), (Some("192.168.115.23"), Some("203.0.113.80")), "{db:?}: {beacons}");
+    assert!(first["score"].as_f64().is_some_and(|s| s >= 0.9), "{db:?}: a high beacon score: {first}");
+
     // again: every part already filled, nothing doubled
     let again = text(&run(dir.path(), db, &["demo", "--no-tui"]).stdout);
     assert!(again.contains("already holds") && again.contains("the store already holds 409 events"), "{again}");
     assert!(again.contains(&format!("demo capture already in the spool: pcap job {id} Completed")), "{again}");
+    assert!(again.contains("flows: the store already holds 2428 flows"), "{again}");
     assert_eq!(json(&run(dir.path(), db, &["events", "status", "--json"]))["events"], 409);
     assert_eq!(json(&run(dir.path(), &[], &["pcap", "status", "--json"])).as_object().map(|m| m.len()), Some(1));
+
+    // the demo capture's packets become flows (nfpcapd's one-way flows: the scan's 2,002)
+    let report = json(&run(dir.path(), db, &["flows", "import", "--job", &id, "--json"]));
+    assert_eq!((report["imported"].as_u64(), report["captures"][0]["packets"].as_u64()), (Some(2002), Some(2011)), "{db:?}: {report}");
+    assert_eq!(json(&run(dir.path(), db, &["flows", "status", "--json"]))["flows"], 2428 + 2002);
+    let two_way = json(&run(dir.path(), db, &["flows", "import", "--pcap", saved.to_str().expect("utf8"), "--biflow", "--strict", "--json"]));
+    assert!(two_way["imported"].as_u64().is_some_and(|n| n < 2002), "{db:?}: requests and answers folded: {two_way}");
+    let missing = run(dir.path(), db, &["flows", "import", "--pcap", "no-such.pcap"]);
+    assert!(!missing.status.success() && text(&missing.stderr).contains("no-such.pcap"), "{db:?}: {}", text(&missing.stderr));
+    let unknown = run(dir.path(), db, &["flows", "import", "--job", "0123456789abcdef0123456789abcdef"]);
+    assert!(!unknown.status.success() && text(&unknown.stderr).contains("no pcap job 0123456789abcdef0123456789abcdef"), "{db:?}: {}", text(&unknown.stderr));
 }
 
 #[test]
@@ -127,6 +153,9 @@ async fn after_the_demo_the_events_and_pcap_tabs_have_rows_on_both_backends() {
         let again = engine.demo(7, 0.01, Arc::new(NoProgress)).await.expect("demo again");
         assert!(again.statistics.is_none() && again.events.is_none() && !again.capture_created, "{kind:?}: nothing filled twice");
         assert_eq!((again.events_before, &again.capture), (409, &first.capture), "{kind:?}");
+        let flows = first.flows.as_ref().expect("the flows day imported");
+        assert_eq!((flows.imported, flows.oa.scores, again.flows_before), (2428, 500, 2428), "{kind:?}");
+        assert!(again.flows.is_none(), "{kind:?}: the flows day is not imported twice");
         engine.close().await;
 
         let channel = Channel::start(ts.config.clone()).expect("channel");

@@ -83,12 +83,19 @@ async fn flows_import_and_status_on_postgresql() {
     pg.drop_db().await;
 }
 
-/// `flows oa` on the 1kxun day with `[flows]` naming an ipranges file next to the config, then
-/// `suspicious` (20 columns by rank, `--ip`), `edges`, `chords`, `ingest-summary`; a bad results
-/// line is exit 1 naming it, and what the run stored stays.
+/// `flows oa` on the 1kxun day with `[flows]` naming an ipranges file, a network context and a
+/// safelist next to the config and a reputation service nobody listens on (a warning, not a
+/// failed run), then `suspicious` (20 columns by rank, `--ip`, safelisted rows hidden as the
+/// file says now), `edges`, `chords`, `ingest-summary`; a bad results line is exit 1 naming it,
+/// and what the run stored stays.
 fn oa_and_reads(dir: &Path, store_args: &[&str]) {
-    std::fs::write(dir.join("vantage.toml"), "[flows]\nipranges = \"ranges.csv\"\n").expect("config");
+    let dead = vantage_tests::process::free_port();
+    let toml = format!("[flows]\nipranges = \"ranges.csv\"\nnetworkcontext = \"nc.csv\"\nsafelist = [\"safe.txt\"]\n[flows.reputation_service]\nurl = \"http://127.0.0.1:{dead}/rep\"\n");
+    std::fs::write(dir.join("vantage.toml"), toml).expect("config");
     std::fs::write(dir.join("ranges.csv"), "192.168.0.0,192.168.255.255,lab\n").expect("ranges");
+    std::fs::write(dir.join("nc.csv"), "srcIP,name\n192.168.0.0/16,DMZ.Lab\n").expect("network context");
+    let safelist = dir.join("safe.txt");
+    std::fs::write(&safelist, "").expect("safelist");
     let config = dir.join("vantage.toml");
     let common = [store_args, &["--config", config.to_str().expect("utf8")]].concat();
     let run = |args: &[&str]| vantage(env!("CARGO_BIN_EXE_vantage"), NOW, &[common.as_slice(), args].concat()).current_dir("/").output().expect("run vantage");
@@ -99,8 +106,12 @@ fn oa_and_reads(dir: &Path, store_args: &[&str]) {
     let results = dir.join("flow_results.csv");
     let rows = [line("02:19:37", "192.168.115.8", "8.8.8.8", 51024, 53, "1e-9"), line("02:19:37", "106.187.35.246", "192.168.115.8", 443, 51025, "2e-9"), line("03:00:00", "10.1.1.1", "10.2.2.2", 1, 2, "0.3")];
     std::fs::write(&results, rows.join("\n")).expect("results");
-    let report = json(&run(&["flows", "oa", "--date", "2016-08-02", "--limit", "2", "--results", results.to_str().expect("utf8"), "--json"]));
-    assert_eq!(report["scores"], 2, "{report}");
+    let oa = run(&["flows", "oa", "--date", "2016-08-02", "--limit", "2", "--results", results.to_str().expect("utf8"), "--json"]);
+    let report = json(&oa);
+    assert_eq!((&report["scores"], &report["beacons"]), (&2.into(), &0.into()), "the capture lasts minutes: no beacon: {report}");
+    let warning = format!("warning: reputation service http://127.0.0.1:{dead}/rep: 1 of 1 batches failed (batch 1 of 1: ");
+    assert!(text(&oa.stderr).starts_with(&warning) && text(&oa.stderr).contains("3 of 3 addresses are unknown (-1)"), "{}", text(&oa.stderr));
+    assert_eq!(report["warnings"].as_array().map(Vec::len), Some(1), "{report}");
 
     let suspicious = json(&run(&["flows", "suspicious", "--date", "2016-08-02", "--json"]));
     let list = suspicious.as_array().expect("array");
@@ -108,8 +119,15 @@ fn oa_and_reads(dir: &Path, store_args: &[&str]) {
     assert_eq!(list[0].as_object().expect("object").len(), 20);
     assert_eq!((list[0]["rank"].as_i64(), list[1]["rank"].as_i64()), (Some(0), Some(1)));
     assert_eq!((list[0]["srcip_internal"].as_i64(), list[0]["dstip_internal"].as_i64()), (Some(1), Some(0)), "ranges.csv beside the config: {suspicious}");
+    assert_eq!(list[0]["dst_rep"], "http:UNKNOWN:-1", "{suspicious}");
     let only = json(&run(&["flows", "suspicious", "--date", "2016-08-02", "--ip", "106.187.35.246", "--json"]));
     assert_eq!(only.as_array().map(Vec::len), Some(1), "{only}");
+    // the safelist as the file says at each read
+    let count = |args: &[&str]| json(&run(&[&["flows", "suspicious", "--date", "2016-08-02", "--json"], args].concat())).as_array().map_or(0, Vec::len);
+    std::fs::write(&safelist, "# the Japanese host\n106.187.35.0/24\n").expect("safelist");
+    assert_eq!((count(&[]), count(&["--ip", "106.187.35.246"])), (1, 0), "safelisted");
+    std::fs::write(&safelist, "").expect("safelist");
+    assert_eq!(count(&[]), 2, "back");
     let edges = json(&run(&["flows", "edges", "--tstart", "2016-08-02 02:19:37", "--src", "8.8.8.8", "--dst", "192.168.115.8", "--json"]));
     let edges = edges.as_array().expect("edges");
     assert!(!edges.is_empty() && edges.iter().all(|e| e["tstart"].as_str().is_some_and(|t| t.starts_with("2016-08-02 02:19"))), "{edges:?}");
@@ -177,6 +195,8 @@ fn oa_and_reads(dir: &Path, store_args: &[&str]) {
         let internal = peers.iter().filter(|p| p.as_str().is_some_and(|p| p.starts_with("192.168."))).count();
         let i = &board["impact"][direction];
         assert_eq!((i["internal"].as_u64(), i["external"].as_u64()), (Some(internal as u64), Some((peers.len() - internal) as u64)), "{direction}: {board}");
+        let (dmz, none) = (i["classes"]["DMZ"].as_u64().unwrap_or(0), i["classes"]["none"].as_u64().unwrap_or(0));
+        assert_eq!((dmz, none), (internal as u64, (peers.len() - internal) as u64), "nc.csv: the lab is a DMZ: {direction}: {board}");
     }
     assert_eq!(board["timeline"], threat["connections"], "every connection, by first seen");
     let again = json(&run(&["flows", "storyboard", "--date", "2016-08-02", "--ip", ip, "--json"]));
@@ -212,16 +232,37 @@ fn oa_and_reads(dir: &Path, store_args: &[&str]) {
         ("/api/flows/threat?date=2016-08-02&ip=192.168.115.8", vec!["threat", "--date", "2016-08-02", "--ip", "192.168.115.8"]),
         ("/api/flows/ingest-summary?date=2016-08-02", vec!["ingest-summary", "--date", "2016-08-02"]),
         ("/api/flows/beacons?date=2016-08-02&all=true", vec!["beacons", "--date", "2016-08-02", "--all"]),
+        ("/api/flows/beacons?date=2016-08-02", vec!["beacons", "--date", "2016-08-02"]),
+        ("/api/flows/storyboard?date=2016-08-02&ip=192.168.115.8", vec!["storyboard", "--date", "2016-08-02", "--ip", "192.168.115.8"]),
+        ("/api/flows/status", vec!["status"]),
+        ("/api/flows/score?date=2016-08-02&limit=5", vec!["score", "--date", "2016-08-02", "--limit", "5"]),
+        ("/api/flows/score?date=2016-08-02&window_days=3", vec!["score", "--date", "2016-08-02", "--window-days", "3"]),
     ] {
         let (status, body) = api(path);
         assert_eq!((status, &body), (200, &cli(&args)), "{path}");
     }
+    // the server reads the safelist as the file says now, as the CLI does; a bad line is a 500
+    // naming it (the CLI's exit 1)
+    std::fs::write(&safelist, "8.8.8.8\n").expect("safelist");
+    let (status, hidden) = api("/api/flows/suspicious?date=2016-08-02");
+    assert_eq!((status, &hidden), (200, &cli(&["suspicious", "--date", "2016-08-02"])));
+    assert!(hidden.as_array().is_some_and(|rows| !rows.is_empty() && rows.iter().all(|r| r["dstip"] != "8.8.8.8" && r["srcip"] != "8.8.8.8")), "{hidden}");
+    std::fs::write(&safelist, "8.8.8.8\n300.1.1.1\n").expect("safelist");
+    let (status, body) = api("/api/flows/threat?date=2016-08-02&ip=192.168.115.8");
+    let says = format!("{}:2: `300.1.1.1`: ", safelist.display());
+    assert!(status == 500 && body["error"].as_str().is_some_and(|e| e.contains(&says)), "{status} {body}");
+    let out = run(&["flows", "threat", "--date", "2016-08-02", "--ip", "192.168.115.8"]);
+    assert!(out.status.code() == Some(1) && text(&out.stderr).contains(&says), "{}", text(&out.stderr));
+    std::fs::write(&safelist, "").expect("safelist");
     for (path, says) in [
         ("/api/flows/suspicious", "date: missing"),
         ("/api/flows/suspicious?date=2016-13-01", "date: `2016-13-01`"),
         ("/api/flows/chords?date=2016-08-02&ip=300.1.1.1", "ip: `300.1.1.1`"),
         ("/api/flows/edges?tstart=yesterday&src=8.8.8.8&dst=192.168.115.8", "tstart `yesterday`"),
         ("/api/flows/beacons?date=2016-08-02&all=maybe", "all: `maybe`"),
+        ("/api/flows/storyboard?date=2016-08-02", "ip: missing"),
+        ("/api/flows/score?date=2016-08-02&limit=-1", "limit: `-1`"),
+        ("/api/flows/score?date=2016-08-02&window_days=0", "window_days: `0`: at least 1"),
     ] {
         let (status, body) = api(path);
         assert_eq!(status, 400, "{path}: {body}");

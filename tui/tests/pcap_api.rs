@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use vantage_core::pcap::reader::PacketReader;
+use vantage_core::packets::reader::PacketReader;
 use vantage_tests::process::{self, Killed, free_port, http, until};
 use vantage_tests::steno_standin::{Behaviour, Ca, Issued, Standin, filter_pcap, issue, make_ca, pcap_dir, sensor_toml};
 

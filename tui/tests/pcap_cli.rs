@@ -129,7 +129,7 @@ async fn stats_asks_every_configured_sensor() {
 /// keeps it (fresh), a raw query is sent in canonical form, and a bad clause is a one-line error.
 #[tokio::test(flavor = "multi_thread")]
 async fn query_runs_the_pipeline_and_dedups() {
-    use vantage_core::pcap::reader::PacketReader;
+    use vantage_core::packets::reader::PacketReader;
     use vantage_tests::steno_standin::{Behaviour, Standin, filter_pcap, issue, make_ca, pcap_dir};
     let dir = tempfile::tempdir().expect("tempdir");
     let ca = make_ca(dir.path(), "ca");

@@ -9,6 +9,9 @@
 //!
 //! A resource that is not cached yet (or is being refreshed) is answered at once with what
 //! the cache holds (`refreshing: true`), and answered again when the fresh value lands.
+//! Flow-analytics requests and answers are grouped in [`flows`].
+
+pub mod flows;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -132,6 +135,8 @@ pub enum Update {
         /// The answer.
         table: Table,
     },
+    /// Answer to [`Request::Flows`].
+    Flows(flows::FlowsUpdate),
     /// Answer to [`Request::PcapSummary`].
     PcapSummary {
         /// The job id.
@@ -426,6 +431,7 @@ async fn handle(engine: &Engine, id: RequestId, request: Request, events: &std_m
                 let summary = engine.pcap().summary(&id).await?;
                 send(Update::PcapSummary { id, summary });
             }
+            Request::Flows(request) => send(Update::Flows(flows::answer(engine, request).await?)),
         }
         Ok(())
     }

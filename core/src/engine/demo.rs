@@ -7,11 +7,13 @@
 //! - events: IntelMQ's sample events re-dated to end today, imported and aggregated
 //!   ([`crate::events::demo`]);
 //! - packet captures: a completed demo job built from a shipped sample pcap, no sensor asked
-//!   ([`crate::pcap::demo`]).
+//!   ([`crate::pcap::demo`]);
+//! - flows: the shipped nfdump samples and a synthetic beacon on the day before the clock's
+//!   date ([`crate::flows::demo`]), then the OA run of that day on the built-in scores.
 //!
 //! Each part fills only what is empty, so a second demo adds nothing: statistics when the raw
 //! tables are empty, events when no event is stored, the capture when the spool holds no demo
-//! job. Same seed, scale and clock: the same data.
+//! job, flows when no flow is stored. Same seed, scale and clock: the same data.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,6 +23,8 @@ use super::Engine;
 use super::error::Result;
 use crate::devices;
 use crate::events::demo::{self as events_demo, EventsDemo};
+use crate::flows::demo as flows_demo;
+use crate::flows::oa::OaReport;
 use crate::passwords::import::ImportReport;
 use crate::pcap::demo as pcap_demo;
 use crate::pcap::pipeline::JobStatus;
@@ -58,6 +62,19 @@ pub struct DemoReport {
     pub capture: JobStatus,
     /// Whether the capture job was written now.
     pub capture_created: bool,
+    /// Flows the store held before (the demo day is imported only when 0).
+    pub flows_before: i64,
+    /// The demo flows day, when it was imported: its flows and OA run.
+    pub flows: Option<FlowsDemo>,
+}
+
+/// The flows part of a demo that imported its day.
+#[derive(Debug, Clone)]
+pub struct FlowsDemo {
+    /// Raw flows stored.
+    pub imported: usize,
+    /// The OA run of the day on the built-in scores.
+    pub oa: OaReport,
 }
 
 impl Engine {
@@ -76,7 +93,24 @@ impl Engine {
             Some(existing) => (existing, false),
             None => pcap_demo::create(&pcap.config, now)?,
         };
-        Ok(DemoReport { statistics_before, statistics, events_before, events, capture, capture_created })
+        let flows_before = store.flows_status().await?.flows;
+        let flows = if flows_before == 0 { Some(self.flows_demo(flows_demo::day_for(now)).await?) } else { None };
+        Ok(DemoReport { statistics_before, statistics, events_before, events, capture, capture_created, flows_before, flows })
+    }
+
+    /// The flows part: imports the demo day and runs its OA on the built-in scores.
+    async fn flows_demo(&self, day: chrono::NaiveDate) -> Result<FlowsDemo> {
+        let flows = flows_demo::flows(day)?;
+        let mut session = self.deployment.stats.store.begin_flows_import().await?;
+        session.write(&flows).await?;
+        session.commit().await?;
+        let mut settings = (*self.deployment.flows).clone();
+        if settings.settings.ipranges.is_none() && settings.settings.internal.is_empty() {
+            settings.settings.internal = flows_demo::INTERNAL.iter().map(ToString::to_string).collect();
+        }
+        let store = self.deployment.stats.store.as_ref();
+        let oa = crate::flows::pipeline::run_oa(store, &settings, day, None, flows_demo::DEMO_LIMIT).await?;
+        Ok(FlowsDemo { imported: flows.len(), oa })
     }
 
     /// The statistics part: generates and aggregates, registers the device token, imports the

@@ -5,19 +5,20 @@ use std::io::Write as _;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 
 use super::Engine;
 use super::error::{Error, Result};
 use crate::flows::beacon::BeaconReport;
-use crate::flows::queries::{self, day};
-use crate::flows::enrich::{Enricher, FlowsSettings};
 use crate::flows::import::{self, ImportReport, Input};
 use crate::flows::model::RawFlow;
-use crate::flows::oa::{self, FeedbackRow, FlowChord, FlowEdge, FlowScore, OaOutputs, OaReport, Scored, TIME};
-use crate::flows::score::{self, Feedback};
+use crate::flows::oa::{FeedbackRow, FlowChord, FlowEdge, FlowScore, OaOutputs, OaReport, Scored};
+use crate::flows::pipeline;
+use crate::flows::queries;
+use crate::flows::settings::FlowsConfig;
 use crate::flows::storyboard::{self, Storyboard};
 use crate::progress::Progress;
+use crate::store::Store;
 use crate::store::flows::FlowsStatus;
 
 /// Which suspicious connections an analyst score applies to: every row of the date matching
@@ -43,110 +44,102 @@ impl Pattern {
     }
 }
 
-/// A stored analyst score as the scorer takes it (`None` for a row it cannot read).
-fn as_feedback(f: &FeedbackRow) -> Option<Feedback> {
-    Some(Feedback {
-        sev: u8::try_from(f.sev).ok()?,
-        tstart: NaiveDateTime::parse_from_str(&f.tstart, TIME).ok()?.and_utc(),
-        sip: f.srcip.parse().ok()?,
-        dip: f.dstip.parse().ok()?,
-        sport: u16::try_from(f.sport).ok()?,
-        dport: u16::try_from(f.dport).ok()?,
-        ipkt: f.ipkt,
-        ibyt: f.ibyt,
-        proto: f.proto.clone(),
-    })
-}
-
 /// The flow-analytics methods of an [`Engine`].
 pub struct FlowsApi<'a> {
     pub(super) engine: &'a Engine,
 }
 
 impl FlowsApi<'_> {
+    fn store(&self) -> &dyn Store {
+        self.engine.deployment.stats.store.as_ref()
+    }
+
+    /// The `[flows]` settings the deployment was built with.
+    fn settings(&self) -> &FlowsConfig {
+        &self.engine.deployment.flows
+    }
+
     /// Imports raw flow files (nfdump CSV, Zeek conn.log) in one transaction; `strict`:
     /// nothing is stored if any record is bad.
     pub async fn import(&self, inputs: Vec<Input>, strict: bool, progress: Arc<dyn Progress>) -> Result<ImportReport> {
-        Ok(import::import(self.engine.deployment.stats.store.as_ref(), inputs, strict, progress).await?)
+        Ok(import::import(self.store(), inputs, strict, progress).await?)
     }
 
     /// How many flows are stored and the span of their start times.
     pub async fn status(&self) -> Result<FlowsStatus> {
-        Ok(self.engine.deployment.stats.store.flows_status().await?)
+        Ok(queries::status(self.store()).await?)
     }
 
-    /// The built-in scorer ([`score`]) over the flows of `date`, against the traffic of the
-    /// `window_days` days ending with it and every analyst score so far; most suspicious first.
+    /// The built-in scorer ([`crate::flows::score`]) over the flows of `date`, against the
+    /// traffic of the `window_days` days ending with it and every analyst score so far; most
+    /// suspicious first.
     pub async fn score(&self, date: NaiveDate, window_days: u32) -> Result<Vec<(RawFlow, f64)>> {
-        let store = &self.engine.deployment.stats.store;
-        let (from, to) = day(date);
-        let flows = store.flows_between(from, to).await?;
-        let window = if window_days <= 1 { None } else { Some(store.flows_between(from - Duration::days(i64::from(window_days) - 1), to).await?) };
-        let feedback: Vec<Feedback> = store.feedback().await?.iter().filter_map(as_feedback).collect();
-        let scored = tokio::task::spawn_blocking(move || score::score(flows, window.as_deref(), &feedback));
-        Ok(scored.await.map_err(|e| crate::Error::InvalidArgument(format!("scorer: {e}")))?)
+        Ok(queries::score(self.store(), date, window_days).await?)
     }
 
     /// Beacons, long connections and strobes among the flows of `date` ([`crate::flows::beacon`]),
-    /// with the `[flows.beacon]` weights and threshold.
+    /// with the `[flows.beacon]` weights and threshold; pairs with a safelisted end left out
+    /// (the safelist files read now).
     pub async fn beacons(&self, date: NaiveDate) -> Result<BeaconReport> {
-        Ok(queries::beacons(self.engine.deployment.stats.store.as_ref(), date, self.engine.deployment.beacon).await?)
+        let flows = self.settings();
+        Ok(queries::beacons(self.store(), date, flows.settings.beacon, &flows.screen()?).await?)
     }
 
     /// Runs the OA steps 1–8 for `date` over `rows` (most suspicious first; `None`: the built-in
-    /// scorer's first `limit`), enriched with the `[flows]` section's data, replacing the date's
-    /// previous outputs.
+    /// scorer's first `limit`) and the flagged beacon pairs not among them, enriched with the
+    /// `[flows]` section's data (the HTTP reputation service included: what it cannot answer is
+    /// unknown, said in the report's warnings), replacing the date's previous outputs
+    /// ([`pipeline::run_oa`]).
     pub async fn oa(&self, date: NaiveDate, rows: Option<Vec<Scored>>, limit: usize) -> Result<OaReport> {
-        let config = &self.engine.config;
-        let enricher = Enricher::load(&FlowsSettings::from_config(config)?, &config.geoip_dir)?;
-        let rows = match rows {
-            Some(rows) => rows,
-            None => self.score(date, 1).await?.iter().take(limit).map(score::as_scored).collect(),
-        };
-        Ok(oa::run(self.engine.deployment.stats.store.as_ref(), &enricher, date, &rows).await?)
+        Ok(pipeline::run_oa(self.store(), self.settings(), date, rows, limit).await?)
+    }
+
+    /// The latest date with an OA run's suspicious connections (none: no run yet).
+    pub async fn latest_oa_date(&self) -> Result<Option<NaiveDate>> {
+        Ok(self.store().latest_oa_date().await?)
     }
 
     /// What the last OA run of `date` stored (empty when none ran).
     pub async fn outputs(&self, date: NaiveDate) -> Result<OaOutputs> {
-        Ok(self.engine.deployment.stats.store.oa_outputs(date).await?)
+        Ok(self.store().oa_outputs(date).await?)
     }
 
-    /// The suspicious connections of `date` by rank that no analyst has scored yet, optionally
-    /// only those from or to `ip` ([`queries::suspicious`]).
+    /// The suspicious connections of `date` by rank that no analyst has scored yet and no
+    /// safelist hides, optionally only those from or to `ip` ([`queries::suspicious`]).
     pub async fn suspicious(&self, date: NaiveDate, ip: Option<IpAddr>) -> Result<Vec<FlowScore>> {
-        Ok(queries::suspicious(self.engine.deployment.stats.store.as_ref(), date, ip).await?)
+        Ok(queries::suspicious(self.store(), date, ip, &self.settings().safelist()?).await?)
     }
 
     /// The raw flows between `a` and `b` in the minute of `tstart` ([`queries::edges`]).
     pub async fn edges(&self, tstart: &str, a: IpAddr, b: IpAddr) -> Result<Vec<FlowEdge>> {
-        Ok(queries::edges(self.engine.deployment.stats.store.as_ref(), tstart, a, b).await?)
+        Ok(queries::edges(self.store(), tstart, a, b).await?)
     }
 
-    /// The threat investigation of `ip` over `date` ([`queries::threat`]).
+    /// The threat investigation of `ip` over `date`, safelisted peers left out
+    /// ([`queries::threat`]).
     pub async fn threat(&self, date: NaiveDate, ip: IpAddr) -> Result<queries::Threat> {
-        Ok(queries::threat(self.engine.deployment.stats.store.as_ref(), date, ip).await?)
+        Ok(queries::threat(self.store(), date, ip, &self.settings().screen()?).await?)
     }
 
     /// The storyboard of `ip` on `date`; with `write` = (title, text), saved first (replacing
     /// the one before).
     pub async fn storyboard(&self, date: NaiveDate, ip: IpAddr, write: Option<(&str, &str)>) -> Result<Storyboard> {
-        let store = self.engine.deployment.stats.store.as_ref();
+        let store = self.store();
         if let Some((title, text)) = write {
             store.save_storyboard(date, ip, title, text).await?;
         }
-        let config = &self.engine.config;
-        let enricher = Enricher::load(&FlowsSettings::from_config(config)?, &config.geoip_dir)?;
-        Ok(storyboard::storyboard(store, &enricher, date, ip).await?)
+        let flows = self.settings();
+        Ok(storyboard::storyboard(store, &flows.enricher()?, date, ip, &flows.screen()?).await?)
     }
 
     /// Deletes the storyboards of `date` (scores and analyst feedback stay); returns how many.
     pub async fn reset(&self, date: NaiveDate) -> Result<u64> {
-        Ok(self.engine.deployment.stats.store.reset_storyboards(date).await?)
+        Ok(self.store().reset_storyboards(date).await?)
     }
 
-    /// Threat `ip`'s chord rows of `date`.
+    /// Threat `ip`'s chord rows of `date`, those with a safelisted end left out.
     pub async fn chords(&self, date: NaiveDate, ip: IpAddr) -> Result<Vec<FlowChord>> {
-        Ok(queries::chords(self.engine.deployment.stats.store.as_ref(), date, ip).await?)
+        Ok(queries::chords(self.store(), date, ip, &self.settings().screen()?).await?)
     }
 
     /// Scores every suspicious connection of `date` matching `pattern` with `sev` (1 high, 2
@@ -160,7 +153,7 @@ impl FlowsApi<'_> {
         if *pattern == Pattern::default() {
             return Err(Error::InvalidArgument(crate::Error::InvalidArgument("give at least one of --src, --dst, --sport, --dport".into())));
         }
-        let store = &self.engine.deployment.stats.store;
+        let store = self.store();
         let rows: Vec<FeedbackRow> = store
             .oa_outputs(date)
             .await?

@@ -18,6 +18,7 @@ pub mod demo;
 mod error;
 pub mod events;
 pub mod flows;
+mod flows_import;
 mod open;
 pub mod ops;
 pub mod passwords;

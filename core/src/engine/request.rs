@@ -1,9 +1,11 @@
 //! What a front end asks the [`Channel`](super::Channel) for: the [`Request`]s, their kinds and
 //! ids. A failure names the id the request was sent under and its kind, so a front end routes
-//! it to the model that asked without reading any text. This is the one place that names every [`Request`] variant.
+//! it to the model that asked without reading any text. This is the one place that names every [`Request`] variant;
+//! the flow-analytics ones are grouped in [`FlowsRequest`].
 
 use std::net::IpAddr;
 
+use super::channel::flows::FlowsRequest;
 use crate::events::query::Filter as EventsFilter;
 use crate::events::questions::View as EventsView;
 use crate::statistics::aggregation::Precision;
@@ -108,6 +110,8 @@ pub enum Request {
         /// Days up to today.
         days: u32,
     },
+    /// A flow-analytics read or write (answered with [`Update::Flows`](super::Update::Flows)).
+    Flows(FlowsRequest),
 }
 
 /// What a [`Request::Import`] imports.
@@ -173,11 +177,27 @@ pub enum RequestKind {
     PcapSummary,
     /// [`Request::Events`].
     Events,
+    /// [`FlowsRequest::LatestDay`].
+    FlowsLatestDay,
+    /// [`FlowsRequest::Suspicious`].
+    FlowsSuspicious,
+    /// [`FlowsRequest::Edges`].
+    FlowsEdges,
+    /// [`FlowsRequest::Chords`].
+    FlowsChords,
+    /// [`FlowsRequest::Ingest`].
+    FlowsIngest,
+    /// [`FlowsRequest::Beacons`].
+    FlowsBeacons,
+    /// [`FlowsRequest::Score`].
+    FlowsScore,
+    /// [`FlowsRequest::Storyboard`].
+    FlowsStoryboard,
 }
 
 impl RequestKind {
     /// Every kind.
-    pub const ALL: [RequestKind; 18] = [
+    pub const ALL: [RequestKind; 26] = [
         RequestKind::Resource,
         RequestKind::Refresh,
         RequestKind::Jobs,
@@ -196,6 +216,14 @@ impl RequestKind {
         RequestKind::PcapSensors,
         RequestKind::PcapSummary,
         RequestKind::Events,
+        RequestKind::FlowsLatestDay,
+        RequestKind::FlowsSuspicious,
+        RequestKind::FlowsEdges,
+        RequestKind::FlowsChords,
+        RequestKind::FlowsIngest,
+        RequestKind::FlowsBeacons,
+        RequestKind::FlowsScore,
+        RequestKind::FlowsStoryboard,
     ];
 
     /// The kind of `request` (also [`Request::kind`]).
@@ -219,6 +247,7 @@ impl RequestKind {
             Request::PcapSensors => RequestKind::PcapSensors,
             Request::PcapSummary { .. } => RequestKind::PcapSummary,
             Request::Events { .. } => RequestKind::Events,
+            Request::Flows(flows) => flows.kind(),
         }
     }
 }
@@ -236,7 +265,14 @@ mod tests {
 
     #[test]
     fn every_kind_is_listed_once() {
-        let requests = [Request::PcapSummary { id: "0123".into() }, Request::PcapJobs, Request::Jobs, Request::Entries { prefix: "vantage:".into() }];
+        let requests = [
+            Request::PcapSummary { id: "0123".into() },
+            Request::PcapJobs,
+            Request::Jobs,
+            Request::Entries { prefix: "vantage:".into() },
+            Request::Flows(FlowsRequest::LatestDay),
+            Request::Flows(FlowsRequest::Ingest { date: chrono::NaiveDate::MIN }),
+        ];
         for r in requests {
             assert_eq!(RequestKind::ALL.iter().filter(|k| **k == r.kind()).count(), 1, "{r:?}");
         }

@@ -130,6 +130,14 @@ pub struct BeaconReport {
     pub strobes: Vec<(IpAddr, IpAddr, usize)>,
 }
 
+impl BeaconReport {
+    /// The report with only the flagged pairs (level `low`, `medium` or `high`).
+    pub fn flagged(mut self) -> BeaconReport {
+        self.beacons.retain(|b| b.level != "none");
+        self
+    }
+}
+
 /// The value at quantile `q` of sorted `v` (linear interpolation).
 fn quantile(v: &[f64], q: f64) -> f64 {
     let pos = q * (v.len() - 1) as f64;

@@ -1,6 +1,8 @@
 //! OA steps 2–4 for one address at a time (flows.md "OA run"): is it internal (Spot's
 //! `ipranges.csv` and CIDR lists), where is it (Spot's `iploc.csv`, else the mmdb files of
-//! `geoip_dir`), what do the reputation lists say. Loaded once per run from the `[flows]`
+//! `geoip_dir`), what do the reputation lists (and the HTTP service's answers, asked before
+//! by [`super::reputation`]) say, which part of the network is it in (Spot's
+//! `networkcontext_1.csv`, [`super::context`]). Loaded once per run from the `[flows]`
 //! section; every lookup is in memory (binary searches), so a run enriches hundreds of
 //! thousands of rows a second.
 //!
@@ -10,6 +12,11 @@
 //! internal = ["10.0.0.0/8", "192.168.0.0/16"]
 //! iploc = "iploc.csv"              # Spot's quoted iploc.csv; unset: the mmdb files
 //! reputation = ["lists/blocklist.csv"]   # ip_or_cidr,label,value; the service is the file's stem
+//! networkcontext = "networkcontext_1.csv"   # Spot's srcIP,name (storyboards)
+//! safelist = ["safe.txt"]          # addresses, CIDRs, domains hidden by the reads
+//!
+//! [flows.reputation_service]       # the HTTP JSON service (see super::reputation)
+//! url = "http://127.0.0.1:9000/lookup"
 //! ```
 //! Relative paths are read from the directory of the configuration file.
 
@@ -20,6 +27,8 @@ use std::path::{Path, PathBuf};
 use ipnetwork::IpNetwork;
 use serde::Deserialize;
 
+use super::context::NetworkContext;
+use super::datafile::{bad, key, records};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::geo::GeoIp;
@@ -43,6 +52,15 @@ pub struct FlowsSettings {
     /// Local reputation lists: CSV `ip_or_cidr,label,value` (value −1 unknown … 3 high).
     #[serde(default)]
     pub reputation: Vec<PathBuf>,
+    /// `[flows.reputation_service]`: the HTTP JSON reputation service.
+    #[serde(default)]
+    pub reputation_service: Option<super::reputation::ServiceSettings>,
+    /// Spot's `networkcontext_1.csv`: names of the parts of the network (storyboards).
+    #[serde(default)]
+    pub networkcontext: Option<PathBuf>,
+    /// Safelist files (addresses, CIDRs, domain names), read by every read ([`super::safelist`]).
+    #[serde(default)]
+    pub safelist: Vec<PathBuf>,
     /// `[flows.beacon]`: the beacon score's weights and threshold.
     #[serde(default)]
     pub beacon: super::beacon::BeaconSettings,
@@ -57,8 +75,13 @@ impl FlowsSettings {
         let resolve = |p: &PathBuf| if p.is_absolute() { p.clone() } else { base.join(p) };
         s.ipranges = s.ipranges.as_ref().map(resolve);
         s.iploc = s.iploc.as_ref().map(resolve);
+        s.networkcontext = s.networkcontext.as_ref().map(resolve);
         s.reputation = s.reputation.iter().map(resolve).collect();
+        s.safelist = s.safelist.iter().map(resolve).collect();
         s.beacon.check().map_err(Error::Config)?;
+        if let Some(service) = &s.reputation_service {
+            service.check()?;
+        }
         Ok(s)
     }
 }
@@ -119,43 +142,15 @@ pub struct Enricher {
     iploc: Option<Vec<Located>>,
     geoip: Option<GeoIp>,
     reputation: Vec<RepList>,
+    /// The HTTP service's strings per address ([`Enricher::add_answers`]).
+    answers: HashMap<IpAddr, String>,
+    context: Option<NetworkContext>,
 }
 
 impl std::fmt::Debug for Enricher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Enricher").field("internal", &self.internal.len()).field("iploc", &self.iploc.as_ref().map(Vec::len)).finish()
     }
-}
-
-/// An address as a number (IPv4 in the low 32 bits; IPv6 above them, so ranges of the two
-/// never overlap).
-fn key(ip: IpAddr) -> u128 {
-    match ip {
-        IpAddr::V4(v4) => u128::from(u32::from(v4)),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => u128::from(u32::from(v4)),
-            None => u128::from(v6).max(1 << 32),
-        },
-    }
-}
-
-/// Reads a CSV file without headers into records; errors are `file:line: reason`.
-fn records(path: &Path) -> Result<Vec<(u64, csv::StringRecord)>> {
-    let file = crate::error::open_file(path)?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(std::io::BufReader::new(file));
-    let mut out = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| Error::Config(format!("{}:{}: {e}", path.display(), i + 1)))?;
-        if record.iter().all(str::is_empty) || record.get(0).is_some_and(|f| f.starts_with('#')) {
-            continue;
-        }
-        out.push((i as u64 + 1, record));
-    }
-    Ok(out)
-}
-
-fn bad(path: &Path, line: u64, field: &str, reason: impl std::fmt::Display) -> Error {
-    Error::Config(format!("{}:{line}: {field}: {reason}", path.display()))
 }
 
 impl Enricher {
@@ -181,7 +176,18 @@ impl Enricher {
         let iploc = settings.iploc.as_ref().map(|p| load_iploc(p)).transpose()?;
         let geoip = if iploc.is_none() { GeoIp::open_dir(geoip_dir).ok() } else { None };
         let reputation = settings.reputation.iter().map(|p| load_reputation(p)).collect::<Result<_>>()?;
-        Ok(Enricher { internal, iploc, geoip, reputation })
+        let context = settings.networkcontext.as_deref().map(NetworkContext::load).transpose()?;
+        Ok(Enricher { internal, iploc, geoip, reputation, answers: HashMap::new(), context })
+    }
+
+    /// Adds the HTTP reputation service's strings (after the lists' in [`Enricher::reputation`]).
+    pub fn add_answers(&mut self, answers: HashMap<IpAddr, String>) {
+        self.answers.extend(answers);
+    }
+
+    /// The network context name of `ip` (`networkcontext_1.csv`), if it has one.
+    pub fn context(&self, ip: IpAddr) -> Option<&str> {
+        self.context.as_ref().and_then(|c| c.name(ip))
     }
 
     /// Whether `ip` is in an internal range.
@@ -212,9 +218,13 @@ impl Enricher {
     }
 
     /// `service:LABEL:value` of every list holding `ip` (of each list, the entry of the most
-    /// specific network holding it, as routing chooses), joined with `::`; empty when none does.
+    /// specific network holding it, as routing chooses), then the HTTP service's, joined with
+    /// `::`; empty when none has it.
     pub fn reputation(&self, ip: IpAddr) -> String {
-        let found: Vec<String> = self.reputation.iter().filter_map(|list| list.lookup(ip).map(|(label, value)| format!("{}:{label}:{value}", list.service))).collect();
+        let mut found: Vec<String> = self.reputation.iter().filter_map(|list| list.lookup(ip).map(|(label, value)| format!("{}:{label}:{value}", list.service))).collect();
+        if let Some(answer) = self.answers.get(&ip) {
+            found.push(answer.clone());
+        }
         found.join("::")
     }
 }

@@ -5,9 +5,11 @@
 //! transaction that replaces the date's previous outputs, so a re-run changes nothing.
 //!
 //! The scored connections come from spot-ml's `flow_results.csv` ([`read_results`]: TAB-separated,
-//! no header, 18 fields, most suspicious first).
+//! no header, 18 fields, most suspicious first). Beacons join them: after the N scored rows, one
+//! row per flagged beacon pair that is not among them ([`beacon_rows`], [`add_beacons`]), ranks
+//! continuing, so the analyst reviews them in the same list with the same 20 columns.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::BufRead;
 use std::net::IpAddr;
 use std::time::Instant;
@@ -15,7 +17,9 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
 use serde::Serialize;
 
+use super::beacon::BeaconReport;
 use super::enrich::Enricher;
+use super::model::RawFlow;
 use crate::error::{Error, Result};
 use crate::store::Store;
 pub use crate::store::flows::oa::{FeedbackRow, FlowChord, FlowEdge, FlowScore, IngestMinute, OaOutputs};
@@ -23,10 +27,11 @@ pub use crate::store::flows::oa::{FeedbackRow, FlowChord, FlowEdge, FlowScore, I
 /// Spot's text form of a time (`flow_scores.tstart`, `flow_results.csv`).
 pub const TIME: &str = "%Y-%m-%d %H:%M:%S";
 
-/// One scored connection, as spot-ml writes it.
-#[derive(Debug, Clone, PartialEq)]
+/// One scored connection, as spot-ml writes it (JSON: `tstart` as `YYYY-MM-DD HH:MM:SS`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scored {
     /// When it started (UTC).
+    #[serde(serialize_with = "spot_time")]
     pub tstart: DateTime<Utc>,
     /// Source.
     pub sip: IpAddr,
@@ -50,13 +55,39 @@ pub struct Scored {
     pub score: f64,
 }
 
+impl Scored {
+    /// Flow `f` with `score`.
+    pub fn of(f: &RawFlow, score: f64) -> Scored {
+        Scored {
+            tstart: f.treceived,
+            sip: f.sip,
+            dip: f.dip,
+            sport: f.sport,
+            dport: f.dport,
+            proto: f.proto.clone(),
+            ipkt: f.ipkt,
+            ibyt: f.ibyt,
+            opkt: f.opkt,
+            obyt: f.obyt,
+            score,
+        }
+    }
+}
+
+/// `t` in Spot's text form ([`TIME`]).
+fn spot_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(&t.format(TIME))
+}
+
 /// What an OA run stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OaReport {
     /// The date.
     pub date: NaiveDate,
-    /// Suspicious connections stored (at most the limit).
+    /// Scored connections stored (at most the limit).
     pub scores: usize,
+    /// Rows of flagged beacon pairs stored after them (pairs not among the scored rows).
+    pub beacons: usize,
     /// Raw flows around them.
     pub edges: usize,
     /// Threat–peer rows.
@@ -65,6 +96,9 @@ pub struct OaReport {
     pub minutes: usize,
     /// Wall time in seconds.
     pub seconds: f64,
+    /// What went wrong without stopping the run (an unreachable reputation service), one line
+    /// each.
+    pub warnings: Vec<String>,
 }
 
 /// The first `limit` rows of spot-ml's `flow_results.csv` read from `reader` (named `name` in
@@ -108,6 +142,43 @@ pub fn read_results(name: &str, reader: impl BufRead, limit: usize) -> Result<Ve
     Ok(rows)
 }
 
+/// The first flow of the day of every flagged beacon pair of `report` (highest score first) as
+/// a scored row: its start, ports, protocol, packets and bytes (so its edges, feedback and
+/// chords work as any row's), score `1 − beacon score` (lower = more suspicious).
+pub fn beacon_rows(flows: &[RawFlow], report: &BeaconReport) -> Vec<Scored> {
+    let flagged: Vec<_> = report.beacons.iter().filter(|b| b.level != "none").collect();
+    let mut first: HashMap<(IpAddr, IpAddr), &RawFlow> = HashMap::new();
+    let wanted: HashSet<(IpAddr, IpAddr)> = flagged.iter().map(|b| (b.src, b.dst)).collect();
+    for f in flows {
+        let pair = (f.sip, f.dip);
+        if wanted.contains(&pair) {
+            first.entry(pair).and_modify(|g| if f.treceived < g.treceived { *g = f }).or_insert(f);
+        }
+    }
+    flagged
+        .into_iter()
+        .filter_map(|b| {
+            let f = first.get(&(b.src, b.dst))?;
+            Some(Scored::of(f, 1.0 - b.score))
+        })
+        .collect()
+}
+
+/// Beacon rows an OA run adds at most: the highest-scoring flagged pairs; every flagged pair
+/// stays in `flows beacons`. Without a bound, traffic where hundreds of thousands of pairs talk
+/// all day (a 10M-flow day of `vantage-bench gen-flows` flags 16,197 pairs as "low") would
+/// bury the scored rows and multiply the OA's edge and chord work.
+pub const MAX_BEACON_ROWS: usize = 100;
+
+/// Appends the first [`MAX_BEACON_ROWS`] `beacons` rows (highest beacon score first) whose
+/// (source, destination) no row of `rows` has; returns how many.
+pub fn add_beacons(rows: &mut Vec<Scored>, beacons: Vec<Scored>) -> usize {
+    let present: HashSet<(IpAddr, IpAddr)> = rows.iter().map(|r| (r.sip, r.dip)).collect();
+    let before = rows.len();
+    rows.extend(beacons.into_iter().filter(|b| !present.contains(&(b.sip, b.dip))).take(MAX_BEACON_ROWS));
+    rows.len() - before
+}
+
 /// Steps 1–5: the connections with their rank and context.
 pub fn scores(rows: &[Scored], enricher: &Enricher) -> Vec<FlowScore> {
     rows.iter()
@@ -145,22 +216,36 @@ fn minute(t: DateTime<Utc>) -> DateTime<Utc> {
     t.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(t)
 }
 
+/// Pairs asked in one query.
+const PAIRS_PER_QUERY: usize = 500;
+
 /// Step 6: the raw flows between each row's two addresses (either way) in its minute, each
-/// once.
+/// once: one query per minute (and per [`PAIRS_PER_QUERY`] pairs of it), the rows' order kept.
 async fn edges(store: &dyn Store, rows: &[Scored]) -> Result<Vec<FlowEdge>> {
+    let mut keys = Vec::new();
+    let mut by_minute: BTreeMap<DateTime<Utc>, Vec<(IpAddr, IpAddr)>> = BTreeMap::new();
     let mut asked = HashSet::new();
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
     for r in rows {
         let (a, b) = if r.sip <= r.dip { (r.sip, r.dip) } else { (r.dip, r.sip) };
         let from = minute(r.tstart);
-        if !asked.insert((from, a, b)) {
-            continue;
+        if asked.insert((from, a, b)) {
+            keys.push((from, a, b));
+            by_minute.entry(from).or_default().push((a, b));
         }
-        for f in store.flows_between(from, from + Duration::minutes(1)).await? {
-            if !((f.sip == a && f.dip == b) || (f.sip == b && f.dip == a)) {
-                continue;
+    }
+    let mut found: HashMap<(DateTime<Utc>, IpAddr, IpAddr), Vec<RawFlow>> = HashMap::new();
+    for (from, pairs) in &by_minute {
+        for chunk in pairs.chunks(PAIRS_PER_QUERY) {
+            for f in store.flows_between_pairs(*from, *from + Duration::minutes(1), chunk).await? {
+                let (a, b) = if f.sip <= f.dip { (f.sip, f.dip) } else { (f.dip, f.sip) };
+                found.entry((*from, a, b)).or_default().push(f);
             }
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for key in keys {
+        for f in found.remove(&key).unwrap_or_default() {
             let edge = FlowEdge {
                 tstart: f.treceived.format(TIME).to_string(),
                 srcip: f.sip.to_string(),
@@ -217,9 +302,10 @@ async fn chords(store: &dyn Store, rows: &[Scored], from: DateTime<Utc>, to: Dat
     Ok(out)
 }
 
-/// Runs steps 1–8 for `date` over `rows` (most suspicious first) and stores the outputs in
-/// place of the date's previous ones.
-pub async fn run(store: &dyn Store, enricher: &Enricher, date: NaiveDate, rows: &[Scored]) -> Result<OaReport> {
+/// Runs steps 1–8 for `date` over `rows` (most suspicious first; the last `beacons` of them
+/// rows of beacon pairs, [`add_beacons`]) and stores the outputs in place of the date's
+/// previous ones.
+pub async fn run(store: &dyn Store, enricher: &Enricher, date: NaiveDate, rows: &[Scored], beacons: usize) -> Result<OaReport> {
     let started = Instant::now();
     let from = date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
     let to = from + Duration::days(1);
@@ -232,10 +318,12 @@ pub async fn run(store: &dyn Store, enricher: &Enricher, date: NaiveDate, rows: 
     store.replace_oa(date, &outputs).await?;
     Ok(OaReport {
         date,
-        scores: outputs.scores.len(),
+        scores: outputs.scores.len() - beacons.min(outputs.scores.len()),
+        beacons: beacons.min(outputs.scores.len()),
         edges: outputs.edges.len(),
         chords: outputs.chords.len(),
         minutes: outputs.ingest.len(),
         seconds: started.elapsed().as_secs_f64(),
+        warnings: Vec::new(),
     })
 }

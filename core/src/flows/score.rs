@@ -222,19 +222,7 @@ pub fn score(day: Vec<RawFlow>, window: Option<&[RawFlow]>, feedback: &[Feedback
 
 /// A scored flow as the OA run takes it.
 pub fn as_scored((f, score): &(RawFlow, f64)) -> Scored {
-    Scored {
-        tstart: f.treceived,
-        sip: f.sip,
-        dip: f.dip,
-        sport: f.sport,
-        dport: f.dport,
-        proto: f.proto.clone(),
-        ipkt: f.ipkt,
-        ibyt: f.ibyt,
-        opkt: f.opkt,
-        obyt: f.obyt,
-        score: *score,
-    }
+    Scored::of(f, *score)
 }
 
 /// Writes `scored` as spot-ml's `flow_results.csv` (TAB-separated, 18 fields, no header).

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use super::merge::merge_files_shifted;
 use super::pipeline::{self, Event, JobState, JobStatus, SensorResult};
-use super::reader::PacketReader;
+use crate::packets::reader::PacketReader;
 use super::request::Request;
 use super::settings::PcapConfig;
 use super::spool;

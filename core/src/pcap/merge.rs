@@ -30,7 +30,7 @@ use std::process::Command;
 
 use serde::Serialize;
 
-use super::reader::{PacketReader, Timestamp};
+use crate::packets::reader::{PacketReader, Timestamp};
 use crate::error::{Error, Result};
 
 /// Snapshot length written into the output's file header.

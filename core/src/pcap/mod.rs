@@ -4,8 +4,6 @@
 //! - [`request`]: Docket request forms (URL clauses, form/JSON fields), times and durations, the
 //!   time window, the canonical Stenographer query string, its id and the weight check.
 //! - [`steno`]: a validating parser of Stenographer's query language (the raw form).
-//! - [`reader`]: a streaming packet reader of classic pcap (µs/ns, both byte orders) and
-//!   pcapng (sections, interfaces, time resolutions).
 //! - [`merge`]: reading pcap (µs/ns, both byte orders) and pcapng, and the native k-way merge
 //!   into classic pcap.
 //! - [`client`]: the mutual-TLS HTTPS client of one Stenographer sensor (X.509 v1 certificates).
@@ -24,7 +22,6 @@ pub mod demo;
 pub mod merge;
 pub mod pipeline;
 pub mod request;
-pub mod reader;
 pub mod service;
 pub mod settings;
 pub mod spool;

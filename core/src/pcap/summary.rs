@@ -1,21 +1,22 @@
 //! A capture's summary for analysts (pcap.md "In the workstation"): packets, bytes, time
 //! span, top talkers and ports, protocols and the first packets, read in one streaming pass.
 //!
-//! Decoding is deliberately shallow: Ethernet (with 802.1Q/802.1ad tags), Linux cooked
-//! capture (SLL) and raw IP link types; IPv4 and IPv6 (no extension-header walking beyond the
-//! first next-header); TCP and UDP ports. A packet that cannot be decoded counts in the totals
+//! Decoding is deliberately shallow ([`crate::packets::decode`]): Ethernet (with 802.1Q/802.1ad
+//! tags), Linux cooked capture (SLL), loopback and raw IP link types; IPv4 and IPv6 (no
+//! extension-header walking beyond the first next-header); TCP and UDP ports. A packet that cannot be decoded counts in the totals
 //! and shows as "other". A talker is counted once per packet for its source and once for its
 //! destination address; a flow's port is the lower of its two ports (usually the service).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::pcap::reader::{Packet, PacketReader};
+use crate::packets::decode::{decode, protocol_name};
+use crate::packets::reader::{Packet, PacketReader};
 
 /// Counts of one address, port or protocol.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -62,72 +63,6 @@ pub struct CaptureSummary {
     pub protocols: Vec<Count>,
     /// The first packets in file order.
     pub preview: Vec<PacketLine>,
-}
-
-/// What the shallow decoder found in one packet.
-struct Decoded {
-    src: IpAddr,
-    dst: IpAddr,
-    proto: u8,
-    ports: Option<(u16, u16)>,
-}
-
-fn be16(d: &[u8], at: usize) -> Option<u16> {
-    d.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]))
-}
-
-/// The IP payload of a packet of `link_type`, with its EtherType.
-fn network_layer(link_type: u32, data: &[u8]) -> Option<(u16, &[u8])> {
-    match link_type {
-        1 => {
-            let mut at = 12;
-            let mut ethertype = be16(data, at)?;
-            while ethertype == 0x8100 || ethertype == 0x88a8 {
-                at += 4;
-                ethertype = be16(data, at)?;
-            }
-            Some((ethertype, data.get(at + 2..)?))
-        }
-        113 => Some((be16(data, 14)?, data.get(16..)?)),
-        101 | 12 | 14 => match data.first()? >> 4 {
-            4 => Some((0x0800, data)),
-            6 => Some((0x86dd, data)),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn decode(packet: &Packet<'_>) -> Option<Decoded> {
-    let (ethertype, ip) = network_layer(packet.link_type, packet.data)?;
-    let (src, dst, proto, transport): (IpAddr, IpAddr, u8, &[u8]) = match ethertype {
-        0x0800 => {
-            let ihl = usize::from(ip.first()? & 0x0f) * 4;
-            let src: [u8; 4] = ip.get(12..16)?.try_into().ok()?;
-            let dst: [u8; 4] = ip.get(16..20)?.try_into().ok()?;
-            let fragment_offset = be16(ip, 6)? & 0x1fff;
-            let payload = if fragment_offset == 0 { ip.get(ihl..).unwrap_or(&[]) } else { &[] };
-            (Ipv4Addr::from(src).into(), Ipv4Addr::from(dst).into(), *ip.get(9)?, payload)
-        }
-        0x86dd => {
-            let src: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
-            let dst: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
-            (Ipv6Addr::from(src).into(), Ipv6Addr::from(dst).into(), *ip.get(6)?, ip.get(40..).unwrap_or(&[]))
-        }
-        _ => return None,
-    };
-    let ports = if proto == 6 || proto == 17 { be16(transport, 0).zip(be16(transport, 2)) } else { None };
-    Some(Decoded { src, dst, proto, ports })
-}
-
-fn protocol_name(proto: u8) -> String {
-    match proto {
-        6 => "tcp".into(),
-        17 => "udp".into(),
-        1 => "icmp".into(),
-        58 => "icmpv6".into(),
-        n => format!("ip proto {n}"),
-    }
 }
 
 fn endpoint(ip: IpAddr, port: Option<u16>) -> String {
@@ -178,13 +113,13 @@ pub fn summarize(path: &Path, top: usize, preview: usize) -> Result<CaptureSumma
                 add(&mut talkers, d.src.to_string(), size);
                 add(&mut talkers, d.dst.to_string(), size);
                 add(&mut protocols, protocol_name(d.proto), size);
-                if let Some((s, t)) = d.ports {
+                if let Some((s, t)) = d.ports() {
                     add(&mut ports, format!("{}/{}", protocol_name(d.proto), s.min(t)), size);
                 }
                 PacketLine {
                     time,
-                    source: endpoint(d.src, d.ports.map(|p| p.0)),
-                    destination: endpoint(d.dst, d.ports.map(|p| p.1)),
+                    source: endpoint(d.src, d.ports().map(|p| p.0)),
+                    destination: endpoint(d.dst, d.ports().map(|p| p.1)),
                     protocol: protocol_name(d.proto),
                     length: p.origlen,
                 }

@@ -72,6 +72,21 @@ pub enum Mode {
     SaveCapture,
     /// Typing the events ASN filter (`f` on Events).
     EventsAsns,
+    /// Typing the flows IP filter (`i` on Flows).
+    FlowsIp,
+    /// Waiting for the severity of the selected connection (`v` on Flows): one key, 1 2 or 3.
+    FlowsScore,
+    /// Typing the storyboard's title (`b` on Flows).
+    StoryTitle,
+    /// Typing the storyboard's text after its title, `\n` for a new line.
+    StoryText,
+}
+
+impl Mode {
+    /// Whether one key typed finishes the typing (no Enter needed).
+    pub fn one_key(self) -> bool {
+        self == Mode::FlowsScore
+    }
 }
 
 /// Everything a key can do.
@@ -121,6 +136,23 @@ pub enum Action {
     NextCountry,
     /// Events: start typing the ASN filter.
     FilterAsns,
+    /// Flows: the day before (-1) / after (+1) the one shown.
+    Day(i32),
+    /// Flows: start typing the IP filter.
+    FilterIp,
+    /// Flows: wait for one key, the severity of the selected connection.
+    StartScoring,
+    /// Flows: score the selected connection (1 high, 2 medium, 3 low/benign).
+    ScoreFlow(u8),
+    /// Flows: start typing the storyboard of the selected IP (title, then text).
+    EditStoryboard,
+    /// Flows: save the storyboard of the selected IP.
+    SaveStoryboard {
+        /// Its title.
+        title: String,
+        /// Its text (any characters, several lines).
+        text: String,
+    },
     /// A character typed into the input line.
     Input(char),
     /// Delete the last character of the input line.
@@ -147,7 +179,7 @@ pub enum Action {
 
 /// The keys the help overlay lists.
 pub const KEYS: &[(&str, &str)] = &[
-    ("1-7 0", "tabs: overview attackers passwords ports devices events pcap, ops"),
+    ("1-8 0", "tabs: overview attackers passwords ports devices events pcap flows, ops"),
     (", .", "previous / next period (1h 6h 1d 1w 1m 3m 1y)"),
     ("Tab S-Tab", "focus next / previous panel"),
     ("↑ ↓ j k PgUp PgDn", "move in the focused table"),
@@ -161,7 +193,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("a x", "my devices: add / remove a device token"),
     ("c", "passwords: check a password against the leaked store (typed masked)"),
     ("t g f", "events: next taxonomy / next country / type ASNs"),
-    ("n", "pcap, attacker detail: request a packet capture"),
+    ("n", "pcap, attacker detail, flows: request a packet capture"),
+    ("[ ] i v b", "flows: day, one IP, score (v, then 1 2 3), storyboard"),
     ("w", "capture detail: save the capture to a file"),
     ("F A M C", "operations: planner, aggregate, migrate, clear cache"),
     ("X", "cancel the back-fill / import running; on PCAP the selected job"),
@@ -219,6 +252,11 @@ pub fn action_for(key: Key, mode: Mode) -> Option<Action> {
         KeyCode::Char('M') => Action::Migrate,
         KeyCode::Char('C') => Action::ClearCache,
         KeyCode::Char('X') => Action::CancelWork,
+        KeyCode::Char('[') => Action::Day(-1),
+        KeyCode::Char(']') => Action::Day(1),
+        KeyCode::Char('i') => Action::FilterIp,
+        KeyCode::Char('v') => Action::StartScoring,
+        KeyCode::Char('b') => Action::EditStoryboard,
         _ => return None,
     })
 }

@@ -24,13 +24,16 @@ pub enum Tab {
     Events,
     /// Packet captures: request form, jobs with per-sensor state (Enter: capture), sensor health.
     Pcap,
+    /// Flow analytics of a day: suspicious connections (scored by the analyst), their raw
+    /// flows, a threat's peers, flows per minute, beacons, the storyboard of an address.
+    Flows,
     /// Jobs, workers, timeouts, cache entries; planner, aggregation and cache actions.
     Operations,
 }
 
 impl Tab {
     /// Tabs in display order.
-    pub const ALL: [Tab; 8] = [Tab::Overview, Tab::Attackers, Tab::Passwords, Tab::Ports, Tab::Devices, Tab::Events, Tab::Pcap, Tab::Operations];
+    pub const ALL: [Tab; 9] = [Tab::Overview, Tab::Attackers, Tab::Passwords, Tab::Ports, Tab::Devices, Tab::Events, Tab::Pcap, Tab::Flows, Tab::Operations];
 
     /// The number key that selects the tab.
     pub fn key(self) -> char {
@@ -42,6 +45,7 @@ impl Tab {
             Tab::Devices => '5',
             Tab::Events => '6',
             Tab::Pcap => '7',
+            Tab::Flows => '8',
             Tab::Operations => '0',
         }
     }
@@ -56,6 +60,7 @@ impl Tab {
             Tab::Devices => "My devices",
             Tab::Events => "Events",
             Tab::Pcap => "PCAP",
+            Tab::Flows => "Flows",
             Tab::Operations => "Operations",
         }
     }
@@ -153,6 +158,20 @@ pub enum Source {
     CapturePorts,
     /// The capture's first packets.
     CapturePackets,
+    /// The flows day shown, the IP filter, the keys.
+    FlowsDay,
+    /// The day's suspicious connections nobody scored yet, by rank.
+    FlowsSuspicious,
+    /// The raw flows of the selected connection's pair in its minute.
+    FlowsEdges,
+    /// The selected IP's peers: bytes and packets each way (the chord rows).
+    FlowsChord,
+    /// Raw flows per minute of the day.
+    FlowsIngest,
+    /// The day's beacons.
+    FlowsBeacons,
+    /// The selected IP's storyboard.
+    FlowsStoryboard,
 }
 
 /// How a panel draws its data.
@@ -212,7 +231,12 @@ impl Panel {
 
     /// A stable key for the panel's table state (sort, filter, selection).
     pub fn key(&self) -> String {
-        match &self.source {
+        Panel::key_of(&self.source)
+    }
+
+    /// The table-state key of a panel showing `source` ([`Panel::key`]).
+    pub fn key_of(source: &Source) -> String {
+        match source {
             Source::Resource { name, .. } => (*name).to_string(),
             other => format!("{other:?}"),
         }
@@ -278,6 +302,15 @@ pub fn tab_panels(tab: Tab, tokens: &[String]) -> Vec<Panel> {
             Panel::local("Capture request", Source::PcapRequest, Shape::Text),
             Panel::local("Sensors", Source::PcapSensors, Shape::Table),
             Panel::local("Capture jobs", Source::PcapJobs, Shape::Table).opening(Opens::Capture),
+        ],
+        Tab::Flows => vec![
+            Panel::local("Suspicious connections (* internal)", Source::FlowsSuspicious, Shape::Table),
+            Panel::local("Day", Source::FlowsDay, Shape::Text),
+            Panel::local("Flows per minute", Source::FlowsIngest, Shape::Chart),
+            Panel::local("Edge details", Source::FlowsEdges, Shape::Table),
+            Panel::local("Top pairs", Source::FlowsChord, Shape::Table),
+            Panel::local("Beacons", Source::FlowsBeacons, Shape::Table),
+            Panel::local("Storyboard", Source::FlowsStoryboard, Shape::Text),
         ],
         Tab::Operations => vec![
             Panel::local("Jobs", Source::Jobs, Shape::Table),

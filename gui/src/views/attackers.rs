@@ -3,7 +3,7 @@
 
 use vantage_views::panels::Tab;
 
-use super::{MINUTELY, View};
+use super::{MINUTELY, Layout, View};
 
 /// The Attackers view.
-pub const VIEW: View = View { tab: Tab::Attackers, actions: &[], refresh: MINUTELY, columns: 2 };
+pub const VIEW: View = View { tab: Tab::Attackers, actions: &[], refresh: MINUTELY, layout: Layout::Columns(2) };

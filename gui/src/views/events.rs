@@ -4,12 +4,12 @@
 use vantage_views::keys::Action;
 use vantage_views::panels::Tab;
 
-use super::{MINUTELY, View};
+use super::{MINUTELY, Layout, View};
 
 /// The Events view.
 pub const VIEW: View = View {
     tab: Tab::Events,
     actions: &[("Next taxonomy", Action::NextTaxonomy), ("Next country", Action::NextCountry), ("Filter ASNs…", Action::FilterAsns)],
     refresh: MINUTELY,
-    columns: 2,
+    layout: Layout::Columns(2),
 };

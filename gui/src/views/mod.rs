@@ -1,13 +1,15 @@
 //! One module per view: what a tab adds to the panels the models give (its actions as
-//! toolbar buttons, how often its data is live, how many panels per row), and the drawing of
-//! the current view. A later tab (Flows, DynFW) is a module here, an arm in [`of`] (which the
+//! toolbar buttons, how often its data is live, how its panels are laid out), and the drawing
+//! of the current view. A later tab (DynFW) is a module here, an arm in [`of`] (which the
 //! compiler asks for once the tab exists in `vantage_views::panels::Tab`) and, where its panels
-//! need more than tables, charts and text, a widget in [`crate::widgets`].
+//! need more than tables, charts and text, a widget in [`crate::widgets`] (as the Flows view's
+//! network graph, chord diagram and storyboard editor are).
 
 pub mod attackers;
 pub mod detail;
 pub mod devices;
 pub mod events;
+pub mod flows;
 pub mod operations;
 pub mod overview;
 pub mod passwords;
@@ -32,8 +34,39 @@ pub struct View {
     pub actions: &'static [(&'static str, Action)],
     /// How often a frame comes while it is shown, for the models to re-ask live data.
     pub refresh: Duration,
-    /// Panels per row.
-    pub columns: usize,
+    /// How its panels are laid out.
+    pub layout: Layout,
+}
+
+/// How a view's panels are laid out, in the models' order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// This many panels per row.
+    Columns(usize),
+    /// Row by row, this many panels in each (the rest one per row).
+    Rows(&'static [usize]),
+}
+
+impl Layout {
+    /// The panels of each row, for `n` panels.
+    pub fn rows(self, n: usize) -> Vec<std::ops::Range<usize>> {
+        let mut sizes: Vec<usize> = match self {
+            Layout::Columns(c) => vec![c.max(1); n.div_ceil(c.max(1))],
+            Layout::Rows(rows) => rows.to_vec(),
+        };
+        let mut out = Vec::new();
+        let mut at = 0;
+        sizes.extend(std::iter::repeat_n(1, n));
+        for size in sizes {
+            if at >= n {
+                break;
+            }
+            let end = (at + size.max(1)).min(n);
+            out.push(at..end);
+            at = end;
+        }
+        out
+    }
 }
 
 /// Views whose models re-ask their data on every tick (job and capture states).
@@ -52,6 +85,7 @@ pub fn of(tab: Tab) -> &'static View {
         Tab::Devices => &devices::VIEW,
         Tab::Events => &events::VIEW,
         Tab::Pcap => &pcap::VIEW,
+        Tab::Flows => &flows::VIEW,
         Tab::Operations => &operations::VIEW,
     }
 }
@@ -87,15 +121,28 @@ pub fn show(ui: &mut Ui, d: &mut Session) {
     });
     ui.separator();
     let panels = d.app.panels();
-    let columns = if detail.is_some() { 2 } else { view.columns }.max(1);
+    let layout = if detail.is_some() { Layout::Columns(2) } else { view.layout };
     egui::ScrollArea::vertical().id_salt("view").auto_shrink(false).show(ui, |ui| {
-        for (row, chunk) in panels.chunks(columns).enumerate() {
-            ui.columns(columns, |cols| {
-                for (i, panel) in chunk.iter().enumerate() {
-                    widgets::panel(&mut cols[i], d, row * columns + i, panel);
+        for row in layout.rows(panels.len()) {
+            ui.columns(row.len(), |cols| {
+                for (col, i) in row.enumerate() {
+                    widgets::panel(&mut cols[col], d, i, &panels[i]);
                 }
             });
             ui.add_space(6.0);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_place_every_panel_once_in_order() {
+        assert_eq!(Layout::Columns(2).rows(5), [0..2, 2..4, 4..5]);
+        assert_eq!(Layout::Rows(&[1, 2]).rows(5), [0..1, 1..3, 3..4, 4..5], "the rest one per row");
+        assert_eq!(Layout::Rows(&[3, 3]).rows(4), [0..3, 3..4]);
+        assert!(Layout::Columns(1).rows(0).is_empty());
+    }
 }

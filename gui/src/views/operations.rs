@@ -4,7 +4,7 @@
 use vantage_views::keys::Action;
 use vantage_views::panels::Tab;
 
-use super::{LIVE, View};
+use super::{LIVE, Layout, View};
 
 /// The Operations view.
 pub const VIEW: View = View {
@@ -16,5 +16,5 @@ pub const VIEW: View = View {
         ("Clear the cache", Action::ClearCache),
     ],
     refresh: LIVE,
-    columns: 2,
+    layout: Layout::Columns(2),
 };

@@ -2,7 +2,7 @@
 
 use vantage_views::panels::Tab;
 
-use super::{MINUTELY, View};
+use super::{MINUTELY, Layout, View};
 
 /// The Overview view.
-pub const VIEW: View = View { tab: Tab::Overview, actions: &[], refresh: MINUTELY, columns: 2 };
+pub const VIEW: View = View { tab: Tab::Overview, actions: &[], refresh: MINUTELY, layout: Layout::Columns(2) };

@@ -4,7 +4,7 @@
 use vantage_views::keys::Action;
 use vantage_views::panels::Tab;
 
-use super::{MINUTELY, View};
+use super::{MINUTELY, Layout, View};
 
 /// The Passwords view.
-pub const VIEW: View = View { tab: Tab::Passwords, actions: &[("Check a password…", Action::CheckPassword)], refresh: MINUTELY, columns: 2 };
+pub const VIEW: View = View { tab: Tab::Passwords, actions: &[("Check a password…", Action::CheckPassword)], refresh: MINUTELY, layout: Layout::Columns(2) };

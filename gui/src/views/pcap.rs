@@ -5,7 +5,7 @@
 use vantage_views::keys::Action;
 use vantage_views::panels::Tab;
 
-use super::{LIVE, View};
+use super::{LIVE, Layout, View};
 
 /// The PCAP view.
-pub const VIEW: View = View { tab: Tab::Pcap, actions: &[("Request a capture…", Action::NewCapture), ("Cancel job", Action::CancelWork)], refresh: LIVE, columns: 1 };
+pub const VIEW: View = View { tab: Tab::Pcap, actions: &[("Request a capture…", Action::NewCapture), ("Cancel job", Action::CancelWork)], refresh: LIVE, layout: Layout::Columns(1) };

@@ -1,10 +1,15 @@
 //! How panels draw: a framed box with the panel's title around a chart ([`chart`]), a table
-//! ([`table`], its rows' context menus in [`menu`]; a table of countries with its bar chart
-//! above it, [`countries`]) or lines of text ([`text`]), the focused one outlined.
+//! ([`table`], its rows' context menus in [`menu`]; above a table of countries its bar chart,
+//! [`countries`]; above the suspicious connections their network graph, [`network`]; above
+//! the selected IP's peers their chord diagram, [`chord`]) or lines of text ([`text`]; the
+//! storyboard an editor, [`storyboard`]), the focused one outlined.
 
 pub mod chart;
+pub mod chord;
 pub mod countries;
 pub mod menu;
+pub mod network;
+pub mod storyboard;
 pub mod table;
 pub mod text;
 
@@ -28,8 +33,15 @@ pub fn panel(ui: &mut Ui, d: &mut Session, index: usize, p: &Panel) {
                 if countries::suits(p) {
                     countries::show(ui, d, p);
                 }
+                if network::suits(p) {
+                    network::show(ui, d);
+                }
+                if chord::suits(p) {
+                    chord::show(ui, d);
+                }
                 table::show(ui, d, index, p);
             }
+            Shape::Text if storyboard::suits(p) => storyboard::show(ui, d, p),
             Shape::Text => text::show(ui, d, p),
         }
     });

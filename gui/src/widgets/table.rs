@@ -5,13 +5,15 @@
 //! filter and selection live in the models' table state, so keys and clicks change the same
 //! thing. The rows as shown (filtered, sorted) are kept between frames ([`crate::shown`]):
 //! [`draw`] lays out only the visible ones, so a frame of a 100k-row table costs what one of
-//! 100 rows does (`scripts/bench.sh gui`).
+//! 100 rows does (`scripts/bench.sh gui`). A table with a `rep` column (the Flows view's
+//! suspicious connections) colours each row by its reputation level.
 
-use eframe::egui::{self, Label, Sense, TextEdit, Ui};
+use eframe::egui::{self, Color32, Label, RichText, Sense, TextEdit, Ui};
 use egui_extras::{Column, TableBuilder};
 use vantage_views::app::{TableData, TableState};
 use vantage_views::keys::Action;
 use vantage_views::panels::Panel;
+use vantage_views::tabs::flows::tables::{REP, reputation_of_cell};
 
 use super::menu::{self, Pick};
 use super::{HEIGHT, pending};
@@ -25,6 +27,18 @@ pub fn sorted_by(sort: Option<(usize, bool)>, c: usize) -> Option<(usize, bool)>
     match sort {
         Some((s, descending)) if s == c => Some((c, !descending)),
         _ => Some((c, false)),
+    }
+}
+
+/// The colour of a row with reputation `level`: high red, medium orange, low amber, unknown
+/// grey (None: the theme's).
+pub fn reputation_colour(level: Option<i32>) -> Option<Color32> {
+    match level? {
+        3.. => Some(Color32::from_rgb(230, 80, 70)),
+        2 => Some(Color32::from_rgb(235, 140, 40)),
+        1 => Some(Color32::from_rgb(200, 165, 0)),
+        0 => None,
+        _ => Some(Color32::GRAY),
     }
 }
 
@@ -64,6 +78,7 @@ pub fn draw(ui: &mut Ui, p: &Panel, state: &mut TableState, total: usize, shown:
         drawn.csv = ui.add_enabled(!shown.rows.is_empty(), egui::Button::new("CSV")).on_hover_text("save the table as shown (e)").clicked();
     });
     let columns = shown.header.len().max(1);
+    let rep = shown.header.iter().position(|h| h == REP);
     TableBuilder::new(ui)
         .id_salt(("table", &key))
         .striped(true)
@@ -89,9 +104,11 @@ pub fn draw(ui: &mut Ui, p: &Panel, state: &mut TableState, total: usize, shown:
             body.rows(ROW, shown.rows.len(), |mut row| {
                 let i = row.index();
                 row.set_selected(i == state.selected);
+                let colour = reputation_colour(rep.and_then(|c| reputation_of_cell(shown.rows[i].get(c)?)));
                 for (c, cell) in shown.rows[i].iter().enumerate() {
                     let (_, response) = row.col(|ui| {
-                        ui.add(Label::new(cell.as_str()).selectable(false).truncate());
+                        let text = colour.map_or_else(|| RichText::new(cell.as_str()), |colour| RichText::new(cell.as_str()).color(colour));
+                        ui.add(Label::new(text).selectable(false).truncate());
                     });
                     response.context_menu(|ui| {
                         if let Some(pick) = menu::show(ui, p, shown, i, c) {

@@ -9,7 +9,8 @@
 //! `vantage-bench gen-events N OUT` writes N IntelMQ events as JSON Lines (see [`gen_events`]).
 //!
 //! `vantage-bench gen-flows N DAY OUT` writes N flows of the UTC day DAY as `nfdump -o csv`
-//! (1.7.4 header) for the flows benchmark (see [`gen_flows`]); `vantage-bench flows-enrich N`
+//! (1.7.4 header) for the flows benchmark, and 3,000 of them as spot-ml's `flow_results.csv`
+//! in `OUT.results` (see [`gen_flows`]); `vantage-bench flows-enrich N`
 //! times the OA's enrichment (steps 1–4) of N scored rows and the built-in scorer over N flows,
 //! each beside a baseline in the same run (see [`flows_enrich`]).
 //!
@@ -309,15 +310,26 @@ fn gen_flows(n: u64, day: &str, out: &str) -> Result<(), Box<dyn std::error::Err
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
     let mut rng = ChaCha8Rng::seed_from_u64(21);
     writeln!(w, "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,ra")?;
+    let mut results = BufWriter::new(std::fs::File::create(format!("{out}.results"))?);
     let step = 86_400_000_000f64 / n as f64;
+    let every = (n / RESULT_ROWS).max(1);
     for i in 0..n {
         let (t, sa, da, sp, dp, pr, pkts, bytes) = synthetic_flow(&mut rng, i, start, step);
         let ts = t.format("%Y-%m-%d %H:%M:%S");
         writeln!(w, "{ts},{ts},0.000,{sa},{da},{sp},{dp},{pr},...AP...,0,0,{pkts},{bytes},0,0,0,0,0.0.0.0")?;
+        if i % every == 0 && i / every < RESULT_ROWS {
+            let calendar = t.format("%Y\t%-m\t%-d\t%-H\t%-M\t%-S");
+            writeln!(results, "{ts}\t{calendar}\t0.0\t{sa}\t{da}\t{sp}\t{dp}\t{pr}\t{pkts}\t{bytes}\t0\t0\t{:.9}", (i / every + 1) as f64 * 1e-7)?;
+        }
     }
     w.flush()?;
+    results.flush()?;
     Ok(())
 }
+
+/// Rows of the spot-ml results file `gen-flows` writes beside its flows (`OUT.results`):
+/// flows sampled evenly over the day, scores ascending, for the OA run without the scorer.
+const RESULT_ROWS: u64 = 3000;
 
 /// `flows-enrich N`: the enrichment of N scored rows with Spot-sized data (an ipranges file of
 /// 3 ranges, an iploc.csv of 100,000 rows, a reputation list of 10,000 entries) beside the same

@@ -72,4 +72,11 @@ fn print_report(report: &DemoReport, location: &str, config: &Config, seed: u64)
     let c = &report.capture;
     let verb = if report.capture_created { "written" } else { "already in the spool" };
     println!("demo capture {verb}: pcap job {} {} ({} bytes, sensor `demo`, no sensor asked)", c.id, c.state, c.bytes);
+    match &report.flows {
+        None => println!("flows: the store already holds {} flows; the demo day is not imported again", report.flows_before),
+        Some(f) => println!(
+            "demo flows: {} flows on {} (nfdump samples and a synthetic beacon), OA: {} suspicious, {} edges, {} chords",
+            f.imported, f.oa.date, f.oa.scores, f.oa.edges, f.oa.chords
+        ),
+    }
 }

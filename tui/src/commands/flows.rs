@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use vantage_core::Config;
-use vantage_core::flows::import::{ImportReport, Input};
+use vantage_core::flows::import::{Captures, ImportReport, Input};
+use vantage_core::flows::pcap::BuildSettings;
 use vantage_core::engine::flows::Pattern;
-use vantage_core::flows::oa::{TIME, read_results};
+use vantage_core::flows::oa::{OaOutputs, Scored, TIME, read_results};
 use vantage_core::flows::score::{as_scored, write_results};
-use vantage_core::flows::oa::OaOutputs;
 
 use super::{import_exit, on_store, open_inputs, report_rejections};
 use crate::cli::{FlowsBeaconsArgs, FlowsChordsArgs, FlowsStoryboardArgs, FlowsCommand, FlowsEdgesArgs, FlowsImportArgs, FlowsOaArgs, FlowsScoreArgs, FlowsScoreConnectionArgs, FlowsSuspiciousArgs};
@@ -73,12 +73,15 @@ async fn oa(config: &Config, args: FlowsOaArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let report = on_store(config, async |e| e.flows().oa(args.date, rows, args.limit).await).await?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "{}: {} suspicious connections, {} edges, {} chords, {} minutes of flows in {:.2} s",
-            report.date, report.scores, report.edges, report.chords, report.minutes, report.seconds
+            "{}: {} suspicious connections and {} beacons, {} edges, {} chords, {} minutes of flows in {:.2} s",
+            report.date, report.scores, report.beacons, report.edges, report.chords, report.minutes, report.seconds
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -93,27 +96,18 @@ async fn score(config: &Config, args: FlowsScoreArgs) -> anyhow::Result<ExitCode
         std::io::Write::flush(&mut out).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         eprintln!("{} scored flows written to {}", scored.len(), path.display());
     }
-    let top: Vec<_> = scored.iter().take(args.limit).map(as_scored).collect();
+    let top: Vec<Scored> = scored.iter().take(args.limit).map(as_scored).collect();
     let rows: Vec<Vec<String>> = top
         .iter()
         .map(|s| vec![format!("{:.3e}", s.score), s.tstart.format(TIME).to_string(), s.sip.to_string(), s.dip.to_string(), format!("{}→{}", s.sport, s.dport), s.proto.clone(), s.ibyt.to_string()])
         .collect();
-    let value: Vec<serde_json::Value> = top
-        .iter()
-        .map(|s| {
-            serde_json::json!({"tstart": s.tstart.format(TIME).to_string(), "sip": s.sip, "dip": s.dip, "sport": s.sport, "dport": s.dport,
-                "proto": s.proto, "ipkt": s.ipkt, "ibyt": s.ibyt, "opkt": s.opkt, "obyt": s.obyt, "score": s.score})
-        })
-        .collect();
-    show(serde_json::Value::Array(value), args.json, &["score", "tstart", "sip", "dip", "ports", "proto", "ibyt"], &rows)
+    show(serde_json::to_value(&top)?, args.json, &["score", "tstart", "sip", "dip", "ports", "proto", "ibyt"], &rows)
 }
 
 /// `vantage flows beacons`: the flagged pairs (all with `--all`), long connections, strobes.
 async fn beacons(config: &Config, args: FlowsBeaconsArgs) -> anyhow::Result<ExitCode> {
-    let mut report = on_store(config, async |e| e.flows().beacons(args.date).await).await?;
-    if !args.all {
-        report.beacons.retain(|b| b.level != "none");
-    }
+    let report = on_store(config, async |e| e.flows().beacons(args.date).await).await?;
+    let report = if args.all { report } else { report.flagged() };
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
         return Ok(ExitCode::SUCCESS);
@@ -221,10 +215,12 @@ async fn storyboard(config: &Config, args: FlowsStoryboardArgs) -> anyhow::Resul
         println!("{}", b.text);
     }
     for (direction, i) in &b.impact {
-        println!("{direction}: {} internal, {} external peers", i.internal, i.external);
+        let classes: Vec<String> = i.classes.iter().map(|(class, n)| format!("{n} {class}")).collect();
+        println!("{direction}: {} internal, {} external peers; context: {}", i.internal, i.external, classes.join(", "));
     }
     for c in &b.progression {
-        println!("{}  {} ({})", c.first_seen, c.ip, c.context);
+        let network = if c.network.is_empty() { String::new() } else { format!(", {}", c.network) };
+        println!("{}  {} ({}, {}{network})", c.first_seen, c.ip, c.direction, c.context);
     }
     println!("{} connections on the timeline, {} peers on the map", b.timeline.len(), b.map.len());
     Ok(ExitCode::SUCCESS)
@@ -241,7 +237,11 @@ async fn chords(config: &Config, args: FlowsChordsArgs) -> anyhow::Result<ExitCo
 /// with `--strict` nothing is stored then (exit 1).
 async fn import(config: &Config, args: FlowsImportArgs) -> anyhow::Result<ExitCode> {
     let inputs = open_inputs(&args.files)?.into_iter().map(|(name, reader)| Input { name, reader }).collect();
-    let report = on_store(config, async |e| e.flows().import(inputs, args.strict, Arc::new(Bars::default())).await).await?;
+    let captures = Captures { paths: args.pcap, settings: BuildSettings { active: args.active, idle: args.idle, biflow: args.biflow } };
+    let report = on_store(config, async |e| e.flows().import_with_captures(inputs, captures, &args.job, args.strict, Arc::new(Bars::default())).await).await?;
+    for c in &report.captures {
+        eprintln!("{}: {} packets, {} flows, {} packets in no flow", c.source, c.packets, c.flows, c.skipped);
+    }
     report_rejections(&report.rejected, report.rejected_records);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);

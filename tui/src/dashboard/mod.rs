@@ -12,6 +12,8 @@ pub mod keys;
 pub mod view;
 
 #[cfg(test)]
+mod flows_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
@@ -91,7 +93,8 @@ pub fn run(config: Config, options: Options, started: Instant) -> anyhow::Result
                 io.execute(app.apply(Action::Tick));
             }
             while let Some(e) = engine.try_recv() {
-                dirty |= app.on_event(e);
+                io.execute(app.on_event(e));
+                dirty = true;
             }
             while let Ok(r) = done_rx.try_recv() {
                 app.exported(r);

@@ -27,7 +27,7 @@ fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }
 
-fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+pub(super) fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
     let action = action_for(KeyEvent::new(code, KeyModifiers::NONE), app.mode).expect("mapped key");
     app.apply(action)
 }
@@ -58,7 +58,7 @@ fn graph(n: usize) -> Value {
 }
 
 /// An app with data for every panel of every tab (1d).
-fn with_data() -> App {
+pub(super) fn with_data() -> App {
     let mut app = App::new(vec!["a".repeat(64)], false);
     let none = Params::default;
     for name in ["all_incidents_graph", "all_attackers_graph", "all_ports_by_scans_graph"] {
@@ -104,6 +104,8 @@ fn with_data() -> App {
     app.on_event(Update::PcapSensors(vec![("alpha".into(), Ok(alpha)), ("broken".into(), Err("HTTP 500".into()))], Some(3 << 30)));
     let effects = app.apply(Action::Tab(Tab::Events));
     answer_events(&mut app, effects);
+    let effects = app.apply(Action::Tab(Tab::Flows));
+    super::flows_tests::answer_flows(&mut app, effects);
     app.apply(Action::Tab(Tab::Overview));
     app
 }
@@ -160,7 +162,7 @@ fn capture_job(id: &str, state: &str, merged: Option<&str>) -> JobStatus {
     .expect("a job status")
 }
 
-fn render(app: &App, w: u16, h: u16) -> String {
+pub(super) fn render(app: &App, w: u16, h: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     terminal.draw(|f| view::draw(f, app)).expect("draw");
     let buf = terminal.backend().buffer().clone();

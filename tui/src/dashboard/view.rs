@@ -1,5 +1,7 @@
 //! Drawing the dashboard from [`App`] state (no I/O): usable from 80×24 up, 256 colours,
-//! braille line charts, or plain ASCII (bars of `#`, `+-|` borders) with `--ascii`.
+//! braille line charts, or plain ASCII (bars of `#`, `+-|` borders) with `--ascii`. A table
+//! with a `rep` column (the Flows tab's suspicious connections) colours each row by its
+//! reputation level; a table too wide for its box leaves out its least needed columns.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -13,6 +15,7 @@ use vantage_core::events::questions::View;
 use vantage_views::app::App;
 use vantage_views::keys::{KEYS, Mode};
 use vantage_views::panels::{Detail, Panel, Shape, Source, Tab};
+use vantage_views::tabs::flows::tables::{REP, reputation_of_cell};
 
 const ACCENT: Color = Color::Indexed(39);
 const DIM: Color = Color::Indexed(245);
@@ -49,7 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let [header, body, footer] = Layout::vertical([Constraint::Length(2), Constraint::Min(5), Constraint::Length(1)]).areas(frame.area());
     draw_header(frame, header, app);
     let panels = app.panels();
-    for (i, (panel, area)) in panels.iter().zip(areas(app, body, panels.len())).enumerate() {
+    for (i, (panel, area)) in panels.iter().zip(areas(app, body, &panels)).enumerate() {
         draw_panel(frame, area, app, panel, i == app.focus);
     }
     draw_footer(frame, footer, app);
@@ -59,7 +62,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
 }
 
 /// Where each panel of the current view goes.
-fn areas(app: &App, body: Rect, n: usize) -> Vec<Rect> {
+fn areas(app: &App, body: Rect, panels: &[Panel]) -> Vec<Rect> {
     let rows = |r: &[u16]| Layout::vertical(r.iter().map(|p| Constraint::Percentage(*p))).split(body).to_vec();
     let split_h = |area: Rect, p: &[u16]| Layout::horizontal(p.iter().map(|p| Constraint::Percentage(*p))).split(area).to_vec();
     match (&app.detail, app.tab) {
@@ -102,7 +105,7 @@ fn areas(app: &App, body: Rect, n: usize) -> Vec<Rect> {
             let r = rows(&[45, 55]);
             [Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(r[0]).to_vec(), split_h(r[1], &[40, 60])].concat()
         }
-        (None, Tab::Devices) if n == 1 => vec![body],
+        (None, Tab::Devices) if panels.len() == 1 => vec![body],
         (None, Tab::Operations) => {
             let r = rows(&[50, 50]);
             [split_h(r[0], &[58, 42]), split_h(r[1], &[50, 50])].concat()
@@ -111,17 +114,38 @@ fn areas(app: &App, body: Rect, n: usize) -> Vec<Rect> {
             let r = rows(&[50, 50]);
             [split_h(r[0], &[60, 40]), split_h(r[1], &[50, 50])].concat()
         }
+        (None, Tab::Flows) => flows_areas(body, app.focus, panels),
     }
+}
+
+/// The Flows tab: the suspicious connections across the middle, the day and the flows per
+/// minute above them, and below the details of the selection (edges, peers, storyboard). Wide,
+/// the beacons go top right; narrow, below with the details, where the focused one (else the
+/// edges) takes the row and the others keep room for their titles.
+fn flows_areas(body: Rect, focus: usize, panels: &[Panel]) -> Vec<Rect> {
+    let [top, middle, bottom] = Layout::vertical([Constraint::Length(8), Constraint::Min(6), Constraint::Percentage(30)]).areas(body);
+    // panels: 0 suspicious, 1 day, 2 per minute, 3 edges, 4 pairs, 5 beacons, 6 storyboard
+    if body.width >= 140 {
+        let [day, ingest, beacons] = Layout::horizontal([Constraint::Length(40), Constraint::Min(30), Constraint::Length(60)]).areas(top);
+        let [edges, pairs, story] = Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(30), Constraint::Percentage(30)]).areas(bottom);
+        return vec![middle, day, ingest, edges, pairs, beacons, story];
+    }
+    let [day, ingest] = Layout::horizontal([Constraint::Length(40), Constraint::Min(20)]).areas(top);
+    let wide = if (3..=6).contains(&focus) { focus } else { 3 };
+    let titled = |i: usize| Constraint::Length(panels.get(i).map_or(10, |p| p.title.chars().count() as u16 + 2));
+    let details = Layout::horizontal((3..=6).map(|i| if i == wide { Constraint::Fill(1) } else { titled(i) })).split(bottom);
+    [vec![middle, day, ingest], details.to_vec()].concat()
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
     let [tabs_area, info] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     let titles: Vec<String> = Tab::ALL.iter().map(|t| format!("{} {}", t.key(), if area.width < 100 { t.short_name() } else { t.name() })).collect();
     let selected = Tab::ALL.iter().position(|t| *t == app.tab).unwrap_or(0);
+    // narrow, the tabs go without the space before each divider (9 tabs in 80 columns)
     let tabs = Tabs::new(titles)
         .select(selected)
         .divider(if app.ascii { "|" } else { symbols::line::VERTICAL })
-        .padding("", " ")
+        .padding("", if area.width < 100 { "" } else { " " })
         .highlight_style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD));
     frame.render_widget(tabs, tabs_area);
     let sep = if app.ascii { " - " } else { " · " };
@@ -145,6 +169,10 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         Mode::PcapQuery => typed("capture: ", app),
         Mode::SaveCapture => typed("save capture to: ", app),
         Mode::EventsAsns => typed("ASNs: ", app),
+        Mode::FlowsIp => typed("IP (empty: all): ", app),
+        Mode::FlowsScore => Line::from(Span::styled("score the selected connection: 1 high, 2 medium, 3 low (benign); Esc cancels", Style::default().fg(ACCENT))),
+        Mode::StoryTitle => typed("storyboard title: ", app),
+        Mode::StoryText => typed("storyboard text (\\n: new line): ", app),
         Mode::AddToken => masked(app, "device token: "),
         Mode::CheckPassword => masked(app, "password to check: "),
         Mode::Normal => match (&app.error, &app.notice) {
@@ -197,10 +225,13 @@ fn draw_panel(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: 
 }
 
 fn chart(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool) {
-    let Some(data) = app.chart(panel).filter(|c| !c.x_labels.is_empty()) else {
+    let data = app.chart(panel);
+    let loaded = data.is_some();
+    let Some(data) = data.filter(|c| !c.x_labels.is_empty()) else {
         let answered = match panel.source {
             Source::Events(view) => app.events_table(view).is_some(),
-            _ => app.read(panel).is_some_and(|r| r.data.is_some()),
+            Source::Resource { .. } => app.read(panel).is_some_and(|r| r.data.is_some()),
+            _ => loaded,
         };
         let text = if answered { "no data".to_string() } else { loading(app) };
         frame.render_widget(Paragraph::new(text).block(block(app, panel.title.clone(), focused)), area);
@@ -291,31 +322,32 @@ fn table(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool)
             Source::Events(_) => "none in this range",
             Source::PcapSensors => "no sensors configured ([[pcap.sensors]])",
             Source::CaptureTalkers | Source::CapturePorts | Source::CapturePackets => "no packets",
+            Source::FlowsSuspicious => "none: no OA run on this day, or all scored ([ ] another day)",
+            Source::FlowsEdges => "no connection selected, or no raw flows stored for it",
+            Source::FlowsChord => "not a threat IP (under 2 suspicious peers)",
+            Source::FlowsBeacons => "no beacons on this day",
             _ if !state.filter.is_empty() => "no row matches the filter",
             _ => "no data",
         };
         frame.render_widget(Paragraph::new(hint).block(block(app, title, focused)), area);
         return;
     }
-    let widths: Vec<Constraint> = t
-        .header
+    let shown = fitting(&t.header, area.width.saturating_sub(4));
+    let widths: Vec<Constraint> = shown.iter().map(|&c| width(&t.header[c]).map_or(Constraint::Fill(1), Constraint::Length)).collect();
+    let rep = t.header.iter().position(|h| h == REP);
+    let rows: Vec<Row> = t
+        .rows
         .iter()
-        .map(|h| match h.as_str() {
-            "count" => Constraint::Length(9),
-            "bytes" | "ttl" => Constraint::Length(7),
-            "#" => Constraint::Length(3),
-            "state" => Constraint::Length(8),
-            "queue" | "id" | "sensor" => Constraint::Length(12),
-            "job state" | "oldest packet" | "time" => Constraint::Length(16),
-            "sensors" | "packets" | "protocol" => Constraint::Length(8),
-            "size" => Constraint::Length(10),
-            "length" => Constraint::Length(6),
-            _ => Constraint::Fill(1),
+        .map(|r| {
+            let row = Row::new(shown.iter().map(|&c| Cell::from(r.get(c).map_or("", String::as_str))));
+            match rep.and_then(|c| reputation_of_cell(r.get(c)?)) {
+                Some(level) => row.style(reputation_style(level)),
+                None => row,
+            }
         })
         .collect();
-    let rows: Vec<Row> = t.rows.iter().map(|r| Row::new(r.iter().map(|c| Cell::from(c.as_str())))).collect();
     let table = Table::new(rows, widths)
-        .header(Row::new(t.header.iter().map(|h| Cell::from(h.as_str()))).style(Style::default().fg(DIM)))
+        .header(Row::new(shown.iter().map(|&c| Cell::from(t.header[c].as_str()))).style(Style::default().fg(DIM)))
         .block(block(app, title, focused))
         .row_highlight_style(Style::default().fg(Color::Indexed(16)).bg(ACCENT))
         .highlight_symbol(if app.ascii { ">" } else { "▶" });
@@ -324,6 +356,57 @@ fn table(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool)
         ts.select(Some(state.selected.min(t.rows.len() - 1)));
     }
     frame.render_stateful_widget(table, area, &mut ts);
+}
+
+/// A column's fixed width, by its name (None: it shares what is left).
+fn width(header: &str) -> Option<u16> {
+    Some(match header {
+        "count" => 9,
+        "bytes" | "ttl" | "score" => 7,
+        "#" => 3,
+        "state" | "rep" | "flags" => 8,
+        "queue" | "id" | "sensor" => 12,
+        "job state" | "oldest packet" | "time" => 16,
+        "sensors" | "packets" | "protocol" | "tstart" => 8,
+        "size" => 10,
+        "ports" => 11,
+        "length" | "rank" | "proto" | "sport" | "dport" | "conns" | "level" | "share" | "ts" | "ds" | "dur" | "hist" => 6,
+        _ => return None,
+    })
+}
+
+/// The columns left out first, one by one, when a table is wider than its box (the Flows
+/// tables' details, then packets and source ports).
+const DROPPED_FIRST: [&str; 12] = ["proto", "rank", "hist", "dur", "ds", "ts", "flags", "tstart", "share", "conns", "packets", "sport"];
+
+/// Least width of a column that shares what is left (an address needs room).
+fn least(header: &str) -> u16 {
+    if header.contains("ip") || ["src", "dst"].contains(&header) { 15 } else { 6 }
+}
+
+/// The columns of `header` drawn in `room` cells: all of them when they fit, else without the
+/// first of [`DROPPED_FIRST`] until they do.
+fn fitting(header: &[String], room: u16) -> Vec<usize> {
+    let mut shown: Vec<usize> = (0..header.len()).collect();
+    let need = |shown: &[usize]| shown.iter().map(|&c| width(&header[c]).unwrap_or_else(|| least(&header[c])) + 1).sum::<u16>();
+    for name in DROPPED_FIRST {
+        if need(&shown) <= room {
+            break;
+        }
+        shown.retain(|&c| header[c] != name);
+    }
+    shown
+}
+
+/// A row's colours by its reputation level: high red, medium orange, low yellow, unknown dim.
+fn reputation_style(level: i32) -> Style {
+    match level {
+        3.. => Style::default().fg(ERROR),
+        2 => Style::default().fg(Color::Indexed(208)),
+        1 => Style::default().fg(Color::Indexed(220)),
+        0 => Style::default(),
+        _ => Style::default().fg(DIM),
+    }
 }
 
 fn help(frame: &mut Frame, area: Rect, app: &App) {

@@ -8,6 +8,8 @@ pub mod oa;
 pub(crate) mod oa_shared;
 pub(crate) mod shared;
 
+use std::net::IpAddr;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -44,6 +46,9 @@ pub trait FlowStore: Send + Sync {
     async fn begin_flows_import(&self) -> Result<Box<dyn FlowSession>>;
     /// The flows that started in `[from, to)`, by start time (then in import order).
     async fn flows_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RawFlow>>;
+    /// The flows that started in `[from, to)` between the two addresses of one of `pairs`
+    /// (either way), by start time (none for no pairs).
+    async fn flows_between_pairs(&self, from: DateTime<Utc>, to: DateTime<Utc>, pairs: &[(IpAddr, IpAddr)]) -> Result<Vec<RawFlow>>;
     /// How many flows are stored and the span of their start times.
     async fn flows_status(&self) -> Result<FlowsStatus>;
 }

@@ -180,6 +180,8 @@ pub trait FlowOaStore: Send + Sync {
     async fn replace_oa(&self, date: NaiveDate, outputs: &OaOutputs) -> Result<()>;
     /// What the last run for `date` stored (empty when none ran).
     async fn oa_outputs(&self, date: NaiveDate) -> Result<OaOutputs>;
+    /// The latest date an OA run stored suspicious connections for (none: no run).
+    async fn latest_oa_date(&self) -> Result<Option<NaiveDate>>;
     /// Flows with both addresses that started in `[from, to)`, counted per minute (by the
     /// stored calendar columns), in time order.
     async fn flows_per_minute(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<IngestMinute>>;

@@ -187,6 +187,11 @@ macro_rules! flow_oa_store {
                 Ok(rows.into_iter().map(|(s, d, ibyt, ipkt)| $crate::store::flows::oa::PairSum { sip: address(&s), dip: address(&d), ibyt, ipkt }).collect())
             }
 
+            async fn latest_oa_date(&self) -> $crate::error::Result<Option<chrono::NaiveDate>> {
+                let latest: Option<String> = sqlx::query_scalar("SELECT max(date) FROM flow_scores").fetch_one(self.pool()).await?;
+                Ok(latest.and_then(|d| d.parse().ok()))
+            }
+
             async fn add_feedback(&self, rows: &[$crate::store::flows::oa::FeedbackRow]) -> $crate::error::Result<()> {
                 use $crate::store::flows::oa_shared::{FEEDBACK, ROWS_PER_INSERT};
                 let mut tx = self.pool().begin_with($begin).await?;

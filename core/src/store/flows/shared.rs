@@ -69,24 +69,29 @@ macro_rules! flow_store {
             }
         }
 
-        #[async_trait::async_trait]
-        impl $crate::store::flows::FlowStore for $store {
-            async fn begin_flows_import(&self) -> $crate::error::Result<Box<dyn $crate::store::flows::FlowSession>> {
-                Ok(Box::new($session { tx: self.pool().begin_with($begin).await? }))
-            }
-
-            async fn flows_between(
+        impl $store {
+            /// The flows that started in `[from, to)`, by start time then import order; with
+            /// `pairs`, only those between the two addresses of one of them (either way).
+            async fn flows_where(
                 &self,
                 from: chrono::DateTime<chrono::Utc>,
                 to: chrono::DateTime<chrono::Utc>,
+                pairs: &[(std::net::IpAddr, std::net::IpAddr)],
             ) -> $crate::error::Result<Vec<$crate::store::flows::model::RawFlow>> {
                 use sqlx::Row;
                 use $crate::store::codec::Codec;
                 use $crate::store::flows::shared::{COLUMNS, address, port};
-                let (a, b) = (<$db as Codec>::DIALECT.param(1), <$db as Codec>::DIALECT.param(2));
-                let sql = format!("SELECT {COLUMNS} FROM flows_raw WHERE treceived >= {a} AND treceived < {b} ORDER BY treceived, id");
+                let mut q = sqlx::QueryBuilder::<$db>::new(format!("SELECT {COLUMNS} FROM flows_raw WHERE treceived >= "));
+                q.push_bind(<$db as Codec>::encode_time(from)).push(" AND treceived < ").push_bind(<$db as Codec>::encode_time(to));
+                for (i, (a, b)) in pairs.iter().enumerate() {
+                    let (a, b) = (a.to_string(), b.to_string());
+                    q.push(if i == 0 { " AND ((" } else { " OR (" });
+                    q.push("sip = ").push_bind(a.clone()).push(" AND dip = ").push_bind(b.clone()).push(") OR (");
+                    q.push("sip = ").push_bind(b).push(" AND dip = ").push_bind(a).push(")");
+                }
+                q.push(if pairs.is_empty() { " ORDER BY treceived, id" } else { ") ORDER BY treceived, id" });
                 // decoded as they stream in: a day of flows is never held twice (rows and flows)
-                let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(<$db as Codec>::encode_time(from)).bind(<$db as Codec>::encode_time(to)).fetch(self.pool());
+                let mut rows = q.build().fetch(self.pool());
                 let decode = |r: &<$db as sqlx::Database>::Row| -> std::result::Result<$crate::store::flows::model::RawFlow, sqlx::Error> {
                     Ok($crate::store::flows::model::RawFlow {
                         treceived: <$db as Codec>::decode_time(r.try_get(0)?),
@@ -117,6 +122,33 @@ macro_rules! flow_store {
                     flows.push(decode(&row)?);
                 }
                 Ok(flows)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::flows::FlowStore for $store {
+            async fn begin_flows_import(&self) -> $crate::error::Result<Box<dyn $crate::store::flows::FlowSession>> {
+                Ok(Box::new($session { tx: self.pool().begin_with($begin).await? }))
+            }
+
+            async fn flows_between(
+                &self,
+                from: chrono::DateTime<chrono::Utc>,
+                to: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<Vec<$crate::store::flows::model::RawFlow>> {
+                self.flows_where(from, to, &[]).await
+            }
+
+            async fn flows_between_pairs(
+                &self,
+                from: chrono::DateTime<chrono::Utc>,
+                to: chrono::DateTime<chrono::Utc>,
+                pairs: &[(std::net::IpAddr, std::net::IpAddr)],
+            ) -> $crate::error::Result<Vec<$crate::store::flows::model::RawFlow>> {
+                if pairs.is_empty() {
+                    return Ok(Vec::new());
+                }
+                self.flows_where(from, to, pairs).await
             }
 
             async fn flows_status(&self) -> $crate::error::Result<$crate::store::flows::FlowsStatus> {

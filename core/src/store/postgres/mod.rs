@@ -10,7 +10,8 @@ mod statistics;
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::ConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::shared::store_common;
 use super::{Backend, migrator};
@@ -35,10 +36,13 @@ pub struct PgStore {
 impl PgStore {
     /// Connects and applies pending migrations.
     pub async fn connect(url: &SecretUrl) -> Result<Self> {
+        // a day's scan (OA, beacons, scorer) runs for seconds by design: slow statements are
+        // logged at debug level only, never on an analyst's terminal
+        let options = <PgConnectOptions as std::str::FromStr>::from_str(url.expose())?.log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
-            .connect(url.expose())
+            .connect_with(options)
             .await?;
         migrator(MIGRATIONS).run(&pool).await?;
         Ok(PgStore { pool, location: url.redacted() })

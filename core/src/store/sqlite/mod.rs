@@ -14,6 +14,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::shared::store_common;
@@ -59,7 +60,9 @@ impl SqliteStore {
             // 8 MiB of page cache per connection (4 connections): with 64 MiB each, the desktop
             // app's process grew to 445 MB while its in-process workers computed a demo year
             // (245 MB with 8 MiB; docs/benchmarks.md, desktop app)
-            .pragma("cache_size", "-8192");
+            .pragma("cache_size", "-8192")
+            // a day's scan runs for seconds by design: logged at debug level only
+            .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         migrator(MIGRATIONS).run(&pool).await?;
         Ok(SqliteStore { pool, location })

@@ -95,7 +95,7 @@ pub struct FlowsScoreArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<std::path::PathBuf>,
     /// How many of the most suspicious to print.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = vantage_core::flows::api::SCORE_LIMIT)]
     pub limit: usize,
     /// Print JSON.
     #[arg(long)]
@@ -206,8 +206,24 @@ pub struct FlowsChordsArgs {
 #[derive(Debug, Args)]
 pub struct FlowsImportArgs {
     /// Flow files (`-` for standard input); each file's format is recognised by its first line.
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(value_name = "FILE", required_unless_present_any = ["pcap", "job"])]
     pub files: Vec<String>,
+    /// A capture (pcap or pcapng) to build flows from, as nfpcapd does (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Vec<std::path::PathBuf>,
+    /// A completed packet-capture job whose capture to build flows from (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub job: Vec<String>,
+    /// Seconds after which a flow still going ends (nfpcapd's active timeout).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(i64).range(1..=3600))]
+    pub active: i64,
+    /// Seconds without packets after which a flow ends (nfpcapd's inactive timeout).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=3600))]
+    pub idle: i64,
+    /// Build two-way flows from captures (the reverse direction in opkt/obyt) instead of
+    /// nfpcapd's one-way flows.
+    #[arg(long)]
+    pub biflow: bool,
     /// Store nothing if any line is invalid (default: import the valid lines, report the rest).
     #[arg(long)]
     pub strict: bool,

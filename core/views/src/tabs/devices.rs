@@ -27,7 +27,7 @@ impl TabModel for Devices {
                     effects: vec![Effect::SaveDevices(self.tokens.clone())],
                     notice: Some("device token removed".into()),
                     reload: true,
-                    reset_selection: true,
+                    reset_selection: Some(Source::Devices),
                     ..Reply::default()
                 })
             }

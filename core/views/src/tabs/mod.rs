@@ -9,10 +9,13 @@
 pub mod attackers;
 pub mod devices;
 pub mod events;
+pub mod flows;
 pub mod operations;
 pub mod passwords;
 pub mod pcap;
 pub mod statistics;
+
+use std::collections::HashMap;
 
 use vantage_core::engine::{Update, Request};
 use vantage_core::export::ChartData;
@@ -22,7 +25,7 @@ use crate::effect::Effect;
 use crate::keys::{Action, Mode};
 use crate::panels::{Detail, Panel, Source, Tab};
 use vantage_core::engine::RequestKind;
-use crate::table::TableData;
+use crate::table::{TableData, TableState};
 
 /// What a model sees of the dashboard around it.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +44,8 @@ pub struct Ctx<'a> {
     pub focused: Option<&'a Panel>,
     /// The selected row of the focused table, as shown.
     pub selected: Option<&'a [String]>,
+    /// Every table's sort, filter and selection, by panel key.
+    pub tables: &'a HashMap<String, TableState>,
 }
 
 /// What a model wants done after an action or an event; the router applies it.
@@ -58,8 +63,8 @@ pub struct Reply {
     pub goto: Option<Tab>,
     /// Ask again for the data of the view.
     pub reload: bool,
-    /// Select the focused table's first row.
-    pub reset_selection: bool,
+    /// Select the first row of the table showing this source.
+    pub reset_selection: Option<Source>,
     /// A long operation ended: its progress goes.
     pub finished: bool,
 }
@@ -106,6 +111,13 @@ pub trait TabModel {
     /// The engine requests for one of its panels in the current view (empty: nothing to ask).
     fn requests(&self, ctx: &Ctx, source: &Source) -> Vec<Request> {
         let _ = (ctx, source);
+        Vec::new()
+    }
+
+    /// What the view shows now and nobody asked for yet (the details of a new selection, say),
+    /// asked after every action and event while its tab shows; by default nothing.
+    fn wanted(&self, ctx: &Ctx) -> Vec<Request> {
+        let _ = ctx;
         Vec::new()
     }
 

@@ -3,15 +3,15 @@
 //! [`Action`]s; an action changes the state and returns [`Effect`]s (engine requests, exports,
 //! saving device tokens) that the front end's loop carries out; engine events fill the models.
 //! Nothing here touches a screen, files or the network, so every transition is testable.
+//! Engine events come in through [`events`]; what the views read is in [`reads`].
+
+mod events;
+mod reads;
 
 use std::collections::HashMap;
 
-use vantage_core::engine::{Request, Update};
-use vantage_core::events::questions::View;
-use vantage_core::events::table::Table as EventsTable;
-use vantage_core::export::ChartData;
+use vantage_core::engine::Request;
 use vantage_core::statistics::periods::Period;
-use vantage_core::statistics::service::{self, ResourceRead};
 
 pub use crate::effect::{Effect, Export};
 use crate::keys::{Action, Mode};
@@ -22,11 +22,12 @@ pub use crate::table::{TableData, TableState};
 use crate::tabs::attackers::Attackers;
 use crate::tabs::devices::Devices;
 use crate::tabs::events::Events;
+use crate::tabs::flows::Flows;
 use crate::tabs::operations::Operations;
 use crate::tabs::passwords::Passwords;
 use crate::tabs::pcap::Pcap;
 use crate::tabs::statistics::Statistics;
-use crate::tabs::{Ctx, Reply, TabModel, Taken};
+use crate::tabs::{Ctx, Reply, TabModel};
 
 /// Dashboard state: what is shown and typed, and the tab models.
 #[derive(Debug)]
@@ -75,6 +76,8 @@ pub struct App {
     pub events: Events,
     /// The PCAP tab.
     pub pcap: Pcap,
+    /// The Flows tab.
+    pub flows: Flows,
     /// The Operations tab.
     pub operations: Operations,
     ticks: u64,
@@ -95,6 +98,7 @@ macro_rules! ctx {
             backend: $app.backend.as_deref(),
             focused: $focused,
             selected: $selected,
+            tables: &$app.tables,
         }
     };
 }
@@ -105,10 +109,13 @@ fn elsewhere(action: &Action) -> &'static str {
         Action::AddToken => "a adds a device token on My devices (5)",
         Action::RemoveToken => "x removes the selected token on My devices (5)",
         Action::CheckPassword => "c checks a password on the Passwords tab (3)",
-        Action::NewCapture => "n requests a capture on the PCAP tab (7) or an attacker's detail",
+        Action::NewCapture => "n requests a capture on the PCAP tab (7), an attacker's detail or the Flows tab (8)",
         Action::SaveCapture => "w saves a completed capture: open one on the PCAP tab (7)",
         Action::FilterAsns => "f filters the Events tab (6) by ASNs",
         Action::NextTaxonomy | Action::NextCountry => "t g f filter the Events tab (6)",
+        Action::Day(_) | Action::FilterIp | Action::StartScoring | Action::ScoreFlow(_) | Action::EditStoryboard | Action::SaveStoryboard { .. } => {
+            "[ ] i v b act on the Flows tab (8)"
+        }
         _ => "F A M C act on the Operations tab (0)",
     }
 }
@@ -139,6 +146,7 @@ impl App {
             devices: Devices { tokens },
             events: Events::default(),
             pcap: Pcap::default(),
+            flows: Flows::default(),
             operations: Operations::default(),
             ticks: 0,
             revision: 0,
@@ -152,8 +160,9 @@ impl App {
         self.revision
     }
 
-    /// What the models see when they only answer.
-    fn ctx(&self) -> Ctx<'_> {
+    /// What the models see when they only answer (also for a front end asking a model for
+    /// more than a panel's table, text or chart, e.g. the Flows pictures).
+    pub fn ctx(&self) -> Ctx<'_> {
         ctx!(self, None, None)
     }
 
@@ -172,6 +181,13 @@ impl App {
             | Source::CaptureTalkers
             | Source::CapturePorts
             | Source::CapturePackets => &self.pcap,
+            Source::FlowsDay
+            | Source::FlowsSuspicious
+            | Source::FlowsEdges
+            | Source::FlowsChord
+            | Source::FlowsIngest
+            | Source::FlowsBeacons
+            | Source::FlowsStoryboard => &self.flows,
             Source::Jobs | Source::Timeouts | Source::Cache | Source::Deployment => &self.operations,
         }
     }
@@ -185,6 +201,7 @@ impl App {
             Tab::Devices => &self.devices,
             Tab::Events => &self.events,
             Tab::Pcap => &self.pcap,
+            Tab::Flows => &self.flows,
             Tab::Operations => &self.operations,
         }
     }
@@ -199,6 +216,14 @@ impl App {
             K::CheckHash | K::LeakedTop => &mut self.passwords,
             K::PcapSubmit | K::PcapCancel | K::PcapJobs | K::PcapSensors | K::PcapSummary => &mut self.pcap,
             K::Events => &mut self.events,
+            K::FlowsLatestDay
+            | K::FlowsSuspicious
+            | K::FlowsEdges
+            | K::FlowsChords
+            | K::FlowsIngest
+            | K::FlowsBeacons
+            | K::FlowsScore
+            | K::FlowsStoryboard => &mut self.flows,
         }
     }
 
@@ -233,16 +258,19 @@ impl App {
         self.view_requests().into_iter().map(Effect::Engine).collect()
     }
 
-    /// The answer to an Events question for the current filters and period, once it arrived.
-    pub fn events_table(&self, view: View) -> Option<&EventsTable> {
-        self.events.answer(&self.ctx(), view)
-    }
-
     /// Applies an action; returns what the loop must do.
     pub fn apply(&mut self, action: Action) -> Vec<Effect> {
         self.revision += 1;
-        let effects = self.act(action);
-        for e in &effects {
+        let mut effects = self.act(action);
+        self.note_sent(&effects);
+        let more = self.wanted(&effects);
+        effects.extend(more);
+        effects
+    }
+
+    /// Tells the models which of their requests are being sent; a long one can be cancelled.
+    fn note_sent(&mut self, effects: &[Effect]) {
+        for e in effects {
             if let Effect::Engine(request) = e {
                 let kind = request.kind();
                 if matches!(kind, RequestKind::Migrate | RequestKind::Aggregate | RequestKind::Import) {
@@ -251,7 +279,15 @@ impl App {
                 self.requester(kind).sent(request);
             }
         }
-        effects
+    }
+
+    /// The requests the shown tab's model wants beyond `effects` (already being carried out),
+    /// noted as sent.
+    fn wanted(&mut self, effects: &[Effect]) -> Vec<Effect> {
+        let ctx = self.ctx();
+        let more: Vec<Effect> = self.tab_model(self.tab).wanted(&ctx).into_iter().map(Effect::Engine).filter(|e| !effects.contains(e)).collect();
+        self.note_sent(&more);
+        more
     }
 
     fn act(&mut self, action: Action) -> Vec<Effect> {
@@ -344,12 +380,21 @@ impl App {
             | Action::NextTaxonomy
             | Action::NextCountry
             | Action::FilterAsns
+            | Action::Day(_)
+            | Action::FilterIp
+            | Action::StartScoring
+            | Action::ScoreFlow(_)
+            | Action::EditStoryboard
+            | Action::SaveStoryboard { .. }
             | Action::RunPlanner
             | Action::AggregateNow
             | Action::Migrate
             | Action::ClearCache => self.tab_action(action),
             Action::Input(c) => {
                 self.input.push(c);
+                if self.mode.one_key() {
+                    return self.submit();
+                }
                 self.sync_filter();
                 Vec::new()
             }
@@ -421,6 +466,7 @@ impl App {
             Tab::Devices => self.devices.act(&ctx, &action),
             Tab::Events => self.events.act(&ctx, &action),
             Tab::Pcap => self.pcap.act(&ctx, &action),
+            Tab::Flows => self.flows.act(&ctx, &action),
             Tab::Operations => self.operations.act(&ctx, &action),
         };
         match reply {
@@ -448,10 +494,8 @@ impl App {
             self.mode = mode;
             self.input = text;
         }
-        if reply.reset_selection
-            && let Some(p) = self.focused()
-        {
-            self.tables.entry(p.key()).or_default().selected = 0;
+        if let Some(source) = reply.reset_selection {
+            self.tables.entry(Panel::key_of(&source)).or_default().selected = 0;
         }
         if reply.finished {
             self.progress = None;
@@ -516,6 +560,7 @@ impl App {
             Mode::AddToken => self.devices.submit(&ctx, mode, input),
             Mode::CheckPassword => self.passwords.submit(&ctx, mode, input),
             Mode::EventsAsns => self.events.submit(&ctx, mode, input),
+            Mode::FlowsIp | Mode::FlowsScore | Mode::StoryTitle | Mode::StoryText => self.flows.submit(&ctx, mode, input),
             _ => self.pcap.submit(&ctx, mode, input),
         };
         self.follow(reply)
@@ -547,141 +592,5 @@ impl App {
             self.notice = Some(format!(":{input}"));
         }
         effects
-    }
-
-    /// Takes an engine event; true when the screen must be redrawn.
-    pub fn on_event(&mut self, event: Update) -> bool {
-        self.revision += 1;
-        let mut event = match event {
-            Update::Ready { store, cache } => {
-                self.backend = Some(format!("{store} + {cache}"));
-                return true;
-            }
-            Update::Progress { label, done, total } => {
-                self.progress = Some((label, done, total));
-                return true;
-            }
-            Update::Failed { kind, error, .. } => {
-                if self.working == Some(kind) {
-                    self.working = None;
-                    self.progress = None;
-                }
-                self.requester(kind).failed(kind);
-                self.error = Some(error.to_string());
-                return true;
-            }
-            Update::Cancelled { kind, .. } => {
-                self.requester(kind).failed(kind);
-                if self.working == Some(kind) {
-                    self.working = None;
-                    self.progress = None;
-                    self.notice = Some(if kind == RequestKind::Import { "cancelled: the import stored nothing" } else { "cancelled; what was finished stays" }.into());
-                }
-                return true;
-            }
-            Update::Migrated(report) => {
-                self.working = None;
-                Update::Migrated(report)
-            }
-            imported @ Update::Imported { .. } => {
-                self.working = None;
-                imported
-            }
-            Update::Unavailable { message, .. } => {
-                self.error = Some(message);
-                return true;
-            }
-            other => other,
-        };
-        let models: [&mut dyn TabModel; 7] =
-            [&mut self.statistics, &mut self.attackers, &mut self.passwords, &mut self.devices, &mut self.events, &mut self.pcap, &mut self.operations];
-        let mut taken = None;
-        for model in models {
-            match model.take(event) {
-                Taken::Mine(reply) => {
-                    taken = Some(reply);
-                    break;
-                }
-                Taken::NotMine(back) => event = back,
-            }
-        }
-        if let Some(reply) = taken {
-            if reply.notice.is_some() {
-                self.notice = reply.notice;
-            }
-            if reply.error.is_some() {
-                self.error = reply.error;
-            }
-            if reply.finished {
-                self.progress = None;
-            }
-        }
-        true
-    }
-
-    /// Reports the outcome of an export.
-    pub fn exported(&mut self, result: Result<String, String>) {
-        match result {
-            Ok(path) => self.notice = Some(format!("exported {path}")),
-            Err(e) => self.error = Some(format!("export failed: {e}")),
-        }
-    }
-
-    /// The latest read of a resource panel for the current period.
-    pub fn read(&self, p: &Panel) -> Option<&ResourceRead> {
-        self.statistics.read(self.period, p)
-    }
-
-    /// True while any resource of the view is missing or being refreshed.
-    pub fn refreshing(&self) -> bool {
-        self.panels().iter().filter(|p| p.resource_name().is_some()).any(|p| self.read(p).is_none_or(|r| r.refreshing || r.data.is_none()))
-    }
-
-    /// When the oldest shown resource was computed.
-    pub fn data_age(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.panels().iter().filter_map(|p| self.read(p).and_then(|r| r.computed_at)).min()
-    }
-
-    /// A chart panel's data (None: not loaded yet).
-    pub fn chart(&self, p: &Panel) -> Option<ChartData> {
-        self.owner(&p.source).chart(&self.ctx(), p)
-    }
-
-    /// A table panel's full data (None: not loaded yet).
-    pub fn table(&self, p: &Panel) -> Option<TableData> {
-        self.owner(&p.source).table(&self.ctx(), p)
-    }
-
-    /// A table as shown: filtered, then sorted.
-    pub fn visible(&self, p: &Panel) -> Option<TableData> {
-        let state = self.tables.get(&p.key()).cloned().unwrap_or_default();
-        Some(self.table(p)?.shown(&state))
-    }
-
-    fn focused_table_len(&self) -> Option<(String, usize)> {
-        let p = self.focused().filter(|p| p.shape == Shape::Table)?;
-        Some((p.key(), self.visible(&p)?.rows.len()))
-    }
-
-    /// Lines of a text panel.
-    pub fn text(&self, p: &Panel) -> Vec<String> {
-        self.owner(&p.source).text(&self.ctx(), p)
-    }
-
-    /// Export file name stem: resource, period and parameter (a password only as its hash).
-    fn stem(&self, p: &Panel) -> String {
-        match &p.source {
-            Source::Resource { name, params } => {
-                let mut stem = format!("{name}-{}", self.period);
-                if let Some(ip) = &params.ip {
-                    stem.push_str(&format!("-{}", ip.replace(':', "_")));
-                }
-                if let Some(pw) = &params.password {
-                    stem.push_str(&format!("-pw{}", service::short_hash(pw)));
-                }
-                stem
-            }
-            other => format!("{other:?}").to_lowercase(),
-        }
     }
 }
