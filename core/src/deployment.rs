@@ -23,11 +23,12 @@ use crate::passwords::api::{self as passwords_api, RateLimit};
 use crate::pcap::service::PcapService;
 use crate::pcap::settings::{self as pcap_settings, PcapConfig};
 use crate::statistics::api::ResourceApi;
+use crate::statistics::greylist::{self, GreylistConfig};
 use crate::statistics::service::Statistics;
 use crate::worker::WorkerOptions;
 
 /// The capabilities' top-level configuration tables.
-pub const SECTIONS: &[&str] = &[pcap_settings::SECTION, crate::flows::enrich::SECTION];
+pub const SECTIONS: &[&str] = &[pcap_settings::SECTION, crate::flows::enrich::SECTION, greylist::SECTION];
 
 /// Loads the configuration ([`Config::load`]) and validates it ([`validate`]).
 pub fn load_config(overrides: Overrides) -> Result<Config> {
@@ -42,6 +43,7 @@ pub fn validate(config: &Config) -> Result<()> {
     config.check_keys(SECTIONS)?;
     PcapConfig::from_config(config)?;
     FlowsConfig::from_config(config)?;
+    GreylistConfig::from_config(config)?;
     Ok(())
 }
 
@@ -56,13 +58,17 @@ pub struct HttpApi {
 /// The HTTP API over `backends`: `/api/resource`, the leaked-password APIs (at most
 /// `password_rate` requests per second and client, 0: unlimited), the pcap endpoints when
 /// `pcap` is given, the flow analytics reads (with the `[flows]` settings of `flows`: beacon
-/// weights, safelists, the storyboard's enrichment), `/healthz` and `/metrics`.
-pub fn http_api(backends: &Backends, pcap: Option<Arc<PcapService>>, flows: Arc<FlowsConfig>, password_rate: u32) -> HttpApi {
+/// weights, safelists, the storyboard's enrichment), the greylist files when `greylist_dir` is given,
+/// `/healthz` and `/metrics`.
+pub fn http_api(backends: &Backends, pcap: Option<Arc<PcapService>>, flows: Arc<FlowsConfig>, greylist_dir: Option<std::path::PathBuf>, password_rate: u32) -> HttpApi {
     let resources = ResourceApi::new(Statistics::new(backends.clone()));
     let mut routes = resources
         .routes()
         .merge(passwords_api::routes(backends.store.clone(), RateLimit::new(password_rate)))
         .merge(crate::flows::api::routes(backends.store.clone(), flows));
+    if let Some(dir) = greylist_dir {
+        routes = routes.merge(greylist::api::routes(dir));
+    }
     if let Some(pcap) = pcap {
         routes = routes.merge(crate::pcap::api::routes(pcap));
     }
@@ -82,6 +88,8 @@ pub struct Deployment {
     /// The `[flows]` settings (beacon weights, enrichment and safelist files, the reputation
     /// service) and the mmdb directory.
     pub flows: Arc<FlowsConfig>,
+    /// The `[greylist]` settings: the membership rule and the files' directory.
+    pub greylist: Arc<GreylistConfig>,
     /// Every job kind's handler.
     pub handlers: Arc<Handlers>,
 }
@@ -95,21 +103,22 @@ impl Deployment {
     /// The deployment of `config` on already opened `backends`.
     pub fn with_backends(config: &Config, backends: Backends) -> Result<Deployment> {
         let pcap = PcapService::new(PcapConfig::from_config(config)?, backends.queue.clone(), backends.clock);
-        Ok(Deployment::assemble(backends, pcap, Arc::new(FlowsConfig::from_config(config)?)))
+        Ok(Deployment::assemble(backends, pcap, Arc::new(FlowsConfig::from_config(config)?), Arc::new(GreylistConfig::from_config(config)?)))
     }
 
     /// The capability services on `backends`, their job handlers registered.
-    pub fn assemble(backends: Backends, pcap: Arc<PcapService>, flows: Arc<FlowsConfig>) -> Deployment {
+    pub fn assemble(backends: Backends, pcap: Arc<PcapService>, flows: Arc<FlowsConfig>, greylist: Arc<GreylistConfig>) -> Deployment {
         let stats = Statistics::new(backends.clone());
         let mut handlers = Handlers::default();
         crate::statistics::jobs::register(&mut handlers, &stats);
+        greylist::schedule::register(&mut handlers, backends.store.clone(), backends.clock, greylist.clone());
         crate::pcap::service::register(&mut handlers, &pcap);
-        Deployment { backends, stats, pcap, flows, handlers: Arc::new(handlers) }
+        Deployment { backends, stats, pcap, flows, greylist, handlers: Arc::new(handlers) }
     }
 
     /// The HTTP API of this deployment (see [`http_api`]).
     pub fn http_api(&self, password_rate: u32) -> HttpApi {
-        http_api(&self.backends, Some(self.pcap.clone()), self.flows.clone(), password_rate)
+        http_api(&self.backends, Some(self.pcap.clone()), self.flows.clone(), Some(self.greylist.dir.clone()), password_rate)
     }
 
     /// Workers running this deployment's jobs until `shutdown` turns true ([`crate::worker::run`]).
@@ -157,5 +166,7 @@ mod tests {
         std::fs::write(&path, "databse_url = \"x\"\n").expect("write");
         let err = load().expect_err("typo").to_string();
         assert!(err.contains("vantage.toml:1:1: unknown field `databse_url`, expected one of `database_url`, `redis_url`, `data_dir`, `geoip_dir`, `now`, `pcap`"), "{err}");
+        std::fs::write(&path, "[greylist]\nmin_incidents = -1\n").expect("write");
+        assert!(load().expect_err("bad greylist").to_string().contains("greylist.min_incidents"));
     }
 }

@@ -15,6 +15,7 @@ use vantage_core::store::{self, Store};
 use vantage_core::Clock;
 
 pub mod events;
+pub mod greylist;
 pub mod process;
 pub mod steno_standin;
 pub mod sview;

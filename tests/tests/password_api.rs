@@ -76,7 +76,7 @@ async fn the_three_apis_answer_every_case_on_both_backends() {
         import::import(ts.store.as_ref(), "password\n".as_bytes(), Format::Plain, Some(Source::Ftp), Arc::new(NoProgress)).await.expect("import");
         let (cache, queue) = cache_and_queue(kind).await;
         let stats = Statistics::new(Backends { store: ts.store.clone(), cache, queue, clock: Clock::Fixed(t("2024-06-15T12:40:00Z")) });
-        let api = Api(http_api(stats.backends(), None, Default::default(), 0).router);
+        let api = Api(http_api(stats.backends(), None, Default::default(), None, 0).router);
 
         // --- sview /passcheck/apiv1/ -------------------------------------------------------
         let r = api.post("/passcheck/apiv1/", json!({"msg_type": "request", "hash": "5BAA61"}).to_string()).await;
@@ -152,7 +152,7 @@ async fn the_three_apis_answer_every_case_on_both_backends() {
         }
 
         // --- rate limit per client ---------------------------------------------------------------
-        let limited = Api(http_api(stats.backends(), None, Default::default(), 3).router);
+        let limited = Api(http_api(stats.backends(), None, Default::default(), None, 3).router);
         let mut replies = Vec::new();
         for _ in 0..10 {
             replies.push(limited.get("/range/5baa6", false).await);

@@ -126,8 +126,16 @@ impl OpsApi<'_> {
     /// What the GeoIP databases know about an address, and which databases were consulted
     /// (file names; empty: none configured or readable).
     pub fn geo(&self, ip: IpAddr) -> (GeoInfo, Vec<String>) {
-        let _ = self.open_geoip();
-        let geo = self.engine.geo.get_or_init(GeoIp::default);
+        let geo = self.engine.geoip();
         (geo.lookup(ip), geo.sources())
+    }
+}
+
+impl Engine {
+    /// The GeoIP databases, opened at the first use (empty when they cannot be read, see
+    /// [`OpsApi::open_geoip`]).
+    pub(super) fn geoip(&self) -> &GeoIp {
+        let _ = self.ops().open_geoip();
+        self.geo.get_or_init(GeoIp::default)
     }
 }

@@ -1,6 +1,7 @@
 //! Statistics through the engine: resources (cached, fresh or computed now), aggregation and
 //! back-fills, ingest, demo data.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use crate::cache::keys;
 use crate::progress::Progress;
 use crate::statistics::aggregation::{self, AggregationReport, Precision};
 use crate::statistics::demo::{self, DemoReport};
+use crate::statistics::greylist::{self, Entry, files::Written};
 use crate::statistics::ingest::{self, IngestOptions, IngestReport, Source};
 use crate::statistics::periods::Period;
 use crate::statistics::resources::{Params, Resource};
@@ -97,6 +99,22 @@ impl StatisticsApi<'_> {
     pub async fn demo(&self, seed: u64, scale: f64, progress: Arc<dyn Progress>) -> Result<DemoReport> {
         let stats = &self.engine.deployment.stats;
         Ok(demo::run(stats.store.as_ref(), seed, stats.clock.now(), scale, progress).await?)
+    }
+
+    /// The greylist at the clock's time by the `[greylist]` rule, sorted by address
+    /// ([`greylist`]).
+    pub async fn greylist(&self) -> Result<Vec<Entry>> {
+        let d = &self.engine.deployment;
+        Ok(greylist::compute(d.stats.store.as_ref(), &d.greylist, d.stats.clock.now(), self.engine.geoip()).await?)
+    }
+
+    /// Writes the greylist as `greylist-latest.csv` and the clock's day's archive file under
+    /// `out` (default: the `[greylist]` directory), replacing that day's earlier snapshot.
+    pub async fn export_greylist(&self, out: Option<&Path>) -> Result<Written> {
+        let d = &self.engine.deployment;
+        let entries = self.greylist().await?;
+        let dir = out.unwrap_or(&d.greylist.dir);
+        Ok(greylist::files::write_snapshot(dir, d.stats.clock.now().date_naive(), &entries)?)
     }
 
     /// Rows and sums of the raw and aggregated statistics tables.

@@ -5,6 +5,7 @@ mod demo;
 mod events;
 mod export;
 mod flows;
+mod greylist;
 mod ingest;
 mod passwords;
 mod pcap;
@@ -60,6 +61,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Resource(args) => resource::run(&config, args).await,
         Command::Events(command) => events::run(&config, command).await,
         Command::Flows(command) => flows::run(&config, command).await,
+        Command::Greylist(command) => greylist::run(&config, command).await,
     }
 }
 

@@ -32,6 +32,24 @@ pub struct TableTotal {
     pub sum: i64,
 }
 
+/// The incidents of one attacker address with one trap and action in a time range (what the
+/// greylist is decided from).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpActivity {
+    /// Attacker address as text (no prefix length).
+    pub ip: String,
+    /// The trap (`trap_t` value).
+    pub trap: String,
+    /// The action (`action_t` value).
+    pub action: String,
+    /// `SUM(raw_count)` of its rows (NULLs count as 0).
+    pub incidents: i64,
+    /// Its earliest row time.
+    pub first_seen: DateTime<Utc>,
+    /// Its latest row time.
+    pub last_seen: DateTime<Utc>,
+}
+
 /// `(rows, SUM(raw_count))` of one data type in one source window.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Fingerprint {
@@ -98,6 +116,10 @@ pub trait StatisticsStore: Send + Sync {
 
     /// Row counts and sums of all twelve statistics tables.
     async fn table_totals(&self) -> Result<Vec<TableTotal>>;
+
+    /// The raw incidents with a time in `[from, to]` (both included), summed per attacker
+    /// address, trap and action, in no particular order.
+    async fn ip_activity(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<IpActivity>>;
 }
 
 /// Identity ids already resolved in an import, looked up without allocating.

@@ -119,6 +119,31 @@ macro_rules! statistics_store {
                 }
                 Ok(out)
             }
+
+            async fn ip_activity(
+                &self,
+                from: chrono::DateTime<chrono::Utc>,
+                to: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<Vec<$crate::store::statistics::IpActivity>> {
+                use $crate::store::codec::Codec;
+                let rows: Vec<(String, String, String, i64, <$db as Codec>::Time, <$db as Codec>::Time)> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(<$db>::DIALECT.ip_activity()))
+                        .bind(<$db>::encode_time(from))
+                        .bind(<$db>::encode_time(to))
+                        .fetch_all(self.pool())
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(ip, trap, action, incidents, first, last)| $crate::store::statistics::IpActivity {
+                        ip,
+                        trap,
+                        action,
+                        incidents,
+                        first_seen: <$db>::decode_time(first),
+                        last_seen: <$db>::decode_time(last),
+                    })
+                    .collect())
+            }
         }
 
         #[async_trait::async_trait]

@@ -211,6 +211,21 @@ impl Dialect {
         )
     }
 
+    /// Raw incidents in `[$1, $2]` summed per address, trap and action, with their first and
+    /// last time.
+    pub fn ip_activity(self) -> String {
+        format!(
+            "SELECT {ip}, {trap}, {action}, {sum}, min(t.time), max(t.time) FROM incidents t \
+             WHERE t.time >= {p1} AND t.time <= {p2} GROUP BY 1, 2, 3",
+            ip = self.col_text(Col::Ip),
+            trap = self.col_text(Col::Trap),
+            action = self.col_text(Col::Action),
+            sum = self.sum("t.raw_count"),
+            p1 = self.param(1),
+            p2 = self.param(2),
+        )
+    }
+
     /// Row count and sum of a table.
     pub fn totals(self, table: &str) -> String {
         format!("SELECT count(*), {} FROM {table}", self.sum("raw_count"))

@@ -7,8 +7,10 @@ use clap::{Args, Parser, Subcommand};
 
 mod events;
 mod flows;
+mod greylist;
 pub use events::*;
 pub use flows::*;
+pub use greylist::*;
 
 /// Vantage — analyst workstation for network-security teams.
 #[derive(Debug, Parser)]
@@ -111,7 +113,7 @@ pub enum Command {
     Pcap(PcapCommand),
     /// Run jobs from the queues (headless worker); stops gracefully on SIGTERM / Ctrl-C.
     Worker(WorkerArgs),
-    /// Serve the HTTP API (resources, /healthz, /metrics).
+    /// Serve the HTTP API (resources, leaked passwords, packet capture, flows, the greylist, /healthz, /metrics).
     Serve(ServeArgs),
     /// Incident events (IntelMQ eventDB): import, daily aggregation (stats-portal's tables), questions, Grafana.
     #[command(subcommand)]
@@ -119,6 +121,9 @@ pub enum Command {
     /// Flow analytics (NetFlow via nfdump, Zeek conn.log): import raw flows, status.
     #[command(subcommand)]
     Flows(FlowsCommand),
+    /// Greylist of hostile attacker addresses: export the CSV and its dated archive.
+    #[command(subcommand)]
+    Greylist(GreylistCommand),
 }
 
 /// `vantage serve`
