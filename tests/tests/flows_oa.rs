@@ -269,6 +269,8 @@ async fn the_built_in_scorer_ranks_the_scan_first_and_feedback_moves_patterns_on
         let (ts, engine) = store_with(kind, &flows, None).await;
         let scored = engine.flows().score(date, 1).await.expect("scores");
         assert_eq!(scored.len(), flows.len(), "{kind:?}: every flow of the day");
+        // no other day stored: a 3-day window is the day itself, the day's flows read from it
+        assert_eq!(engine.flows().score(date, 3).await.expect("window scores"), scored, "{kind:?}: the window path");
         let rank_of = |scored: &[(RawFlow, f64)], pick: &dyn Fn(&RawFlow) -> bool| -> Vec<usize> { scored.iter().enumerate().filter(|(_, (f, _))| pick(f)).map(|(i, _)| i).collect() };
         let scan = rank_of(&scored, &|f| f.sip == scanner);
         let n = scored.len();

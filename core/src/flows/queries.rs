@@ -129,9 +129,13 @@ pub async fn score_flows(store: &dyn Store, flows: Vec<RawFlow>, window: Option<
 /// `window_days` days ending with it and every analyst score so far; most suspicious first.
 pub async fn score(store: &dyn Store, date: NaiveDate, window_days: u32) -> Result<Vec<(RawFlow, f64)>> {
     let (from, to) = day(date);
-    let flows = store.flows_between(from, to).await?;
-    let window = if window_days <= 1 { None } else { Some(store.flows_between(from - chrono::Duration::days(i64::from(window_days) - 1), to).await?) };
-    score_flows(store, flows, window).await
+    if window_days <= 1 {
+        return score_flows(store, store.flows_between(from, to).await?, None).await;
+    }
+    // the window holds the day: read once, the day's flows taken from it
+    let window = store.flows_between(from - chrono::Duration::days(i64::from(window_days) - 1), to).await?;
+    let flows = window.iter().filter(|f| f.treceived >= from).cloned().collect();
+    score_flows(store, flows, Some(window)).await
 }
 
 /// One connection (source, destination, ports) of a threat investigation, over the day.
@@ -186,7 +190,8 @@ pub struct Threat {
 pub async fn threat(store: &dyn Store, date: NaiveDate, ip: IpAddr, screen: &Screen) -> Result<Threat> {
     use std::collections::{BTreeMap, BTreeSet};
     let (from, to) = day(date);
-    let flows = store.flows_between(from, to).await?;
+    // only the threat's flows, not the whole day (a day can hold millions)
+    let flows = store.flows_touching(from, to, ip).await?;
     let mut groups: BTreeMap<(IpAddr, IpAddr, u16, u16), Vec<&RawFlow>> = BTreeMap::new();
     let (mut inbound, mut outbound) = (BTreeSet::new(), BTreeSet::new());
     for f in flows.iter().filter(|f| (f.sip == ip || f.dip == ip) && !screen.hides_pair(f.sip, f.dip)) {

@@ -49,6 +49,8 @@ pub trait FlowStore: Send + Sync {
     /// The flows that started in `[from, to)` between the two addresses of one of `pairs`
     /// (either way), by start time (none for no pairs).
     async fn flows_between_pairs(&self, from: DateTime<Utc>, to: DateTime<Utc>, pairs: &[(IpAddr, IpAddr)]) -> Result<Vec<RawFlow>>;
+    /// The flows that started in `[from, to)` from or to `ip`, by start time.
+    async fn flows_touching(&self, from: DateTime<Utc>, to: DateTime<Utc>, ip: IpAddr) -> Result<Vec<RawFlow>>;
     /// How many flows are stored and the span of their start times.
     async fn flows_status(&self) -> Result<FlowsStatus>;
 }

@@ -11,6 +11,16 @@ pub(crate) const COLUMNS: &str = "treceived, unix_tstamp, tryear, trmonth, trday
 /// Flows per INSERT (28 parameters each: 28,000, below SQLite's 32,766).
 pub(crate) const FLOWS_PER_INSERT: usize = 1000;
 
+/// Which flows of a time range a read wants.
+pub(crate) enum Filter<'a> {
+    /// All of them.
+    All,
+    /// Those between the two addresses of one pair (either way).
+    Pairs(&'a [(std::net::IpAddr, std::net::IpAddr)]),
+    /// Those from or to one address.
+    Touching(std::net::IpAddr),
+}
+
 /// A stored address back as an address (the store wrote it; a foreign row reads as 0.0.0.0).
 pub(crate) fn address(text: &str) -> std::net::IpAddr {
     text.parse().unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
@@ -70,26 +80,36 @@ macro_rules! flow_store {
         }
 
         impl $store {
-            /// The flows that started in `[from, to)`, by start time then import order; with
-            /// `pairs`, only those between the two addresses of one of them (either way).
+            /// The flows that started in `[from, to)` that `filter` wants, by start time then
+            /// import order.
             async fn flows_where(
                 &self,
                 from: chrono::DateTime<chrono::Utc>,
                 to: chrono::DateTime<chrono::Utc>,
-                pairs: &[(std::net::IpAddr, std::net::IpAddr)],
+                filter: $crate::store::flows::shared::Filter<'_>,
             ) -> $crate::error::Result<Vec<$crate::store::flows::model::RawFlow>> {
+                use $crate::store::flows::shared::Filter;
                 use sqlx::Row;
                 use $crate::store::codec::Codec;
                 use $crate::store::flows::shared::{COLUMNS, address, port};
                 let mut q = sqlx::QueryBuilder::<$db>::new(format!("SELECT {COLUMNS} FROM flows_raw WHERE treceived >= "));
                 q.push_bind(<$db as Codec>::encode_time(from)).push(" AND treceived < ").push_bind(<$db as Codec>::encode_time(to));
-                for (i, (a, b)) in pairs.iter().enumerate() {
-                    let (a, b) = (a.to_string(), b.to_string());
-                    q.push(if i == 0 { " AND ((" } else { " OR (" });
-                    q.push("sip = ").push_bind(a.clone()).push(" AND dip = ").push_bind(b.clone()).push(") OR (");
-                    q.push("sip = ").push_bind(b).push(" AND dip = ").push_bind(a).push(")");
+                match filter {
+                    Filter::All => {}
+                    Filter::Pairs(pairs) => {
+                        for (i, (a, b)) in pairs.iter().enumerate() {
+                            let (a, b) = (a.to_string(), b.to_string());
+                            q.push(if i == 0 { " AND ((" } else { " OR (" });
+                            q.push("sip = ").push_bind(a.clone()).push(" AND dip = ").push_bind(b.clone()).push(") OR (");
+                            q.push("sip = ").push_bind(b).push(" AND dip = ").push_bind(a).push(")");
+                        }
+                        q.push(")");
+                    }
+                    Filter::Touching(ip) => {
+                        q.push(" AND (sip = ").push_bind(ip.to_string()).push(" OR dip = ").push_bind(ip.to_string()).push(")");
+                    }
                 }
-                q.push(if pairs.is_empty() { " ORDER BY treceived, id" } else { ") ORDER BY treceived, id" });
+                q.push(" ORDER BY treceived, id");
                 // decoded as they stream in: a day of flows is never held twice (rows and flows)
                 let mut rows = q.build().fetch(self.pool());
                 let decode = |r: &<$db as sqlx::Database>::Row| -> std::result::Result<$crate::store::flows::model::RawFlow, sqlx::Error> {
@@ -136,7 +156,7 @@ macro_rules! flow_store {
                 from: chrono::DateTime<chrono::Utc>,
                 to: chrono::DateTime<chrono::Utc>,
             ) -> $crate::error::Result<Vec<$crate::store::flows::model::RawFlow>> {
-                self.flows_where(from, to, &[]).await
+                self.flows_where(from, to, $crate::store::flows::shared::Filter::All).await
             }
 
             async fn flows_between_pairs(
@@ -148,7 +168,16 @@ macro_rules! flow_store {
                 if pairs.is_empty() {
                     return Ok(Vec::new());
                 }
-                self.flows_where(from, to, pairs).await
+                self.flows_where(from, to, $crate::store::flows::shared::Filter::Pairs(pairs)).await
+            }
+
+            async fn flows_touching(
+                &self,
+                from: chrono::DateTime<chrono::Utc>,
+                to: chrono::DateTime<chrono::Utc>,
+                ip: std::net::IpAddr,
+            ) -> $crate::error::Result<Vec<$crate::store::flows::model::RawFlow>> {
+                self.flows_where(from, to, $crate::store::flows::shared::Filter::Touching(ip)).await
             }
 
             async fn flows_status(&self) -> $crate::error::Result<$crate::store::flows::FlowsStatus> {
