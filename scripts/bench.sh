@@ -2,7 +2,7 @@
 # Vantage benchmarks. Prints a Markdown table of figures (copy the latest into
 # docs/benchmarks.md). Needs the services scripts/test.sh sets up (PostgreSQL on loopback).
 #
-#   scripts/bench.sh [ingest|aggregate|resources|passwords|pcap|tui|events|flows|gui|all]
+#   scripts/bench.sh [ingest|aggregate|resources|passwords|pcap|tui|events|flows|gui|dynfw|all]
 #
 # Environment: BENCH_INGEST_ROWS (default 2000000), BENCH_AGG_ROWS (default 10000000),
 # BENCH_DEMO_SCALE (PostgreSQL year for the resources benchmark, default 17 ≈ 21M raw rows),
@@ -10,6 +10,8 @@
 # benchmark, default 1), BENCH_PCAP_PACKETS (packets in each of the 8 pcap merge inputs, default 170000 ≈ 1.1 GB in all),
 # BENCH_EVENTS (IntelMQ events of the events benchmark, default 2000000), BENCH_FLOWS (flows of the flows benchmark, default 1000000), BENCH_FLOWS_DAY (the big day of its OA speed target, default 10000000), BENCH_GUI_SCALE (demo year of the desktop
 # app benchmark, default 1), BENCH_GUI_FRAMES (frames timed on its Overview, default 300),
+# BENCH_DYNFW_LIST (addresses in the DynFW list, default 1000000), BENCH_DYNFW_DELTAS (deltas applied in process, default
+# 2000000), BENCH_DYNFW_ZMQ_DELTAS (deltas sent over ZeroMQ CURVE on loopback, default 1000000),
 # BENCH_DIR (scratch space, default ./bench-out), VANTAGE_TEST_PG_URL (maintenance DB URL),
 # BENCH_PROFILE (cargo profile of the binaries, default release; dev: the test build, dependencies optimised).
 set -euo pipefail
@@ -470,6 +472,26 @@ feed-health --flagged
 operator --asn 64512,64600 --by malware
 values taxonomy
 Q
+fi
+
+if [ "$what" = dynfw ] || [ "$what" = all ]; then
+    # DynFW (issue 16): deltas applied per second after a big list, in process beside a plain
+    # HashSet<IpAddr> and msgpack decoding alone (same run, one thread); end to end over ZeroMQ
+    # CURVE on loopback with the tests' XPUB publisher; memory and state file of the set
+    list="${BENCH_DYNFW_LIST:-1000000}"
+    deltas="${BENCH_DYNFW_DELTAS:-2000000}"
+    zdeltas="${BENCH_DYNFW_ZMQ_DELTAS:-1000000}"
+    extra+=$'\n'"### DynFW: deltas applied after a $list-address list ($deltas deltas, adds and removes, valid serials; one thread)"$'\n\n'
+    extra+="$("$GEN" dynfw-deltas "$list" "$deltas")"$'\n'
+    extra+=$'\n'"### DynFW: end to end over ZeroMQ CURVE on loopback ($list-address list, then $zdeltas deltas sent as fast as the publisher can)"$'\n\n'
+    extra+="| publisher send HWM | list addresses | list sent → applied, s | deltas sent | sent/s | deltas applied | first delta sent → last applied, s | applied/s | lost in the queue | re-syncs | dropped while re-syncing |"$'\n'
+    extra+="|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"$'\n'
+    for hwm in 0 ""; do
+        # shellcheck disable=SC2086
+        extra+="$("$GEN" dynfw-zmq "$list" "$zdeltas" $hwm)"$'\n'
+    done
+    extra+=$'\n'"### DynFW: memory of a $list-address blocked set, and its state file"$'\n\n'
+    extra+="$("$GEN" dynfw-memory "$list" "$DIR")"$'\n'
 fi
 
 echo

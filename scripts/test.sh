@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Vantage's whole test suite against real services on loopback.
 #
-# Makes sure PostgreSQL, Redis, mergecap (wireshark-common), nfdump, Xvfb and Mesa are installed and the services running
+# Makes sure PostgreSQL, Redis, mergecap (wireshark-common), nfdump, libzmq3-dev, Xvfb and Mesa are installed and the services running
 # (apt-get install + start when missing; running ones are reused), creates what the tests
 # need, then runs every test of the workspace. Usage: scripts/test.sh [extra nextest/cargo test args]
 set -euo pipefail
@@ -59,6 +59,9 @@ command -v mergecap >/dev/null || apt_install wireshark-common
 command -v tmux >/dev/null || apt_install tmux
 command -v openssl >/dev/null || apt_install openssl   # the Stenographer tests make certificates with it
 command -v nfpcapd >/dev/null || apt_install nfdump     # flows built from captures are checked against nfpcapd
+# the DynFW subscriber links the system libzmq (with CURVE, via libsodium); pkg-config finds it
+command -v pkg-config >/dev/null || apt_install pkg-config
+pkg-config --exists libzmq 2>/dev/null || apt_install libzmq3-dev
 log "mergecap: $(mergecap --version 2>&1 | head -n 1); nfdump: $(nfdump -V 2>&1 | head -n 1)"
 
 # --- the desktop app's end-to-end test: an X server, and what eframe loads at run time ----

@@ -24,11 +24,12 @@ use crate::pcap::service::PcapService;
 use crate::pcap::settings::{self as pcap_settings, PcapConfig};
 use crate::statistics::api::ResourceApi;
 use crate::statistics::greylist::{self, GreylistConfig};
+use crate::dynfw::DynfwConfig;
 use crate::statistics::service::Statistics;
 use crate::worker::WorkerOptions;
 
 /// The capabilities' top-level configuration tables.
-pub const SECTIONS: &[&str] = &[pcap_settings::SECTION, crate::flows::enrich::SECTION, greylist::SECTION];
+pub const SECTIONS: &[&str] = &[pcap_settings::SECTION, crate::flows::enrich::SECTION, greylist::SECTION, crate::dynfw::SECTION];
 
 /// Loads the configuration ([`Config::load`]) and validates it ([`validate`]).
 pub fn load_config(overrides: Overrides) -> Result<Config> {
@@ -44,6 +45,7 @@ pub fn validate(config: &Config) -> Result<()> {
     PcapConfig::from_config(config)?;
     FlowsConfig::from_config(config)?;
     GreylistConfig::from_config(config)?;
+    DynfwConfig::from_config(config)?;
     Ok(())
 }
 
@@ -90,6 +92,8 @@ pub struct Deployment {
     pub flows: Arc<FlowsConfig>,
     /// The `[greylist]` settings: the membership rule and the files' directory.
     pub greylist: Arc<GreylistConfig>,
+    /// The `[dynfw]` settings, when the section is there (the feed itself runs in the engine).
+    pub dynfw: Option<Arc<DynfwConfig>>,
     /// Every job kind's handler.
     pub handlers: Arc<Handlers>,
 }
@@ -103,7 +107,9 @@ impl Deployment {
     /// The deployment of `config` on already opened `backends`.
     pub fn with_backends(config: &Config, backends: Backends) -> Result<Deployment> {
         let pcap = PcapService::new(PcapConfig::from_config(config)?, backends.queue.clone(), backends.clock);
-        Ok(Deployment::assemble(backends, pcap, Arc::new(FlowsConfig::from_config(config)?), Arc::new(GreylistConfig::from_config(config)?)))
+        let mut deployment = Deployment::assemble(backends, pcap, Arc::new(FlowsConfig::from_config(config)?), Arc::new(GreylistConfig::from_config(config)?));
+        deployment.dynfw = DynfwConfig::from_config(config)?.map(Arc::new);
+        Ok(deployment)
     }
 
     /// The capability services on `backends`, their job handlers registered.
@@ -113,7 +119,7 @@ impl Deployment {
         crate::statistics::jobs::register(&mut handlers, &stats);
         greylist::schedule::register(&mut handlers, backends.store.clone(), backends.clock, greylist.clone());
         crate::pcap::service::register(&mut handlers, &pcap);
-        Deployment { backends, stats, pcap, flows, greylist, handlers: Arc::new(handlers) }
+        Deployment { backends, stats, pcap, flows, greylist, dynfw: None, handlers: Arc::new(handlers) }
     }
 
     /// The HTTP API of this deployment (see [`http_api`]).

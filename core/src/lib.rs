@@ -21,6 +21,8 @@
 //! - [`worker`]: the job runner and scheduler behind `vantage --worker`.
 //! - [`deployment`]: the composition root: backends + capability services + job handlers +
 //!   the HTTP API, built once from the configuration (which it validates).
+//! - [`dynfw`]: the live DynFW feed (Sentinel's dynamic-firewall list over ZeroMQ CURVE): the
+//!   blocked set by the serial rules, its exports and `serve` routes.
 //! - [`devices`]: the analyst's registered device tokens (My devices), stored 0600.
 //! - [`engine`]: the one door of every front end: typed async methods per capability
 //!   ([`engine::Engine`]) and the dashboard's non-blocking channel adapter ([`engine::Channel`]).
@@ -34,6 +36,7 @@ pub mod clock;
 pub mod config;
 pub mod deployment;
 pub mod devices;
+pub mod dynfw;
 pub mod engine;
 pub mod error;
 pub mod events;

@@ -100,6 +100,7 @@ fn prompt(mode: Mode) -> (&'static str, &'static str, bool) {
         Mode::FlowsScore => ("Severity", "1 high, 2 medium, 3 low (benign): one key scores the selected connection", false),
         Mode::StoryTitle => ("Storyboard title", "the title of the selected IP's storyboard", false),
         Mode::StoryText => ("Storyboard text", "on one line, \\n for a new line (the Storyboard panel edits it on several)", false),
+        Mode::DynfwIp => ("Address", "an IPv4 or IPv6 address: blocked by DynFW? on the greylist? (empty: no search)", false),
         Mode::Normal => ("", "", false),
     }
 }

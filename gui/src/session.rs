@@ -57,7 +57,8 @@ enum Done {
 }
 
 impl Session {
-    /// Starts the engine (after the demo fill, with `demo`) and asks for the data of the view
+    /// Starts the engine (after the demo fill, with `demo`) and the DynFW feed (the demo's
+    /// replay with `demo`, else the configured one), and asks for the data of the view
     /// and period kept in `settings`; `ctx` is woken for everything the engine sends.
     pub fn new(ctx: &egui::Context, config: Config, demo: Option<DemoOptions>, settings: &Settings) -> anyhow::Result<Session> {
         let (tokens, token_error) = match devices::load(&config.data_dir) {
@@ -70,6 +71,8 @@ impl Session {
         if demo.is_some() {
             app.progress = Some(("generating the demo year".into(), 0, None));
         }
+        // the DynFW feed runs with the engine: the demo's replay with --demo
+        app.dynfw.demo = demo.is_some();
         let waker = ctx.clone();
         let (data_dir, clock) = (config.data_dir.clone(), config.clock);
         let bridge = Bridge::start(config, demo, move || waker.request_repaint())?;
@@ -87,7 +90,7 @@ impl Session {
             done: mpsc::channel(),
             repaint: ctx.clone(),
         };
-        let first = session.app.requests();
+        let first = [session.app.start_feed(), session.app.requests()].concat();
         session.execute(first);
         Ok(session)
     }

@@ -24,7 +24,7 @@ fn every_view(backend: Backend) {
     let d = Deployment::new(backend);
     let mut h = d.demo_app();
     // the panel of each view that must show demo data, and a cell or line of it that is drawn
-    let expected: [(Tab, &str); 9] = [
+    let expected: [(Tab, &str); 10] = [
         (Tab::Overview, "Top countries"),
         (Tab::Attackers, "Top attackers"),
         (Tab::Passwords, "Leak check"),
@@ -33,6 +33,7 @@ fn every_view(backend: Backend) {
         (Tab::Events, "Filters"),
         (Tab::Pcap, "Capture request"),
         (Tab::Flows, "Suspicious connections (* internal)"),
+        (Tab::Dynfw, "Recent deltas and events"),
         (Tab::Operations, "Deployment"),
     ];
     for (tab, title) in expected {

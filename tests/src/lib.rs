@@ -14,6 +14,9 @@ use vantage_core::config::{Config, SecretUrl};
 use vantage_core::store::{self, Store};
 use vantage_core::Clock;
 
+pub mod bench_dynfw;
+pub mod dynfw;
+pub mod dynfw_sample;
 pub mod events;
 pub mod greylist;
 pub mod process;
@@ -199,3 +202,9 @@ pub fn minus_interval(now: DateTime<Utc>, amount: i64, unit: &str) -> DateTime<U
         other => panic!("unsupported interval unit {other}"),
     }
 }
+
+/// Country codes the benchmarks' synthetic data is spread over.
+pub const COUNTRIES: &[&str] = &[
+    "CN", "US", "RU", "BR", "IN", "VN", "KR", "DE", "NL", "FR", "GB", "ID", "TW", "UA", "IR", "CZ", "SG", "HK", "JP", "TR",
+    "AR", "MX", "PL", "RO", "TH", "EG", "PK", "BG", "SK", "CA",
+];

@@ -4,6 +4,9 @@
 //! The same views on the production backends (PostgreSQL + Redis) must draw the same screens.
 //! The Flows tab shows the demo's flows day after its OA run, answered by the engine's own
 //! flows requests, with a `[flows]` section naming internal ranges and a reputation list.
+//! The DynFW tab shows a demo feed replayed over the greylisted demo attackers with pinned
+//! times ([`vantage_tests::dynfw_sample`]), and the attacker detail the top attacker's
+//! membership in it and in the greylist, answered by the engine's own DynFW reads.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,6 +15,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use vantage_core::Clock;
 use vantage_core::config::Overrides;
+use vantage_core::dynfw::service::FeedHandle;
+use vantage_core::engine::channel::dynfw::{self, DynfwRequest, DynfwUpdate};
 use vantage_core::engine::channel::flows;
 use vantage_core::engine::{Engine, Parts, Request, Update};
 use vantage_core::events::questions;
@@ -28,17 +33,18 @@ use vantage_views::panels::Tab;
 use vantage_tui::dashboard::view;
 
 /// What answers the app's requests: the statistics, GeoIP and capture parts as the engine
-/// would, and the engine itself for flows.
+/// would, and the engine itself for flows and DynFW (with the sample feed).
 struct Answers {
     stats: Statistics,
     geo: GeoIp,
     pcap: Arc<PcapService>,
     engine: Engine,
+    feed: FeedHandle,
 }
 
 /// Answers the app's requests (and those their answers lead to), synchronously.
 async fn serve(app: &mut App, parts: &Answers, mut effects: Vec<Effect>) {
-    let Answers { stats, geo, pcap, engine } = parts;
+    let Answers { stats, geo, pcap, engine, feed } = parts;
     let now = stats.clock.now();
     while !effects.is_empty() {
         let Effect::Engine(request) = effects.remove(0) else { continue };
@@ -67,10 +73,30 @@ async fn serve(app: &mut App, parts: &Answers, mut effects: Vec<Effect>) {
             // the spool's free space differs from run to run: not shown in snapshots
             Request::PcapSensors => Update::PcapSensors(pcap.sensor_stats(&[]).await.expect("sensors"), None),
             Request::Flows(request) => Update::Flows(flows::answer(engine, request).await.expect("flows answer")),
+            Request::Dynfw(DynfwRequest::Status) => Update::Dynfw(DynfwUpdate::Status(Some(Box::new(feed.status(now))))),
+            Request::Dynfw(DynfwRequest::Membership { ip }) => {
+                Update::Dynfw(DynfwUpdate::Membership(dynfw::membership(engine, Some(feed), ip).await.expect("membership")))
+            }
             other => panic!("unexpected request {other:?}"),
         };
         effects.extend(app.on_event(event));
     }
+}
+
+/// The demo's feed over the greylisted demo attackers (most incidents first, as
+/// `vantage demo` replays it), their countries from the GeoIP fixtures, its last message 40 s
+/// before the pinned clock.
+async fn demo_feed(engine: &Engine, geo: &GeoIp) -> FeedHandle {
+    let mut greylist = engine.statistics().greylist().await.expect("the greylist");
+    greylist.sort_by(|a, b| b.count.cmp(&a.count).then(a.address.cmp(&b.address)));
+    let pool = greylist.into_iter().take(40).map(|e| e.address).collect();
+    let geo = geo.clone();
+    let country_of: vantage_core::dynfw::feed::CountryOf = Arc::new(move |ip| {
+        let code = geo.lookup(ip).country?;
+        let b = code.as_bytes();
+        (b.len() == 2).then(|| [b[0], b[1]])
+    });
+    vantage_tests::dynfw_sample::demo_feed(pool, country_of, t(NOW) - chrono::Duration::seconds(40 * 20 + 40), 40).0
 }
 
 /// The engine on the test store, with internal ranges and a reputation list, after the OA run
@@ -120,7 +146,9 @@ async fn every_view_with_demo_data_on_both_backends() {
         let spool = tempfile::tempdir().expect("spool");
         let pcap = PcapService::new(vantage_core::pcap::settings::PcapConfig::with_spool(spool.path().to_path_buf()), queue, Clock::Fixed(now));
         let geo = GeoIp::open_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/geoip")).expect("fixtures");
-        let parts = Answers { stats, geo, pcap, engine: flows_engine(&ts).await };
+        let engine = flows_engine(&ts).await;
+        let feed = demo_feed(&engine, &geo).await;
+        let parts = Answers { stats, geo, pcap, engine, feed };
         let mut app = App::new(vec![report.demo_device_token.clone()], false);
         // the same deployment line on both, so that the screens can be compared
         app.on_event(Update::Ready { store: "store".into(), cache: "cache".into() });

@@ -111,6 +111,8 @@ fn embedded_dashboard_walkthrough_with_detail_and_exports() {
         ("4", "Incident types"),
         ("5", "My incidents"),
         ("8", "not scored yet"),
+        // the dashboard started the feed: without [dynfw] there is none
+        ("9", "DynFW not configured: set [dynfw] endpoint and server_key"),
         ("0", "Deployment"),
         ("1", "Top passwords"),
     ] {
@@ -157,6 +159,21 @@ fn embedded_dashboard_walkthrough_with_detail_and_exports() {
     s.wait_for("help", |s| s.contains("previous / next period"));
     s.quit_cleanly("Top attackers");
     assert!(!std::fs::read_to_string(dir.path().join("vantage.log")).unwrap_or_default().contains("panicked"));
+}
+
+/// `vantage demo` opens the dashboard with the replayed demo feed on tab 9, labelled as demo,
+/// its changes arriving live.
+#[test]
+fn demo_shows_the_replayed_dynfw_feed_labelled_as_demo() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path().to_str().expect("utf8");
+    ok(&mut vantage(&["--data-dir", d, "demo", "--no-tui", "--scale", "0.05"]));
+    let s = Session::start("demo-feed", &dashboard_command(&["--data-dir", d, "demo", "--scale", "0.05"]), 100, 30);
+    s.wait_for("the dashboard", |s| s.contains("1 Overview"));
+    s.keys(&["9"]);
+    let screen = s.wait_for("the demo feed with live changes", |s| s.contains("DEMO FEED (replayed, not Sentinel's list)") && (s.contains("added") || s.contains("removed")));
+    assert!(!screen.contains("not configured"), "{screen}");
+    s.quit_cleanly("DEMO FEED");
 }
 
 /// The Events tab on IntelMQ's sample events: a month of January 2022, a taxonomy picked from

@@ -9,8 +9,10 @@
 //!
 //! A resource that is not cached yet (or is being refreshed) is answered at once with what
 //! the cache holds (`refreshing: true`), and answered again when the fresh value lands.
-//! Flow-analytics requests and answers are grouped in [`flows`].
+//! Flow-analytics requests and answers are grouped in [`flows`], DynFW's in [`dynfw`] (whose
+//! feed, once started, pushes its status as it changes).
 
+pub mod dynfw;
 pub mod flows;
 
 use std::net::IpAddr;
@@ -137,6 +139,8 @@ pub enum Update {
     },
     /// Answer to [`Request::Flows`].
     Flows(flows::FlowsUpdate),
+    /// Answer to [`Request::Dynfw`], and the feed's status pushed as it changes.
+    Dynfw(dynfw::DynfwUpdate),
     /// Answer to [`Request::PcapSummary`].
     PcapSummary {
         /// The job id.
@@ -432,6 +436,7 @@ async fn handle(engine: &Engine, id: RequestId, request: Request, events: &std_m
                 send(Update::PcapSummary { id, summary });
             }
             Request::Flows(request) => send(Update::Flows(flows::answer(engine, request).await?)),
+            Request::Dynfw(request) => send(Update::Dynfw(dynfw::answer(engine, request, events).await?)),
         }
         Ok(())
     }

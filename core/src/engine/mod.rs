@@ -15,6 +15,7 @@
 pub mod cancel;
 pub mod channel;
 pub mod demo;
+pub mod dynfw;
 mod error;
 pub mod events;
 pub mod flows;
@@ -44,6 +45,7 @@ use crate::deployment::Deployment;
 pub struct Engine {
     deployment: Deployment,
     geo: Arc<OnceLock<GeoIp>>,
+    dynfw: Arc<OnceLock<crate::dynfw::service::FeedHandle>>,
     config: Arc<Config>,
 }
 
@@ -64,7 +66,7 @@ impl Engine {
     /// Opens `parts` of the deployment ([`Parts::StoreOnly`]: no Redis connection).
     pub async fn open_parts(config: &Config, parts: Parts) -> Result<Engine> {
         let deployment = open::open(config, parts).await?;
-        Ok(Engine { deployment, geo: Arc::default(), config: Arc::new(config.clone()) })
+        Ok(Engine { deployment, geo: Arc::default(), dynfw: Arc::default(), config: Arc::new(config.clone()) })
     }
 }
 
@@ -87,6 +89,11 @@ impl Engine {
     /// Flow analytics: raw flow imports.
     pub fn flows(&self) -> flows::FlowsApi<'_> {
         flows::FlowsApi { engine: self }
+    }
+
+    /// The DynFW feed: the configured subscriber or the demo's replay, shared by front ends.
+    pub fn dynfw(&self) -> dynfw::DynfwApi<'_> {
+        dynfw::DynfwApi { engine: self }
     }
 
     /// Packet captures on the deployment's queue.
@@ -127,8 +134,14 @@ impl Engine {
 
     /// The HTTP API of `vantage serve` on this deployment (leaked-password APIs limited to
     /// `password_rate` requests per second and client, 0: unlimited).
+    /// With a running DynFW feed ([`Engine::dynfw`]) it also serves `/dynfw/list.json` and
+    /// the WebSocket `/dynfw/ws`.
     pub fn http_api(&self, password_rate: u32) -> crate::deployment::HttpApi {
-        self.deployment.http_api(password_rate)
+        let mut api = self.deployment.http_api(password_rate);
+        if let Some(feed) = self.dynfw().feed() {
+            api.router = api.router.merge(crate::dynfw::api::routes(feed, self.deployment.backends.clock));
+        }
+        api
     }
 
     /// The configuration the engine was opened with.

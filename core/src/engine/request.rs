@@ -1,10 +1,11 @@
 //! What a front end asks the [`Channel`](super::Channel) for: the [`Request`]s, their kinds and
 //! ids. A failure names the id the request was sent under and its kind, so a front end routes
 //! it to the model that asked without reading any text. This is the one place that names every [`Request`] variant;
-//! the flow-analytics ones are grouped in [`FlowsRequest`].
+//! the flow-analytics ones are grouped in [`FlowsRequest`], DynFW's in [`DynfwRequest`].
 
 use std::net::IpAddr;
 
+use super::channel::dynfw::DynfwRequest;
 use super::channel::flows::FlowsRequest;
 use crate::events::query::Filter as EventsFilter;
 use crate::events::questions::View as EventsView;
@@ -112,6 +113,9 @@ pub enum Request {
     },
     /// A flow-analytics read or write (answered with [`Update::Flows`](super::Update::Flows)).
     Flows(FlowsRequest),
+    /// A DynFW request: start the feed, its status, an address's membership (answered with
+    /// [`Update::Dynfw`](super::Update::Dynfw)).
+    Dynfw(DynfwRequest),
 }
 
 /// What a [`Request::Import`] imports.
@@ -193,11 +197,19 @@ pub enum RequestKind {
     FlowsScore,
     /// [`FlowsRequest::Storyboard`].
     FlowsStoryboard,
+    /// [`DynfwRequest::Start`].
+    DynfwStart,
+    /// [`DynfwRequest::Status`].
+    DynfwStatus,
+    /// [`DynfwRequest::Lookup`].
+    DynfwLookup,
+    /// [`DynfwRequest::Membership`].
+    DynfwMembership,
 }
 
 impl RequestKind {
     /// Every kind.
-    pub const ALL: [RequestKind; 26] = [
+    pub const ALL: [RequestKind; 30] = [
         RequestKind::Resource,
         RequestKind::Refresh,
         RequestKind::Jobs,
@@ -224,6 +236,10 @@ impl RequestKind {
         RequestKind::FlowsBeacons,
         RequestKind::FlowsScore,
         RequestKind::FlowsStoryboard,
+        RequestKind::DynfwStart,
+        RequestKind::DynfwStatus,
+        RequestKind::DynfwLookup,
+        RequestKind::DynfwMembership,
     ];
 
     /// The kind of `request` (also [`Request::kind`]).
@@ -248,6 +264,7 @@ impl RequestKind {
             Request::PcapSummary { .. } => RequestKind::PcapSummary,
             Request::Events { .. } => RequestKind::Events,
             Request::Flows(flows) => flows.kind(),
+            Request::Dynfw(dynfw) => dynfw.kind(),
         }
     }
 }
@@ -272,6 +289,8 @@ mod tests {
             Request::Entries { prefix: "vantage:".into() },
             Request::Flows(FlowsRequest::LatestDay),
             Request::Flows(FlowsRequest::Ingest { date: chrono::NaiveDate::MIN }),
+            Request::Dynfw(DynfwRequest::Start { demo: true }),
+            Request::Dynfw(DynfwRequest::Membership { ip: IpAddr::from([192, 0, 2, 1]) }),
         ];
         for r in requests {
             assert_eq!(RequestKind::ALL.iter().filter(|k| **k == r.kind()).count(), 1, "{r:?}");

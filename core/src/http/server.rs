@@ -255,7 +255,8 @@ async fn connection(
         request.extensions_mut().insert(ConnectInfo(peer));
         hyper::service::Service::call(&service, request)
     });
-    let conn = builder.serve_connection(io, service);
+    // with upgrades: the WebSocket `/dynfw/ws` (the upgraded connection leaves this loop)
+    let conn = builder.serve_connection(io, service).with_upgrades();
     let mut conn = std::pin::pin!(conn);
     let mut stopping = *stopped.borrow();
     if stopping {

@@ -80,6 +80,8 @@ pub enum Mode {
     StoryTitle,
     /// Typing the storyboard's text after its title, `\n` for a new line.
     StoryText,
+    /// Typing an address to search in the DynFW list and the greylist (`i` on DynFW).
+    DynfwIp,
 }
 
 impl Mode {
@@ -138,7 +140,7 @@ pub enum Action {
     FilterAsns,
     /// Flows: the day before (-1) / after (+1) the one shown.
     Day(i32),
-    /// Flows: start typing the IP filter.
+    /// Flows: start typing the IP filter; DynFW: start typing an address to search.
     FilterIp,
     /// Flows: wait for one key, the severity of the selected connection.
     StartScoring,
@@ -179,7 +181,7 @@ pub enum Action {
 
 /// The keys the help overlay lists.
 pub const KEYS: &[(&str, &str)] = &[
-    ("1-8 0", "tabs: overview attackers passwords ports devices events pcap flows, ops"),
+    ("1-9 0", "tabs: overview attackers passwords ports devices events pcap flows dynfw, ops"),
     (", .", "previous / next period (1h 6h 1d 1w 1m 3m 1y)"),
     ("Tab S-Tab", "focus next / previous panel"),
     ("↑ ↓ j k PgUp PgDn", "move in the focused table"),
@@ -194,7 +196,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("c", "passwords: check a password against the leaked store (typed masked)"),
     ("t g f", "events: next taxonomy / next country / type ASNs"),
     ("n", "pcap, attacker detail, flows: request a packet capture"),
-    ("[ ] i v b", "flows: day, one IP, score (v, then 1 2 3), storyboard"),
+    ("[ ] i v b", "flows: day, one IP, score (v, then 1 2 3), storyboard; dynfw: i searches an IP"),
     ("w", "capture detail: save the capture to a file"),
     ("F A M C", "operations: planner, aggregate, migrate, clear cache"),
     ("X", "cancel the back-fill / import running; on PCAP the selected job"),

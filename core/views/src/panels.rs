@@ -27,13 +27,17 @@ pub enum Tab {
     /// Flow analytics of a day: suspicious connections (scored by the analyst), their raw
     /// flows, a threat's peers, flows per minute, beacons, the storyboard of an address.
     Flows,
+    /// The DynFW feed live: its recent deltas and events, the blocked set's size over time and
+    /// countries, its health, and an address searched in it and in the greylist.
+    Dynfw,
     /// Jobs, workers, timeouts, cache entries; planner, aggregation and cache actions.
     Operations,
 }
 
 impl Tab {
     /// Tabs in display order.
-    pub const ALL: [Tab; 9] = [Tab::Overview, Tab::Attackers, Tab::Passwords, Tab::Ports, Tab::Devices, Tab::Events, Tab::Pcap, Tab::Flows, Tab::Operations];
+    pub const ALL: [Tab; 10] =
+        [Tab::Overview, Tab::Attackers, Tab::Passwords, Tab::Ports, Tab::Devices, Tab::Events, Tab::Pcap, Tab::Flows, Tab::Dynfw, Tab::Operations];
 
     /// The number key that selects the tab.
     pub fn key(self) -> char {
@@ -46,6 +50,7 @@ impl Tab {
             Tab::Events => '6',
             Tab::Pcap => '7',
             Tab::Flows => '8',
+            Tab::Dynfw => '9',
             Tab::Operations => '0',
         }
     }
@@ -61,16 +66,18 @@ impl Tab {
             Tab::Events => "Events",
             Tab::Pcap => "PCAP",
             Tab::Flows => "Flows",
+            Tab::Dynfw => "DynFW",
             Tab::Operations => "Operations",
         }
     }
 
-    /// Title for narrow terminals (under 100 columns).
+    /// Title for narrow terminals (under 100 columns: ten tabs in 80).
     pub fn short_name(self) -> &'static str {
         match self {
-            Tab::Passwords => "Passwd",
+            Tab::Attackers => "Attack",
+            Tab::Passwords => "Pwd",
             Tab::Ports => "Ports",
-            Tab::Devices => "Devices",
+            Tab::Devices => "Devs",
             Tab::Operations => "Ops",
             other => other.name(),
         }
@@ -172,6 +179,14 @@ pub enum Source {
     FlowsBeacons,
     /// The selected IP's storyboard.
     FlowsStoryboard,
+    /// The DynFW feed: demo / not configured label, health, link, the address searched.
+    DynfwFeed,
+    /// The feed's last deltas and events, newest first.
+    DynfwRecent,
+    /// The blocked set's size over time.
+    DynfwSizes,
+    /// Blocked addresses per country.
+    DynfwCountries,
 }
 
 /// How a panel draws its data.
@@ -311,6 +326,12 @@ pub fn tab_panels(tab: Tab, tokens: &[String]) -> Vec<Panel> {
             Panel::local("Top pairs", Source::FlowsChord, Shape::Table),
             Panel::local("Beacons", Source::FlowsBeacons, Shape::Table),
             Panel::local("Storyboard", Source::FlowsStoryboard, Shape::Text),
+        ],
+        Tab::Dynfw => vec![
+            Panel::local("DynFW feed", Source::DynfwFeed, Shape::Text),
+            Panel::local("Blocked addresses", Source::DynfwSizes, Shape::Chart),
+            Panel::local("Recent deltas and events", Source::DynfwRecent, Shape::Table),
+            Panel::local("Blocked per country", Source::DynfwCountries, Shape::Table),
         ],
         Tab::Operations => vec![
             Panel::local("Jobs", Source::Jobs, Shape::Table),

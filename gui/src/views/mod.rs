@@ -1,6 +1,6 @@
 //! One module per view: what a tab adds to the panels the models give (its actions as
 //! toolbar buttons, how often its data is live, how its panels are laid out), and the drawing
-//! of the current view. A later tab (DynFW) is a module here, an arm in [`of`] (which the
+//! of the current view. A later tab is a module here (as DynFW's is), an arm in [`of`] (which the
 //! compiler asks for once the tab exists in `vantage_views::panels::Tab`) and, where its panels
 //! need more than tables, charts and text, a widget in [`crate::widgets`] (as the Flows view's
 //! network graph, chord diagram and storyboard editor are).
@@ -8,6 +8,7 @@
 pub mod attackers;
 pub mod detail;
 pub mod devices;
+pub mod dynfw;
 pub mod events;
 pub mod flows;
 pub mod operations;
@@ -86,6 +87,7 @@ pub fn of(tab: Tab) -> &'static View {
         Tab::Events => &events::VIEW,
         Tab::Pcap => &pcap::VIEW,
         Tab::Flows => &flows::VIEW,
+        Tab::Dynfw => &dynfw::VIEW,
         Tab::Operations => &operations::VIEW,
     }
 }

@@ -1,10 +1,10 @@
 //! Attack origins as a country bar chart: above a table of countries (a `*countries*` resource
-//! list: country, count), its largest rows as horizontal bars, longest on top, with the count
+//! list, or DynFW's blocked addresses per country: country, count), its largest rows as horizontal bars, longest on top, with the count
 //! under the pointer. Drawn from the table as shown, so its filter applies to the bars too.
 
 use eframe::egui::Ui;
 use egui_plot::{Bar, BarChart, Plot};
-use vantage_views::panels::Panel;
+use vantage_views::panels::{Panel, Source};
 
 use crate::session::Session;
 
@@ -16,7 +16,7 @@ const HEIGHT: f32 = 200.0;
 
 /// Whether a table panel lists countries (and gets the chart).
 pub fn suits(p: &Panel) -> bool {
-    p.resource_name().is_some_and(|name| name.contains("countries") && name.ends_with("_list"))
+    p.source == Source::DynfwCountries || p.resource_name().is_some_and(|name| name.contains("countries") && name.ends_with("_list"))
 }
 
 /// The chart's bars: (country, count) of the `TOP` largest rows, largest first. A row is a

@@ -14,6 +14,11 @@
 //! times the OA's enrichment (steps 1–4) of N scored rows and the built-in scorer over N flows,
 //! each beside a baseline in the same run (see [`flows_enrich`]).
 //!
+//! `vantage-bench dynfw-deltas N D`, `dynfw-zmq N K [HWM]` and `dynfw-memory N DIR` measure the
+//! DynFW feed (issue 16): deltas applied per second after an N-address list, beside a plain
+//! `HashSet` and msgpack decoding alone; end to end over ZeroMQ CURVE on loopback; and the memory
+//! and state file of an N-address set (see `vantage_tests::bench_dynfw`).
+//!
 //! `vantage-bench gen-incidents ROWS DAY OUT` writes ROWS incidents spread over the UTC day
 //! DAY (YYYY-MM-DD) to OUT, as CSV when OUT ends in `.csv`, else JSON Lines. 40 devices,
 //! 200,000 attacker IPs with a heavy tail (u³), each hitting mostly its own probe with its own
@@ -24,16 +29,13 @@ use std::io::{BufWriter, Write};
 use chrono::{Duration, NaiveDate};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use vantage_tests::COUNTRIES;
 
 const KINDS: &[(&str, &str)] = &[
     ("minipot_telnet", "connect"), ("minipot_telnet", "login"), ("minipot_ftp", "connect"), ("minipot_ftp", "login"),
     ("minipot_smtp", "connect"), ("minipot_smtp", "login"), ("minipot_smtp", "message"), ("minipot_http", "connect"),
     ("minipot_http", "login"), ("minipot_http", "message"), ("minipot_http", "invalid"), ("fwlogs", "small_port_scan"),
     ("fwlogs", "big_port_scan"),
-];
-const COUNTRIES: &[&str] = &[
-    "CN", "US", "RU", "BR", "IN", "VN", "KR", "DE", "NL", "FR", "GB", "ID", "TW", "UA", "IR", "CZ", "SG", "HK", "JP", "TR",
-    "AR", "MX", "PL", "RO", "TH", "EG", "PK", "BG", "SK", "CA",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -60,6 +62,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         && cmd == "flows-enrich"
     {
         return flows_enrich(n.parse()?);
+    }
+    if let [cmd, n, deltas] = args.as_slice()
+        && cmd == "dynfw-deltas"
+    {
+        return vantage_tests::bench_dynfw::dynfw_deltas(n.parse()?, deltas.parse()?);
+    }
+    if let [cmd, n, deltas, hwm @ ..] = args.as_slice()
+        && cmd == "dynfw-zmq"
+        && hwm.len() <= 1
+    {
+        return vantage_tests::bench_dynfw::dynfw_zmq(n.parse()?, deltas.parse()?, hwm.first().map(|h| h.parse()).transpose()?);
+    }
+    if let [cmd, n, dir] = args.as_slice()
+        && cmd == "dynfw-memory"
+    {
+        return vantage_tests::bench_dynfw::dynfw_memory(n.parse()?, dir);
     }
     if let [cmd, n, out, seed] = args.as_slice()
         && cmd == "gen-pcap"

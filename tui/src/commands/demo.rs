@@ -32,7 +32,7 @@ pub async fn run(config: &Config, args: crate::cli::DemoArgs, global: crate::cli
     engine.close().await;
     if !args.no_tui {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || super::dashboard(config, &global)).await??;
+        tokio::task::spawn_blocking(move || super::dashboard_with(config, &global, true)).await??;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 
 mod aggregate;
 mod demo;
+mod dynfw;
 mod events;
 mod export;
 mod flows;
@@ -62,12 +63,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Events(command) => events::run(&config, command).await,
         Command::Flows(command) => flows::run(&config, command).await,
         Command::Greylist(command) => greylist::run(&config, command).await,
+        Command::Dynfw(command) => dynfw::run(&config, command).await,
     }
 }
 
 /// Opens the dashboard with the global dashboard options.
 pub fn dashboard(config: Config, global: &GlobalArgs) -> anyhow::Result<()> {
-    let options = crate::dashboard::Options::new(&config, global.ascii, global.export_dir.clone());
+    dashboard_with(config, global, false)
+}
+
+/// The dashboard, its DynFW tab on the demo's replayed feed when `demo_feed` (`vantage demo`)
+/// instead of the configured one.
+pub fn dashboard_with(config: Config, global: &GlobalArgs, demo_feed: bool) -> anyhow::Result<()> {
+    let mut options = crate::dashboard::Options::new(&config, global.ascii, global.export_dir.clone());
+    options.demo_feed = demo_feed;
     let started = crate::STARTED.get().copied().unwrap_or_else(std::time::Instant::now);
     crate::dashboard::run(config, options, started)
 }

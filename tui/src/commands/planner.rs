@@ -1,5 +1,6 @@
 //! Planner, cache and queue commands: `refresh`, `cache-period`, `cache-resource`,
-//! `view-jobs`, `view-timeouts`, `view-cache`, `clear-cache`, `clear-timeouts`, `worker`.
+//! `view-jobs`, `view-timeouts`, `view-cache`, `clear-cache`, `clear-timeouts`, `worker`,
+//! `serve` (these two also follow the `[dynfw]` feed when it is configured).
 //!
 //! With the in-process queue (no Redis configured) nothing outside this process could run a
 //! queued job, so the planner commands run what they queued before exiting.
@@ -177,6 +178,8 @@ pub async fn serve(config: &Config, args: crate::cli::ServeArgs) -> anyhow::Resu
         tokio::spawn(async move { engine.ops().run_workers(WorkerOptions::default(), rx).await })
     });
     let mut stop = rx.clone();
+    // before the API is built, so that it serves /dynfw/list.json and /dynfw/ws
+    let dynfw = start_dynfw(&engine)?;
     let api = engine.http_api(args.password_rate);
     eprintln!(
         "serving http://{} ({} store, {} cache{})",
@@ -198,8 +201,28 @@ pub async fn serve(config: &Config, args: crate::cli::ServeArgs) -> anyhow::Resu
     if let Some(w) = workers {
         let _ = w.await;
     }
+    stop_dynfw(dynfw);
     engine.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the `[dynfw]` feed when the section is there (none: no feed).
+fn start_dynfw(engine: &Engine) -> anyhow::Result<Option<vantage_core::dynfw::service::FeedHandle>> {
+    let feed = engine.dynfw().start()?;
+    if let (Some(_), Some(config)) = (&feed, engine.dynfw().config()) {
+        eprintln!("following DynFW {} (state in {})", config.endpoint, config.dir.display());
+    }
+    Ok(feed)
+}
+
+/// Stops the feed [`start_dynfw`] started and saves its state.
+fn stop_dynfw(feed: Option<vantage_core::dynfw::service::FeedHandle>) {
+    if let Some(feed) = feed {
+        feed.stop();
+        if let Err(e) = feed.save(chrono::Utc::now()) {
+            tracing::warn!("dynfw: could not save the state: {e}");
+        }
+    }
 }
 
 /// `vantage worker` / `vantage --worker`
@@ -224,7 +247,11 @@ pub async fn worker(config: &Config, args: WorkerArgs) -> anyhow::Result<ExitCod
         engine.queue_kind(),
         engine.store_backend()
     );
-    engine.ops().run_workers(options, rx).await?;
+    // the worker keeps the feed's saved state current for the other front ends
+    let dynfw = start_dynfw(&engine)?;
+    let ran = engine.ops().run_workers(options, rx).await;
+    stop_dynfw(dynfw);
+    ran?;
     engine.close().await;
     Ok(ExitCode::SUCCESS)
 }

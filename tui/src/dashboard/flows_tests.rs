@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use chrono::NaiveDate;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::style::Color;
 use vantage_core::engine::channel::flows::{FlowsRequest, FlowsUpdate};
@@ -21,8 +19,7 @@ use vantage_core::flows::{demo, score};
 use vantage_views::app::{App, Effect};
 use vantage_views::panels::Tab;
 
-use super::tests::{press, render, with_data};
-use super::view;
+use super::tests::{press, render, style_of, with_data};
 
 /// The demo's flows day.
 pub fn day() -> NaiveDate {
@@ -86,14 +83,7 @@ pub fn answer_flows(app: &mut App, mut effects: Vec<Effect>) {
 
 /// The foreground colour of the first cell of the line holding `text`.
 fn colour_of(app: &App, w: u16, h: u16, text: &str) -> Option<Color> {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    terminal.draw(|f| view::draw(f, app)).expect("draw");
-    let buf = terminal.backend().buffer().clone();
-    (0..h).find_map(|y| {
-        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        let x = line.find(text)?;
-        Some(buf[(line[..x].chars().count() as u16, y)].fg)
-    })
+    style_of(app, w, h, text).map(|(colour, _)| colour)
 }
 
 #[test]

@@ -8,9 +8,13 @@
 //! something changed. The engine does its work on its own threads and exports are written on
 //! a helper thread, so the loop never blocks.
 
+pub mod dynfw;
 pub mod keys;
+mod style;
 pub mod view;
 
+#[cfg(test)]
+mod dynfw_tests;
 #[cfg(test)]
 mod flows_tests;
 #[cfg(test)]
@@ -38,15 +42,17 @@ pub struct Options {
     pub ascii: bool,
     /// Where `e` / `p` / `P` write their files.
     pub export_dir: PathBuf,
+    /// Start the demo's replayed DynFW feed (`vantage demo`) instead of the configured one.
+    pub demo_feed: bool,
 }
 
 impl Options {
     /// ASCII when asked for, or when the locale is set and names no UTF-8 encoding; exports
-    /// to `export_dir` or `<data_dir>/exports`.
+    /// to `export_dir` or `<data_dir>/exports`; the configured DynFW feed (if any).
     pub fn new(config: &Config, ascii: bool, export_dir: Option<PathBuf>) -> Options {
         let locale: Vec<String> = ["LC_ALL", "LC_CTYPE", "LANG"].iter().filter_map(|v| std::env::var(v).ok()).filter(|v| !v.is_empty()).collect();
         let utf8 = locale.is_empty() || locale.iter().any(|l| l.to_lowercase().replace('-', "").contains("utf8"));
-        Options { ascii: ascii || !utf8, export_dir: export_dir.unwrap_or_else(|| config.data_dir.join("exports")) }
+        Options { ascii: ascii || !utf8, export_dir: export_dir.unwrap_or_else(|| config.data_dir.join("exports")), demo_feed: false }
     }
 }
 
@@ -54,6 +60,8 @@ impl Options {
 const TICK: Duration = Duration::from_secs(2);
 
 /// Runs the dashboard until the user quits. `ratatui::init` restores the terminal on panic.
+/// The DynFW feed (the configured one, or with [`Options::demo_feed`] the demo's replay) is
+/// started at once and runs with the engine until the dashboard ends.
 pub fn run(config: Config, options: Options, started: Instant) -> anyhow::Result<()> {
     let (tokens, token_error) = match devices::load(&config.data_dir) {
         Ok(t) => (t, None),
@@ -62,8 +70,10 @@ pub fn run(config: Config, options: Options, started: Instant) -> anyhow::Result
     let engine = Channel::start(config.clone())?;
     let mut app = App::new(tokens, options.ascii);
     app.error = token_error;
+    app.dynfw.demo = options.demo_feed;
     let (done_tx, done_rx) = mpsc::channel::<Result<String, String>>();
     let io = Io { engine: &engine, done: done_tx, config: &config, options: &options };
+    io.execute(app.start_feed());
     io.execute(app.requests());
     let mut terminal = ratatui::init();
     let result = (|| -> anyhow::Result<()> {

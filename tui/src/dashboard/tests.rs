@@ -5,6 +5,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::{Value, json};
 use vantage_core::cache::EntryInfo;
+use vantage_core::engine::channel::dynfw::{DynfwRequest, DynfwUpdate};
 use vantage_core::engine::{Request, Update};
 use vantage_core::export::ImageFormat;
 use vantage_core::geo::GeoInfo;
@@ -106,6 +107,7 @@ pub(super) fn with_data() -> App {
     answer_events(&mut app, effects);
     let effects = app.apply(Action::Tab(Tab::Flows));
     super::flows_tests::answer_flows(&mut app, effects);
+    app.on_event(super::dynfw_tests::demo_status());
     app.apply(Action::Tab(Tab::Overview));
     app
 }
@@ -196,7 +198,7 @@ fn tabs_and_periods_are_pure_state_transitions() {
     app.apply(Action::Back);
     assert!(!app.help, "Esc closes help");
     assert_eq!(action_for(key('z'), Mode::Normal), None);
-    assert_eq!(action_for(key('9'), Mode::Normal), None, "no tab 9 yet");
+    assert_eq!(action_for(key('9'), Mode::Normal), Some(Action::Tab(Tab::Dynfw)), "9 is DynFW");
     app.apply(action_for(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), Mode::Filter).expect("ctrl-c"));
     assert!(app.quit, "Ctrl-C quits even while typing");
 }
@@ -253,9 +255,16 @@ fn enter_opens_attacker_detail_and_esc_goes_back() {
         as_org: Some("Bredband2 AB".into()),
     };
     app.on_event(Update::Geo { ip: "198.51.100.1".parse().expect("ip"), info, sources: vec!["GeoLite2-City-Test.mmdb".into()] });
+    let membership = effects.iter().find_map(|e| match e {
+        Effect::Engine(Request::Dynfw(DynfwRequest::Membership { ip })) => Some(super::dynfw_tests::membership(*ip, true)),
+        _ => None,
+    });
+    app.on_event(Update::Dynfw(DynfwUpdate::Membership(membership.expect("the membership is asked for"))));
     let screen = render(&app, 80, 24);
     for want in [
         "Attacker 198.51.100.1",
+        "DynFW     blocked (CZ) on the demo feed",
+        "greylist  listed (ftp, telnet; 42 incidents, last 2024-06-15 12:30)",
         "SE (Sweden), Linköping",
         "AS29518 Bredband2 AB",
         "GeoLite2-City-Test.mmdb",
@@ -583,4 +592,17 @@ fn events_tab_filters_from_pick_lists_and_opens_an_asn() {
     answer_events(&mut app, effects);
     let screen = render(&app, 120, 40);
     assert!(screen.contains("Events per day in AS3320") && screen.contains("malware names") && screen.contains("total "), "{screen}");
+}
+
+/// The cell of the first line holding `text`: its foreground and whether it is bold.
+pub(super) fn style_of(app: &vantage_views::app::App, w: u16, h: u16, text: &str) -> Option<(ratatui::style::Color, bool)> {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
+    terminal.draw(|f| super::view::draw(f, app)).expect("draw");
+    let buf = terminal.backend().buffer().clone();
+    (0..h).find_map(|y| {
+        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        let x = line.find(text)?;
+        let cell = &buf[(line[..x].chars().count() as u16, y)];
+        Some((cell.fg, cell.modifier.contains(ratatui::style::Modifier::BOLD)))
+    })
 }

@@ -1,7 +1,8 @@
 //! Drawing the dashboard from [`App`] state (no I/O): usable from 80×24 up, 256 colours,
 //! braille line charts, or plain ASCII (bars of `#`, `+-|` borders) with `--ascii`. A table
 //! with a `rep` column (the Flows tab's suspicious connections) colours each row by its
-//! reputation level; a table too wide for its box leaves out its least needed columns.
+//! reputation level; a table too wide for its box leaves out its least needed columns. The
+//! DynFW tab's own drawing is in [`super::dynfw`].
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -17,35 +18,12 @@ use vantage_views::keys::{KEYS, Mode};
 use vantage_views::panels::{Detail, Panel, Shape, Source, Tab};
 use vantage_views::tabs::flows::tables::{REP, reputation_of_cell};
 
-const ACCENT: Color = Color::Indexed(39);
-const DIM: Color = Color::Indexed(245);
+use super::style::{ACCENT, ASCII_BARS, DIM, block, ellipsis, loading};
+
 const ERROR: Color = Color::Indexed(203);
 /// Series colours (256-colour palette, distinguishable on dark and light backgrounds).
 const SERIES: [Color; 7] =
     [Color::Indexed(39), Color::Indexed(208), Color::Indexed(77), Color::Indexed(170), Color::Indexed(220), Color::Indexed(203), Color::Indexed(44)];
-
-const ASCII_BORDER: symbols::border::Set = symbols::border::Set {
-    top_left: "+",
-    top_right: "+",
-    bottom_left: "+",
-    bottom_right: "+",
-    vertical_left: "|",
-    vertical_right: "|",
-    horizontal_top: "-",
-    horizontal_bottom: "-",
-};
-
-const ASCII_BARS: symbols::bar::Set = symbols::bar::Set {
-    full: "#",
-    seven_eighths: "#",
-    three_quarters: "#",
-    five_eighths: "=",
-    half: "=",
-    three_eighths: "-",
-    one_quarter: "-",
-    one_eighth: "_",
-    empty: " ",
-};
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -66,7 +44,7 @@ fn areas(app: &App, body: Rect, panels: &[Panel]) -> Vec<Rect> {
     let rows = |r: &[u16]| Layout::vertical(r.iter().map(|p| Constraint::Percentage(*p))).split(body).to_vec();
     let split_h = |area: Rect, p: &[u16]| Layout::horizontal(p.iter().map(|p| Constraint::Percentage(*p))).split(area).to_vec();
     match (&app.detail, app.tab) {
-        (Some(Detail::Attacker { .. }), _) => Layout::vertical([Constraint::Length(9), Constraint::Min(5)]).split(body).to_vec(),
+        (Some(Detail::Attacker { .. }), _) => Layout::vertical([Constraint::Length(10), Constraint::Min(5)]).split(body).to_vec(),
         (Some(Detail::Password { .. }), _) => rows(&[50, 50]),
         (Some(Detail::Resource { .. }), _) => vec![body],
         (Some(Detail::EventsAsn { .. }), _) => {
@@ -115,6 +93,7 @@ fn areas(app: &App, body: Rect, panels: &[Panel]) -> Vec<Rect> {
             [split_h(r[0], &[60, 40]), split_h(r[1], &[50, 50])].concat()
         }
         (None, Tab::Flows) => flows_areas(body, app.focus, panels),
+        (None, Tab::Dynfw) => super::dynfw::areas(body),
     }
 }
 
@@ -170,6 +149,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         Mode::SaveCapture => typed("save capture to: ", app),
         Mode::EventsAsns => typed("ASNs: ", app),
         Mode::FlowsIp => typed("IP (empty: all): ", app),
+        Mode::DynfwIp => typed("address to search in DynFW and the greylist (empty: none): ", app),
         Mode::FlowsScore => Line::from(Span::styled("score the selected connection: 1 high, 2 medium, 3 low (benign); Esc cancels", Style::default().fg(ACCENT))),
         Mode::StoryTitle => typed("storyboard title: ", app),
         Mode::StoryText => typed("storyboard text (\\n: new line): ", app),
@@ -198,22 +178,10 @@ fn masked(app: &App, prompt: &'static str) -> Line<'static> {
     Line::from(vec![Span::styled(prompt, Style::default().fg(ACCENT)), Span::raw(format!("{}_ ({n} chars)", "*".repeat(n)))])
 }
 
-fn block<'a>(app: &App, title: String, focused: bool) -> Block<'a> {
-    let colour = if focused { ACCENT } else { DIM };
-    let title_style = if focused { Style::default().fg(ACCENT).add_modifier(Modifier::BOLD) } else { Style::default().fg(ACCENT) };
-    let b = Block::bordered().border_style(Style::default().fg(colour)).title(Span::styled(title, title_style));
-    if app.ascii { b.border_set(ASCII_BORDER) } else { b }
-}
-
-fn ellipsis(app: &App) -> &'static str {
-    if app.ascii { "..." } else { "…" }
-}
-
-fn loading(app: &App) -> String {
-    format!("loading{}", ellipsis(app))
-}
-
 fn draw_panel(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool) {
+    if super::dynfw::draw(frame, area, app, panel, focused) {
+        return;
+    }
     match panel.shape {
         Shape::Chart => chart(frame, area, app, panel, focused),
         Shape::Table => table(frame, area, app, panel, focused),
@@ -326,6 +294,8 @@ fn table(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool)
             Source::FlowsEdges => "no connection selected, or no raw flows stored for it",
             Source::FlowsChord => "not a threat IP (under 2 suspicious peers)",
             Source::FlowsBeacons => "no beacons on this day",
+            Source::DynfwRecent if app.dynfw.not_running() => "no feed running",
+            Source::DynfwRecent => "no deltas or events yet",
             _ if !state.filter.is_empty() => "no row matches the filter",
             _ => "no data",
         };
@@ -362,6 +332,10 @@ fn table(frame: &mut Frame, area: Rect, app: &App, panel: &Panel, focused: bool)
 fn width(header: &str) -> Option<u16> {
     Some(match header {
         "count" => 9,
+        "received" => 8,
+        "cc" => 3,
+        "serial" => 7,
+        "change" => 12,
         "bytes" | "ttl" | "score" => 7,
         "#" => 3,
         "state" | "rep" | "flags" => 8,
@@ -410,7 +384,7 @@ fn reputation_style(level: i32) -> Style {
 }
 
 fn help(frame: &mut Frame, area: Rect, app: &App) {
-    let w = 92.min(area.width);
+    let w = 100.min(area.width);
     let h = (KEYS.len() as u16 + 2).min(area.height);
     let popup = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
     let lines: Vec<Line> =

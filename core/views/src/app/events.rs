@@ -59,7 +59,7 @@ impl App {
             }
             other => other,
         };
-        let models: [&mut dyn TabModel; 8] = [
+        let models: [&mut dyn TabModel; 9] = [
             &mut self.statistics,
             &mut self.attackers,
             &mut self.passwords,
@@ -67,6 +67,7 @@ impl App {
             &mut self.events,
             &mut self.pcap,
             &mut self.flows,
+            &mut self.dynfw,
             &mut self.operations,
         ];
         let mut taken = None;

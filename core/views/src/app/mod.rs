@@ -21,6 +21,7 @@ use vantage_core::engine::RequestKind;
 pub use crate::table::{TableData, TableState};
 use crate::tabs::attackers::Attackers;
 use crate::tabs::devices::Devices;
+use crate::tabs::dynfw::Dynfw;
 use crate::tabs::events::Events;
 use crate::tabs::flows::Flows;
 use crate::tabs::operations::Operations;
@@ -78,6 +79,8 @@ pub struct App {
     pub pcap: Pcap,
     /// The Flows tab.
     pub flows: Flows,
+    /// The DynFW tab.
+    pub dynfw: Dynfw,
     /// The Operations tab.
     pub operations: Operations,
     ticks: u64,
@@ -147,6 +150,7 @@ impl App {
             events: Events::default(),
             pcap: Pcap::default(),
             flows: Flows::default(),
+            dynfw: Dynfw::default(),
             operations: Operations::default(),
             ticks: 0,
             revision: 0,
@@ -188,6 +192,7 @@ impl App {
             | Source::FlowsIngest
             | Source::FlowsBeacons
             | Source::FlowsStoryboard => &self.flows,
+            Source::DynfwFeed | Source::DynfwRecent | Source::DynfwSizes | Source::DynfwCountries => &self.dynfw,
             Source::Jobs | Source::Timeouts | Source::Cache | Source::Deployment => &self.operations,
         }
     }
@@ -202,6 +207,7 @@ impl App {
             Tab::Events => &self.events,
             Tab::Pcap => &self.pcap,
             Tab::Flows => &self.flows,
+            Tab::Dynfw => &self.dynfw,
             Tab::Operations => &self.operations,
         }
     }
@@ -212,7 +218,8 @@ impl App {
         match kind {
             K::Resource => &mut self.statistics,
             K::Refresh | K::Jobs | K::Entries | K::Migrate | K::Aggregate | K::Import | K::ClearCache | K::ClearTimeouts => &mut self.operations,
-            K::Geo => &mut self.attackers,
+            K::Geo | K::DynfwMembership => &mut self.attackers,
+            K::DynfwStart | K::DynfwStatus | K::DynfwLookup => &mut self.dynfw,
             K::CheckHash | K::LeakedTop => &mut self.passwords,
             K::PcapSubmit | K::PcapCancel | K::PcapJobs | K::PcapSensors | K::PcapSummary => &mut self.pcap,
             K::Events => &mut self.events,
@@ -251,6 +258,14 @@ impl App {
             }
         }
         out
+    }
+
+    /// Starts the DynFW feed (the demo's replay when [`Dynfw::demo`] is set): what a front end
+    /// sends once, at start, so that the feed runs as long as it does.
+    pub fn start_feed(&mut self) -> Vec<Effect> {
+        let effects = vec![Effect::Engine(self.dynfw.start())];
+        self.note_sent(&effects);
+        effects
     }
 
     /// Requests for the data of the current view.
@@ -467,6 +482,7 @@ impl App {
             Tab::Events => self.events.act(&ctx, &action),
             Tab::Pcap => self.pcap.act(&ctx, &action),
             Tab::Flows => self.flows.act(&ctx, &action),
+            Tab::Dynfw => self.dynfw.act(&ctx, &action),
             Tab::Operations => self.operations.act(&ctx, &action),
         };
         match reply {
@@ -561,6 +577,7 @@ impl App {
             Mode::CheckPassword => self.passwords.submit(&ctx, mode, input),
             Mode::EventsAsns => self.events.submit(&ctx, mode, input),
             Mode::FlowsIp | Mode::FlowsScore | Mode::StoryTitle | Mode::StoryText => self.flows.submit(&ctx, mode, input),
+            Mode::DynfwIp => self.dynfw.submit(&ctx, mode, input),
             _ => self.pcap.submit(&ctx, mode, input),
         };
         self.follow(reply)

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod dynfw;
 mod events;
 mod flows;
 mod greylist;
+pub use dynfw::*;
 pub use events::*;
 pub use flows::*;
 pub use greylist::*;
@@ -124,6 +126,9 @@ pub enum Command {
     /// Greylist of hostile attacker addresses: export the CSV and its dated archive.
     #[command(subcommand)]
     Greylist(GreylistCommand),
+    /// DynFW, Sentinel's live dynamic-firewall list (`[dynfw]`): follow it, show its status, export it.
+    #[command(subcommand)]
+    Dynfw(DynfwCommand),
 }
 
 /// `vantage serve`

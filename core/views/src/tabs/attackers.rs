@@ -1,10 +1,12 @@
-//! The Attackers tab's own state: what GeoIP knows about the attacker of the detail view, and
-//! the detail's "request a capture of this address".
+//! The Attackers tab's own state: what GeoIP knows about the attacker of the detail view,
+//! whether it is blocked by the DynFW feed and on the greylist, and the detail's "request a
+//! capture of this address".
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use vantage_core::engine::{Update, Request};
+use vantage_core::engine::channel::dynfw::{DynfwRequest, DynfwUpdate, Membership};
+use vantage_core::engine::{Request, RequestKind, Update};
 use vantage_core::geo::GeoInfo;
 
 use super::{Ctx, Reply, TabModel, Taken};
@@ -16,6 +18,10 @@ use crate::panels::{self, Detail, Panel, Shape, Source};
 pub struct Attackers {
     /// GeoIP answers and the databases consulted.
     pub geo: HashMap<IpAddr, (GeoInfo, Vec<String>)>,
+    /// DynFW and greylist membership, by address.
+    pub membership: HashMap<IpAddr, Membership>,
+    /// The membership could not be read (the error is on the status line).
+    membership_failed: bool,
 }
 
 /// The address of the open attacker detail.
@@ -29,7 +35,7 @@ pub fn attacker_ip(ctx: &Ctx) -> Option<IpAddr> {
 impl TabModel for Attackers {
     fn requests(&self, ctx: &Ctx, source: &Source) -> Vec<Request> {
         match (source, attacker_ip(ctx)) {
-            (Source::AttackerInfo, Some(ip)) => vec![Request::Geo { ip }],
+            (Source::AttackerInfo, Some(ip)) => vec![Request::Geo { ip }, Request::Dynfw(DynfwRequest::Membership { ip })],
             _ => Vec::new(),
         }
     }
@@ -40,7 +46,24 @@ impl TabModel for Attackers {
                 self.geo.insert(ip, (info, sources));
                 Taken::Mine(Reply::default())
             }
+            Update::Dynfw(DynfwUpdate::Membership(m)) => {
+                self.membership_failed = false;
+                self.membership.insert(m.ip, m);
+                Taken::Mine(Reply::default())
+            }
             other => Taken::NotMine(other),
+        }
+    }
+
+    fn sent(&mut self, request: &Request) {
+        if matches!(request, Request::Dynfw(DynfwRequest::Membership { .. })) {
+            self.membership_failed = false;
+        }
+    }
+
+    fn failed(&mut self, kind: RequestKind) {
+        if kind == RequestKind::DynfwMembership {
+            self.membership_failed = true;
         }
     }
 
@@ -69,7 +92,14 @@ impl TabModel for Attackers {
                 lines.push(format!("GeoIP     {}", if sources.is_empty() { "no databases (put .mmdb files in geoip_dir)".into() } else { sources.join(", ") }));
             }
         }
-        lines.push("greylist  not built yet (statistics greylist)".into());
+        match attacker_ip(ctx).and_then(|a| self.membership.get(&a)) {
+            Some(m) => {
+                lines.push(format!("DynFW     {}", super::dynfw::dynfw_words(m)));
+                lines.push(format!("greylist  {}", super::dynfw::greylist_words(m)));
+            }
+            None if self.membership_failed => lines.push("DynFW     unknown: the lookup failed (r tries again)".into()),
+            None => lines.push("DynFW     looking up (and the greylist)".into()),
+        }
         lines.push(format!("pcap      n requests a capture (Docket /api/uri/host/{ip}/)"));
         lines
     }
