@@ -164,7 +164,7 @@ fn the_real_app_under_xvfb_draws_every_view_and_exits_cleanly_when_its_window_is
     app.wait_for("first frame drawn");
 
     // (keys, the view that opens, its screenshot)
-    let views: [(&[u32], &str, &str); 11] = [
+    let views: [(&[u32], &str, &str); 12] = [
         (&[], "tab=Overview detail=-", "overview"),
         (&['2' as u32], "tab=Attackers detail=-", "attackers"),
         // focus the Top attackers table, open its first row
@@ -175,6 +175,8 @@ fn the_real_app_under_xvfb_draws_every_view_and_exits_cleanly_when_its_window_is
         (&['6' as u32], "tab=Events detail=-", "events"),
         (&['7' as u32], "tab=Pcap detail=-", "pcap"),
         (&['8' as u32], "tab=Flows detail=-", "flows"),
+        // the demo's replayed DynFW feed, labelled as demo
+        (&['9' as u32], "tab=Dynfw detail=-", "dynfw"),
         (&['0' as u32], "tab=Operations detail=-", "operations"),
         (&['1' as u32], "tab=Overview detail=-", "overview"),
     ];
