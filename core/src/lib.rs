@@ -25,8 +25,9 @@
 //!   blocked set by the serial rules, its exports and `serve` routes.
 //! - [`devices`]: the analyst's registered device tokens (My devices), stored 0600.
 //! - [`engine`]: the one door of every front end: typed async methods per capability
-//!   ([`engine::Engine`]) and the dashboard's non-blocking channel adapter ([`engine::Channel`]).
+//!   ([`engine::Engine`]), the IP dossier composed from every capability's part ([`engine::dossier`]) and the dashboard's non-blocking channel adapter ([`engine::Channel`]).
 //! - [`http`]: the generic HTTP server of `vantage serve` (accept loop, JSON errors, health, metrics).
+//! - [`tally`]: counts by key and by day (the IP dossier's shape).
 //! - [`export`]: statistics values to files: CSV tables, PNG/SVG line charts.
 //! - [`progress`]: the progress-reporting interface long operations talk to.
 
@@ -52,6 +53,7 @@ pub mod progress;
 pub mod secret;
 pub mod statistics;
 pub mod store;
+pub mod tally;
 pub mod timebucket;
 pub mod worker;
 

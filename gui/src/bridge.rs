@@ -25,8 +25,8 @@ pub const POLL: Duration = Duration::from_millis(15);
 /// What reaches the UI.
 #[derive(Debug)]
 pub enum Incoming {
-    /// From the engine.
-    Update(Update),
+    /// From the engine (boxed: an update is much larger than the demo's outcome).
+    Update(Box<Update>),
     /// The demo fill ended (before the engine opened); the error as one line.
     Demo(Result<Filled, String>),
 }
@@ -145,7 +145,7 @@ impl Progress for DemoProgress {
         if let Ok(mut state) = self.state.lock() {
             *state = Some(Phase { label: label.to_string(), done: 0, total, told: Instant::now() });
         }
-        self.out.send(Incoming::Update(Update::Progress { label: label.to_string(), done: 0, total }));
+        self.out.send(Incoming::Update(Box::new(Update::Progress { label: label.to_string(), done: 0, total })));
     }
 
     fn advance(&self, n: u64) {
@@ -154,7 +154,7 @@ impl Progress for DemoProgress {
         phase.done += n;
         if phase.told.elapsed() >= PROGRESS_EVERY {
             phase.told = Instant::now();
-            self.out.send(Incoming::Update(Update::Progress { label: phase.label.clone(), done: phase.done, total: phase.total }));
+            self.out.send(Incoming::Update(Box::new(Update::Progress { label: phase.label.clone(), done: phase.done, total: phase.total })));
         }
     }
 
@@ -166,7 +166,7 @@ fn forward(config: Config, from_ui: &mpsc::Receiver<Outgoing>, out: &Out) {
     let channel = match Channel::start(config) {
         Ok(c) => c,
         Err(e) => {
-            out.send(Incoming::Update(Update::Unavailable { part: "open", message: e.to_string() }));
+            out.send(Incoming::Update(Box::new(Update::Unavailable { part: "open", message: e.to_string() })));
             return;
         }
     };
@@ -184,7 +184,7 @@ fn forward(config: Config, from_ui: &mpsc::Receiver<Outgoing>, out: &Out) {
             }
         }
         if let Some(update) = channel.recv_timeout(POLL)
-            && !out.send(Incoming::Update(update))
+            && !out.send(Incoming::Update(Box::new(update)))
         {
             break;
         }

@@ -192,6 +192,7 @@ fn title(export: &Export) -> &'static str {
         Export::Chart { format: ImageFormat::Png, .. } => "Save the chart as PNG",
         Export::Chart { format: ImageFormat::Svg, .. } => "Save the chart as SVG",
         Export::Pcap { .. } => "Save the capture",
+        Export::Report { .. } => "Save the dossier report (Markdown)",
     }
 }
 

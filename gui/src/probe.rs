@@ -79,6 +79,7 @@ fn kind(detail: &Detail) -> &'static str {
         Detail::EventsAsn { .. } => "asn",
         Detail::Capture { .. } => "capture",
         Detail::Resource { .. } => "resource",
+        Detail::Dossier { .. } => "dossier",
     }
 }
 

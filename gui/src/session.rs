@@ -170,7 +170,7 @@ impl Session {
     fn take(&mut self, message: Incoming) {
         match message {
             Incoming::Update(update) => {
-                let wanted = self.app.on_event(update);
+                let wanted = self.app.on_event(*update);
                 self.execute(wanted);
             }
             Incoming::Demo(Ok(filled)) => {

@@ -164,11 +164,13 @@ fn the_real_app_under_xvfb_draws_every_view_and_exits_cleanly_when_its_window_is
     app.wait_for("first frame drawn");
 
     // (keys, the view that opens, its screenshot)
-    let views: [(&[u32], &str, &str); 12] = [
+    let views: [(&[u32], &str, &str); 13] = [
         (&[], "tab=Overview detail=-", "overview"),
         (&['2' as u32], "tab=Attackers detail=-", "attackers"),
         // focus the Top attackers table, open its first row
         (&['l' as u32, RETURN], "tab=Attackers detail=attacker", "attacker-detail"),
+        // the attacker's IP dossier
+        (&['d' as u32], "tab=Attackers detail=dossier", "dossier"),
         (&[ESCAPE, '3' as u32], "tab=Passwords detail=-", "passwords"),
         (&['4' as u32], "tab=Ports detail=-", "ports"),
         (&['5' as u32], "tab=Devices detail=-", "devices"),

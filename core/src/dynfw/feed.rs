@@ -86,6 +86,22 @@ pub struct Health {
     pub last_message_at: Option<DateTime<Utc>>,
 }
 
+/// How many applied deltas [`Feed::history`] keeps (the oldest go first; about 4 MB).
+pub const HISTORY: usize = 100_000;
+
+/// One applied delta, kept for an address's add/remove history ([`Feed::history`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// When it was received.
+    pub at: DateTime<Utc>,
+    /// The address.
+    pub ip: IpAddr,
+    /// Added (true) or removed (false).
+    pub added: bool,
+    /// The delta's serial.
+    pub serial: u64,
+}
+
 /// What a recent delta or event was.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -157,6 +173,7 @@ pub struct Feed {
     waiting: BTreeMap<u64, Delta>,
     health: Health,
     recent: VecDeque<Recent>,
+    history: VecDeque<Change>,
     sizes: VecDeque<(DateTime<Utc>, usize)>,
     country_of: CountryOf,
 }
@@ -178,6 +195,7 @@ impl Feed {
             waiting: BTreeMap::new(),
             health: Health::default(),
             recent: VecDeque::with_capacity(RECENT),
+            history: VecDeque::new(),
             sizes: VecDeque::new(),
             country_of,
         }
@@ -325,6 +343,10 @@ impl Feed {
                 RecentKind::Removed
             }
         };
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(Change { at: now, ip: delta.ip, added: kind == RecentKind::Added, serial: delta.serial });
         self.remember(now, delta.ip, kind, Some(delta.serial))
     }
 
@@ -361,6 +383,12 @@ impl Feed {
         }
     }
 
+    /// The applied deltas (of the last [`HISTORY`]) whose address `wanted` accepts, oldest first:
+    /// an address's add/remove history since the feed (or its restart) began.
+    pub fn history(&self, wanted: &dyn Fn(IpAddr) -> bool) -> Vec<Change> {
+        self.history.iter().filter(|c| wanted(c.ip)).copied().collect()
+    }
+
     /// The current serial (`None` before the first list).
     pub fn serial(&self) -> Option<u64> {
         self.serial
@@ -394,6 +422,13 @@ impl Feed {
     /// The blocked addresses with their countries, sorted by address.
     pub fn blocked(&self) -> Vec<(IpAddr, String)> {
         let mut list: Vec<_> = self.blocked.iter().map(|(ip, c)| (*ip, country_text(*c))).collect();
+        list.sort_unstable();
+        list
+    }
+
+    /// The blocked addresses `wanted` accepts with their countries, sorted.
+    pub fn blocked_where(&self, wanted: &dyn Fn(IpAddr) -> bool) -> Vec<(IpAddr, String)> {
+        let mut list: Vec<_> = self.blocked.iter().filter(|(ip, _)| wanted(**ip)).map(|(ip, c)| (*ip, country_text(*c))).collect();
         list.sort_unstable();
         list
     }

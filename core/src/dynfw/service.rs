@@ -246,6 +246,17 @@ impl FeedHandle {
         lock(&self.0.feed).lookup(ip)
     }
 
+    /// The add/remove history of the addresses `wanted` accepts ([`Feed::history`]).
+    pub fn history(&self, wanted: &dyn Fn(IpAddr) -> bool) -> Vec<super::feed::Change> {
+        lock(&self.0.feed).history(wanted)
+    }
+
+    /// Whether any of the blocked addresses `wanted` accepts, with their countries (a network's
+    /// dossier; one address asks [`FeedHandle::lookup`]).
+    pub fn blocked_where(&self, wanted: &dyn Fn(IpAddr) -> bool) -> Vec<(IpAddr, String)> {
+        lock(&self.0.feed).blocked_where(wanted)
+    }
+
     /// Where the messages come from.
     pub fn source(&self) -> &Source {
         &self.0.source

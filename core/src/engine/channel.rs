@@ -86,6 +86,13 @@ pub enum Update {
         /// Keys deleted.
         count: u64,
     },
+    /// The dossier asked for by [`Request::Dossier`].
+    Dossier {
+        /// The target as it was asked.
+        target: String,
+        /// The dossier.
+        dossier: Box<super::dossier::Dossier>,
+    },
     /// GeoIP answer for [`Request::Geo`].
     Geo {
         /// The address asked about.
@@ -437,6 +444,11 @@ async fn handle(engine: &Engine, id: RequestId, request: Request, events: &std_m
             }
             Request::Flows(request) => send(Update::Flows(flows::answer(engine, request).await?)),
             Request::Dynfw(request) => send(Update::Dynfw(dynfw::answer(engine, request, events).await?)),
+            Request::Dossier { target } => {
+                let parsed = super::dossier::DossierApi::target(&target)?;
+                let dossier = engine.dossier().of(parsed, super::dossier::Range::days(None, None, engine.now())?).await?;
+                send(Update::Dossier { target, dossier: Box::new(dossier) });
+            }
         }
         Ok(())
     }

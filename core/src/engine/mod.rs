@@ -15,6 +15,7 @@
 pub mod cancel;
 pub mod channel;
 pub mod demo;
+pub mod dossier;
 pub mod dynfw;
 mod error;
 pub mod events;
@@ -91,6 +92,11 @@ impl Engine {
         flows::FlowsApi { engine: self }
     }
 
+    /// The IP dossier: every capability's knowledge of one address, network or ASN.
+    pub fn dossier(&self) -> dossier::DossierApi<'_> {
+        dossier::DossierApi { engine: self }
+    }
+
     /// The DynFW feed: the configured subscriber or the demo's replay, shared by front ends.
     pub fn dynfw(&self) -> dynfw::DynfwApi<'_> {
         dynfw::DynfwApi { engine: self }
@@ -134,14 +140,21 @@ impl Engine {
 
     /// The HTTP API of `vantage serve` on this deployment (leaked-password APIs limited to
     /// `password_rate` requests per second and client, 0: unlimited).
+    /// It serves the IP dossier `GET /api/ip/{target}` ([`dossier::api`]).
     /// With a running DynFW feed ([`Engine::dynfw`]) it also serves `/dynfw/list.json` and
     /// the WebSocket `/dynfw/ws`.
     pub fn http_api(&self, password_rate: u32) -> crate::deployment::HttpApi {
         let mut api = self.deployment.http_api(password_rate);
+        api.router = api.router.merge(dossier::api::routes(self.clone()));
         if let Some(feed) = self.dynfw().feed() {
             api.router = api.router.merge(crate::dynfw::api::routes(feed, self.deployment.backends.clock));
         }
         api
+    }
+
+    /// The clock's time (`--now` when pinned).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.deployment.backends.clock.now()
     }
 
     /// The configuration the engine was opened with.

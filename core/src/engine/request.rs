@@ -116,6 +116,13 @@ pub enum Request {
     /// A DynFW request: start the feed, its status, an address's membership (answered with
     /// [`Update::Dynfw`](super::Update::Dynfw)).
     Dynfw(DynfwRequest),
+    /// The IP dossier of an address, a network or an ASN over the display period 1y's window
+    /// (answered with [`Update::Dossier`](super::Update::Dossier); a bad target fails as an
+    /// invalid argument naming the column).
+    Dossier {
+        /// `192.0.2.1`, `192.0.2.0/24` or `AS64500`.
+        target: String,
+    },
 }
 
 /// What a [`Request::Import`] imports.
@@ -205,11 +212,13 @@ pub enum RequestKind {
     DynfwLookup,
     /// [`DynfwRequest::Membership`].
     DynfwMembership,
+    /// [`Request::Dossier`].
+    Dossier,
 }
 
 impl RequestKind {
     /// Every kind.
-    pub const ALL: [RequestKind; 30] = [
+    pub const ALL: [RequestKind; 31] = [
         RequestKind::Resource,
         RequestKind::Refresh,
         RequestKind::Jobs,
@@ -240,6 +249,7 @@ impl RequestKind {
         RequestKind::DynfwStatus,
         RequestKind::DynfwLookup,
         RequestKind::DynfwMembership,
+        RequestKind::Dossier,
     ];
 
     /// The kind of `request` (also [`Request::kind`]).
@@ -265,6 +275,7 @@ impl RequestKind {
             Request::Events { .. } => RequestKind::Events,
             Request::Flows(flows) => flows.kind(),
             Request::Dynfw(dynfw) => dynfw.kind(),
+            Request::Dossier { .. } => RequestKind::Dossier,
         }
     }
 }
@@ -291,6 +302,7 @@ mod tests {
             Request::Flows(FlowsRequest::Ingest { date: chrono::NaiveDate::MIN }),
             Request::Dynfw(DynfwRequest::Start { demo: true }),
             Request::Dynfw(DynfwRequest::Membership { ip: IpAddr::from([192, 0, 2, 1]) }),
+            Request::Dossier { target: "192.0.2.1".into() },
         ];
         for r in requests {
             assert_eq!(RequestKind::ALL.iter().filter(|k| **k == r.kind()).count(), 1, "{r:?}");

@@ -108,6 +108,12 @@ impl StatisticsApi<'_> {
         Ok(greylist::compute(d.stats.store.as_ref(), &d.greylist, d.stats.clock.now(), self.engine.geoip()).await?)
     }
 
+    /// The greylist entries of `ips` alone at the clock's time (reads only their incidents).
+    pub async fn greylist_of(&self, ips: &[std::net::IpAddr]) -> Result<Vec<Entry>> {
+        let d = &self.engine.deployment;
+        Ok(greylist::entries_of(d.stats.store.as_ref(), &d.greylist, d.stats.clock.now(), self.engine.geoip(), ips).await?)
+    }
+
     /// Writes the greylist as `greylist-latest.csv` and the clock's day's archive file under
     /// `out` (default: the `[greylist]` directory), replacing that day's earlier snapshot.
     pub async fn export_greylist(&self, out: Option<&Path>) -> Result<Written> {

@@ -8,6 +8,7 @@
 //! - [`demo`]: IntelMQ's sample events re-dated to end today, for `vantage demo`.
 //! - [`query`]: the one query shape (grouped count with the views' filters).
 //! - [`questions`]: the questions, each answered with a [`table::Table`].
+//! - [`dossier`]: the events of a set of source addresses (or an ASN) for the IP dossier.
 //! - [`trend`]: least-squares slope, Mann–Kendall, modified z-scores.
 //! - [`grafana`]: a Grafana dashboard over the production tables.
 //!
@@ -16,6 +17,7 @@
 
 pub mod aggregate;
 pub mod demo;
+pub mod dossier;
 pub mod grafana;
 pub mod import;
 pub mod parse;

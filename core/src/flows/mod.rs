@@ -7,13 +7,15 @@
 //! the flagged pairs of RITA's beacon score ([`beacon`]: also long connections and strobes);
 //! the reads of the outputs ([`queries`], hiding what the safelists name: [`safelist`]) and
 //! their HTTP endpoints ([`api`]), with the `[flows]` settings a deployment holds
-//! ([`settings`]); a threat's storyboard ([`storyboard`]); the demo's flows day ([`demo`]).
+//! ([`settings`]); a threat's storyboard ([`storyboard`]); the demo's flows day ([`demo`]);
+//! an address set's part of the IP dossier ([`dossier`]).
 
 pub mod api;
 pub mod beacon;
 pub mod context;
 mod datafile;
 pub mod demo;
+pub mod dossier;
 pub mod enrich;
 pub mod import;
 pub mod oa;

@@ -4,6 +4,7 @@
 //! - [`request`]: Docket request forms (URL clauses, form/JSON fields), times and durations, the
 //!   time window, the canonical Stenographer query string, its id and the weight check.
 //! - [`steno`]: a validating parser of Stenographer's query language (the raw form).
+//! - [`named`]: the hosts and networks a query names (which jobs included an address).
 //! - [`merge`]: reading pcap (µs/ns, both byte orders) and pcapng, and the native k-way merge
 //!   into classic pcap.
 //! - [`client`]: the mutual-TLS HTTPS client of one Stenographer sensor (X.509 v1 certificates).
@@ -20,6 +21,7 @@ pub mod api;
 pub mod client;
 pub mod demo;
 pub mod merge;
+pub mod named;
 pub mod pipeline;
 pub mod request;
 pub mod service;

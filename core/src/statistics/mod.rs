@@ -12,12 +12,14 @@
 //! - [`service`]: cached reads, the refresh planner and job execution.
 //! - [`tasks`]: the statistics job kinds, their queues and payloads.
 //! - [`jobs`]: the handler running them, the one-shot planner's fixed point.
+//! - [`dossier`]: an address set's incidents for the IP dossier.
 //! - [`greylist`]: the greylist rule, its CSV files and `GET /greylist/…`.
 //! - [`api`]: `GET /api/resource` of `vantage serve`.
 
 pub mod aggregation;
 pub mod api;
 pub mod demo;
+pub mod dossier;
 pub mod greylist;
 pub mod ingest;
 pub mod jobs;

@@ -36,6 +36,13 @@ pub enum Export {
         /// The file name typed.
         to: String,
     },
+    /// A report (Markdown) for a ticket.
+    Report {
+        /// File name stem.
+        stem: String,
+        /// The report.
+        text: String,
+    },
     /// A chart.
     Chart {
         /// File name stem.

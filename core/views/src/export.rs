@@ -22,6 +22,7 @@ pub fn file_name(stamp: &str, x: &Export) -> String {
     match x {
         Export::Csv { stem, .. } => format!("{stem}-{stamp}.csv"),
         Export::Chart { stem, format, .. } => format!("{stem}-{stamp}.{}", format.extension()),
+        Export::Report { stem, .. } => format!("{stem}-{stamp}.md"),
         Export::Pcap { to, .. } => to.clone(),
     }
 }
@@ -44,6 +45,7 @@ pub fn write_to(path: &Path, x: &Export) -> Result<()> {
         Export::Csv { header, rows, .. } => export::write_csv(header, rows, path),
         Export::Chart { chart, format, .. } => export::write_chart(chart, *format, path, CHART_SIZE.0, CHART_SIZE.1),
         Export::Pcap { from, .. } => std::fs::copy(from, path).map(drop).map_err(|e| Error::io(path, e)),
+        Export::Report { text, .. } => std::fs::write(path, text).map_err(|e| Error::io(path, e)),
     }
 }
 

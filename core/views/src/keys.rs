@@ -165,6 +165,10 @@ pub enum Action {
     Cancel,
     /// Export the focused table as CSV.
     ExportCsv,
+    /// Open the dossier of the address the selected row names (or the open attacker's).
+    Dossier,
+    /// Write the open dossier's report (Markdown) to the export directory.
+    CopyReport,
     /// Export the focused (or the view's first) chart.
     ExportChart(ImageFormat),
     /// Operations: run the refresh planner.
@@ -185,7 +189,9 @@ pub const KEYS: &[(&str, &str)] = &[
     (", .", "previous / next period (1h 6h 1d 1w 1m 3m 1y)"),
     ("Tab S-Tab", "focus next / previous panel"),
     ("↑ ↓ j k PgUp PgDn", "move in the focused table"),
-    ("Enter", "open the selected attacker / password / ASN / capture job"),
+    ("Enter", "open the selected attacker / password / ASN / capture job / address's dossier"),
+    ("d", "IP dossier of the selected row's address / ASN, or of the open attacker"),
+    ("y", "dossier: write its report (Markdown) to the export directory"),
     ("Esc Backspace", "back from a detail view, close help"),
     ("s S", "sort by next column / reverse order"),
     ("/", "filter the focused table (Enter keeps, Esc clears)"),
@@ -247,6 +253,8 @@ pub fn action_for(key: Key, mode: Mode) -> Option<Action> {
         KeyCode::Char('f') => Action::FilterAsns,
         KeyCode::Char('x') | KeyCode::Delete => Action::RemoveToken,
         KeyCode::Char('e') => Action::ExportCsv,
+        KeyCode::Char('d') => Action::Dossier,
+        KeyCode::Char('y') => Action::CopyReport,
         KeyCode::Char('p') => Action::ExportChart(ImageFormat::Png),
         KeyCode::Char('P') => Action::ExportChart(ImageFormat::Svg),
         KeyCode::Char('F') => Action::RunPlanner,

@@ -28,6 +28,8 @@ pub enum Outcome {
         /// The detail view showing it.
         detail: Detail,
     },
+    /// Open a detail view (`ip <target>`: its dossier).
+    Open(Detail),
     /// Leave the dashboard.
     Quit,
 }
@@ -67,6 +69,13 @@ pub fn parse(line: &str) -> Result<Vec<Outcome>, String> {
         }
         Command::CachePeriod(_) | Command::CacheResource(_) => {
             return Err("cache-period / cache-resource: the planner (F or :refresh) caches every period; run them in a shell for one".into());
+        }
+        Command::Ip(a) => {
+            let target = vantage_core::engine::dossier::Target::parse(&a.target)?;
+            if a.from.is_some() || a.to.is_some() || a.json || a.out.is_some() {
+                return Err("ip: the dashboard's dossier covers the display period 1y; --from, --to, --json and --out run in a shell".into());
+            }
+            vec![Outcome::Open(Detail::Dossier { target: target.to_string() })]
         }
         Command::Events(EventsCommand::Import(a)) if a.eventdb_url.is_none() => import(Import::Events, a.files, a.strict)?,
         Command::Flows(FlowsCommand::Import(a)) => import(Import::Flows, a.files, a.strict)?,

@@ -112,6 +112,11 @@ pub enum Detail {
         /// The job id.
         id: String,
     },
+    /// The IP dossier of an address, a network or an ASN: every capability's part.
+    Dossier {
+        /// `192.0.2.1`, `192.0.2.0/24` or `AS64500`.
+        target: String,
+    },
     /// Any resource by name (the palette's `resource` command).
     Resource {
         /// Resource name.
@@ -187,6 +192,12 @@ pub enum Source {
     DynfwSizes,
     /// Blocked addresses per country.
     DynfwCountries,
+    /// The dossier's summary and keys.
+    DossierSummary,
+    /// Every source of the dossier per day.
+    DossierTimeline,
+    /// One section of the dossier (a key of `engine::dossier::report::SECTIONS`).
+    DossierSection(&'static str),
 }
 
 /// How a panel draws its data.
@@ -211,6 +222,8 @@ pub enum Opens {
     Capture,
     /// The operator view of the row's `source.asn`.
     Asn,
+    /// The dossier of the address the row names (`tabs::dossier::address_in`).
+    Dossier,
 }
 
 /// One box on the screen.
@@ -319,7 +332,7 @@ pub fn tab_panels(tab: Tab, tokens: &[String]) -> Vec<Panel> {
             Panel::local("Capture jobs", Source::PcapJobs, Shape::Table).opening(Opens::Capture),
         ],
         Tab::Flows => vec![
-            Panel::local("Suspicious connections (* internal)", Source::FlowsSuspicious, Shape::Table),
+            Panel::local("Suspicious connections (* internal)", Source::FlowsSuspicious, Shape::Table).opening(Opens::Dossier),
             Panel::local("Day", Source::FlowsDay, Shape::Text),
             Panel::local("Flows per minute", Source::FlowsIngest, Shape::Chart),
             Panel::local("Edge details", Source::FlowsEdges, Shape::Table),
@@ -330,7 +343,7 @@ pub fn tab_panels(tab: Tab, tokens: &[String]) -> Vec<Panel> {
         Tab::Dynfw => vec![
             Panel::local("DynFW feed", Source::DynfwFeed, Shape::Text),
             Panel::local("Blocked addresses", Source::DynfwSizes, Shape::Chart),
-            Panel::local("Recent deltas and events", Source::DynfwRecent, Shape::Table),
+            Panel::local("Recent deltas and events", Source::DynfwRecent, Shape::Table).opening(Opens::Dossier),
             Panel::local("Blocked per country", Source::DynfwCountries, Shape::Table),
         ],
         Tab::Operations => vec![
@@ -365,10 +378,18 @@ pub fn detail_panels(detail: &Detail) -> Vec<Panel> {
         ],
         Detail::Capture { id } => vec![
             Panel::local(&format!("Capture {}", &id[..id.len().min(12)]), Source::CaptureInfo, Shape::Text),
-            Panel::local("Top talkers", Source::CaptureTalkers, Shape::Table),
+            Panel::local("Top talkers", Source::CaptureTalkers, Shape::Table).opening(Opens::Dossier),
             Panel::local("Top ports", Source::CapturePorts, Shape::Table),
             Panel::local("Packets", Source::CapturePackets, Shape::Table),
         ],
+        Detail::Dossier { target } => {
+            let mut panels = vec![Panel::local(&format!("Dossier of {target}"), Source::DossierSummary, Shape::Text), Panel::local("Every source per day", Source::DossierTimeline, Shape::Chart)];
+            for (key, title) in &vantage_core::engine::dossier::report::SECTIONS[1..] {
+                let panel = Panel::local(title, Source::DossierSection(key), Shape::Table);
+                panels.push(if matches!(*key, "addresses" | "peers" | "greylist" | "dynfw") { panel.opening(Opens::Dossier) } else { panel });
+            }
+            panels
+        }
         Detail::Resource { name, params } => vec![Panel::resource(name, name, params.clone())],
     }
 }

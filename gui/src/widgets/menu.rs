@@ -1,5 +1,6 @@
 //! The context menu of a table cell (right click): copy the cell, copy the row (tab-separated),
-//! open the row's detail where the table opens one, request a capture for a row that starts
+//! open the row's detail where the table opens one, open the IP dossier of the address (or
+//! ASN) the row names, request a capture for a row that starts
 //! with an address, check a password row's password, cancel a capture job. The last two go through the models' own
 //! flows: the PCAP tab's capture request and the Passwords tab's leak check, pre-filled.
 
@@ -17,6 +18,8 @@ use crate::session::Session;
 pub enum Pick {
     /// Open the row's detail.
     Open,
+    /// Open the dossier of the address the row names.
+    Dossier,
     /// Request a capture of this address.
     Capture(IpAddr),
     /// Check the password in this column.
@@ -39,6 +42,11 @@ pub fn show(ui: &mut Ui, p: &Panel, t: &TableData, row: usize, column: usize) ->
     let mut pick = None;
     if p.opens.is_some() && ui.button("Open detail").clicked() {
         pick = Some(Pick::Open);
+    }
+    if let Some(target) = vantage_views::tabs::dossier::address_in(&t.header, cells)
+        && ui.button(format!("Open dossier of {target}")).clicked()
+    {
+        pick = Some(Pick::Dossier);
     }
     if let Some(ip) = cells.first().and_then(|c| c.parse::<IpAddr>().ok())
         && ui.button(format!("Request capture for {ip}")).clicked()
@@ -65,6 +73,7 @@ pub fn show(ui: &mut Ui, p: &Panel, t: &TableData, row: usize, column: usize) ->
 pub fn apply(d: &mut Session, p: &Panel, t: &TableData, row: usize, pick: Pick) {
     match pick {
         Pick::Open => d.apply(Action::Open),
+        Pick::Dossier => d.apply(Action::Dossier),
         Pick::CancelJob => d.apply(Action::CancelWork),
         Pick::Capture(ip) => {
             goto(d, Tab::Pcap);

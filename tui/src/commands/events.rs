@@ -83,7 +83,7 @@ fn filter(config: &Config, view: &EventsView) -> anyhow::Result<Filter> {
         Some(cc) => anyhow::bail!("--country `{cc}`: two letters, e.g. AT"),
         None => None,
     };
-    Ok(Filter { from: Some(from), to: Some(to), taxonomy: Taxonomy::from_arg(view.taxonomy.as_deref()), asns: view.asn.clone(), country, equals: Vec::new() })
+    Ok(Filter { from: Some(from), to: Some(to), taxonomy: Taxonomy::from_arg(view.taxonomy.as_deref()), asns: view.asn.clone(), country, equals: Vec::new(), among: Vec::new() })
 }
 
 /// Answers a question command: the table and the view options it was asked with.

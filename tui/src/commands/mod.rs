@@ -7,6 +7,7 @@ mod events;
 mod export;
 mod flows;
 mod greylist;
+mod ip;
 mod ingest;
 mod passwords;
 mod pcap;
@@ -64,6 +65,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Flows(command) => flows::run(&config, command).await,
         Command::Greylist(command) => greylist::run(&config, command).await,
         Command::Dynfw(command) => dynfw::run(&config, command).await,
+        Command::Ip(args) => ip::run(&config, args).await,
     }
 }
 

@@ -14,6 +14,8 @@ mod style;
 pub mod view;
 
 #[cfg(test)]
+mod dossier_tests;
+#[cfg(test)]
 mod dynfw_tests;
 #[cfg(test)]
 mod flows_tests;

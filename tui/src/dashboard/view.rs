@@ -47,6 +47,7 @@ fn areas(app: &App, body: Rect, panels: &[Panel]) -> Vec<Rect> {
         (Some(Detail::Attacker { .. }), _) => Layout::vertical([Constraint::Length(10), Constraint::Min(5)]).split(body).to_vec(),
         (Some(Detail::Password { .. }), _) => rows(&[50, 50]),
         (Some(Detail::Resource { .. }), _) => vec![body],
+        (Some(Detail::Dossier { .. }), _) => dossier_areas(body, app.focus, panels.len()),
         (Some(Detail::EventsAsn { .. }), _) => {
             let r = rows(&[50, 50]);
             [vec![r[0]], Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(r[1]).to_vec()].concat()
@@ -95,6 +96,26 @@ fn areas(app: &App, body: Rect, panels: &[Panel]) -> Vec<Rect> {
         (None, Tab::Flows) => flows_areas(body, app.focus, panels),
         (None, Tab::Dynfw) => super::dynfw::areas(body),
     }
+}
+
+/// The dossier: its summary and timeline on top; below, the focused section (the incidents
+/// while the summary or the timeline has the focus) with the room, and the other sections in
+/// a strip of boxes under it, their titles showing (Tab moves the room to the next one).
+fn dossier_areas(body: Rect, focus: usize, n: usize) -> Vec<Rect> {
+    let [top, main, strip] = Layout::vertical([Constraint::Length(12), Constraint::Min(5), Constraint::Length(3)]).areas(body);
+    let [summary, timeline] = Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(top);
+    let big = if focus >= 2 { focus } else { 3 };
+    let others = n.saturating_sub(3);
+    let boxes = Layout::horizontal((0..others).map(|_| Constraint::Ratio(1, others.max(1) as u32))).split(strip);
+    let mut small = boxes.iter().copied();
+    (0..n)
+        .map(|i| match i {
+            0 => summary,
+            1 => timeline,
+            i if i == big => main,
+            _ => small.next().unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// The Flows tab: the suspicious connections across the middle, the day and the flows per

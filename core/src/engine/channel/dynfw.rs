@@ -86,7 +86,7 @@ pub enum DynfwUpdate {
 
 /// Whether `ip` is on `feed`'s list (no feed: not known) and on the greylist.
 pub async fn membership(engine: &Engine, feed: Option<&FeedHandle>, ip: IpAddr) -> Result<Membership> {
-    let greylist = engine.statistics().greylist().await?.into_iter().find(|e| e.address == ip);
+    let greylist = engine.statistics().greylist_of(&[ip]).await?.into_iter().next();
     Ok(Membership { ip, dynfw: feed.map(|f| f.lookup(ip)), greylist, demo: feed.is_some_and(|f| *f.source() == crate::dynfw::service::Source::Demo) })
 }
 

@@ -140,7 +140,15 @@ pub fn members(activity: Vec<IpActivity>, min_incidents: i64, geo: &GeoIp) -> Ve
 /// The greylist at `now` over the store's raw incidents, sorted by address.
 pub async fn compute(store: &dyn StatisticsStore, rule: &GreylistConfig, now: DateTime<Utc>, geo: &GeoIp) -> Result<Vec<Entry>> {
     let (from, to) = window(rule, now);
-    Ok(members(store.ip_activity(from, to).await?, rule.min_incidents, geo))
+    Ok(members(store.ip_activity(from, to, None).await?, rule.min_incidents, geo))
+}
+
+/// The greylist entries of `ips` alone at `now` (the rule of [`compute`], reading only their
+/// incidents): what an address's detail or dossier asks.
+pub async fn entries_of(store: &dyn StatisticsStore, rule: &GreylistConfig, now: DateTime<Utc>, geo: &GeoIp, ips: &[IpAddr]) -> Result<Vec<Entry>> {
+    let (from, to) = window(rule, now);
+    let only: Vec<String> = ips.iter().map(|ip| ip.to_canonical().to_string()).collect();
+    Ok(members(store.ip_activity(from, to, Some(&only)).await?, rule.min_incidents, geo))
 }
 
 #[cfg(test)]

@@ -64,12 +64,15 @@ pub struct Filter {
     pub country: Option<String>,
     /// Further equalities on the text form of a field (`classification.type = …`).
     pub equals: Vec<(Field, String)>,
+    /// Memberships: the text form of a field is one of the values (an empty list matches
+    /// nothing).
+    pub among: Vec<(Field, Vec<String>)>,
 }
 
 impl Filter {
     /// The fields the filter reads (the source must have them).
     pub fn fields(&self) -> Vec<Field> {
-        let mut fields: Vec<Field> = self.equals.iter().map(|(f, _)| *f).collect();
+        let mut fields: Vec<Field> = self.equals.iter().map(|(f, _)| *f).chain(self.among.iter().map(|(f, _)| *f)).collect();
         if self.taxonomy != Taxonomy::Any {
             fields.push(Field::Taxonomy);
         }

@@ -178,6 +178,13 @@ pub fn query(d: Dialect, q: &EventQuery) -> (String, Vec<EventBind>) {
     for (field, value) in &f.equals {
         wheres.push(format!("{} = {}", text_of(d, *field), d.param(next(EventBind::Text(value.clone())))));
     }
+    for (field, values) in &f.among {
+        let ps: Vec<String> = values.iter().map(|v| d.param(next(EventBind::Text(v.clone())))).collect();
+        wheres.push(match ps.is_empty() {
+            true => "1 = 0".to_string(),
+            false => format!("{} IN ({})", text_of(d, *field), ps.join(", ")),
+        });
+    }
     let mut sql = format!("SELECT {} FROM {table}", select.join(", "));
     if !wheres.is_empty() {
         sql.push_str(&format!(" WHERE {}", wheres.join(" AND ")));

@@ -118,8 +118,9 @@ pub trait StatisticsStore: Send + Sync {
     async fn table_totals(&self) -> Result<Vec<TableTotal>>;
 
     /// The raw incidents with a time in `[from, to]` (both included), summed per attacker
-    /// address, trap and action, in no particular order.
-    async fn ip_activity(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<IpActivity>>;
+    /// address, trap and action, in no particular order; with `only`, just those addresses
+    /// (as text without prefix length; an empty list reads nothing).
+    async fn ip_activity(&self, from: DateTime<Utc>, to: DateTime<Utc>, only: Option<&[String]>) -> Result<Vec<IpActivity>>;
 }
 
 /// Identity ids already resolved in an import, looked up without allocating.

@@ -124,14 +124,21 @@ macro_rules! statistics_store {
                 &self,
                 from: chrono::DateTime<chrono::Utc>,
                 to: chrono::DateTime<chrono::Utc>,
+                only: Option<&[String]>,
             ) -> $crate::error::Result<Vec<$crate::store::statistics::IpActivity>> {
                 use $crate::store::codec::Codec;
-                let rows: Vec<(String, String, String, i64, <$db as Codec>::Time, <$db as Codec>::Time)> =
-                    sqlx::query_as(sqlx::AssertSqlSafe(<$db>::DIALECT.ip_activity()))
-                        .bind(<$db>::encode_time(from))
-                        .bind(<$db>::encode_time(to))
-                        .fetch_all(self.pool())
-                        .await?;
+                if only.is_some_and(|o| o.is_empty()) {
+                    return Ok(Vec::new());
+                }
+                let only = only.unwrap_or_default();
+                let sql = <$db>::DIALECT.ip_activity(only.len());
+                let mut query = sqlx::query_as::<_, (String, String, String, i64, <$db as Codec>::Time, <$db as Codec>::Time)>(sqlx::AssertSqlSafe(sql))
+                    .bind(<$db>::encode_time(from))
+                    .bind(<$db>::encode_time(to));
+                for ip in only {
+                    query = query.bind(ip.clone());
+                }
+                let rows = query.fetch_all(self.pool()).await?;
                 Ok(rows
                     .into_iter()
                     .map(|(ip, trap, action, incidents, first, last)| $crate::store::statistics::IpActivity {

@@ -213,11 +213,15 @@ impl Dialect {
 
     /// Raw incidents in `[$1, $2]` summed per address, trap and action, with their first and
     /// last time.
-    pub fn ip_activity(self) -> String {
+    pub fn ip_activity(self, only: usize) -> String {
+        let ip = self.col_text(Col::Ip);
+        let among = match only {
+            0 => String::new(),
+            n => format!(" AND {ip} IN ({})", (3..3 + n).map(|i| self.param(i)).collect::<Vec<_>>().join(", ")),
+        };
         format!(
             "SELECT {ip}, {trap}, {action}, {sum}, min(t.time), max(t.time) FROM incidents t \
-             WHERE t.time >= {p1} AND t.time <= {p2} GROUP BY 1, 2, 3",
-            ip = self.col_text(Col::Ip),
+             WHERE t.time >= {p1} AND t.time <= {p2}{among} GROUP BY 1, 2, 3",
             trap = self.col_text(Col::Trap),
             action = self.col_text(Col::Action),
             sum = self.sum("t.raw_count"),

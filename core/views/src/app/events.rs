@@ -59,7 +59,7 @@ impl App {
             }
             other => other,
         };
-        let models: [&mut dyn TabModel; 9] = [
+        let models: [&mut dyn TabModel; 10] = [
             &mut self.statistics,
             &mut self.attackers,
             &mut self.passwords,
@@ -69,6 +69,7 @@ impl App {
             &mut self.flows,
             &mut self.dynfw,
             &mut self.operations,
+            &mut self.dossier,
         ];
         let mut taken = None;
         for model in models {

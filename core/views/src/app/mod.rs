@@ -21,6 +21,7 @@ use vantage_core::engine::RequestKind;
 pub use crate::table::{TableData, TableState};
 use crate::tabs::attackers::Attackers;
 use crate::tabs::devices::Devices;
+use crate::tabs::dossier::{self, Dossier};
 use crate::tabs::dynfw::Dynfw;
 use crate::tabs::events::Events;
 use crate::tabs::flows::Flows;
@@ -83,6 +84,8 @@ pub struct App {
     pub dynfw: Dynfw,
     /// The Operations tab.
     pub operations: Operations,
+    /// The IP dossier (a detail view opened from any tab).
+    pub dossier: Dossier,
     ticks: u64,
     /// Counts the actions and events handled: what a table shows can only have changed when it
     /// did ([`App::revision`]).
@@ -110,6 +113,7 @@ macro_rules! ctx {
 fn elsewhere(action: &Action) -> &'static str {
     match action {
         Action::AddToken => "a adds a device token on My devices (5)",
+        Action::CopyReport => "y writes the report of an open dossier (d on an address opens one)",
         Action::RemoveToken => "x removes the selected token on My devices (5)",
         Action::CheckPassword => "c checks a password on the Passwords tab (3)",
         Action::NewCapture => "n requests a capture on the PCAP tab (7), an attacker's detail or the Flows tab (8)",
@@ -152,6 +156,7 @@ impl App {
             flows: Flows::default(),
             dynfw: Dynfw::default(),
             operations: Operations::default(),
+            dossier: Dossier::default(),
             ticks: 0,
             revision: 0,
         }
@@ -194,6 +199,7 @@ impl App {
             | Source::FlowsStoryboard => &self.flows,
             Source::DynfwFeed | Source::DynfwRecent | Source::DynfwSizes | Source::DynfwCountries => &self.dynfw,
             Source::Jobs | Source::Timeouts | Source::Cache | Source::Deployment => &self.operations,
+            Source::DossierSummary | Source::DossierTimeline | Source::DossierSection(_) => &self.dossier,
         }
     }
 
@@ -231,6 +237,7 @@ impl App {
             | K::FlowsBeacons
             | K::FlowsScore
             | K::FlowsStoryboard => &mut self.flows,
+            K::Dossier => &mut self.dossier,
         }
     }
 
@@ -363,6 +370,8 @@ impl App {
                 Vec::new()
             }
             Action::Open => self.open(),
+            Action::Dossier => self.open_dossier(),
+            Action::StartScoring | Action::EditStoryboard if matches!(self.detail, Some(Detail::Dossier { .. })) => self.flows_pivot(),
             Action::Back => {
                 if self.help {
                     self.help = false;
@@ -404,7 +413,8 @@ impl App {
             | Action::RunPlanner
             | Action::AggregateNow
             | Action::Migrate
-            | Action::ClearCache => self.tab_action(action),
+            | Action::ClearCache
+            | Action::CopyReport => self.tab_action(action),
             Action::Input(c) => {
                 self.input.push(c);
                 if self.mode.one_key() {
@@ -474,7 +484,9 @@ impl App {
             self.visible(p).and_then(|t| t.rows.into_iter().nth(row))
         });
         let ctx = ctx!(self, focused.as_ref(), selected.as_deref());
+        let in_dossier = matches!(self.detail, Some(Detail::Dossier { .. }));
         let reply = match self.tab {
+            _ if in_dossier && matches!(action, Action::NewCapture | Action::CopyReport) => self.dossier.act(&ctx, &action),
             Tab::Overview | Tab::Ports => None,
             Tab::Attackers => self.attackers.act(&ctx, &action),
             Tab::Passwords => self.passwords.act(&ctx, &action),
@@ -525,14 +537,18 @@ impl App {
     fn open(&mut self) -> Vec<Effect> {
         let Some(p) = self.focused() else { return Vec::new() };
         let Some(opens) = p.opens else {
-            self.notice = Some("Enter opens attackers and passwords".into());
+            self.notice = Some("Enter opens attackers and passwords; d opens the dossier of a row's address".into());
             return Vec::new();
         };
+        if opens == Opens::Dossier {
+            return self.open_dossier();
+        }
         let column = match opens {
             Opens::Attacker => "ip",
             Opens::Password => "password",
             Opens::Capture => "id",
             Opens::Asn => "source.asn",
+            Opens::Dossier => return Vec::new(),
         };
         let Some(t) = self.visible(&p) else { return Vec::new() };
         let selected = self.tables.get(&p.key()).map_or(0, |s| s.selected);
@@ -546,10 +562,51 @@ impl App {
                 Err(_) => return Vec::new(),
             },
             Opens::Capture => Detail::Capture { id: self.pcap.full_id(&value).unwrap_or(value) },
+            Opens::Dossier => return Vec::new(),
         });
         self.focus_before_detail = self.focus;
         self.focus = 0;
         self.requests()
+    }
+
+    /// Opens the dossier of the address (or ASN) the focused table's selected row names, else
+    /// of the open attacker or dossier address.
+    fn open_dossier(&mut self) -> Vec<Effect> {
+        let from_row = self.focused().filter(|p| p.shape == Shape::Table).and_then(|p| {
+            let t = self.visible(&p)?;
+            let row = t.rows.get(self.tables.get(&p.key()).map_or(0, |s| s.selected))?;
+            dossier::address_in(&t.header, row)
+        });
+        let target = from_row.or_else(|| match &self.detail {
+            Some(Detail::Attacker { ip }) => Some(ip.clone()),
+            _ => None,
+        });
+        let Some(target) = target else {
+            self.notice = Some("d opens the dossier of the selected row's address: focus a table with one (Tab)".into());
+            return Vec::new();
+        };
+        if !matches!(self.detail, Some(Detail::Dossier { .. })) {
+            self.focus_before_detail = self.focus;
+        }
+        self.detail = Some(Detail::Dossier { target });
+        self.focus = 0;
+        self.requests()
+    }
+
+    /// From a dossier of one address: the Flows tab filtered to it, to score its connections
+    /// (`v`) or write its storyboard (`b`).
+    fn flows_pivot(&mut self) -> Vec<Effect> {
+        let ip = match &self.detail {
+            Some(Detail::Dossier { target }) => target.parse().ok(),
+            _ => None,
+        };
+        let Some(ip) = ip else {
+            self.notice = Some("v and b work on one address's dossier, not a network's or an ASN's".into());
+            return Vec::new();
+        };
+        self.flows.ip = Some(ip);
+        let reply = dossier::flows_pivot(ip);
+        self.follow(reply)
     }
 
     fn sync_filter(&mut self) {
@@ -597,6 +654,14 @@ impl App {
                 Outcome::Request(r) => effects.push(Effect::Engine(r)),
                 Outcome::Tab(t) => effects.extend(self.apply(Action::Tab(t))),
                 Outcome::Quit => self.quit = true,
+                Outcome::Open(detail) => {
+                    if self.detail.is_none() {
+                        self.focus_before_detail = self.focus;
+                    }
+                    self.detail = Some(detail);
+                    self.focus = 0;
+                    effects.extend(self.requests());
+                }
                 Outcome::Resource { period, detail } => {
                     self.period = period;
                     self.detail = Some(detail);

@@ -9,10 +9,12 @@ mod dynfw;
 mod events;
 mod flows;
 mod greylist;
+mod ip;
 pub use dynfw::*;
 pub use events::*;
 pub use flows::*;
 pub use greylist::*;
+pub use ip::*;
 
 /// Vantage — analyst workstation for network-security teams.
 #[derive(Debug, Parser)]
@@ -129,6 +131,9 @@ pub enum Command {
     /// DynFW, Sentinel's live dynamic-firewall list (`[dynfw]`): follow it, show its status, export it.
     #[command(subcommand)]
     Dynfw(DynfwCommand),
+    /// The IP dossier: everything Vantage knows about an address, a network or an ASN —
+    /// incidents, events, flows, greylist, DynFW, captures, GeoIP.
+    Ip(IpArgs),
 }
 
 /// `vantage serve`

@@ -8,6 +8,7 @@
 
 pub mod attackers;
 pub mod devices;
+pub mod dossier;
 pub mod dynfw;
 pub mod events;
 pub mod flows;
