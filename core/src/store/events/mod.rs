@@ -90,6 +90,9 @@ pub trait EventStore: Send + Sync {
 
     /// Stored events, those without `time.source`, days waiting for aggregation, table sizes.
     async fn events_status(&self) -> Result<EventsStatus>;
+
+    /// Whether any event is stored (one row looked at, not counted).
+    async fn events_stored(&self) -> Result<bool>;
 }
 
 /// Decodes the rows of an events query: day text (when by day), one text key per group field,

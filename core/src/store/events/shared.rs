@@ -43,6 +43,10 @@ macro_rules! events_store {
             async fn events_status(&self) -> $crate::error::Result<$crate::store::events::EventsStatus> {
                 self.events_status_impl().await
             }
+
+            async fn events_stored(&self) -> $crate::error::Result<bool> {
+                Ok(sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM events)").fetch_one(self.pool()).await?)
+            }
         }
 
         #[async_trait::async_trait]

@@ -53,4 +53,6 @@ pub trait FlowStore: Send + Sync {
     async fn flows_touching(&self, from: DateTime<Utc>, to: DateTime<Utc>, ip: IpAddr) -> Result<Vec<RawFlow>>;
     /// How many flows are stored and the span of their start times.
     async fn flows_status(&self) -> Result<FlowsStatus>;
+    /// Whether any flow is stored (one row looked at, not counted).
+    async fn flows_stored(&self) -> Result<bool>;
 }

@@ -187,6 +187,10 @@ macro_rules! flow_store {
                     sqlx::query_as("SELECT count(*), min(treceived), max(treceived) FROM flows_raw").fetch_one(self.pool()).await?;
                 Ok($crate::store::flows::FlowsStatus { flows, first: first.map(<$db as Codec>::decode_time), last: last.map(<$db as Codec>::decode_time) })
             }
+
+            async fn flows_stored(&self) -> $crate::error::Result<bool> {
+                Ok(sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM flows_raw)").fetch_one(self.pool()).await?)
+            }
         }
     };
 }
