@@ -2,7 +2,7 @@
 # Vantage benchmarks. Prints a Markdown table of figures (copy the latest into
 # docs/benchmarks.md). Needs the services scripts/test.sh sets up (PostgreSQL on loopback).
 #
-#   scripts/bench.sh [ingest|aggregate|resources|passwords|pcap|tui|events|flows|gui|dynfw|all]
+#   scripts/bench.sh [ingest|aggregate|resources|passwords|pcap|tui|events|flows|gui|dynfw|dossier|all]
 #
 # Environment: BENCH_INGEST_ROWS (default 2000000), BENCH_AGG_ROWS (default 10000000),
 # BENCH_DEMO_SCALE (PostgreSQL year for the resources benchmark, default 17 ≈ 21M raw rows),
@@ -12,6 +12,7 @@
 # app benchmark, default 1), BENCH_GUI_FRAMES (frames timed on its Overview, default 300),
 # BENCH_DYNFW_LIST (addresses in the DynFW list, default 1000000), BENCH_DYNFW_DELTAS (deltas applied in process, default
 # 2000000), BENCH_DYNFW_ZMQ_DELTAS (deltas sent over ZeroMQ CURVE on loopback, default 1000000),
+# BENCH_DOSSIER_SCALE (demo year of the IP dossier benchmark, default 1), BENCH_DOSSIER_IPS (random attackers, default 1000),
 # BENCH_DIR (scratch space, default ./bench-out), VANTAGE_TEST_PG_URL (maintenance DB URL),
 # BENCH_PROFILE (cargo profile of the binaries, default release; dev: the test build, dependencies optimised).
 set -euo pipefail
@@ -492,6 +493,23 @@ if [ "$what" = dynfw ] || [ "$what" = all ]; then
     done
     extra+=$'\n'"### DynFW: memory of a $list-address blocked set, and its state file"$'\n\n'
     extra+="$("$GEN" dynfw-memory "$list" "$DIR")"$'\n'
+fi
+
+if [ "$what" = dossier ] || [ "$what" = all ]; then
+    # IP dossier (issue 17): the dossiers of random attackers of a demo year (its events and
+    # flows included), in process through the engine, beside one uncached statistics resource
+    # for the same address measured in the same run on the same addresses
+    now=2024-06-15T12:40:00Z
+    scale="${BENCH_DOSSIER_SCALE:-1}"
+    ips="${BENCH_DOSSIER_IPS:-1000}"
+    extra+=$'\n'"### IP dossier: $ips random attackers of a demo year (scale $scale), in process (ms per address)"$'\n\n'
+    extra+="| measurement | backend | addresses | p50 ms | p99 ms | max ms | dossier / baseline (p50 / p99) |"$'\n'"|---|---|---:|---:|---:|---:|---:|"$'\n'
+    url=$(fresh_pg vantage_bench_dossier)
+    run "demo pg" -- "$V" --database-url "$url" --now "$now" demo --no-tui --scale "$scale"
+    extra+="$("$GEN" dossier "$url" "$now" "$ips")"$'\n'
+    d=$(fresh_sqlite sqlite-dossier)
+    run "demo sqlite" -- "$V" --data-dir "$d" --now "$now" demo --no-tui --scale "$scale"
+    extra+="$("$GEN" dossier "$d" "$now" "$ips")"$'\n'
 fi
 
 echo

@@ -29,7 +29,7 @@ use crate::statistics::service::Statistics;
 use crate::worker::WorkerOptions;
 
 /// The capabilities' top-level configuration tables.
-pub const SECTIONS: &[&str] = &[pcap_settings::SECTION, crate::flows::enrich::SECTION, greylist::SECTION, crate::dynfw::SECTION];
+pub const SECTIONS: &[&str] = &[pcap_settings::SECTION, crate::flows::enrich::SECTION, greylist::SECTION, crate::dynfw::SECTION, crate::http::tokens::SECTION];
 
 /// Loads the configuration ([`Config::load`]) and validates it ([`validate`]).
 pub fn load_config(overrides: Overrides) -> Result<Config> {
@@ -46,6 +46,7 @@ pub fn validate(config: &Config) -> Result<()> {
     FlowsConfig::from_config(config)?;
     GreylistConfig::from_config(config)?;
     DynfwConfig::from_config(config)?;
+    crate::http::tokens::ServeSettings::from_config(config)?;
     Ok(())
 }
 
@@ -66,7 +67,7 @@ pub fn http_api(backends: &Backends, pcap: Option<Arc<PcapService>>, flows: Arc<
     let resources = ResourceApi::new(Statistics::new(backends.clone()));
     let mut routes = resources
         .routes()
-        .merge(passwords_api::routes(backends.store.clone(), RateLimit::new(password_rate)))
+        .merge(passwords_api::routes(backends.store.clone(), RateLimit::new(password_rate, backends.cache.clone())))
         .merge(crate::flows::api::routes(backends.store.clone(), flows));
     if let Some(dir) = greylist_dir {
         routes = routes.merge(greylist::api::routes(dir));

@@ -65,6 +65,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the store or the cache could not be reached (a connection refused, lost or not
+    /// got in time) — an outage, not a fault of the work asked for: the job is run again later.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Database(e) => matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed),
+            Error::Redis(_) => true,
+            _ => false,
+        }
+    }
+
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }

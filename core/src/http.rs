@@ -5,7 +5,8 @@
 //! (statistics, passwords, pcap `api` modules) and are assembled by the composition root
 //! (`deployment`) into [`Server::router`]. An error that a layer or extractor answers as text
 //! (a 405, a 413, a path that is not UTF-8) is rewritten to the same JSON shape by that
-//! router's last layer.
+//! router's last layer. Every answer passes the guards of module `guard` (security headers,
+//! panics as plain 500s, [`DEFAULT_BODY_LIMIT`], the API [`tokens`] when configured).
 //!
 //! - `GET /healthz` → 200 `{"status": "ok", …}` or 503 with a `reason` when the store or cache is
 //!   down or does not answer within [`HEALTH_TIMEOUT`].
@@ -26,7 +27,10 @@ use serde_json::json;
 use crate::backends::Backends;
 use crate::error::Error;
 
+mod guard;
 mod server;
+pub mod tokens;
+pub use guard::DEFAULT_BODY_LIMIT;
 pub use server::{DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, HostCheck, ServeOptions};
 
 /// Counters a capability's routes keep, rendered first in `GET /metrics`.

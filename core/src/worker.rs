@@ -49,6 +49,8 @@ fn hostname() -> String {
 
 /// How often expired leases are looked for.
 const REQUEUE_EVERY: Duration = Duration::from_secs(5);
+/// How long a worker waits after a job found the store or cache unavailable.
+const OUTAGE_BACKOFF: Duration = Duration::from_secs(2);
 /// How often the planner runs.
 const PLAN_EVERY: Duration = Duration::from_secs(60);
 
@@ -68,6 +70,10 @@ pub async fn run_one(queue: &Arc<dyn Queue>, handlers: &Handlers, job: &Job, lea
     heartbeat.abort();
     match &result {
         Ok(()) => queue.complete(job).await?,
+        Err(e) if e.is_unavailable() => {
+            tracing::warn!(job = %job.id, key = %job.key, "job put back, the store or cache is unavailable: {e}");
+            queue.release(job).await?;
+        }
         Err(e) => {
             tracing::warn!(job = %job.id, key = %job.key, "job failed: {e}");
             queue.fail(job, &e.to_string()).await?;
@@ -96,7 +102,15 @@ pub async fn run(backends: Backends, handlers: Arc<Handlers>, options: WorkerOpt
                 match next {
                     Ok(Some(job)) => {
                         tracing::info!(job = %job.id, key = %job.key, queue = %job.queue, "running");
-                        let _ = run_one(&queue, &handlers, &job, lease).await;
+                        if let Err(e) = run_one(&queue, &handlers, &job, lease).await
+                            && e.is_unavailable()
+                        {
+                            // the job is back in its queue: wait before taking it again
+                            tokio::select! {
+                                _ = tokio::time::sleep(OUTAGE_BACKOFF) => {}
+                                _ = stop.changed() => break,
+                            }
+                        }
                     }
                     Ok(None) => {}
                     Err(e) => {

@@ -14,6 +14,7 @@ use vantage_core::config::{Config, SecretUrl};
 use vantage_core::store::{self, Store};
 use vantage_core::Clock;
 
+pub mod bench_dossier;
 pub mod bench_dynfw;
 pub mod dynfw;
 pub mod dynfw_sample;

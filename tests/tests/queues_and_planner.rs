@@ -117,6 +117,32 @@ async fn lost_leases_are_requeued_then_failed() {
     }
 }
 
+#[tokio::test]
+async fn a_released_job_goes_back_to_the_head_of_its_queue_without_an_attempt() {
+    for kind in BOTH {
+        let (_, queue) = cache_and_queue(kind).await;
+        let (first, second) = (job("aggregation", 1), job("aggregation", 2));
+        queue.push(&first).await.expect("push");
+        queue.push(&second).await.expect("push");
+        // released more often than a job may lose its lease: never failed, always first again
+        for _ in 0..=vantage_core::jobs::MAX_ATTEMPTS {
+            let taken = queue.pop(&all_queues(), "outage", Duration::from_secs(60), Duration::ZERO).await.expect("pop").expect("job");
+            assert_eq!(taken.id, first.id, "{kind:?}");
+            queue.release(&taken).await.expect("release");
+            assert!(queue.snapshot().await.expect("snapshot").running.is_empty(), "{kind:?}");
+        }
+        let taken = queue.pop(&all_queues(), "back", Duration::from_secs(60), Duration::ZERO).await.expect("pop").expect("job");
+        assert_eq!((taken.id.as_str(), taken.attempts), (first.id.as_str(), 0), "{kind:?}");
+        queue.complete(&taken).await.expect("complete");
+        // a job no longer leased (finished, or re-queued when its lease ran out) is not queued again
+        queue.release(&taken).await.expect("release of a finished job");
+        let snap = queue.snapshot().await.expect("snapshot");
+        let queued: Vec<&str> = snap.queued.iter().flat_map(|(_, q)| q.iter().map(|j| j.id.as_str())).collect();
+        assert_eq!(queued, [second.id.as_str()], "{kind:?}");
+        assert!(snap.failed.is_empty(), "{kind:?}");
+    }
+}
+
 async fn service(kind: vantage_tests::Kind, now: &str) -> (TestStore, Statistics) {
     let ts = TestStore::new(kind, t(now)).await;
     let (cache, queue) = cache_and_queue(kind).await;
@@ -191,9 +217,12 @@ async fn expired_timeout_requeues_and_failed_jobs_wait_for_their_timeout() {
         let first = s.suggest_caching(r, Period::Hour, &Params::default(), false).await.expect("first");
         let Outcome::Queued { .. } = first.outcome else { panic!("{kind:?}: {first:?}") };
         let j = s.queue.pop(&all_queues(), "w", Duration::from_secs(30), Duration::ZERO).await.expect("pop").expect("job");
-        // the database goes away: the job fails and is recorded with its error
-        ts.store.close().await;
-        let err = s.run_job(&j).await.expect_err("store closed");
+        // its task cannot be done (a resource this version does not know): the job fails and
+        // is recorded with its error (an unreachable store would put it back instead)
+        let task = vantage_core::jobs::Task::new(vantage_core::statistics::tasks::CACHE_RESOURCE, &serde_json::json!({"name": "no_such_resource", "period": "1h", "params": {}})).expect("task");
+        let j = Job { task, ..j };
+        let err = s.run_job(&j).await.expect_err("unknown resource");
+        assert!(!err.is_unavailable(), "{err}");
         s.queue.fail(&j, &err.to_string()).await.expect("fail");
         assert!(s.cache.get(&keys::failed(&j.key)).await.expect("get").is_some());
         assert_eq!(s.queue.snapshot().await.expect("snap").failed.len(), 1);

@@ -117,6 +117,11 @@ pub mod keys {
     pub fn rate_limit(client: &str) -> String {
         format!("vantage:ratelimit:{client}")
     }
+    /// `vantage:pwrate:<client ip>:<unix second>` → password API requests of that client in
+    /// that second, counted by every `serve` sharing the cache.
+    pub fn password_rate(client: std::net::IpAddr, second: u64) -> String {
+        format!("vantage:pwrate:{client}:{second}")
+    }
     /// `vantage:lock:<name>` → held by the one scheduler among many workers.
     pub fn lock(name: &str) -> String {
         format!("vantage:lock:{name}")

@@ -11,6 +11,8 @@
 //!   meanwhile, so file descriptors stay bounded);
 //! - **Host check** (DNS rebinding): a request whose `Host` is not allowed by [`HostCheck`] is
 //!   a 403 `{"error"}`;
+//! - the [guards](super::guard) of every answer: security headers, panics as plain 500s, a
+//!   default body limit and, when configured, API tokens;
 //! - graceful shutdown: when `shutdown` resolves nothing more is accepted, idle connections
 //!   close and the loop returns once every request in progress has been answered.
 //!
@@ -34,6 +36,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
+use super::guard;
+use super::tokens::Tokens;
+
 /// Default [`ServeOptions::header_timeout`].
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default [`ServeOptions::idle_timeout`].
@@ -52,6 +57,8 @@ pub struct ServeOptions {
     pub max_connections: usize,
     /// Host names accepted besides the listen address, loopback and `localhost`.
     pub allowed_hosts: Vec<String>,
+    /// The API tokens every route but `/healthz` requires (none: no token needed).
+    pub tokens: Option<Arc<Tokens>>,
 }
 
 impl Default for ServeOptions {
@@ -61,6 +68,7 @@ impl Default for ServeOptions {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             allowed_hosts: Vec::new(),
+            tokens: None,
         }
     }
 }
@@ -201,7 +209,14 @@ pub(super) async fn run(
 ) -> std::io::Result<()> {
     let listen = listener.local_addr()?;
     let check = Arc::new(HostCheck::new(listen.ip(), &options.allowed_hosts));
-    let app = app.layer(axum::middleware::from_fn_with_state(check, check_host));
+    let mut app = app.layer(axum::middleware::from_fn(guard::catch_panic));
+    if let Some(tokens) = options.tokens.clone() {
+        app = app.layer(axum::middleware::from_fn_with_state(tokens, guard::require_token));
+    }
+    let app = app
+        .layer(axum::middleware::from_fn_with_state(check, check_host))
+        .layer(axum::extract::DefaultBodyLimit::max(guard::DEFAULT_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(guard::security_headers));
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(options.header_timeout);
     let permits = Arc::new(Semaphore::new(options.max_connections.max(1)));

@@ -91,6 +91,21 @@ impl Queue for MemoryQueue {
         Ok(())
     }
 
+    async fn release(&self, job: &Job) -> Result<()> {
+        let released = self.with(|s| match s.running.remove(&job.id) {
+            Some((job, _, _)) => {
+                s.queues.entry(job.queue.clone()).or_default().push_front(job);
+                true
+            }
+            None => false,
+        });
+        if released {
+            self.notify.notify_waiters();
+            self.notify.notify_one();
+        }
+        Ok(())
+    }
+
     async fn fail(&self, job: &Job, error: &str) -> Result<()> {
         self.with(|s| {
             s.running.remove(&job.id);

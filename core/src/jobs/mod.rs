@@ -10,6 +10,9 @@
 //! lease), [`Queue::requeue_expired`] puts it back at the head of its queue; after
 //! [`MAX_ATTEMPTS`] lost leases it is failed. A job whose task returns an error is failed at
 //! once and kept with its error; the refresh planner retries its key after the key's timeout.
+//! A job whose task could not reach the store or the cache ([`crate::Error::is_unavailable`])
+//! is released instead ([`Queue::release`]): back at the head of its queue, its attempts
+//! unchanged, so that an outage of any length loses no job.
 //!
 //! A job is an envelope ([`Task`]: kind + payload) that the queues carry without knowing it;
 //! each capability registers a [`JobHandler`] for its kinds in [`Handlers`].
@@ -112,6 +115,9 @@ pub trait Queue: Send + Sync {
     async fn complete(&self, job: &Job) -> Result<()>;
     /// Records a failed job with its error.
     async fn fail(&self, job: &Job, error: &str) -> Result<()>;
+    /// Puts a running job back at the head of its queue without counting an attempt (its task
+    /// could not reach the store or cache: it is run again once they answer).
+    async fn release(&self, job: &Job) -> Result<()>;
     /// Re-queues jobs whose lease ran out (their worker died); fails those out of attempts.
     async fn requeue_expired(&self) -> Result<Expired>;
     /// What is queued, running and failed.

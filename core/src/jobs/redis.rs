@@ -40,6 +40,18 @@ end
 return false
 ";
 
+/// Puts one running job back at the head of its queue (only while it is still leased: a lease
+/// that ran out was re-queued already).
+const RELEASE: &str = r"
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('RPUSH', ARGV[2], ARGV[1])
+  redis.call('LPUSH', KEYS[3], ARGV[1])
+  redis.call('LTRIM', KEYS[3], 0, 63)
+end
+return 1
+";
+
 const REQUEUE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -190,6 +202,18 @@ impl Queue for RedisQueue {
             .lpush(self.k(FAILED), encode(&failed)?)
             .ltrim(self.k(FAILED), 0, 999)
             .query_async::<()>(&mut self.conn.clone())
+            .await
+            .map_err(redis_error)
+    }
+
+    async fn release(&self, job: &Job) -> Result<()> {
+        Script::new(RELEASE)
+            .key(self.k(RUNNING))
+            .key(self.k(RUNNING_WORKER))
+            .key(self.k(WAKEUP))
+            .arg(&job.id)
+            .arg(self.queue_key(&job.queue))
+            .invoke_async::<()>(&mut self.conn.clone())
             .await
             .map_err(redis_error)
     }

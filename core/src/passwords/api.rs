@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -29,6 +29,7 @@ use serde_json::{Value, json};
 
 use super::index::Live;
 use super::{PwnedHash, prefix};
+use crate::cache::{Cache, keys};
 use crate::store::Store;
 
 /// Largest accepted request body (bytes).
@@ -37,27 +38,47 @@ pub const BODY_LIMIT: usize = 1024;
 /// Default password API requests per second and client IP.
 pub const DEFAULT_RATE: u32 = 50;
 
-/// Requests per second and client IP before 429 (0: no limit).
-#[derive(Debug)]
+/// Requests per second and client IP before 429 (0: no limit), counted in the cache so that
+/// every `serve` process sharing one Redis shares the limit (the second is wall-clock time,
+/// the same in every process). While the cache does not answer, each process counts on its
+/// own and goes on serving.
 pub struct RateLimit {
     per_second: u32,
-    seen: Mutex<HashMap<IpAddr, (u64, u32)>>,
-    started: Instant,
+    cache: Arc<dyn Cache>,
+    local: Mutex<HashMap<IpAddr, (u64, u32)>>,
+}
+
+impl std::fmt::Debug for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimit").field("per_second", &self.per_second).field("cache", &self.cache.kind()).finish_non_exhaustive()
+    }
 }
 
 impl RateLimit {
-    /// A limit of `per_second` requests per client IP in each second (0: unlimited).
-    pub fn new(per_second: u32) -> RateLimit {
-        RateLimit { per_second, seen: Mutex::new(HashMap::new()), started: Instant::now() }
+    /// A limit of `per_second` requests per client IP in each second (0: unlimited), counted
+    /// in `cache`.
+    pub fn new(per_second: u32, cache: Arc<dyn Cache>) -> RateLimit {
+        RateLimit { per_second, cache, local: Mutex::new(HashMap::new()) }
     }
 
     /// Counts a request; false when the client is over its limit.
-    fn allow(&self, ip: IpAddr) -> bool {
+    async fn allow(&self, ip: IpAddr) -> bool {
         if self.per_second == 0 {
             return true;
         }
-        let second = self.started.elapsed().as_secs();
-        let Ok(mut seen) = self.seen.lock() else { return true };
+        let second = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        match self.cache.incr_window(&keys::password_rate(ip, second), Duration::from_secs(2)).await {
+            Ok(n) => n <= i64::from(self.per_second),
+            Err(e) => {
+                tracing::debug!("password rate limit: the cache does not answer ({e}); counting in this process");
+                self.allow_locally(ip, second)
+            }
+        }
+    }
+
+    /// The same count kept in this process alone.
+    fn allow_locally(&self, ip: IpAddr, second: u64) -> bool {
+        let Ok(mut seen) = self.local.lock() else { return true };
         if seen.len() > 100_000 {
             seen.retain(|_, (s, _)| *s == second);
         }
@@ -131,7 +152,7 @@ fn log(route: &str, status: StatusCode, results: usize) {
 }
 
 async fn sview(State(s): State<Arc<ApiState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, body: Result<Bytes, BytesRejection>) -> Response {
-    if !s.limit.allow(peer.ip()) {
+    if !s.limit.allow(peer.ip()).await {
         return too_many();
     }
     let invalid = |status: StatusCode, e: String| {
@@ -164,7 +185,7 @@ async fn sview(State(s): State<Arc<ApiState>>, ConnectInfo(peer): ConnectInfo<So
 }
 
 async fn passy(State(s): State<Arc<ApiState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, body: Result<Bytes, BytesRejection>) -> Response {
-    if !s.limit.allow(peer.ip()) {
+    if !s.limit.allow(peer.ip()).await {
         return too_many();
     }
     let invalid = |status: StatusCode, e: String| {
@@ -193,7 +214,7 @@ async fn passy(State(s): State<Arc<ApiState>>, ConnectInfo(peer): ConnectInfo<So
 }
 
 async fn range(State(s): State<Arc<ApiState>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(text): Path<String>, headers: HeaderMap) -> Response {
-    if !s.limit.allow(peer.ip()) {
+    if !s.limit.allow(peer.ip()).await {
         return too_many();
     }
     let p = match prefix(&text, 5, 5) {

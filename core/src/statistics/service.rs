@@ -314,6 +314,8 @@ impl Statistics {
             Ok(()) => {
                 self.cache.del(&[keys::pending(&job.key), keys::failed(&job.key)]).await?;
             }
+            // an outage: the worker puts the job back, its key stays pending
+            Err(e) if e.is_unavailable() => {}
             Err(e) => self.record_failure(job, &e.to_string()).await?,
         }
         result

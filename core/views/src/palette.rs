@@ -79,7 +79,7 @@ pub fn parse(line: &str) -> Result<Vec<Outcome>, String> {
         }
         Command::Events(EventsCommand::Import(a)) if a.eventdb_url.is_none() => import(Import::Events, a.files, a.strict)?,
         Command::Flows(FlowsCommand::Import(a)) => import(Import::Flows, a.files, a.strict)?,
-        Command::Ingest(_) | Command::Demo(_) | Command::Worker(_) | Command::Serve(_) | Command::Passwords(_) | Command::Pcap(_) | Command::Events(_) | Command::Flows(_) | Command::Greylist(_) | Command::Dynfw(_) => {
+        Command::Ingest(_) | Command::Demo(_) | Command::Worker(_) | Command::Serve(_) | Command::Passwords(_) | Command::Pcap(_) | Command::Events(_) | Command::Flows(_) | Command::Greylist(_) | Command::Dynfw(_) | Command::Token(_) => {
             return Err(format!("`{}` runs in a shell, not inside the dashboard", words[0]));
         }
     })

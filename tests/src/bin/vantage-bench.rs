@@ -19,6 +19,9 @@
 //! `HashSet` and msgpack decoding alone; end to end over ZeroMQ CURVE on loopback; and the memory
 //! and state file of an N-address set (see `vantage_tests::bench_dynfw`).
 //!
+//! `vantage-bench dossier STORE NOW N` times the IP dossiers of N random attackers of a demo
+//! year beside one statistics resource for the same address (see `vantage_tests::bench_dossier`).
+//!
 //! `vantage-bench gen-incidents ROWS DAY OUT` writes ROWS incidents spread over the UTC day
 //! DAY (YYYY-MM-DD) to OUT, as CSV when OUT ends in `.csv`, else JSON Lines. 40 devices,
 //! 200,000 attacker IPs with a heavy tail (u³), each hitting mostly its own probe with its own
@@ -62,6 +65,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         && cmd == "flows-enrich"
     {
         return flows_enrich(n.parse()?);
+    }
+    if let [cmd, store, now, n] = args.as_slice()
+        && cmd == "dossier"
+    {
+        return tokio::runtime::Runtime::new()?.block_on(vantage_tests::bench_dossier::dossier(store, now, n.parse()?));
     }
     if let [cmd, n, deltas] = args.as_slice()
         && cmd == "dynfw-deltas"

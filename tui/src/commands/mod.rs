@@ -13,6 +13,7 @@ mod passwords;
 mod pcap;
 mod planner;
 mod resource;
+mod token;
 
 use std::process::ExitCode;
 
@@ -66,6 +67,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Greylist(command) => greylist::run(&config, command).await,
         Command::Dynfw(command) => dynfw::run(&config, command).await,
         Command::Ip(args) => ip::run(&config, args).await,
+        Command::Token(command) => token::run(&config, command),
     }
 }
 

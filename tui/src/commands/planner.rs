@@ -170,6 +170,27 @@ fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
 /// `vantage serve`: the HTTP API; with the in-process queue it also runs workers (and the
 /// planner) inside the server process, since nothing else could run its jobs.
 pub async fn serve(config: &Config, args: crate::cli::ServeArgs) -> anyhow::Result<ExitCode> {
+    let loopback = args.listen.ip().is_loopback();
+    if !loopback && !args.public {
+        eprintln!(
+            "error: --listen {} would serve the API to other machines; pass --public to mean it (and set [serve] tokens_file so that every route asks for a token)",
+            args.listen
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let tokens = vantage_core::http::tokens::ServeSettings::from_config(config)?
+        .tokens_file
+        .map(|path| vantage_core::http::tokens::Tokens::load(&path).map(|t| (path, t)))
+        .transpose()?;
+    match &tokens {
+        Some((path, t)) if t.is_empty() => eprintln!("warning: {} holds no token: every route but /healthz answers 401 (vantage token add NAME)", path.display()),
+        Some((path, t)) => eprintln!("API tokens required ({} in {})", t.len(), path.display()),
+        None if !loopback => eprintln!("warning: serving {} beyond loopback WITHOUT API tokens: anyone who reaches it can read everything (set [serve] tokens_file)", args.listen),
+        None => {}
+    }
+    if !loopback {
+        eprintln!("warning: --public: the API listens on {} and is reachable from other machines", args.listen);
+    }
     let engine = open_engine(config).await?;
     let rx = shutdown_signal();
     let embedded = engine.in_process_queue();
@@ -193,6 +214,7 @@ pub async fn serve(config: &Config, args: crate::cli::ServeArgs) -> anyhow::Resu
         idle_timeout: Duration::from_secs(args.idle_timeout),
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         allowed_hosts: args.allowed_hosts,
+        tokens: tokens.map(|(_, t)| std::sync::Arc::new(t)),
     };
     vantage_core::http::serve_with(args.listen, api.server, api.router, options, async move {
         let _ = stop.wait_for(|v| *v).await;

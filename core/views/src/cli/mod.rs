@@ -134,6 +134,9 @@ pub enum Command {
     /// The IP dossier: everything Vantage knows about an address, a network or an ASN —
     /// incidents, events, flows, greylist, DynFW, captures, GeoIP.
     Ip(IpArgs),
+    /// API tokens of `vantage serve` (`[serve] tokens_file`): add, list, remove.
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 /// `vantage serve`
@@ -159,6 +162,39 @@ pub struct ServeArgs {
     /// and localhost (repeatable; DNS-rebinding protection).
     #[arg(long = "allowed-host", value_name = "NAME", env = "VANTAGE_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
+    /// Allow a --listen address beyond loopback (0.0.0.0, a LAN address): the API is then
+    /// reachable from other machines — configure `[serve] tokens_file`.
+    #[arg(long)]
+    pub public: bool,
+}
+
+/// `vantage token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a new token: printed once, only its SHA-256 is written to the tokens file.
+    Add(TokenNameArgs),
+    /// The names of the tokens in the file.
+    List(TokenFileArgs),
+    /// Remove a token by name (serve reads the file when it starts).
+    Remove(TokenNameArgs),
+}
+
+/// The tokens file of `vantage token` (`[serve] tokens_file` unless given).
+#[derive(Debug, Args)]
+pub struct TokenFileArgs {
+    /// The tokens file (default: `[serve] tokens_file` of the configuration).
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<std::path::PathBuf>,
+}
+
+/// `vantage token add|remove NAME`
+#[derive(Debug, Args)]
+pub struct TokenNameArgs {
+    /// Who or what the token is for (letters, digits, - _ . @).
+    pub name: String,
+    /// The tokens file.
+    #[command(flatten)]
+    pub file: TokenFileArgs,
 }
 
 /// `vantage passwords …`
