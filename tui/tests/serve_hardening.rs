@@ -179,7 +179,7 @@ fn the_host_header_must_name_the_server() {
 
     // listening on every address: any IP literal, localhost and the names of the environment
     let dir = tempfile::tempdir().expect("dir");
-    let (_server, port) = serve(dir.path(), "0.0.0.0", &[], &[("VANTAGE_ALLOWED_HOSTS", "a.lan,b.lan")]);
+    let (_server, port) = serve(dir.path(), "0.0.0.0", &["--public"], &[("VANTAGE_ALLOWED_HOSTS", "a.lan,b.lan")]);
     for host in ["10.9.8.7:8080", "[2001:db8::1]", "localhost", "a.lan", "b.lan:80"] {
         assert_eq!(statuses_with_host(port, host)[0].0, 200, "{host}");
     }
