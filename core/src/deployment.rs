@@ -64,6 +64,19 @@ pub struct HttpApi {
 /// weights, safelists, the storyboard's enrichment), the greylist files when `greylist_dir` is given,
 /// `/healthz` and `/metrics`.
 pub fn http_api(backends: &Backends, pcap: Option<Arc<PcapService>>, flows: Arc<FlowsConfig>, greylist_dir: Option<std::path::PathBuf>, password_rate: u32) -> HttpApi {
+    http_api_with(backends, pcap, flows, greylist_dir, password_rate, Router::new())
+}
+
+/// [`http_api`] with `extra` routes (the engine's own: the dossier, DynFW) merged before the
+/// 404 fallback and the JSON error layer, so that they answer like every other route.
+fn http_api_with(
+    backends: &Backends,
+    pcap: Option<Arc<PcapService>>,
+    flows: Arc<FlowsConfig>,
+    greylist_dir: Option<std::path::PathBuf>,
+    password_rate: u32,
+    extra: Router,
+) -> HttpApi {
     let resources = ResourceApi::new(Statistics::new(backends.clone()));
     let mut routes = resources
         .routes()
@@ -76,7 +89,7 @@ pub fn http_api(backends: &Backends, pcap: Option<Arc<PcapService>>, flows: Arc<
         routes = routes.merge(crate::pcap::api::routes(pcap));
     }
     let server = Server::new(backends.clone(), vec![resources as Arc<dyn Metrics>]);
-    HttpApi { router: server.router(routes), server }
+    HttpApi { router: server.router(routes.merge(extra)), server }
 }
 
 /// A deployment: backends, capability services and the job handlers they registered.
@@ -123,9 +136,10 @@ impl Deployment {
         Deployment { backends, stats, pcap, flows, greylist, dynfw: None, handlers: Arc::new(handlers) }
     }
 
-    /// The HTTP API of this deployment (see [`http_api`]).
-    pub fn http_api(&self, password_rate: u32) -> HttpApi {
-        http_api(&self.backends, Some(self.pcap.clone()), self.flows.clone(), Some(self.greylist.dir.clone()), password_rate)
+    /// The HTTP API of this deployment with the composition root's `extra` routes (see
+    /// [`http_api`]).
+    pub fn http_api(&self, password_rate: u32, extra: Router) -> HttpApi {
+        http_api_with(&self.backends, Some(self.pcap.clone()), self.flows.clone(), Some(self.greylist.dir.clone()), password_rate, extra)
     }
 
     /// Workers running this deployment's jobs until `shutdown` turns true ([`crate::worker::run`]).

@@ -144,12 +144,11 @@ impl Engine {
     /// With a running DynFW feed ([`Engine::dynfw`]) it also serves `/dynfw/list.json` and
     /// the WebSocket `/dynfw/ws`.
     pub fn http_api(&self, password_rate: u32) -> crate::deployment::HttpApi {
-        let mut api = self.deployment.http_api(password_rate);
-        api.router = api.router.merge(dossier::api::routes(self.clone()));
+        let mut extra = dossier::api::routes(self.clone());
         if let Some(feed) = self.dynfw().feed() {
-            api.router = api.router.merge(crate::dynfw::api::routes(feed, self.deployment.backends.clock));
+            extra = extra.merge(crate::dynfw::api::routes(feed, self.deployment.backends.clock));
         }
-        api
+        self.deployment.http_api(password_rate, extra)
     }
 
     /// The clock's time (`--now` when pinned).

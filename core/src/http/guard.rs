@@ -43,10 +43,12 @@ pub(super) async fn security_headers(request: Request, next: Next) -> Response {
 
 /// Middleware: a handler's panic becomes a plain 500 JSON error.
 pub(super) async fn catch_panic(request: Request, next: Next) -> Response {
-    let route = request.uri().path().chars().take(200).collect::<String>();
+    // a reference-counted copy, not a new string per request
+    let uri = request.uri().clone();
     match AssertUnwindSafe(next.run(request)).catch_unwind().await {
         Ok(response) => response,
         Err(_) => {
+            let route: String = uri.path().chars().take(200).collect();
             tracing::error!("the handler of {route} panicked; answered 500");
             super::error(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
         }

@@ -209,9 +209,7 @@ pub(super) async fn run(
 ) -> std::io::Result<()> {
     let listen = listener.local_addr()?;
     let check = Arc::new(HostCheck::new(listen.ip(), &options.allowed_hosts));
-    // JSON errors again outside every route: routes merged after `Server::router` (the
-    // dossier's, DynFW's) get axum's text rejections rewritten too
-    let mut app = app.layer(axum::middleware::from_fn(guard::catch_panic)).layer(axum::middleware::map_response(super::json_errors));
+    let mut app = app.layer(axum::middleware::from_fn(guard::catch_panic));
     if let Some(tokens) = options.tokens.clone() {
         app = app.layer(axum::middleware::from_fn_with_state(tokens, guard::require_token));
     }

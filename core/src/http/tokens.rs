@@ -150,7 +150,7 @@ pub fn new_token(name: &str) -> Result<(String, String)> {
     let bytes: [u8; 32] = rand::random();
     let token = format!("{TOKEN_PREFIX}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let hex: String = digest(&token).iter().map(|b| format!("{b:02x}")).collect();
-    Ok((token.clone(), format!("{name} {SCHEME}{hex}")))
+    Ok((token, format!("{name} {SCHEME}{hex}")))
 }
 
 /// Rewrites `path` with `lines` (a header comment first), user-only (0600).
