@@ -9,8 +9,9 @@
 # Builds with RUSTC_BOOTSTRAP=1 (cargo-fuzz passes nightly-only flags; the stable toolchain
 # accepts them so), AddressSanitizer by default (FUZZ_SANITIZER=none to build without; the
 # build falls back to none by itself when ASan does not build), release + debug assertions
-# and overflow checks (cargo-fuzz's default). Each target's corpus (fuzz/corpus/TARGET,
-# ignored by git) is seeded from the hand seeds in fuzz/seeds/TARGET and from the shared data
+# and overflow checks (cargo-fuzz's default; FUZZ_PROFILE=dev builds without optimisation).
+# --ci defaults to FUZZ_SANITIZER=none FUZZ_PROFILE=dev: seconds of fuzzing, a cheap build.
+# Each target's corpus (fuzz/corpus/TARGET, ignored by git) is seeded from the hand seeds in fuzz/seeds/TARGET and from the shared data
 # sets ("$(dirname "$0")/../../shared/data"; missing data only means fewer seeds). Prints one
 # line per target: target, seconds, executions, corpus files, result (ok or the crash file).
 # Exits 1 when any target crashed (or timed out, ran out of memory, failed to start).
@@ -27,9 +28,11 @@ targets_all() { sed -n 's/^name = "\(.*\)"$/\1/p' "$fuzz/Cargo.toml" | grep -v '
 target="${1:-all}"
 seconds="${2:-60}"
 case "$target" in
-  --ci) target=all; seconds="${2:-5}" ;;
+  --ci) target=all; seconds="${2:-5}"
+        # seconds per target: a build without optimisation or sanitizer compiles in half the time
+        : "${FUZZ_SANITIZER:=none}" "${FUZZ_PROFILE:=dev}" ;;
   --list) targets_all; exit 0 ;;
-  -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
 esac
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: SECONDS must be a whole number, not '$seconds'" >&2; exit 2; }
 if [[ "$target" == all ]]; then
@@ -47,8 +50,10 @@ fi
 
 # ---------------------------------------------------------------- build
 sanitizer="${FUZZ_SANITIZER:-address}"
+profile="${FUZZ_PROFILE:-release}"
+[[ "$profile" == release || "$profile" == dev ]] || { echo "fuzz.sh: FUZZ_PROFILE is release or dev, not '$profile'" >&2; exit 2; }
 build() {
-  (cd "$root" && cargo fuzz build --fuzz-dir "$fuzz" --sanitizer "$1" $([[ ${#targets[@]} -eq 1 ]] && echo "${targets[0]}"))
+  (cd "$root" && cargo fuzz build --fuzz-dir "$fuzz" --sanitizer "$1" $([[ $profile == dev ]] && echo --dev) $([[ ${#targets[@]} -eq 1 ]] && echo "${targets[0]}"))
 }
 started=$(date +%s)
 if ! build "$sanitizer"; then
@@ -61,7 +66,7 @@ if ! build "$sanitizer"; then
   fi
 fi
 echo "fuzz.sh: build (sanitizer $sanitizer) took $(( $(date +%s) - started )) s" >&2
-bin="$fuzz/target/$triple/release"
+bin="$fuzz/target/$triple/$([[ $profile == dev ]] && echo debug || echo release)"
 
 # ---------------------------------------------------------------- seeds
 # copy FILE into DIR under its content hash (seeding twice adds nothing)
@@ -117,7 +122,7 @@ seed_corpus() {
     http_bodies)
       # IntelMQ and zeek JSON lines are JSON objects too
       [[ -r "$data/intelmq/intelmq-events.jsonl" ]] && { head -n 3 "$data/intelmq/intelmq-events.jsonl" | split -l 1 - "$tmp/obj-"; for f in "$tmp"/obj-*; do seed "$dir" "$f"; done; } ;;
-    config_toml|durations_instants|steno_query|docket_uri|sentinel_jsonl|dynfw_msgpack) ;; # hand seeds only
+    config_toml|durations_instants|steno_query|docket_uri|sentinel_jsonl|sentinel_csv|dynfw_msgpack) ;; # hand seeds only
   esac
   rm -rf "$tmp"
 }
@@ -163,6 +168,6 @@ for t in "${targets[@]}"; do
 done
 
 echo
-echo "fuzz.sh: sanitizer $sanitizer, logs in fuzz/artifacts/TARGET.log"
+echo "fuzz.sh: sanitizer $sanitizer, profile $profile, logs in fuzz/artifacts/TARGET.log"
 printf '%s\n' "${summary[@]}"
 exit "$failed"

@@ -3,7 +3,8 @@
 #
 # Makes sure PostgreSQL, Redis, mergecap (wireshark-common), nfdump, libzmq3-dev, Xvfb and Mesa are installed and the services running
 # (apt-get install + start when missing; running ones are reused), creates what the tests
-# need, then runs every test of the workspace. Usage: scripts/test.sh [extra nextest/cargo test args]
+# need, then runs every test of the workspace and a seconds-long run of every fuzz target.
+# Usage: scripts/test.sh [extra nextest/cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -90,4 +91,11 @@ if cargo nextest --version >/dev/null 2>&1; then
     cargo test --workspace --doc --quiet
 else
     cargo test --workspace --no-fail-fast "$@"
+fi
+
+# --- a CI-sized fuzz run: every cargo-fuzz target for seconds (the long runs: docs/reliability.md)
+# VANTAGE_TEST_FUZZ=0 skips it (e.g. when only some tests were asked for).
+if [ "${VANTAGE_TEST_FUZZ:-1}" != 0 ]; then
+    log "fuzzing every parser for 5 s (scripts/fuzz.sh --ci)"
+    scripts/fuzz.sh --ci
 fi

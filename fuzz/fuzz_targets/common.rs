@@ -21,3 +21,23 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir.join(name)
 }
+
+/// The invariants of every Sentinel report the readers accept: a count in range, an
+/// upper-case two-letter country, texts within their limit.
+pub fn check_report(report: &vantage_core::statistics::Report) {
+    use vantage_core::statistics::Report;
+    use vantage_core::statistics::ingest::{MAX_RAW_COUNT, MAX_TEXT_BYTES};
+    match report {
+        Report::Incident(i) => {
+            assert!((1..=MAX_RAW_COUNT).contains(&i.raw_count));
+            if let Some(c) = &i.country {
+                assert!(c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()), "country {c:?}");
+            }
+        }
+        Report::Password(p) => {
+            assert!((1..=MAX_RAW_COUNT).contains(&p.raw_count));
+            assert!(p.username.len() <= MAX_TEXT_BYTES && p.password.len() <= MAX_TEXT_BYTES);
+        }
+        Report::Port(p) => assert!((1..=MAX_RAW_COUNT).contains(&p.raw_count)),
+    }
+}

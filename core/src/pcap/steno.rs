@@ -402,7 +402,8 @@ fn minutes_ago(word: &str) -> Option<Option<u64>> {
         _ => return None,
     };
     let amount = decimal(amount)?;
-    Some((amount <= GO_MAX_DURATION_NS / unit_ns).then_some(amount * minutes_per_unit))
+    // lazily: the product of an amount past the range overflows (found by fuzzing)
+    Some((amount <= GO_MAX_DURATION_NS / unit_ns).then(|| amount * minutes_per_unit))
 }
 
 fn error(position: usize, expected: impl Into<String>, found: &str) -> ParseError {
@@ -491,6 +492,8 @@ mod tests {
         assert_eq!(err(&"(".repeat(MAX_NESTING + 1)).expected, format!("at most {MAX_NESTING} nested parentheses"));
         assert_eq!(err(&vec!["tcp"; MAX_PRIMITIVES + 1].join(" or ")).expected, format!("at most {MAX_PRIMITIVES} primitives"));
         assert_eq!(err("after 99999999h ago").expected, "at most 2562047h or 153722867m");
+        // so big that hours × 60 overflows u64: an error, not a panic (a fuzzing find)
+        assert_eq!(err("before 4444444444444444429h ago").expected, "at most 2562047h or 153722867m");
     }
 
     #[test]

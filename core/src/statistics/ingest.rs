@@ -280,6 +280,24 @@ fn parse_sources(
     Ok((sink.kept, sink.total))
 }
 
+/// Reads the Sentinel reports of one source in `format`, with no store: `each` is given every
+/// report or `(line, reason)` rejection in order and returns `false` to stop. The reader the
+/// import runs per source; public for the fuzz targets and for tools that only check a file.
+/// Errors: only the reader's I/O; a malformed row is a rejection, not an error.
+pub fn read_reports<R: BufRead>(
+    reader: R,
+    format: Format,
+    name: &str,
+    mut each: impl FnMut(std::result::Result<Report, (u64, String)>) -> bool,
+) -> Result<()> {
+    let mut reader = CountingReader::new(reader);
+    let mut emit = |row: std::result::Result<Report, (u64, String)>, _bytes: u64| each(row);
+    match format {
+        Format::JsonLines => parse_jsonl(&mut reader, name, &mut emit),
+        Format::Csv => parse_csv(&mut reader, name, &mut emit),
+    }
+}
+
 /// Counts bytes consumed so progress can be reported in bytes.
 struct CountingReader<R> {
     inner: R,

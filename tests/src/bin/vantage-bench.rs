@@ -284,7 +284,7 @@ fn gen_events(n: u64, out: &str) -> Result<(), Box<dyn std::error::Error>> {
         let u: f64 = rng.random();
         let ip_index = (u.powi(3) * 400_000.0) as u32;
         let ip = format!("{}.{}.{}.{}", 2 + ip_index % 220, (ip_index / 220) % 256, (ip_index * 7) % 256, 1 + ip_index % 253);
-        let asn = 64_512 + (ip_index * 2_654_435_761u32 % 5_000);
+        let asn = 64_512 + (ip_index.wrapping_mul(2_654_435_761u32) % 5_000);
         let k: f64 = rng.random();
         let (taxonomy, kind, identifier, application, transport, port, malware, code) = EVENT_KINDS[(k * k * EVENT_KINDS.len() as f64) as usize];
         let (provider, name) = feed_of(code);

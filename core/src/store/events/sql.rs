@@ -77,7 +77,7 @@ fn events_range(d: Dialect, range: bool) -> String {
     if range { format!("\"time.source\" >= {} AND \"time.source\" < {}", day_start(d, 1), day_start(d, 2)) } else { "\"time.source\" IS NOT NULL".into() }
 }
 
-/// Counts the events without `time.source` (served by the `time.source` index).
+/// Counts the events without `time.source` (served by the indexes that lead with `time.source`).
 pub const WITHOUT_TIME_SOURCE: &str = "SELECT count(*) FROM events WHERE \"time.source\" IS NULL";
 
 /// Deletes a table's rows of the days `[$1, $2)`, or all of them.

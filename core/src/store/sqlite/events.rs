@@ -36,7 +36,7 @@ async fn mark_day(tx: &mut Transaction<'static, Sqlite>, day: NaiveDate) -> Resu
 
 impl SqliteStore {
     async fn begin_events_import_tx(&self) -> Result<Box<dyn EventSession>> {
-        Ok(Box::new(SqliteEvents { tx: self.pool().begin_with("BEGIN IMMEDIATE").await?, days: BTreeSet::new() }))
+        Ok(Box::new(SqliteEvents { tx: self.begin_bulk().await?, days: BTreeSet::new() }))
     }
 
     /// A transaction holding SQLite's write lock.

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::ConnectOptions;
+use sqlx::{AssertSqlSafe, ConnectOptions, Sqlite, Transaction};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::shared::store_common;
@@ -27,7 +27,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "events", include_str!("../migrations/sqlite/0003_events.sql")),
     (4, "flows", include_str!("../migrations/sqlite/0004_flows.sql")),
     (5, "flow oa", include_str!("../migrations/sqlite/0005_flow_oa.sql")),
+    (6, "events ips", include_str!("../migrations/sqlite/0006_events_ips.sql")),
 ];
+
+/// Page cache of a pooled connection (`PRAGMA cache_size`; negative: KiB): 8 MiB.
+const CACHE_SIZE: &str = "-8192";
+/// Page cache of an import's connection: 256 MiB.
+const BULK_CACHE_SIZE: &str = "-262144";
 
 /// SQLite implementation of [`crate::store::Store`].
 #[derive(Debug, Clone)]
@@ -59,13 +65,33 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(60))
             // 8 MiB of page cache per connection (4 connections): with 64 MiB each, the desktop
             // app's process grew to 445 MB while its in-process workers computed a demo year
-            // (245 MB with 8 MiB; docs/benchmarks.md, desktop app)
-            .pragma("cache_size", "-8192")
+            // (245 MB with 8 MiB; docs/benchmarks.md, desktop app). Imports raise it on their
+            // own connection ([`SqliteStore::begin_bulk`]); it is set back on release.
+            .pragma("cache_size", CACHE_SIZE)
             // a day's scan runs for seconds by design: logged at debug level only
             .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = {CACHE_SIZE}"))).execute(conn).await?;
+                    Ok(true)
+                })
+            })
+            .connect_with(options)
+            .await?;
         migrator(MIGRATIONS).run(&pool).await?;
         Ok(SqliteStore { pool, location })
+    }
+
+    /// A write transaction (`BEGIN IMMEDIATE`) for a bulk import: its connection gets
+    /// [`BULK_CACHE_SIZE`] of page cache until it goes back to the pool. An import's random
+    /// index inserts otherwise spill dirty pages to the WAL over and over (2M IntelMQ events:
+    /// 24 s with 8 MiB, 12 s with 256 MiB).
+    pub(crate) async fn begin_bulk(&self) -> Result<Transaction<'static, Sqlite>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = {BULK_CACHE_SIZE}"))).execute(&mut *tx).await?;
+        Ok(tx)
     }
 
     /// The connection pool, for other modules of this crate.
@@ -75,3 +101,28 @@ impl SqliteStore {
 }
 
 store_common!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn cache_size(conn: &mut sqlx::SqliteConnection) -> i64 {
+        sqlx::query_scalar("PRAGMA cache_size").fetch_one(conn).await.expect("pragma")
+    }
+
+    #[tokio::test]
+    async fn an_import_gets_a_big_page_cache_that_goes_back_with_its_connection() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open_file(&dir.path().join("vantage.db")).await.expect("open");
+        let mut tx = store.begin_bulk().await.expect("bulk");
+        assert_eq!(cache_size(&mut tx).await.to_string(), BULK_CACHE_SIZE);
+        tx.commit().await.expect("commit");
+        // every connection of the pool at once: the one the import used is among them
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            let mut conn = store.pool().acquire().await.expect("acquire");
+            assert_eq!(cache_size(&mut conn).await.to_string(), CACHE_SIZE);
+            held.push(conn);
+        }
+    }
+}

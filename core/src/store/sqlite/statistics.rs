@@ -16,7 +16,7 @@ const ROWS_PER_INSERT: usize = 1000;
 
 impl SqliteStore {
     async fn begin_ingest_tx(&self) -> Result<Box<dyn IngestSession>> {
-        let tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let tx = self.begin_bulk().await?;
         Ok(Box::new(SqliteIngest { tx, identities: IdentityCache::default() }))
     }
 
