@@ -267,10 +267,7 @@ fn parse_sources(
             }
             true
         };
-        match format {
-            Format::JsonLines => parse_jsonl(&mut reader, &name, &mut emit)?,
-            Format::Csv => parse_csv(&mut reader, &name, &mut emit)?,
-        }
+        parse_format(&mut reader, format, &name, &mut emit)?;
         progress.advance(reader.take_count());
     }
     if !batch.is_empty() {
@@ -290,11 +287,15 @@ pub fn read_reports<R: BufRead>(
     name: &str,
     mut each: impl FnMut(std::result::Result<Report, (u64, String)>) -> bool,
 ) -> Result<()> {
-    let mut reader = CountingReader::new(reader);
     let mut emit = |row: std::result::Result<Report, (u64, String)>, _bytes: u64| each(row);
+    parse_format(&mut CountingReader::new(reader), format, name, &mut emit)
+}
+
+/// Parses one source in `format`, handing each row to `emit`.
+fn parse_format<R: BufRead>(reader: &mut CountingReader<R>, format: Format, name: &str, emit: &mut Emit<'_>) -> Result<()> {
     match format {
-        Format::JsonLines => parse_jsonl(&mut reader, name, &mut emit),
-        Format::Csv => parse_csv(&mut reader, name, &mut emit),
+        Format::JsonLines => parse_jsonl(reader, name, emit),
+        Format::Csv => parse_csv(reader, name, emit),
     }
 }
 

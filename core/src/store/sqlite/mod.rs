@@ -14,7 +14,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::{AssertSqlSafe, ConnectOptions, Sqlite, Transaction};
+use sqlx::{ConnectOptions, Sqlite, Transaction};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::shared::store_common;
@@ -30,10 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "events ips", include_str!("../migrations/sqlite/0006_events_ips.sql")),
 ];
 
-/// Page cache of a pooled connection (`PRAGMA cache_size`; negative: KiB): 8 MiB.
-const CACHE_SIZE: &str = "-8192";
-/// Page cache of an import's connection: 256 MiB.
-const BULK_CACHE_SIZE: &str = "-262144";
+/// The page cache of a pooled connection (negative: KiB): 8 MiB, set when a connection opens
+/// and again whenever one goes back to the pool.
+const DEFAULT_CACHE: &str = "PRAGMA cache_size = -8192";
+/// The page cache of an import's connection: 256 MiB.
+const BULK_CACHE: &str = "PRAGMA cache_size = -262144";
 
 /// SQLite implementation of [`crate::store::Store`].
 #[derive(Debug, Clone)]
@@ -63,18 +64,23 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(60))
-            // 8 MiB of page cache per connection (4 connections): with 64 MiB each, the desktop
-            // app's process grew to 445 MB while its in-process workers computed a demo year
-            // (245 MB with 8 MiB; docs/benchmarks.md, desktop app). Imports raise it on their
-            // own connection ([`SqliteStore::begin_bulk`]); it is set back on release.
-            .pragma("cache_size", CACHE_SIZE)
             // a day's scan runs for seconds by design: logged at debug level only
             .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+        // 8 MiB of page cache per connection (4 connections): with 64 MiB each, the desktop
+        // app's process grew to 445 MB while its in-process workers computed a demo year (245 MB
+        // with 8 MiB; docs/benchmarks.md, desktop app). Imports raise it on their own connection
+        // ([`SqliteStore::begin_bulk`]); it is set back when the connection is released.
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query(DEFAULT_CACHE).execute(conn).await?;
+                    Ok(())
+                })
+            })
             .after_release(|conn, _| {
                 Box::pin(async move {
-                    sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = {CACHE_SIZE}"))).execute(conn).await?;
+                    sqlx::query(DEFAULT_CACHE).execute(conn).await?;
                     Ok(true)
                 })
             })
@@ -85,12 +91,12 @@ impl SqliteStore {
     }
 
     /// A write transaction (`BEGIN IMMEDIATE`) for a bulk import: its connection gets
-    /// [`BULK_CACHE_SIZE`] of page cache until it goes back to the pool. An import's random
+    /// [`BULK_CACHE`] of page cache until it goes back to the pool. An import's random
     /// index inserts otherwise spill dirty pages to the WAL over and over (2M IntelMQ events:
     /// 24 s with 8 MiB, 12 s with 256 MiB).
     pub(crate) async fn begin_bulk(&self) -> Result<Transaction<'static, Sqlite>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = {BULK_CACHE_SIZE}"))).execute(&mut *tx).await?;
+        sqlx::query(BULK_CACHE).execute(&mut *tx).await?;
         Ok(tx)
     }
 
@@ -115,13 +121,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open_file(&dir.path().join("vantage.db")).await.expect("open");
         let mut tx = store.begin_bulk().await.expect("bulk");
-        assert_eq!(cache_size(&mut tx).await.to_string(), BULK_CACHE_SIZE);
+        assert_eq!(cache_size(&mut tx).await, -262_144);
         tx.commit().await.expect("commit");
         // every connection of the pool at once: the one the import used is among them
         let mut held = Vec::new();
         for _ in 0..4 {
             let mut conn = store.pool().acquire().await.expect("acquire");
-            assert_eq!(cache_size(&mut conn).await.to_string(), CACHE_SIZE);
+            assert_eq!(cache_size(&mut conn).await, -8192);
             held.push(conn);
         }
     }
