@@ -2,13 +2,14 @@
 //! and query parameters (and the JSON / text bodies of the POST routes) filled with generated
 //! values — plausible ones, boundary numbers, dates at the calendar's ends, traversal, NUL,
 //! non-UTF-8 percent escapes, long strings — against one real server on the embedded default.
-//! Whatever the input: no 5xx, and every 4xx is a JSON `{"error": "…"}`.
+//! Whatever the input: no 5xx (but the honest 503 of a capture request to a deployment
+//! without Stenographer sensors), and every error is a JSON `{"error": "…"}`. A fixed seed.
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use vantage_tests::process::{self, Killed, free_port, get, http, until};
 
 const NOW: &str = "2024-06-15T12:40:00Z";
@@ -124,14 +125,19 @@ fn no_route_answers_5xx_or_a_non_json_error_whatever_its_parameters() {
     let sent = std::cell::Cell::new(0usize);
     for route in ROUTES {
         // a runner per route: one runner counts its cases over all its runs
-        TestRunner::new(Config { cases: 128, failure_persistence: None, ..Config::default() })
+        // a fixed seed: CI sends exactly the cases a local run sends
+        let config = Config { cases: 128, failure_persistence: None, ..Config::default() };
+        TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
             .run(&prop::collection::vec(value(), 9), |values| {
                 let path = fill(route.template, &values);
                 let body = route.body.map(|json| body_of(json, &values)).unwrap_or_default();
                 let (status, head, answer) = http(port, route.method, &path, &[], &body).ok_or_else(|| TestCaseError::fail(format!("{path}: no answer")))?;
                 sent.set(sent.get() + 1);
                 let text = String::from_utf8_lossy(&answer);
-                prop_assert!(status < 500, "{} {path}: {status} {text}", route.method);
+                // this deployment has no Stenographer sensor: a valid capture request is
+                // honestly 503 (the only 5xx allowed), with its JSON reason
+                let no_sensors = status == 503 && text.contains("no Stenographer sensors configured");
+                prop_assert!(status < 500 || no_sensors, "{} {path}: {status} {text}", route.method);
                 if status >= 400 {
                     prop_assert!(head.contains("content-type: application/json"), "{} {path}: {status} {head}", route.method);
                     let error: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| TestCaseError::fail(format!("{path}: {e}: {text}")))?;
