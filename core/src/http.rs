@@ -9,7 +9,7 @@
 //! panics as plain 500s, [`DEFAULT_BODY_LIMIT`], the API [`tokens`] when configured).
 //!
 //! - `GET /healthz` → 200 `{"status": "ok", …}` or 503 with a `reason` when the store or cache is
-//!   down or does not answer within [`HEALTH_TIMEOUT`].
+//!   down or does not answer within [`crate::backends::HEALTH_TIMEOUT`].
 //! - `GET /metrics` → Prometheus text: the capabilities' counters ([`Metrics`]), open
 //!   connections, queue lengths.
 
@@ -25,7 +25,6 @@ use axum::routing::get;
 use serde_json::json;
 
 use crate::backends::Backends;
-use crate::error::Error;
 
 mod guard;
 mod server;
@@ -110,31 +109,21 @@ pub fn error(status: StatusCode, message: String) -> Response {
     (status, axum::Json(json!({"error": message}))).into_response()
 }
 
-/// How long `/healthz` waits for the store and for the cache before calling them unavailable.
-pub const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// The outcome of one health probe: the backend name, or why it is unavailable.
-async fn probe<T>(what: &str, check: impl std::future::Future<Output = Result<T, Error>>) -> Result<(), String> {
-    match tokio::time::timeout(HEALTH_TIMEOUT, check).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(format!("{what} unavailable: {e}")),
-        Err(_) => Err(format!("{what} unavailable: no answer within {} ms (timeout)", HEALTH_TIMEOUT.as_millis())),
-    }
-}
-
 async fn healthz(State(state): State<Arc<Server>>) -> Response {
     let b = &state.backends;
-    let (store, cache) = tokio::join!(probe("store", b.store.ping()), probe("cache", b.cache.get("vantage:healthz")));
-    let reason: Vec<&str> = [&store, &cache].into_iter().filter_map(|r| r.as_ref().err().map(String::as_str)).collect();
+    let health = b.health().await;
     let mut body = json!({
-        "status": if reason.is_empty() { "ok" } else { "degraded" },
-        "store": store.as_ref().map_or_else(Clone::clone, |_| b.store.backend().to_string()),
-        "cache": cache.as_ref().map_or_else(Clone::clone, |_| b.cache.kind().to_string()),
+        "status": if health.outage().is_none() { "ok" } else { "degraded" },
+        "store": health.store.as_ref().map_or_else(Clone::clone, |_| b.store.backend().to_string()),
+        "cache": health.cache.as_ref().map_or_else(Clone::clone, |_| b.cache.kind().to_string()),
     });
-    let status = if reason.is_empty() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    if !reason.is_empty() {
-        body["reason"] = json!(reason.join("; "));
-    }
+    let status = match health.outage() {
+        None => StatusCode::OK,
+        Some(reason) => {
+            body["reason"] = json!(reason);
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    };
     (status, axum::Json(body)).into_response()
 }
 

@@ -1,5 +1,5 @@
 //! The frame around the views: the sidebar (every tab, the palette and shortcuts), the period
-//! bar, the status line (store, refreshing, data age, progress, notices and errors), the
+//! bar (with an outage of the store or the cache while it lasts), the status line (store, refreshing, data age, progress, notices and errors), the
 //! input window for what the models ask to have typed (the command palette, a filter, a
 //! device token or a password — those two masked —, a capture request), and the shortcuts.
 
@@ -10,6 +10,9 @@ use vantage_views::panels::Tab;
 
 use crate::session::Session;
 use crate::views;
+
+/// The colour of errors and outages.
+const ERROR: Color32 = Color32::from_rgb(230, 80, 70);
 
 /// The sidebar: a button per tab, then the palette, the shortcuts and the theme switch.
 pub fn sidebar(ui: &mut Ui, d: &mut Session) {
@@ -51,6 +54,11 @@ pub fn period_bar(ui: &mut Ui, d: &mut Session) {
                     d.apply(Action::Period(i as i32 - current));
                 }
             }
+            if let Some(outage) = &d.app.outage {
+                ui.separator();
+                ui.label(RichText::new(format!("Unavailable: {outage}")).color(ERROR).strong())
+                    .on_hover_text("what is shown stays; it reloads by itself once the store and the cache answer again");
+            }
         });
     });
 }
@@ -80,7 +88,7 @@ pub fn status_line(ui: &mut Ui, d: &mut Session) {
                 ui.label(notice.as_str());
             }
             if let Some(error) = &d.app.error {
-                ui.label(RichText::new(error.as_str()).color(Color32::from_rgb(230, 80, 70)));
+                ui.label(RichText::new(error.as_str()).color(ERROR));
             }
         });
     });

@@ -23,6 +23,7 @@ pub mod greylist;
 pub mod process;
 pub mod steno_standin;
 pub mod sview;
+pub mod tmux;
 
 /// The maintenance database URL tests create their databases from.
 pub fn pg_admin_url() -> String {

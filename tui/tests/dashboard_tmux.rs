@@ -9,67 +9,12 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use vantage_tests::process::{self, Killed, ok};
+use vantage_tests::tmux::{self, Session};
 
 const NOW: &str = "2024-06-15T12:40:00Z";
-
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux").args(args).output().expect("tmux is installed by scripts/test.sh");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A tmux session running the dashboard; killed when dropped.
-struct Session(String);
-
-impl Session {
-    fn start(name: &str, cmd: &str, width: u16, height: u16) -> Session {
-        let session = format!("vantage-{name}-{}", std::process::id());
-        tmux(&["new-session", "-d", "-s", &session, "-x", &width.to_string(), "-y", &height.to_string(), cmd]);
-        Session(session)
-    }
-
-    fn screen(&self) -> String {
-        tmux(&["capture-pane", "-p", "-t", &self.0])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            tmux(&["send-keys", "-t", &self.0, k]);
-        }
-    }
-
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        self.wait_for_within(what, Duration::from_secs(120), ok)
-    }
-
-    /// [`Session::wait_for`] with a longer failure guard (not a timing assertion).
-    fn wait_for_within(&self, what: &str, limit: Duration, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            assert!(start.elapsed() < limit, "timed out waiting for {what}:\n{s}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn quit_cleanly(&self, gone: &str) {
-        self.keys(&["q"]);
-        let s = self.wait_for("exit", |s| s.contains("EXITED"));
-        assert!(s.contains("EXITED 0"), "{s}");
-        assert!(!s.contains(gone), "alternate screen left, terminal restored: {s}");
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        tmux(&["kill-session", "-t", &self.0]);
-    }
-}
 
 fn vantage(args: &[&str]) -> Command {
     process::vantage(env!("CARGO_BIN_EXE_vantage"), NOW, args)
@@ -80,11 +25,7 @@ fn dashboard_command(args: &[&str]) -> String {
 }
 
 fn dashboard_command_at(now: &str, args: &[&str]) -> String {
-    format!(
-        "env -u VANTAGE_DATABASE_URL -u VANTAGE_REDIS_URL -u VANTAGE_CONFIG LANG=C.UTF-8 {} --now {now} {}; echo EXITED $?; sleep 60",
-        env!("CARGO_BIN_EXE_vantage"),
-        args.join(" ")
-    )
+    tmux::dashboard_command(env!("CARGO_BIN_EXE_vantage"), now, args)
 }
 
 fn exported(dir: &Path, ext: &str) -> std::path::PathBuf {

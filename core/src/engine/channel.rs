@@ -181,6 +181,13 @@ pub enum Update {
         /// What kind of request it was.
         kind: RequestKind,
     },
+    /// The store or the cache stopped answering — `outage` says which and why, one line — or
+    /// answers again (`None`). Sent when that changes; the engine probes every
+    /// [`HEALTH_EVERY`] (as `/healthz` does).
+    Health {
+        /// What is unavailable (None: everything answers again).
+        outage: Option<String>,
+    },
     /// A part of the deployment no request asked for could not be opened: the deployment
     /// itself (`part` = `open`: nothing will be answered) or the GeoIP databases (`GeoIP`:
     /// lookups answer nothing).
@@ -225,6 +232,30 @@ impl Progress for EventProgress {
     fn finish(&self) {}
 }
 
+/// How often the engine probes the store and the cache for [`Update::Health`].
+pub const HEALTH_EVERY: Duration = Duration::from_secs(2);
+
+/// Probes the deployment's health every [`HEALTH_EVERY`] until `stop`, sending
+/// [`Update::Health`] whenever what is unavailable changes (nothing while all is well).
+async fn watch_health(engine: Engine, events: std_mpsc::Sender<Update>, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(HEALTH_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last = None;
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let outage = engine.ops().health().await.outage();
+        if outage != last {
+            if events.send(Update::Health { outage: outage.clone() }).is_err() {
+                return;
+            }
+            last = outage;
+        }
+    }
+}
+
 impl Channel {
     /// Starts the engine on background threads; returns immediately. The first event is
     /// [`Update::Ready`] or an [`Update::Unavailable`] saying why the deployment could not be opened.
@@ -256,6 +287,7 @@ impl Channel {
                     if let Err(e) = engine.ops().open_geoip() {
                         let _ = ev_tx.send(Update::Unavailable { part: "GeoIP", message: e.to_string() });
                     }
+                    tokio::spawn(watch_health(engine.clone(), ev_tx.clone(), stop_rx.clone()));
                     if engine.in_process_queue() {
                         let workers = engine.clone();
                         let stop = stop_rx.clone();

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use super::Engine;
 use super::error::Result;
+use crate::backends::Health;
 use crate::cache::{EntryInfo, keys};
 use crate::geo::{GeoInfo, GeoIp};
 use crate::jobs::Snapshot;
@@ -110,6 +111,12 @@ impl OpsApi<'_> {
     /// Runs every queued job in this process until none is left; returns how many ran.
     pub async fn run_queued(&self) -> Result<usize> {
         Ok(self.engine.deployment.drain(LEASE).await?)
+    }
+
+    /// Whether the store and the cache answer now (what `/healthz` answers; each probe given
+    /// at most [`crate::backends::HEALTH_TIMEOUT`]).
+    pub async fn health(&self) -> Health {
+        self.engine.deployment.backends.health().await
     }
 
     /// Opens the GeoIP databases of the configured directory now (instead of at the first

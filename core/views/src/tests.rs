@@ -1,5 +1,5 @@
 //! The router without a screen: keys over the neutral key type, and engine failures routed
-//! to the model whose request failed.
+//! to the model whose request failed; an outage of the store or the cache, and its end.
 
 use serde_json::json;
 use vantage_core::engine::{Request, RequestId, RequestKind, Update};
@@ -104,4 +104,45 @@ fn x_on_the_pcap_tab_cancels_the_selected_running_job_only() {
     app.on_event(Update::PcapJobs(vec![completed_job()]));
     app.detail = Some(Detail::Capture { id: JOB.into() });
     assert!(app.apply(Action::CancelWork).is_empty(), "completed");
+}
+
+#[test]
+fn an_outage_shows_while_it_lasts_and_its_end_asks_the_view_again() {
+    let mut app = App::new(Vec::new(), false);
+    let view = app.requests();
+    assert!(view.iter().any(|e| matches!(e, Effect::Engine(Request::Resource { .. }))), "{view:?}");
+    let cache = "cache unavailable: redis: connection refused";
+    assert!(app.on_event(Update::Health { outage: Some(cache.into()) }).is_empty(), "nothing is asked while it lasts");
+    assert_eq!(app.outage.as_deref(), Some(cache));
+    let error = vantage_core::engine::Error::Unavailable(vantage_core::Error::Redis("connection refused".into()));
+    app.on_event(Update::Failed { id: RequestId(1), kind: RequestKind::Resource, error: std::sync::Arc::new(error) });
+    assert_eq!(app.error.as_deref(), Some("redis: connection refused"));
+    let both = format!("store unavailable: database: pool timed out; {cache}");
+    assert!(app.on_event(Update::Health { outage: Some(both.clone()) }).is_empty(), "still out: nothing asked");
+    assert_eq!(app.outage.as_deref(), Some(both.as_str()));
+    assert_eq!(app.error.as_deref(), Some("redis: connection refused"), "a change of the outage keeps the error");
+
+    assert_eq!(app.on_event(Update::Health { outage: None }), view, "everything answers: the view asks for its data again");
+    assert_eq!((app.outage.as_deref(), app.error.as_deref()), (None, None));
+    assert_eq!(app.notice.as_deref(), Some("the store and the cache answer again"));
+    assert!(app.on_event(Update::Health { outage: None }).is_empty(), "no outage ended: nothing asked");
+}
+
+#[test]
+fn a_read_without_a_value_keeps_the_last_value_until_a_new_one_comes() {
+    use vantage_core::statistics::resources::Params;
+    use vantage_core::statistics::service::ResourceRead;
+    let mut app = App::new(Vec::new(), false);
+    let at = |m: u32| chrono::DateTime::parse_from_rfc3339(&format!("2024-06-15T12:{m:02}:00Z")).map(|t| t.to_utc()).ok();
+    let mut give = |data: Option<serde_json::Value>, computed_at, refreshing| {
+        let read = ResourceRead { data, computed_at, refreshing };
+        app.on_event(Update::Resource { name: "top_countries_by_incidents_list".into(), period: app.period, params: Params::default(), read });
+        app.statistics.data.values().next().cloned().expect("a read")
+    };
+    let first = give(Some(json!([{"country": "CZ", "count": 3}])), at(30), false);
+    // the cache lost it (Redis restarted empty): the read has no value and a refresh is queued
+    let kept = give(None, None, true);
+    assert_eq!((kept.data, kept.computed_at, kept.refreshing), (first.data, at(30), true));
+    let new = give(Some(json!([{"country": "SK", "count": 5}])), at(40), false);
+    assert_eq!((new.data, new.computed_at), (Some(json!([{"country": "SK", "count": 5}])), at(40)));
 }

@@ -99,8 +99,7 @@ impl Deployment {
     /// The app on this deployment with `toml` as its config file, filling the store with
     /// `demo` first.
     pub fn app(&self, toml: &str, demo: Option<DemoOptions>) -> App {
-        let config = self.config(toml);
-        Harness::builder().with_size([1400.0, 1000.0]).build_eframe(move |cc| Desktop::new(&cc.egui_ctx, config, demo).expect("desktop app"))
+        app_on(self.config(toml), demo)
     }
 
     /// The app on this deployment with an empty config file, on a freshly filled [`DEMO`] year.
@@ -114,6 +113,11 @@ impl Deployment {
         demo_ready(&mut app);
         app
     }
+}
+
+/// The app on `config`, filling the store with `demo` first.
+pub fn app_on(config: Config, demo: Option<DemoOptions>) -> App {
+    Harness::builder().with_size([1400.0, 1000.0]).build_eframe(move |cc| Desktop::new(&cc.egui_ctx, config, demo).expect("desktop app"))
 }
 
 /// The configuration of an app in `dir`: `toml` as `<dir>/vantage.toml`, data in `<dir>/data`

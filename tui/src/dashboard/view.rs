@@ -149,7 +149,11 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
         .highlight_style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD));
     frame.render_widget(tabs, tabs_area);
     let sep = if app.ascii { " - " } else { " · " };
-    let state = if app.refreshing() { format!("refreshing{}", ellipsis(app)) } else { "up to date".into() };
+    let state = match (app.refreshing(), &app.outage) {
+        (true, _) => format!("refreshing{}", ellipsis(app)),
+        (false, Some(_)) => "showing what was loaded".into(),
+        (false, None) => "up to date".into(),
+    };
     let age = app.data_age().map(|t| format!("{sep}data of {}", t.format("%Y-%m-%d %H:%M"))).unwrap_or_default();
     let backend = app.backend.as_deref().map(|b| format!("{sep}{b}")).unwrap_or_default();
     let progress = match &app.progress {
@@ -158,8 +162,18 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
         None => String::new(),
     };
     let progress = if app.working.is_some() { format!("{progress} (X cancels)") } else { progress };
-    let text = format!(" period {} ({}){age}{sep}{state}{backend}{progress}", app.period, app.period.label());
-    frame.render_widget(Paragraph::new(text).style(Style::default().fg(DIM)), info);
+    let period = format!(" period {} ({}){age}{sep}", app.period, app.period.label());
+    let rest = format!("{state}{backend}{progress}");
+    // an outage goes right after the period, in the error colour, while it lasts
+    let line = match &app.outage {
+        Some(outage) => Line::from(vec![
+            Span::styled(period, Style::default().fg(DIM)),
+            Span::styled(format!("UNAVAILABLE: {outage}{sep}"), Style::default().fg(ERROR).add_modifier(Modifier::BOLD)),
+            Span::styled(rest, Style::default().fg(DIM)),
+        ]),
+        None => Line::from(Span::styled(format!("{period}{rest}"), Style::default().fg(DIM))),
+    };
+    frame.render_widget(Paragraph::new(line), info);
 }
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {

@@ -1,4 +1,4 @@
-//! Engine events into the dashboard: the router's own (the deployment, progress, failures
+//! Engine events into the dashboard: the router's own (the deployment, its health, progress, failures
 //! routed to the model whose request failed, cancellations) and the models' answers, and the
 //! outcome of an export.
 
@@ -12,8 +12,27 @@ impl App {
     /// view now needs (e.g. the details of the first row of a list that just arrived).
     pub fn on_event(&mut self, event: Update) -> Vec<Effect> {
         self.revision += 1;
+        if let Update::Health { outage } = event {
+            return self.health(outage);
+        }
         self.take(event);
         self.wanted(&[])
+    }
+
+    /// The store or the cache stopped answering, or answers again: the header says so while
+    /// it lasts; what is shown stays. Once everything answers, the errors the outage caused
+    /// go and the view asks for its data again (what failed meanwhile comes back by itself).
+    fn health(&mut self, outage: Option<String>) -> Vec<Effect> {
+        let recovered = self.outage.is_some() && outage.is_none();
+        self.outage = outage;
+        if !recovered {
+            return Vec::new();
+        }
+        self.error = None;
+        self.notice = Some("the store and the cache answer again".into());
+        let effects = self.requests();
+        self.note_sent(&effects);
+        effects
     }
 
     /// Takes an engine event into the router or the model it is for.

@@ -55,6 +55,9 @@ pub struct App {
     pub ascii: bool,
     /// Store / cache description once ready.
     pub backend: Option<String>,
+    /// What of the deployment does not answer now (the store, the cache, and why), for the
+    /// header while it lasts; None when everything answers.
+    pub outage: Option<String>,
     /// Last message for the status line.
     pub notice: Option<String>,
     /// Last error, one line.
@@ -142,6 +145,7 @@ impl App {
             quit: false,
             ascii,
             backend: None,
+            outage: None,
             notice: None,
             error: None,
             progress: None,

@@ -1,6 +1,6 @@
 //! The statistics resources every statistics panel shows (Overview, Attackers, Passwords,
 //! Ports, My devices and the resource detail views): the latest read of each resource,
-//! period and parameters, as tables and charts.
+//! period and parameters, as tables and charts; a read without a value keeps the last value.
 
 use std::collections::HashMap;
 
@@ -53,8 +53,17 @@ impl TabModel for Statistics {
 
     fn take(&mut self, event: Update) -> Taken {
         match event {
-            Update::Resource { name, period, params, read } => {
-                self.data.insert((name, period, params), read);
+            Update::Resource { name, period, params, mut read } => {
+                let key = (name, period, params);
+                // a read without a value (the cache lost it: Redis restarted empty, the cache
+                // was cleared) keeps the last value shown, with its time, until a new one comes
+                if read.data.is_none()
+                    && let Some(last) = self.data.get(&key).filter(|last| last.data.is_some())
+                {
+                    read.data = last.data.clone();
+                    read.computed_at = last.computed_at;
+                }
+                self.data.insert(key, read);
                 Taken::Mine(Reply::default())
             }
             other => Taken::NotMine(other),
