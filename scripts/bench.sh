@@ -2,7 +2,10 @@
 # Vantage benchmarks. Prints a Markdown table of figures (copy the latest into
 # docs/benchmarks.md). Needs the services scripts/test.sh sets up (PostgreSQL on loopback).
 #
-#   scripts/bench.sh [ingest|aggregate|resources|passwords|pcap|tui|events|flows|gui|dynfw|dossier|all]
+#   scripts/bench.sh [ingest|aggregate|resources|refresh|passwords|pcap|tui|events|flows|gui|dynfw|dossier|all]
+#
+# Each figure quality.md sets a target for is also printed in a closing "Targets" table,
+# beside its target, with "met" or "missed".
 #
 # Environment: BENCH_INGEST_ROWS (default 2000000), BENCH_AGG_ROWS (default 10000000),
 # BENCH_DEMO_SCALE (PostgreSQL year for the resources benchmark, default 17 ≈ 21M raw rows),
@@ -12,7 +15,7 @@
 # app benchmark, default 1), BENCH_GUI_FRAMES (frames timed on its Overview, default 300),
 # BENCH_DYNFW_LIST (addresses in the DynFW list, default 1000000), BENCH_DYNFW_DELTAS (deltas applied in process, default
 # 2000000), BENCH_DYNFW_ZMQ_DELTAS (deltas sent over ZeroMQ CURVE on loopback, default 1000000),
-# BENCH_DOSSIER_SCALE (demo year of the IP dossier benchmark, default 1), BENCH_DOSSIER_IPS (random attackers, default 1000),
+# BENCH_REFRESH_SCALE (demo year of the refresh and scale-out benchmark, default 2), BENCH_DOSSIER_SCALE (demo year of the IP dossier benchmark, default 1), BENCH_DOSSIER_IPS (random attackers, default 1000),
 # BENCH_DIR (scratch space, default ./bench-out), VANTAGE_TEST_PG_URL (maintenance DB URL),
 # BENCH_PROFILE (cargo profile of the binaries, default release; dev: the test build, dependencies optimised).
 set -euo pipefail
@@ -50,6 +53,11 @@ rate() { python3 -c "print(f'{$1/$2:,.0f}')"; }
 
 rows=()
 row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
+# target WORKLOAD TODAY TARGET MET → a line of the closing table of quality.md's targets
+targets=()
+target() { targets+=("| $1 | $2 | $3 | $4 |"); }
+# met A OP B → "met" or "missed" (A ≤ B or A ≥ B, decimals)
+met() { python3 -c "import sys; a, b = float('$1'), float('$3'); print('met' if (a <= b if '$2' == '<=' else a >= b) else 'missed')"; }
 
 if [ "$what" = ingest ] || [ "$what" = all ]; then
     for fmt in csv jsonl; do
@@ -71,15 +79,19 @@ with open(sys.argv[1]) as src, open(sys.argv[2], "w") as out:
 PY
             run "baseline copy" -- psql "$url" -qc "\\copy incidents (time, raw_count, identity_id, trap, action, ip, country) from '$DIR/baseline.tsv'"
             row "baseline: psql \\copy of the same rows" postgres "$INGEST_ROWS" "$SECS" "$(rate "$INGEST_ROWS" "$SECS")" "-"
+            copy_rate=$(python3 -c "print($INGEST_ROWS / $SECS)")
         fi
         url=$(fresh_pg vantage_bench_ingest)
         run "ingest pg $fmt" -- "$V" --database-url "$url" ingest sentinel --json "$f"
         s=$(python3 -c "import json;print(json.load(open('$DIR/out.json'))['seconds'])")
         row "ingest $fmt (COPY)" postgres "$INGEST_ROWS" "$(printf %.2f "$s")" "$(rate "$INGEST_ROWS" "$s")" "$RSS_MB"
+        share=$(python3 -c "print(f'{100 * $INGEST_ROWS / $s / $copy_rate:.0f}')")
+        target "ingest into PostgreSQL, $fmt, against psql \\copy in the same run" "$(rate "$INGEST_ROWS" "$s") rows/s = $share % of \\copy ($(rate "$copy_rate" 1))" "≥ 90 % of \\copy" "$(met "$share" '>=' 90)"
         d=$(fresh_sqlite sqlite-ingest)
         run "ingest sqlite $fmt" -- "$V" --data-dir "$d" ingest sentinel --json "$f"
         s=$(python3 -c "import json;print(json.load(open('$DIR/out.json'))['seconds'])")
         row "ingest $fmt (batched tx)" sqlite "$INGEST_ROWS" "$(printf %.2f "$s")" "$(rate "$INGEST_ROWS" "$s")" "$RSS_MB"
+        target "ingest into SQLite, $fmt" "$(rate "$INGEST_ROWS" "$s") rows/s" "≥ 200,000 rows/s" "$(met "$(python3 -c "print($INGEST_ROWS / $s)")" '>=' 200000)"
     done
 fi
 
@@ -100,6 +112,7 @@ if [ "$what" = aggregate ] || [ "$what" = all ]; then
             run "$p $backend" -- "$V" "${target[@]}" --now "$now" migrate-period "$p" --days 1 --json
             written=$(python3 -c "import json;print(json.load(open('$DIR/out.json'))['rows_written'])")
             row "aggregate one day $p (source rows → written $written)" "$backend" "$src" "$SECS" "$(rate "$src" "$SECS")" "$RSS_MB"
+            [ "$backend/$p" = postgres/quarterly ] && target "one day of $AGG_ROWS raw incidents → quarterly, PostgreSQL" "$SECS s" "≤ 10 s" "$(met "$SECS" '<=' 10)"
             src=$(python3 -c "import json;print(json.load(open('$DIR/out.json'))['rows_written'])")
         done
         run "rerun $backend" -- "$V" "${target[@]}" --now "$now" migrate-period quarterly --days 1 --json
@@ -115,7 +128,10 @@ if [ "$what" = resources ] || [ "$what" = all ]; then
     raw=$(psql "$url" -qAtc "select (select count(*) from incidents) + (select count(*) from passwords) + (select count(*) from ports)")
     row "load a demo year (ingest + back-fill of all three precisions)" postgres "$raw" "$SECS" "$(rate "$raw" "$SECS")" "$RSS_MB"
     extra+=$'\n'"### Full refresh (23 resources × 7 periods) and cached reads — PostgreSQL, $raw raw rows, Redis"$'\n\n'
-    extra+=$("$GEN" resources "$url" "${VANTAGE_TEST_REDIS_URL:-redis://127.0.0.1:6379}" "$now")$'\n'
+    out=$("$GEN" resources "$url" "${VANTAGE_TEST_REDIS_URL:-redis://127.0.0.1:6379}" "$now")
+    extra+="$out"$'\n'
+    all=$(awk -F'|' '$2 ~ /^ all / {gsub(/ /, "", $4); print $4}' <<<"$out")
+    target "full refresh, 23 resources × 7 periods, $raw raw rows, PostgreSQL" "$all s" "≤ 60 s" "$(met "$all" '<=' 60)"
     d=$(fresh_sqlite sqlite-res)
     run "demo sqlite" -- "$V" --data-dir "$d" --now "$now" demo --no-tui --scale "${BENCH_SQLITE_SCALE:-3}"
     raw=$(python3 -c "import sqlite3;c=sqlite3.connect('$d/vantage.db');print(sum(c.execute(f'select count(*) from {t}').fetchone()[0] for t in ['incidents','passwords','ports']))")
@@ -443,6 +459,7 @@ if [ "$what" = events ] || [ "$what" = all ]; then
     b=$(median3 "${base[@]}"); a=$(median3 "${full[@]}")
     row "baseline: stats-portal make_agg_tables.sql, 3 × CREATE TABLE AS (runs ${base[*]})" postgres "$n" "$b" "$(rate "$n" "$b")" "-"
     row "events aggregate --full (runs ${full[*]})" postgres "$n" "$a" "$(rate "$n" "$a")" "$RSS_MB"
+    target "events full rebuild, $n events, PostgreSQL, against stats-portal's SQL in the same run" "$a s vs $b s ($(python3 -c "print(f'{$a / $b:.2f}')")×)" "not slower (≤ 1.00×)" "$(met "$a" '<=' "$b")"
     run "events aggregate --full sqlite" -- "$V" --data-dir "$d" events aggregate --full --json
     sf=$SECS
     row "events aggregate --full" sqlite "$n" "$sf" "$(rate "$n" "$sf")" "$RSS_MB"
@@ -461,6 +478,7 @@ if [ "$what" = events ] || [ "$what" = all ]; then
         # shellcheck disable=SC2086
         run "$label sqlite" -- "$V" --data-dir "$d" --now 2024-06-15T00:00:00Z events $label --json
         extra+="| $label | $p | $SECS |"$'\n'
+        [ "$label" = distinct-ips ] && target "events distinct IPs over a 30-day range, $n events, SQLite" "$SECS s" "≤ 2 s" "$(met "$SECS" '<=' 2)"
     done <<'Q'
 per-day
 per-day --by taxonomy
@@ -495,6 +513,57 @@ if [ "$what" = dynfw ] || [ "$what" = all ]; then
     extra+="$("$GEN" dynfw-memory "$list" "$DIR")"$'\n'
 fi
 
+if [ "$what" = refresh ] || [ "$what" = all ]; then
+    # issue 19: a cold full refresh of a demo year at --scale 2 on PostgreSQL beside one plain
+    # count scan per (table, period window) it reads (in process, `vantage-bench resources`),
+    # then the same refresh by 1, 2 and 4 `vantage worker` processes (one job each at a time)
+    # on a Redis database of its own: `vantage refresh` until a round queues nothing, timed
+    # until the queue is empty. This machine has $(nproc) cores: PostgreSQL, the workers and
+    # the planner share them.
+    now=2024-06-15T12:40:00Z
+    scale="${BENCH_REFRESH_SCALE:-2}"
+    url=$(fresh_pg vantage_bench_refresh)
+    run "demo pg" -- "$V" --database-url "$url" --now "$now" demo --no-tui --scale "$scale"
+    raw=$(psql "$url" -qAtc "select (select count(*) from incidents) + (select count(*) from passwords) + (select count(*) from ports)")
+    psql "$url" -qc "VACUUM ANALYZE" >/dev/null
+    extra+=$'\n'"### Cold full refresh against count scans — PostgreSQL, demo year at scale $scale ($raw raw rows), in process"$'\n\n'
+    out=$("$GEN" resources "$url" - "$now")
+    extra+="$out"$'\n'
+    ratio=$(awk -F'|' '$2 ~ /baseline/ {gsub(/ /, "", $5); print $5}' <<<"$out")
+    scans=$(awk -F'|' '$2 ~ /baseline/ {gsub(/ /, "", $4); print $4}' <<<"$out")
+    target "cold full refresh (in process) at --scale $scale against one count scan per (table, period window), PostgreSQL" "${ratio}× (scans ${scans} s)" "≤ 3×" "$(met "$ratio" '<=' 3)"
+    redis="${VANTAGE_TEST_REDIS_URL:-redis://127.0.0.1:6379}/9"
+    with=(--database-url "$url" --redis-url "$redis" --now "$now")
+    extra+=$'\n'"### Scale-out: the same cold full refresh by N \`vantage worker\` processes on one Redis ($(nproc) cores)"$'\n\n'
+    extra+="| workers | jobs | seconds | speed-up |"$'\n'"|---|---:|---:|---:|"$'\n'
+    one=""
+    for n in 1 2 4; do
+        "$V" "${with[@]}" clear-cache --all >/dev/null
+        pids=()
+        for _ in $(seq 1 "$n"); do
+            "$V" "${with[@]}" worker --concurrency 1 --no-schedule 2>>"$DIR/workers.log" &
+            pids+=($!)
+        done
+        for _ in $(seq 1 100); do grep -q serving "$DIR/workers.log" 2>/dev/null && break; sleep 0.1; done
+        start=$(date +%s.%N) jobs=0
+        while :; do
+            queued=$("$V" "${with[@]}" refresh | awk '/ queued/ {print $1}' | tail -1)
+            jobs=$((jobs + queued))
+            # until the queue is empty and nothing runs
+            until "$V" "${with[@]}" view-jobs --json | python3 -c "import json,sys; s=json.load(sys.stdin); sys.exit(0 if not s['running'] and not any(jobs for _, jobs in s['queued']) else 1)"; do sleep 0.2; done
+            [ "$queued" -eq 0 ] && break
+        done
+        secs=$(python3 -c "print(f'{$(date +%s.%N) - $start:.2f}')")
+        kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
+        rm -f "$DIR/workers.log"
+        [ -n "$one" ] || one=$secs
+        extra+="| $n | $jobs | $secs | $(python3 -c "print(f'{$one / $secs:.2f}')")× |"$'\n'
+    done
+    "$V" "${with[@]}" clear-cache --all >/dev/null
+    ratio=$(python3 -c "print(f'{$one / $scans:.1f}')")
+    target "cold full \`vantage refresh\` by one worker at --scale $scale against the same count scans, PostgreSQL" "${ratio}× ($one s)" "≤ 3×" "$(met "$ratio" '<=' 3)"
+fi
+
 if [ "$what" = dossier ] || [ "$what" = all ]; then
     # IP dossier (issue 17): the dossiers of random attackers of a demo year (its events and
     # flows included), in process through the engine, beside one uncached statistics resource
@@ -519,3 +588,11 @@ echo "| benchmark | backend | rows | seconds | rows/s | peak RSS MB |"
 echo "|---|---|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 printf '%s\n' "$extra"
+if [ "${#targets[@]}" -gt 0 ]; then
+    echo
+    echo "### Targets (quality.md; issue 19's table), today's figure beside each"
+    echo
+    echo "| workload | today | target | |"
+    echo "|---|---|---|---|"
+    printf '%s\n' "${targets[@]}"
+fi

@@ -106,3 +106,36 @@ async fn text_with_tabs_newlines_and_backslashes_round_trips() {
         ts.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_row_the_database_refuses_fails_the_import_and_stores_nothing() {
+    for kind in BOTH {
+        let ts = TestStore::new(kind, t("2024-06-16T00:00:00Z")).await;
+        import(&ts, "ports.csv", "time,port,protocol\n2024-06-14T00:00:00Z,23,TCP\n", false).await;
+        let before = snapshot(ts.store.as_ref()).await;
+        // a rule of the database's own (the parser accepts the row): raw_count below 1000
+        ts.raw_sql(
+            "CREATE TRIGGER small BEFORE INSERT ON incidents WHEN NEW.raw_count >= 1000 BEGIN SELECT RAISE(ABORT, 'raw_count too big'); END",
+            "ALTER TABLE incidents ADD CONSTRAINT small CHECK (raw_count < 1000)",
+        )
+        .await;
+        // the refused row in the second batch, after a whole batch was sent
+        let rows = ingest::BATCH_ROWS + 5_000;
+        let content: String = (0..rows)
+            .map(|i| {
+                let count = if i == ingest::BATCH_ROWS + 1_000 { 5_000 } else { 1 };
+                format!("{{\"time\":\"2024-06-15T10:{:02}:00Z\",\"sn\":\"A{}\",\"device_token\":\"tok\",\"trap\":\"minipot_telnet\",\"action\":\"login\",\"ip\":\"203.0.113.7\",\"raw_count\":{count}}}\n", i % 60, i % 3)
+            })
+            .collect();
+        let path = ts.data_dir().join("refused.jsonl");
+        std::fs::write(&path, content).expect("write input");
+        let refused = ingest::ingest(ts.store.as_ref(), vec![Source::File(path)], IngestOptions::default(), Arc::new(NoProgress)).await;
+        let error = refused.expect_err("the database refuses a row").to_string();
+        assert!(error.contains("small") || error.contains("raw_count too big"), "{kind:?}: {error}");
+        assert_eq!(snapshot(ts.store.as_ref()).await, before, "{kind:?}: a refused import stored something");
+        // the store takes the next import
+        let r = import(&ts, "ports.csv", "time,port,protocol\n2024-06-14T00:01:00Z,22,TCP\n", false).await;
+        assert!(r.committed && r.rows.ports == 1, "{kind:?}: {r:?}");
+        ts.finish().await;
+    }
+}

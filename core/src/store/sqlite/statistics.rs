@@ -26,7 +26,7 @@ impl SqliteStore {
     }
 }
 
-statistics_store!(SqliteStore, Sqlite, SqliteIngest);
+statistics_store!(SqliteStore, Sqlite);
 
 /// An import transaction on SQLite: multi-row INSERTs inside one `BEGIN IMMEDIATE`.
 struct SqliteIngest {
@@ -39,7 +39,7 @@ impl IngestSession for SqliteIngest {
     async fn write(&mut self, batch: &ReportBatch) -> Result<()> {
         let mut ids = Vec::with_capacity(batch.incidents.len());
         for r in &batch.incidents {
-            ids.push(self.identity(&r.sn, &r.device_token).await?);
+            ids.push(SqliteStore::identity_in(&mut self.tx, &mut self.identities, &r.sn, &r.device_token).await?);
         }
         for (chunk, ids) in batch.incidents.chunks(ROWS_PER_INSERT).zip(ids.chunks(ROWS_PER_INSERT)) {
             let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO incidents (time, raw_count, identity_id, trap, action, ip, country) ");

@@ -22,15 +22,21 @@ pub(crate) struct SqlAggregation<DB: sqlx::Database> {
 
 /// Implements [`super::StatisticsStore`] for `$store` on database `$db`, and
 /// [`super::AggregationSession`] for [`SqlAggregation`] on it. `$store` provides
-/// `begin_ingest_tx` and `begin_aggregation_tx(lock)`; its import session `$ingest` (fields `tx`
-/// and `identities`) gets `identity`, which resolves (or creates) an identity.
+/// `begin_ingest_tx` and `begin_aggregation_tx(lock)`, and gets `identity_in`, which resolves
+/// (or creates) an identity inside an import's transaction.
 macro_rules! statistics_store {
-    ($store:ty, $db:ty, $ingest:ty) => {
-        impl $ingest {
-            /// The id of the identity `(sn, token)`, created when unknown.
-            async fn identity(&mut self, sn: &str, token: &str) -> $crate::error::Result<i64> {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// The id of the identity `(sn, token)` inside `tx`, created when unknown;
+            /// `identities` caches the ids and counts the identities created.
+            async fn identity_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                identities: &mut $crate::store::statistics::IdentityCache,
+                sn: &str,
+                token: &str,
+            ) -> $crate::error::Result<i64> {
                 use $crate::store::codec::Codec;
-                if let Some(id) = self.identities.get(sn, token) {
+                if let Some(id) = identities.get(sn, token) {
                     return Ok(id);
                 }
                 let d = <$db>::DIALECT;
@@ -39,18 +45,18 @@ macro_rules! statistics_store {
                     d.param(1),
                     d.param(2)
                 );
-                let inserted: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(insert)).bind(sn).bind(token).fetch_optional(&mut *self.tx).await?;
+                let inserted: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(insert)).bind(sn).bind(token).fetch_optional(&mut **tx).await?;
                 let id = match inserted {
                     Some(id) => {
-                        self.identities.created += 1;
+                        identities.created += 1;
                         id
                     }
                     None => {
                         let select = format!("SELECT id FROM identity WHERE sn = {} AND device_token = {}", d.param(1), d.param(2));
-                        sqlx::query_scalar(sqlx::AssertSqlSafe(select)).bind(sn).bind(token).fetch_one(&mut *self.tx).await?
+                        sqlx::query_scalar(sqlx::AssertSqlSafe(select)).bind(sn).bind(token).fetch_one(&mut **tx).await?
                     }
                 };
-                self.identities.insert(sn, token, id);
+                identities.insert(sn, token, id);
                 Ok(id)
             }
         }
