@@ -531,6 +531,7 @@ if [ "$what" = refresh ] || [ "$what" = all ]; then
     extra+="$out"$'\n'
     ratio=$(awk -F'|' '$2 ~ /baseline/ {gsub(/ /, "", $5); print $5}' <<<"$out")
     scans=$(awk -F'|' '$2 ~ /baseline/ {gsub(/ /, "", $4); print $4}' <<<"$out")
+    : "${scans:?vantage-bench printed no count-scan baseline (it needs a postgres:// URL)}"
     target "cold full refresh (in process) at --scale $scale against one count scan per (table, period window), PostgreSQL" "${ratio}× (scans ${scans} s)" "≤ 3×" "$(met "$ratio" '<=' 3)"
     redis="${VANTAGE_TEST_REDIS_URL:-redis://127.0.0.1:6379}/9"
     with=(--database-url "$url" --redis-url "$redis" --now "$now")
@@ -540,21 +541,29 @@ if [ "$what" = refresh ] || [ "$what" = all ]; then
     for n in 1 2 4; do
         "$V" "${with[@]}" clear-cache --all >/dev/null
         pids=()
+        trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
         for _ in $(seq 1 "$n"); do
             "$V" "${with[@]}" worker --concurrency 1 --no-schedule 2>>"$DIR/workers.log" &
             pids+=($!)
         done
-        for _ in $(seq 1 100); do grep -q serving "$DIR/workers.log" 2>/dev/null && break; sleep 0.1; done
+        for _ in $(seq 1 300); do [ "$(grep -c serving "$DIR/workers.log" 2>/dev/null)" -ge "$n" ] && break; sleep 0.1; done
+        [ "$(grep -c serving "$DIR/workers.log")" -ge "$n" ] || { echo "the $n workers did not start:" >&2; cat "$DIR/workers.log" >&2; exit 1; }
         start=$(date +%s.%N) jobs=0
         while :; do
             queued=$("$V" "${with[@]}" refresh | awk '/ queued/ {print $1}' | tail -1)
             jobs=$((jobs + queued))
             # until the queue is empty and nothing runs
-            until "$V" "${with[@]}" view-jobs --json | python3 -c "import json,sys; s=json.load(sys.stdin); sys.exit(0 if not s['running'] and not any(jobs for _, jobs in s['queued']) else 1)"; do sleep 0.2; done
+            deadline=$(($(date +%s) + 1800))
+            until "$V" "${with[@]}" view-jobs --json | python3 -c "import json,sys; s=json.load(sys.stdin); sys.exit(0 if not s['running'] and not any(jobs for _, jobs in s['queued']) else 1)"; do
+                [ "$(date +%s)" -lt "$deadline" ] || { echo "the refresh by $n workers did not finish in 30 min" >&2; exit 1; }
+                sleep 0.2
+            done
             [ "$queued" -eq 0 ] && break
         done
         secs=$(python3 -c "print(f'{$(date +%s.%N) - $start:.2f}')")
-        kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
+        kill "${pids[@]}" 2>/dev/null || true
+        wait "${pids[@]}" 2>/dev/null || true
+        trap - EXIT
         rm -f "$DIR/workers.log"
         [ -n "$one" ] || one=$secs
         extra+="| $n | $jobs | $secs | $(python3 -c "print(f'{$one / $secs:.2f}')")× |"$'\n'

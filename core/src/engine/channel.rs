@@ -236,17 +236,23 @@ impl Progress for EventProgress {
 pub const HEALTH_EVERY: Duration = Duration::from_secs(2);
 
 /// Probes the deployment's health every [`HEALTH_EVERY`] until `stop`, sending
-/// [`Update::Health`] whenever what is unavailable changes (nothing while all is well).
+/// [`Update::Health`] whenever what is unavailable changes (nothing while all is well). An
+/// outage is reported once two probes in a row failed (one may just have found the store's
+/// pool busy for a second); its end at the first probe that succeeds.
 async fn watch_health(engine: Engine, events: std_mpsc::Sender<Update>, mut stop: watch::Receiver<bool>) {
     let mut every = tokio::time::interval(HEALTH_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last = None;
+    let (mut last, mut failed_before) = (None, false);
     loop {
         tokio::select! {
             _ = every.tick() => {}
             _ = stop.changed() => return,
         }
-        let outage = engine.ops().health().await.outage();
+        let probed = engine.ops().health().await.outage();
+        // the first failed probe after a good one is not reported yet
+        let first_failure = probed.is_some() && !failed_before;
+        failed_before = probed.is_some();
+        let outage = if first_failure { last.clone() } else { probed };
         if outage != last {
             if events.send(Update::Health { outage: outage.clone() }).is_err() {
                 return;

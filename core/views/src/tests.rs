@@ -126,6 +126,12 @@ fn an_outage_shows_while_it_lasts_and_its_end_asks_the_view_again() {
     assert_eq!((app.outage.as_deref(), app.error.as_deref()), (None, None));
     assert_eq!(app.notice.as_deref(), Some("the store and the cache answer again"));
     assert!(app.on_event(Update::Health { outage: None }).is_empty(), "no outage ended: nothing asked");
+
+    // an error the outage did not cause stays when it ends
+    app.on_event(Update::Health { outage: Some(cache.into()) });
+    app.exported(Err("disk full".into()));
+    app.on_event(Update::Health { outage: None });
+    assert_eq!(app.error.as_deref(), Some("export failed: disk full"));
 }
 
 #[test]

@@ -81,8 +81,9 @@ impl SqlEventAggregation<Postgres> {
     }
 }
 
-/// The `work_mem` of a full rebuild's transaction, 256 MB: per sort or hash of its plan (and
-/// of each parallel worker), so a rebuild may take a few times this much of the server's memory.
+/// The `work_mem` of a full rebuild's transaction, 256 MB: per sort or hash of its plan and of
+/// each parallel worker (a hash up to `hash_mem_multiplier`, by default 2, times that), so a
+/// rebuild may take a few times this much of the server's memory.
 const REBUILD_WORK_MEM: &str = "SET LOCAL work_mem = '256MB'";
 
 /// Rebuilds the three tables whole inside `tx`: each is computed by `CREATE TABLE … AS SELECT`

@@ -39,9 +39,11 @@ statistics_store!(PgStore, Postgres);
 const ORDERS_AHEAD: usize = 2;
 
 /// An import transaction on PostgreSQL. A writer task owns the transaction and streams the
-/// rows into one COPY per table that stays open from batch to batch, so the server parses
-/// one batch while the next is encoded (a COPY per batch left it waiting ~20 % of the time);
-/// identities unknown to the session's cache are resolved by the writer, between COPYs.
+/// rows into a COPY that stays open while consecutive batches hold rows of the same table
+/// (an import of one kind: one COPY), so the server parses one batch while the next is
+/// encoded (a COPY per batch left it waiting ~20 % of the time); identities unknown to the
+/// session's cache are resolved by the writer, between COPYs. The writer's first error ends
+/// it, and its transaction rolls back.
 struct PgIngest {
     orders: mpsc::Sender<Order>,
     /// The writer, until its failure was taken ([`PgIngest::failure`]).
@@ -93,13 +95,18 @@ async fn write_orders(mut tx: Transaction<'static, Postgres>, mut orders: mpsc::
                         Some(Order::Rows(t, text)) if *t == table => {
                             copy.send(text.as_bytes()).await?;
                         }
-                        _ => break,
+                        // the session is gone (the import was dropped): nothing is to be kept
+                        None => return Ok(copy.abort("import abandoned").await?),
+                        Some(_) => break,
                     }
                 }
                 copy.finish().await?;
             }
             Order::Identity { sn, token, reply } => {
-                let _ = reply.send(PgStore::identity_in(&mut tx, &mut identities, &sn, &token).await);
+                // a failed statement aborts the transaction: the writer stops with the error
+                // (the dropped reply sends the session to it), so nothing can commit after it
+                let id = PgStore::identity_in(&mut tx, &mut identities, &sn, &token).await?;
+                let _ = reply.send(Ok(id));
                 next = orders.recv().await;
             }
             Order::End { commit, reply } => {
@@ -152,17 +159,23 @@ impl PgIngest {
         Ok(id)
     }
 
-    /// Commits or rolls back through the writer; the identities created.
+    /// Commits or rolls back through the writer; the identities created. A writer that
+    /// stopped with an error has rolled back already: a rollback then succeeds, a commit
+    /// fails with that error.
     async fn end(mut self, commit: bool) -> Result<u64> {
         if self.writer.is_none() {
-            // it stopped with the error already reported, and its transaction rolled back
+            // its error was reported already
             return if commit { Err(Error::Database(sqlx::Error::WorkerCrashed)) } else { Ok(0) };
         }
         let (reply, answer) = oneshot::channel();
-        self.send(Order::End { commit, reply }).await?;
-        match answer.await {
-            Ok(ended) => ended,
-            Err(_) => Err(self.failure().await),
+        let ended = match self.orders.send(Order::End { commit, reply }).await {
+            Ok(()) => answer.await.ok(),
+            Err(_) => None,
+        };
+        match ended {
+            Some(ended) => ended,
+            None if commit => Err(self.failure().await),
+            None => Ok(0),
         }
     }
 }

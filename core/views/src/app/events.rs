@@ -20,15 +20,19 @@ impl App {
     }
 
     /// The store or the cache stopped answering, or answers again: the header says so while
-    /// it lasts; what is shown stays. Once everything answers, the errors the outage caused
-    /// go and the view asks for its data again (what failed meanwhile comes back by itself).
+    /// it lasts; what is shown stays. Once everything answers, an error shown because a
+    /// backend was unavailable goes (any other stays) and the view asks for its data again
+    /// (what failed meanwhile comes back by itself).
     fn health(&mut self, outage: Option<String>) -> Vec<Effect> {
         let recovered = self.outage.is_some() && outage.is_none();
         self.outage = outage;
         if !recovered {
             return Vec::new();
         }
-        self.error = None;
+        if self.error.is_some() && self.error == self.unavailable_error {
+            self.error = None;
+        }
+        self.unavailable_error = None;
         self.notice = Some("the store and the cache answer again".into());
         let effects = self.requests();
         self.note_sent(&effects);
@@ -53,6 +57,9 @@ impl App {
                 }
                 self.requester(kind).failed(kind);
                 self.error = Some(error.to_string());
+                if matches!(*error, vantage_core::engine::Error::Unavailable(_)) {
+                    self.unavailable_error = self.error.clone();
+                }
                 return;
             }
             Update::Cancelled { kind, .. } => {

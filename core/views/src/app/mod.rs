@@ -62,6 +62,9 @@ pub struct App {
     pub notice: Option<String>,
     /// Last error, one line.
     pub error: Option<String>,
+    /// The last error of a request that found the store or the cache unavailable (cleared
+    /// from the status line when they answer again, unlike any other error).
+    unavailable_error: Option<String>,
     /// Progress of a long operation: label, done, total.
     pub progress: Option<(String, u64, Option<u64>)>,
     /// The long request running (a back-fill or an aggregation), which
@@ -147,6 +150,7 @@ impl App {
             backend: None,
             outage: None,
             notice: None,
+            unavailable_error: None,
             error: None,
             progress: None,
             working: None,
