@@ -112,12 +112,13 @@ pub fn error(status: StatusCode, message: String) -> Response {
 async fn healthz(State(state): State<Arc<Server>>) -> Response {
     let b = &state.backends;
     let health = b.health().await;
+    let outage = health.outage();
     let mut body = json!({
-        "status": if health.outage().is_none() { "ok" } else { "degraded" },
+        "status": if outage.is_none() { "ok" } else { "degraded" },
         "store": health.store.as_ref().map_or_else(Clone::clone, |_| b.store.backend().to_string()),
         "cache": health.cache.as_ref().map_or_else(Clone::clone, |_| b.cache.kind().to_string()),
     });
-    let status = match health.outage() {
+    let status = match outage {
         None => StatusCode::OK,
         Some(reason) => {
             body["reason"] = json!(reason);

@@ -1,7 +1,8 @@
 //! The frame around the views: the sidebar (every tab, the palette and shortcuts), the period
-//! bar (with an outage of the store or the cache while it lasts), the status line (store, refreshing, data age, progress, notices and errors), the
-//! input window for what the models ask to have typed (the command palette, a filter, a
-//! device token or a password — those two masked —, a capture request), and the shortcuts.
+//! bar (with an outage of the store or the cache while it lasts), the status line (store,
+//! refreshing, data age, progress, notices and errors), the input window for what the models
+//! ask to have typed (the command palette, a filter, a device token or a password — those two
+//! masked —, a capture request), and the shortcuts.
 
 use eframe::egui::{self, Color32, Key, RichText, TextEdit, Ui};
 use vantage_core::statistics::periods::Period;

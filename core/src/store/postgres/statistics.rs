@@ -56,7 +56,7 @@ enum Order {
     /// COPY text of rows of one table.
     Rows(Table, String),
     /// The id of an identity (created when unknown).
-    Identity { sn: String, token: String, reply: oneshot::Sender<Result<i64>> },
+    Identity { sn: String, token: String, reply: oneshot::Sender<i64> },
     /// Commit (answering the identities created) or roll back, and stop.
     End { commit: bool, reply: oneshot::Sender<Result<u64>> },
 }
@@ -106,7 +106,7 @@ async fn write_orders(mut tx: Transaction<'static, Postgres>, mut orders: mpsc::
                 // a failed statement aborts the transaction: the writer stops with the error
                 // (the dropped reply sends the session to it), so nothing can commit after it
                 let id = PgStore::identity_in(&mut tx, &mut identities, &sn, &token).await?;
-                let _ = reply.send(Ok(id));
+                let _ = reply.send(id);
                 next = orders.recv().await;
             }
             Order::End { commit, reply } => {
@@ -151,10 +151,7 @@ impl PgIngest {
         }
         let (reply, answer) = oneshot::channel();
         self.send(Order::Identity { sn: sn.to_string(), token: token.to_string(), reply }).await?;
-        let id = match answer.await {
-            Ok(id) => id?,
-            Err(_) => return Err(self.failure().await),
-        };
+        let Ok(id) = answer.await else { return Err(self.failure().await) };
         self.identities.insert(sn, token, id);
         Ok(id)
     }
