@@ -16,6 +16,7 @@ use vantage_core::Clock;
 
 pub mod bench_dossier;
 pub mod bench_dynfw;
+pub mod bench_sview_sql;
 pub mod dynfw;
 pub mod dynfw_sample;
 pub mod events;

@@ -34,6 +34,19 @@ pub async fn load(kind: Kind, now: DateTime<Utc>) -> TestStore {
     }
 }
 
+/// [`load`], then every aggregation back-filled up to `now` (quarterly up to 12:30, hourly
+/// up to 12:00, daily up to midnight for the usual `now`), as the refresh planner would have
+/// done.
+pub async fn load_aggregated(kind: Kind, now: DateTime<Utc>) -> TestStore {
+    use vantage_core::statistics::aggregation::{self, Precision};
+    let ts = load(kind, now).await;
+    for p in Precision::ALL {
+        let windows = aggregation::backfill_windows(p, now, 400);
+        aggregation::aggregate(ts.store.as_ref(), p, windows, false, now, Arc::new(NoProgress)).await.expect("backfill");
+    }
+    ts
+}
+
 /// The instant `NOW()` is replaced with.
 pub const DATA_NOW: &str = "2024-06-15T12:34:56Z";
 

@@ -15,11 +15,7 @@
 //! - top attackers 1h: 192.0.2.1 (ftp 1 + small scan 1), 192.0.2.12 (2), 192.0.2.15 (2), then
 //!   the four single hits; ties in byte order of the address text.
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
-use vantage_core::progress::NoProgress;
-use vantage_core::statistics::aggregation::{self, Precision};
 use vantage_core::statistics::periods::Period;
 use vantage_core::statistics::resources::{self, Params};
 use vantage_core::store::Store;
@@ -28,13 +24,7 @@ use vantage_tests::{BOTH, TestStore, sview, t};
 const NOW: &str = "2024-06-15T12:40:00Z";
 
 async fn prepared(kind: vantage_tests::Kind) -> TestStore {
-    let now = t(NOW);
-    let ts = sview::load(kind, now).await;
-    for p in Precision::ALL {
-        let windows = aggregation::backfill_windows(p, now, 400);
-        aggregation::aggregate(ts.store.as_ref(), p, windows, false, now, Arc::new(NoProgress)).await.expect("backfill");
-    }
-    ts
+    sview::load_aggregated(kind, t(NOW)).await
 }
 
 async fn get(store: &dyn Store, name: &str, period: &str, params: Params) -> Value {

@@ -191,9 +191,9 @@ fn futures_lite<F: std::future::Future>(f: F) -> F::Output {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
 }
 
-/// (b) `vantage refresh` queues the 1h resources; worker A computes them one at a time while
-/// the statistics tables are locked by the test, so its job waits inside PostgreSQL; A is
-/// killed there. Worker B finishes every job: each queued resource is cached, none failed,
+/// (b) `vantage refresh` queues the 1h resources (one shared job per data type); worker A
+/// computes them one job at a time while the statistics tables are locked by the test, so its
+/// job waits inside PostgreSQL; A is killed there. Worker B finishes every job: each queued resource is cached, none failed,
 /// nothing left queued or running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_killed_mid_resource_caching() {
@@ -231,7 +231,8 @@ async fn worker_killed_mid_resource_caching() {
         }
         running_by(&d.jobs(), a_pid)
     });
-    assert!(victim.starts_with("resource:"), "{victim}");
+    // one shared job per data type computes the 1h resources of its table
+    assert!(victim.starts_with("resources:") && victim.ends_with(":1h"), "{victim}");
     sigkill(a);
     sqlx::raw_sql("COMMIT").execute(&mut locker).await.expect("unlock");
 
@@ -244,10 +245,11 @@ async fn worker_killed_mid_resource_caching() {
         let id = key.trim_start_matches("resource:");
         assert!(cached.contains(&format!("\"{id}\"")) || cached.contains(&format!("resource:{id}\"")), "{key} cached: {cache}");
     }
-    // the job A died in is cached with its data computed
-    let id = victim.trim_start_matches("resource:");
-    let value = d.redis_cli(&["GET", &format!("vantage:resource:{id}")]);
-    assert!(!value.is_empty() && !value.contains("\"data\":null"), "{victim}: {value}");
+    // the resources of the job A died in, and every other, are cached with their data computed
+    for key in &resources {
+        let value = d.redis_cli(&["GET", &format!("vantage:{key}")]);
+        assert!(!value.is_empty() && !value.contains("\"data\":null"), "{key} (A died in {victim}): {value}");
+    }
     sigterm(b);
     let _ = locker.close().await;
     let _ = conn.close().await;

@@ -14,29 +14,46 @@ use vantage_tests::process::{self, Killed, RedisServer, ok, until};
 
 const NOW: &str = "2024-06-15T12:40:00Z";
 
-/// The `(id, key)` of every job pushed onto a queue, from `redis-cli monitor` output: a push
-/// is `HSET vantage:jobs <id> <job JSON>` + `LPUSH vantage:q:<queue> <id>` in one MULTI.
+/// The `(id, key)` of every key pushed onto a queue (a shared job once per member), from
+/// `redis-cli monitor` output: a push is `HSET vantage:jobs <id> <job JSON>` +
+/// `LPUSH vantage:q:<queue> <id>` in one MULTI.
 fn pushes(monitor: &str) -> Vec<(String, String)> {
-    let mut keys: HashMap<String, String> = HashMap::new();
+    let mut keys: HashMap<String, Vec<String>> = HashMap::new();
     let mut pushed = Vec::new();
     for line in monitor.lines() {
         let Some(cmd) = line.split_once("] ").map(|(_, c)| c) else { continue };
         let args: Vec<&str> = cmd.split("\" \"").map(|a| a.trim_matches('"')).collect();
         match args.as_slice() {
             ["HSET", "vantage:jobs", id, job, ..] => {
-                if let Some(rest) = job.split_once("\\\"key\\\":\\\"").map(|(_, r)| r) {
-                    let key = rest.split("\\\"").next().unwrap_or_default().to_string();
-                    keys.entry(id.to_string()).or_insert(key);
-                }
+                let record: Value = serde_json::from_str(&job.replace("\\\"", "\"")).unwrap_or_else(|e| panic!("job record ({e}): {job}"));
+                keys.entry(id.to_string()).or_insert_with(|| bookkeeping_keys(&record));
             }
             ["LPUSH", q, id] if q.starts_with("vantage:q:") => pushed.push(id.to_string()),
             _ => {}
         }
     }
-    pushed.into_iter().map(|id| (id.clone(), keys.get(&id).cloned().unwrap_or_else(|| panic!("job {id} pushed without its record")))).collect()
+    pushed
+        .into_iter()
+        .flat_map(|id| {
+            let of_job = keys.get(&id).cloned().unwrap_or_else(|| panic!("job {id} pushed without its record"));
+            of_job.into_iter().map(move |k| (id.clone(), k))
+        })
+        .collect()
 }
 
-/// The `(job id, key)` of every job a `vantage refresh --json` says it queued.
+/// The keys a job record stands for: a `cache_resources` job's members (one scan computes
+/// them all), else the job's own key.
+fn bookkeeping_keys(record: &Value) -> Vec<String> {
+    match record["task"]["members"].as_array() {
+        Some(members) if record["task"]["type"] == "cache_resources" => members
+            .iter()
+            .map(|m| format!("resource:{}:{}", m["name"].as_str().expect("name"), m["period"].as_str().expect("period")))
+            .collect(),
+        _ => vec![record["key"].as_str().expect("key").to_string()],
+    }
+}
+
+/// The `(job id, key)` of every key a `vantage refresh --json` says it queued.
 fn queued_by(out: &str) -> Vec<(String, String)> {
     let v: Value = serde_json::from_str(out).unwrap_or_else(|e| panic!("refresh --json ({e}): {out}"));
     let list = v.as_array().unwrap_or_else(|| panic!("suggestions: {out}"));
@@ -121,7 +138,8 @@ async fn three_planners_and_three_workers_queue_each_job_once_under_one_schedule
     let locks = monitor.lines().filter(|l| l.contains("\"vantage:lock:scheduler\"") && l.contains("\"NX\"")).count();
     assert!(locks >= 3, "every worker tried the scheduler lock: {locks}");
 
-    // no duplicate jobs: every key pushed once, and every planner's "queued" was a push
+    // no duplicate jobs: every key pushed once (a shared job's members each once), and every
+    // planner's "queued" was a push
     let pushed = pushes(&monitor);
     let mut per_key: HashMap<&str, usize> = HashMap::new();
     for (_, key) in &pushed {

@@ -48,7 +48,7 @@ pub struct Job {
     pub id: String,
     /// The queue it belongs to.
     pub queue: String,
-    /// Bookkeeping key (`aggregation:<precision>`, `resource:<id>` or `pcap:<id>`).
+    /// Bookkeeping key (`aggregation:<precision>`, `resource:<id>`, `resources:<table>:<periods>` or `pcap:<id>`).
     pub key: String,
     /// What to do: its kind and the capability's payload.
     pub task: Task,

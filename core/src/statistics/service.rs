@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use super::aggregation::{self, Precision};
 use super::periods::Period;
 use super::resources::{self, Param, Params, Resource};
-use super::tasks::{self as kinds, Aggregate, CacheResource};
+use super::tasks::{self as kinds, Aggregate, CacheResource, CacheResources, Member};
 use crate::backends::Backends;
 use crate::cache::keys;
 use crate::clock::Clock;
@@ -136,6 +136,34 @@ fn resource_key(id: &str) -> String {
     format!("resource:{id}")
 }
 
+/// The queue a period's resources are computed on.
+fn queue_of(period: Period) -> &'static str {
+    match period.queue() {
+        super::periods::CacheQueue::QuickCache => "quick-cache",
+        super::periods::CacheQueue::SlowCache => "slow-cache",
+    }
+}
+
+/// The bookkeeping keys a job stands for: its members' for a `cache_resources` job, else its
+/// own.
+fn job_keys(job: &Job) -> Vec<String> {
+    let members = match job.task.kind() {
+        kinds::CACHE_RESOURCES => job.task.payload::<CacheResources>().map(|c| c.members).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let keys: Vec<String> =
+        members.iter().filter_map(|m| resources::find(&m.name).ok().map(|r| resource_key(&resource_id(r, m.period, &Params::default())))).collect();
+    if keys.is_empty() { vec![job.key.clone()] } else { keys }
+}
+
+/// What the checks before queueing decided for a key.
+enum Decision {
+    /// Nothing is queued, for this reason.
+    Final(Outcome),
+    /// The key's timeout is claimed: it is to be queued.
+    Claimed,
+}
+
 /// A computation the planner may queue.
 struct Candidate {
     key: String,
@@ -168,25 +196,48 @@ impl Statistics {
         Ok(None)
     }
 
-    async fn suggest(&self, c: Candidate, dry_run: bool) -> Result<Suggestion> {
-        let Candidate { key, queue, timeout_key, timeout, deps, task } = c;
-        let done = |outcome| Ok(Suggestion { key: key.clone(), queue: queue.to_string(), outcome });
-        if self.cache.get(&keys::pending(&key)).await?.is_some() {
-            return done(Outcome::Pending);
+    /// The checks before queueing a key: already pending, blocked by an aggregation, (dry
+    /// run) whether its timeout holds, else claims the timeout.
+    async fn decide(&self, key: &str, timeout_key: &str, timeout: StdDuration, deps: &[Precision], dry_run: bool) -> Result<Decision> {
+        if self.cache.get(&keys::pending(key)).await?.is_some() {
+            return Ok(Decision::Final(Outcome::Pending));
         }
         if let Some(on) = self.blocked_by(deps).await? {
-            return done(Outcome::Blocked { on });
+            return Ok(Decision::Final(Outcome::Blocked { on }));
         }
         if dry_run {
-            return done(if self.cache.get(&timeout_key).await?.is_some() { Outcome::UpToDate } else { Outcome::WouldQueue });
+            let held = self.cache.get(timeout_key).await?.is_some();
+            return Ok(Decision::Final(if held { Outcome::UpToDate } else { Outcome::WouldQueue }));
         }
-        if !self.cache.set_nx(&timeout_key, "1", timeout).await? {
-            return done(Outcome::UpToDate);
+        if !self.cache.set_nx(timeout_key, "1", timeout).await? {
+            return Ok(Decision::Final(Outcome::UpToDate));
         }
-        let job = Job::new(queue, key.clone(), task, self.clock.now());
-        self.cache.set(&keys::pending(&key), &job.id, PENDING_TTL).await?;
+        Ok(Decision::Claimed)
+    }
+
+    /// Queues `task` as one job with bookkeeping key `key`, marking each of `members`' keys
+    /// pending with its id; returns the id.
+    async fn enqueue(&self, queue: &str, key: String, task: Task, members: &[String]) -> Result<String> {
+        let job = Job::new(queue, key, task, self.clock.now());
+        for member in members {
+            self.cache.set(&keys::pending(member), &job.id, PENDING_TTL).await?;
+        }
         self.queue.push(&job).await?;
-        done(Outcome::Queued { job_id: job.id })
+        Ok(job.id)
+    }
+
+    async fn suggest(&self, c: Candidate, dry_run: bool) -> Result<Suggestion> {
+        let Candidate { key, queue, timeout_key, timeout, deps, task } = c;
+        let outcome = match self.decide(&key, &timeout_key, timeout, deps, dry_run).await? {
+            Decision::Final(outcome) => outcome,
+            Decision::Claimed => Outcome::Queued { job_id: self.enqueue(queue, key.clone(), task, std::slice::from_ref(&key)).await? },
+        };
+        Ok(Suggestion { key, queue: queue.to_string(), outcome })
+    }
+
+    /// The clock a job computes with: the planner's when pinned (`--now`), else none.
+    fn pinned(&self) -> Option<DateTime<Utc>> {
+        matches!(self.clock, Clock::Fixed(_)).then(|| self.clock.now())
     }
 
     /// Suggests aggregating the current window of `precision`.
@@ -209,40 +260,76 @@ impl Statistics {
     /// Suggests computing one resource of a period.
     pub async fn suggest_caching(&self, resource: &Resource, period: Period, params: &Params, dry_run: bool) -> Result<Suggestion> {
         let id = resource_id(resource, period, params);
-        let queue = match period.queue() {
-            super::periods::CacheQueue::QuickCache => "quick-cache",
-            super::periods::CacheQueue::SlowCache => "slow-cache",
-        };
+        let queue = queue_of(period);
         if resource.param == Some(Param::Devices) && params.device_tokens.is_empty() {
             return Ok(Suggestion { key: resource_key(&id), queue: queue.to_string(), outcome: Outcome::NothingToDo });
         }
         let now = self.clock.now();
         let timeout = ttl_until(period.refresh_timeout_at(now), now);
-        let pinned = matches!(self.clock, Clock::Fixed(_)).then_some(now);
-        let task = kinds::cache_resource_task(&CacheResource { name: resource.name.to_string(), period, params: params.clone(), now: pinned })?;
+        let task = kinds::cache_resource_task(&CacheResource { name: resource.name.to_string(), period, params: params.clone(), now: self.pinned() })?;
         let c = Candidate { key: resource_key(&id), queue, timeout_key: keys::resource_timeout(&id), timeout, deps: period.depends_on(), task };
         self.suggest(c, dry_run).await
     }
 
     /// Suggests caching every precached resource of a period.
     pub async fn cache_period(&self, period: Period, dry_run: bool) -> Result<Vec<Suggestion>> {
+        self.cache_periods(&[period], dry_run).await
+    }
+
+    /// Suggests caching every precached resource of `periods`, each key decided on its own
+    /// (pending, blocked, timeout) as [`Statistics::suggest_caching`] does. The keys claimed
+    /// are queued together: per data type and level read, one `cache_resources` job computes
+    /// them from one scan ([`resources::compute_shared`]); a lone key is queued as its own
+    /// `cache_resource` job, one query being cheaper than a scan.
+    pub async fn cache_periods(&self, periods: &[Period], dry_run: bool) -> Result<Vec<Suggestion>> {
+        let now = self.clock.now();
         let mut out = Vec::new();
-        for r in resources::precached() {
-            out.push(self.suggest_caching(r, period, &Params::default(), dry_run).await?);
+        let mut claimed: Vec<(usize, &'static Resource, Period)> = Vec::new();
+        for period in periods {
+            let timeout = ttl_until(period.refresh_timeout_at(now), now);
+            for r in resources::precached() {
+                let id = resource_id(r, *period, &Params::default());
+                let key = resource_key(&id);
+                let outcome = match self.decide(&key, &keys::resource_timeout(&id), timeout, period.depends_on(), dry_run).await? {
+                    Decision::Final(outcome) => outcome,
+                    Decision::Claimed => {
+                        claimed.push((out.len(), r, *period));
+                        Outcome::WouldQueue
+                    }
+                };
+                out.push(Suggestion { key, queue: queue_of(*period).to_string(), outcome });
+            }
+        }
+        while let Some(&(_, first, period)) = claimed.first() {
+            let together = |r: &Resource, p: Period| r.data == first.data && p.source() == period.source() && queue_of(p) == queue_of(period);
+            let (group, rest): (Vec<_>, Vec<_>) = claimed.into_iter().partition(|(_, r, p)| together(r, *p));
+            claimed = rest;
+            let keys: Vec<String> = group.iter().map(|(i, ..)| out[*i].key.clone()).collect();
+            let job_id = if let [(_, r, p)] = group[..] {
+                let task = kinds::cache_resource_task(&CacheResource { name: r.name.to_string(), period: p, params: Params::default(), now: self.pinned() })?;
+                self.enqueue(queue_of(p), keys[0].clone(), task, &keys).await?
+            } else {
+                let members = group.iter().map(|(_, r, p)| Member { name: r.name.to_string(), period: *p }).collect();
+                let task = kinds::cache_resources_task(&CacheResources { members, now: self.pinned() })?;
+                let handles: Vec<&str> = periods.iter().filter(|p| group.iter().any(|(_, _, q)| q == *p)).map(|p| p.as_str()).collect();
+                let key = format!("resources:{}:{}", period.source().table(first.data), handles.join(","));
+                self.enqueue(queue_of(period), key, task, &keys).await?
+            };
+            for (i, ..) in &group {
+                out[*i].outcome = Outcome::Queued { job_id: job_id.clone() };
+            }
         }
         Ok(out)
     }
 
     /// What cron ran every minute in sview: cache 1h; aggregations quarterly, hourly, daily;
-    /// then cache 6h, 1d, 1w, 1m, 3m, 1y.
+    /// then cache 6h, 1d, 1w, 1m, 3m, 1y (the periods reading one level share their scans).
     pub async fn refresh(&self, dry_run: bool) -> Result<Vec<Suggestion>> {
         let mut out = self.cache_period(Period::Hour, dry_run).await?;
         for p in Precision::ALL {
             out.push(self.suggest_aggregation(p, dry_run).await?);
         }
-        for period in &Period::ALL[1..] {
-            out.extend(self.cache_period(*period, dry_run).await?);
-        }
+        out.extend(self.cache_periods(&Period::ALL[1..], dry_run).await?);
         Ok(out)
     }
 
@@ -282,12 +369,27 @@ impl Statistics {
     /// Computes a resource now, stores it in the cache and returns it.
     pub async fn compute_and_cache(&self, resource: &Resource, period: Period, params: &Params, now: DateTime<Utc>) -> Result<Value> {
         let data = resources::compute(self.store.as_ref(), resource, period, params, now).await?;
+        self.store_value(resource, period, params, &data).await?;
+        Ok(data)
+    }
+
+    /// Computes the members of a `cache_resources` job from one scan and stores each.
+    async fn compute_and_cache_shared(&self, members: &[Member], now: DateTime<Utc>) -> Result<()> {
+        let found = members.iter().map(|m| Ok((resources::find(&m.name)?, m.period))).collect::<Result<Vec<_>>>()?;
+        let values = resources::compute_shared(self.store.as_ref(), &found, now).await?;
+        for ((resource, period), data) in found.iter().zip(&values) {
+            self.store_value(resource, *period, &Params::default(), data).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores a computed value in the cache with its period's TTL (capped for personal ones).
+    async fn store_value(&self, resource: &Resource, period: Period, params: &Params, data: &Value) -> Result<()> {
         let ttl = if resource.param == Some(Param::Devices) { period.cache_ttl().min(PERSONAL_TTL) } else { period.cache_ttl() };
         let envelope = json!({"computed_at": self.clock.now().to_rfc3339(), "data": data});
         self.cache
             .set(&keys::resource(&resource_id(resource, period, params)), &envelope.to_string(), ttl.to_std().unwrap_or(StdDuration::from_secs(300)))
-            .await?;
-        Ok(data)
+            .await
     }
 
     /// Runs a job's task and updates the bookkeeping (pending / failed markers). The queue's
@@ -308,11 +410,16 @@ impl Statistics {
                 },
                 Err(e) => Err(e),
             },
+            kinds::CACHE_RESOURCES => match job.task.payload::<CacheResources>() {
+                Ok(CacheResources { members, now }) => self.compute_and_cache_shared(&members, now.unwrap_or_else(|| self.clock.now())).await,
+                Err(e) => Err(e),
+            },
             _ => Err(Error::InvalidArgument(format!("not a statistics job: {:?}", job.task))),
         };
         match &result {
             Ok(()) => {
-                self.cache.del(&[keys::pending(&job.key), keys::failed(&job.key)]).await?;
+                let done: Vec<String> = job_keys(job).iter().flat_map(|k| [keys::pending(k), keys::failed(k)]).collect();
+                self.cache.del(&done).await?;
             }
             // an outage: the worker puts the job back, its key stays pending
             Err(e) if e.is_unavailable() => {}
@@ -324,8 +431,11 @@ impl Statistics {
     /// Marks a job's key failed (kept [`FAILED_TTL`]); its timeout stays, so the planner
     /// retries after it.
     pub async fn record_failure(&self, job: &Job, error: &str) -> Result<()> {
-        self.cache.del(&[keys::pending(&job.key)]).await?;
-        self.cache.set(&keys::failed(&job.key), error, FAILED_TTL).await
+        for key in job_keys(job) {
+            self.cache.del(&[keys::pending(&key)]).await?;
+            self.cache.set(&keys::failed(&key), error, FAILED_TTL).await?;
+        }
+        Ok(())
     }
 
     /// Clears the refresh timeouts of one kind for a period (`aggregation` takes a precision

@@ -48,8 +48,17 @@ async fn plan_and_finish(config: &Config, args: &PlanArgs, plan: Plan) -> anyhow
         })
         .collect();
     print!("{}", table(&["key", "queue", "outcome"], &rows));
-    let queued = suggestions.iter().filter(|s| matches!(s.outcome, Outcome::Queued { .. })).count();
-    println!("{queued} queued{}", if ran > 0 { format!(", {ran} run in this process (in-process queue)") } else { String::new() });
+    let ids: Vec<&str> = suggestions
+        .iter()
+        .filter_map(|s| match &s.outcome {
+            Outcome::Queued { job_id } => Some(job_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let jobs = ids.iter().collect::<std::collections::HashSet<_>>().len();
+    let ran = if ran > 0 { format!(", {ran} run in this process (in-process queue)") } else { String::new() };
+    // keys of one data type and level share a job (one scan of their table)
+    println!("{} queued in {jobs} jobs{ran}", ids.len());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,6 +3,7 @@
 //! - [`model`]: the report types and enums of the sview schema, data types and table levels.
 //! - [`query`]: the one query shape every statistics resource is built from.
 //! - [`sql`]: the statistics SQL text of both dialects.
+//! - [`scan`]: one table's rows in a time range, read once, and queries answered from them.
 //!
 //! The aggregation algorithm (windows, exactly once, retries) lives in the statistics
 //! capability; the store offers an [`AggregationSession`]: one transaction under a level's
@@ -10,6 +11,7 @@
 
 pub mod model;
 pub mod query;
+pub mod scan;
 pub(crate) mod shared;
 pub mod sql;
 
@@ -110,6 +112,10 @@ pub trait StatisticsStore: Send + Sync {
 
     /// Runs one statistics query (the building block of every resource).
     async fn stat_query(&self, query: &StatQuery) -> Result<Vec<StatRow>>;
+
+    /// Reads the rows of `data`'s table of `level` with `from ≤ time < to` once, for many
+    /// queries to be answered from ([`scan::Scan::query`]).
+    async fn stat_scan(&self, data: DataType, level: Level, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<scan::Scan>;
 
     /// Every row of a statistics table in backend-neutral form, sorted.
     async fn table_rows(&self, data: DataType, level: Level) -> Result<Vec<StoredRow>>;

@@ -97,6 +97,30 @@ macro_rules! statistics_store {
                 Ok(out)
             }
 
+            async fn stat_scan(
+                &self,
+                data: $crate::store::statistics::model::DataType,
+                level: $crate::store::statistics::model::Level,
+                from: chrono::DateTime<chrono::Utc>,
+                to: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<$crate::store::statistics::scan::Scan> {
+                use $crate::store::codec::Codec;
+                use futures::TryStreamExt as _;
+                use sqlx::Row;
+                let n = $crate::store::statistics::scan::scan_columns(data).len();
+                let sql = <$db>::DIALECT.scan(data, level.table(data));
+                let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(<$db>::encode_time(from)).bind(<$db>::encode_time(to)).fetch(self.pool());
+                let mut scan = $crate::store::statistics::scan::ScanBuilder::new(data, from, to);
+                while let Some(r) = rows.try_next().await? {
+                    let mut keys: [Option<&str>; 4] = [None; 4];
+                    for (i, key) in keys.iter_mut().enumerate().take(n) {
+                        *key = r.try_get(i + 1)?;
+                    }
+                    scan.push(<$db>::decode_time(r.try_get(0)?), &keys[..n], r.try_get(n + 1)?);
+                }
+                Ok(scan.finish())
+            }
+
             async fn table_rows(
                 &self,
                 data: $crate::store::statistics::model::DataType,

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::model::DataType;
 use super::query::{Col, Filter, Measure, StatQuery};
+use super::scan::scan_columns;
 use crate::error::Error;
 use crate::store::dialect::Dialect;
 use crate::timebucket::{ORIGIN_MICROS, width_micros};
@@ -133,6 +134,18 @@ impl Dialect {
             sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
         }
         (sql, binds)
+    }
+
+    /// The rows of `data`'s `table` in `[$1, $2)`: time, the [`scan_columns`] as text (what
+    /// [`Dialect::stat_query`] groups and compares), `raw_count`; in no particular order.
+    pub fn scan(self, data: DataType, table: &str) -> String {
+        let cols: Vec<String> = scan_columns(data).iter().map(|c| self.col_text(*c)).collect();
+        format!(
+            "SELECT t.time, {}, t.raw_count FROM {table} t WHERE t.time >= {} AND t.time < {}",
+            cols.join(", "),
+            self.param(1),
+            self.param(2)
+        )
     }
 
     /// Expression rendering a dimension column as text (identities as `sn/device_token`).
