@@ -2,7 +2,11 @@
 # Vantage benchmarks. Prints a Markdown table of figures (copy the latest into
 # docs/benchmarks.md). Needs the services scripts/test.sh sets up (PostgreSQL on loopback).
 #
-#   scripts/bench.sh [ingest|aggregate|resources|refresh|passwords|pcap|tui|events|flows|gui|dynfw|dossier|all]
+#   scripts/bench.sh [ingest|aggregate|resources|refresh|passwords|pcap|tui|events|flows|gui|dynfw|dossier|compare|all]
+#
+# `compare` runs the sections whose figures stand beside the anchors' own tools in the same
+# run — ingest (psql `\copy`), pcap (mergecap), events (stats-portal's SQL) and refresh
+# (count scans, sview's resource SQL with psql) — and ends with their ratios in one table.
 #
 # Each figure quality.md sets a target for is also printed in a closing "Targets" table,
 # beside its target, with "met" or "missed".
@@ -58,8 +62,11 @@ targets=()
 target() { targets+=("| $1 | $2 | $3 | $4 |"); }
 # met A OP B → "met" or "missed" (A ≤ B or A ≥ B, decimals)
 met() { python3 -c "import sys; a, b = float('$1'), float('$3'); print('met' if (a <= b if '$2' == '<=' else a >= b) else 'missed')"; }
+# section NAME → whether this run includes it (`all` includes every one, `compare` those with
+# an anchor's own tool beside Vantage)
+section() { [ "$what" = "$1" ] || [ "$what" = all ] || { [ "$what" = compare ] && [[ " ingest pcap events refresh " == *" $1 "* ]]; }; }
 
-if [ "$what" = ingest ] || [ "$what" = all ]; then
+if section ingest; then
     for fmt in csv jsonl; do
         f="$DIR/incidents-$INGEST_ROWS.$fmt"
         [ -s "$f" ] || "$GEN" gen-incidents "$INGEST_ROWS" 2024-06-14 "$f"
@@ -174,7 +181,7 @@ LUA
     kill "$server"; wait "$server" 2>/dev/null || true
 fi
 
-if [ "$what" = pcap ] || [ "$what" = all ]; then
+if section pcap; then
     # the native merge against Wireshark's mergecap on the same 8 inputs, page cache warm:
     # 5 alternating runs each (median), every run after removing its previous output and a
     # sync; both must write the same bytes
@@ -212,6 +219,8 @@ if [ "$what" = pcap ] || [ "$what" = all ]; then
         extra+="| $label | ${pcap_secs[$tool]}| $m | $(rate "$bytes/1e6" "$m") | ${pcap_rss[$tool]} |"$'\n'
     done
     extra+=$'\n'"Native throughput: $(python3 -c "print(f'{$(median "${pcap_secs[mergecap]}") / $(median "${pcap_secs[native]}"):.2f}')")× mergecap's; the outputs are identical."$'\n'
+    native=$(median "${pcap_secs[native]}") merge=$(median "${pcap_secs[mergecap]}")
+    target "pcap merge of 8 files, $(rate "$bytes" 1e6) MB, against mergecap -F pcap in the same run" "$native s vs $merge s ($(python3 -c "print(f'{$native / $merge:.2f}')")×)" "faster" "$(met "$native" '<=' "$merge")"
 
     # fetch: 8 stand-in sensors (mutual TLS, v1 certificates) stream one capture each to the
     # spool at once; rate = bytes received / time from "Requesting" to "Request Complete";
@@ -419,7 +428,7 @@ if [ "$what" = flows ] || [ "$what" = all ]; then
     extra+="$("$GEN" flows-enrich "$n")"$'\n'
 fi
 
-if [ "$what" = events ] || [ "$what" = all ]; then
+if section events; then
     # IntelMQ events: import into both stores, full rebuild against stats-portal's own SQL on the
     # same events table (3 alternating runs, median), re-aggregation of one day, question latency
     n="${BENCH_EVENTS:-2000000}"
@@ -513,7 +522,7 @@ if [ "$what" = dynfw ] || [ "$what" = all ]; then
     extra+="$("$GEN" dynfw-memory "$list" "$DIR")"$'\n'
 fi
 
-if [ "$what" = refresh ] || [ "$what" = all ]; then
+if section refresh; then
     # issue 19: a cold full refresh of a demo year at --scale 2 on PostgreSQL beside one plain
     # count scan per (table, period window) it reads (in process, `vantage-bench resources`),
     # then the same refresh by 1, 2 and 4 `vantage worker` processes (one job each at a time)
