@@ -140,30 +140,23 @@ impl Scan {
             .ok_or_else(|| Error::InvalidArgument(format!("a scan of {} holds no column {}", self.data.table(), col.name())))
     }
 
-    /// The symbols whose text is one of `values`.
-    fn syms_of<'a>(&self, values: impl IntoIterator<Item = &'a str>) -> FxHashSet<Sym> {
-        let wanted: FxHashSet<&str> = values.into_iter().collect();
-        (0..self.texts.len()).filter(|s| wanted.contains(&*self.texts[*s])).filter_map(|s| Sym::try_from(s).ok()).collect()
+    /// The symbol of `text`, if some row holds it.
+    fn sym(&self, text: &str) -> Option<Sym> {
+        self.texts.iter().position(|t| **t == *text).and_then(|s| Sym::try_from(s).ok())
     }
 
     fn pred(&self, filter: &Filter) -> Result<Pred> {
+        let syms = |values: &[String]| values.iter().filter_map(|v| self.sym(v)).collect();
         Ok(match filter {
             Filter::NotNull(c) => Pred::NotNull(self.place(*c)?),
             Filter::Valid(c) => Pred::Valid(self.place(*c)?),
-            Filter::Eq(c, v) => Pred::In(self.place(*c)?, self.syms_of([v.as_str()])),
-            Filter::OneOf(c, vs) => Pred::In(self.place(*c)?, self.syms_of(vs.iter().map(String::as_str))),
-            Filter::PortOneOf(pairs) => {
-                let (port, protocol) = (self.place(Col::Port)?, self.place(Col::Protocol)?);
-                let texts: Vec<(String, &str)> = pairs.iter().map(|(p, q)| (p.to_string(), q.as_str())).collect();
-                let ports = self.syms_of(texts.iter().map(|(p, _)| p.as_str()));
-                let protocols = self.syms_of(texts.iter().map(|(_, q)| *q));
-                let set = ports
-                    .iter()
-                    .flat_map(|p| protocols.iter().map(move |q| (*p, *q)))
-                    .filter(|(p, q)| texts.iter().any(|(tp, tq)| *tp == *self.texts[*p as usize] && *tq == &*self.texts[*q as usize]))
-                    .collect();
-                Pred::Pairs(port, protocol, set)
-            }
+            Filter::Eq(c, v) => Pred::In(self.place(*c)?, syms(std::slice::from_ref(v))),
+            Filter::OneOf(c, vs) => Pred::In(self.place(*c)?, syms(vs)),
+            Filter::PortOneOf(pairs) => Pred::Pairs(
+                self.place(Col::Port)?,
+                self.place(Col::Protocol)?,
+                pairs.iter().filter_map(|(port, protocol)| Some((self.sym(&port.to_string())?, self.sym(protocol)?))).collect(),
+            ),
             Filter::Devices(_) => return Err(Error::InvalidArgument("a scan holds no identities: device filters need the store".into())),
         })
     }
