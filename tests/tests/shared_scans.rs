@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use vantage_core::progress::NoProgress;
+use vantage_core::statistics::aggregation::{self, Precision};
+use vantage_core::statistics::ingest::{self, IngestOptions, Source};
 use vantage_core::statistics::demo;
 use vantage_core::statistics::model::DataType;
 use vantage_core::statistics::periods::Period;
@@ -55,6 +57,44 @@ async fn a_shared_scan_gives_each_resource_the_value_of_its_own_query_on_sview_d
         ts.finish().await;
     }
     assert_eq!(outputs[0], outputs[1], "both backends");
+}
+
+#[tokio::test]
+async fn a_shared_scan_renders_ipv6_attackers_as_the_sql_does() {
+    // PostgreSQL sends IPv4 addresses in binary (rendered once per address by the scan) and
+    // the server's host() of every other address: both must give the SQL's texts and counts
+    let lines = [
+        ("2024-06-14T10:05:00Z", 9, "2001:db8::1", "CZ"),
+        ("2024-06-14T11:05:00Z", 8, "2001:db8::1", "CZ"),
+        ("2024-06-13T10:05:00Z", 6, "::ffff:192.0.2.1", "SK"),
+        ("2024-06-12T10:05:00Z", 5, "2001:db8:0:1::", "AT"),
+        ("2024-06-12T10:06:00Z", 3, "192.0.2.1", "CZ"),
+    ];
+    for kind in BOTH {
+        let ts = sview::load(kind, t(NOW)).await;
+        let file = ts.data_dir().join("ipv6.jsonl");
+        let text: String = lines
+            .iter()
+            .map(|(time, n, ip, cc)| {
+                serde_json::json!({"time": time, "raw_count": n, "sn": "0000000000000009", "device_token": "v6", "trap": "minipot_telnet", "action": "login", "ip": ip, "country": cc})
+                    .to_string()
+                    + "\n"
+            })
+            .collect();
+        std::fs::write(&file, text).expect("write");
+        ingest::ingest(ts.store.as_ref(), vec![Source::File(file)], IngestOptions::default(), Arc::new(NoProgress)).await.expect("ingest");
+        for p in Precision::ALL {
+            aggregation::aggregate(ts.store.as_ref(), p, aggregation::backfill_windows(p, t(NOW), 400), false, t(NOW), Arc::new(NoProgress))
+                .await
+                .expect("aggregate");
+        }
+        let values = shared_equal_single(ts.store.as_ref(), kind).await;
+        let text = serde_json::to_string(&values).expect("json");
+        // 9 + 8 incidents of one IPv6 attacker lead the year's long attacker list
+        assert!(text.contains(r#"{"count":17,"ip":"2001:db8::1"}"#), "{kind:?}: {text}");
+        assert!(text.contains(r#""ip":"2001:db8:0:1::""#) && text.contains(r#""ip":"::ffff:192.0.2.1""#), "{kind:?}: {text}");
+        ts.finish().await;
+    }
 }
 
 #[tokio::test]

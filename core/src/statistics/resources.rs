@@ -293,12 +293,46 @@ pub async fn compute_shared(store: &dyn Store, members: &[(&Resource, Period)], 
     let started = std::time::Instant::now();
     let scan = store.stat_scan(data, level, from, to).await?;
     let read = started.elapsed();
-    let mut out = Vec::with_capacity(members.len());
-    for (resource, period) in members {
-        out.push(compute_from(Rows::Scan(&scan), resource, *period, &Params::default(), now).await?);
-    }
+    let out = shape_shared(&scan, members, now)?;
     tracing::debug!(table = level.table(data), rows = scan.len(), read_ms = read.as_millis(), shaped_ms = (started.elapsed() - read).as_millis(), resources = members.len(), "shared scan");
     Ok(out)
+}
+
+/// At most this many threads shape the members of one scan.
+const SHAPERS: usize = 4;
+
+/// The members' values from `scan`, in `members` order, shaped on up to [`SHAPERS`] threads
+/// (one per core): the scan is read-only and answers in memory, so each member's computation
+/// is ready at once and the members share out between threads.
+fn shape_shared(scan: &Scan, members: &[(&Resource, Period)], now: DateTime<Utc>) -> Result<Vec<Value>> {
+    use futures::FutureExt as _;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, SHAPERS).min(members.len().max(1));
+    let shape = |first: usize| -> Result<Vec<(usize, Value)>> {
+        members
+            .iter()
+            .enumerate()
+            .skip(first)
+            .step_by(threads)
+            .map(|(i, (resource, period))| {
+                let value = compute_from(Rows::Scan(scan), resource, *period, &Params::default(), now)
+                    .now_or_never()
+                    .ok_or_else(|| Error::InvalidArgument(format!("{}:{period} waited on a scan held in memory", resource.name)))??;
+                Ok((i, value))
+            })
+            .collect()
+    };
+    let parts = std::thread::scope(|s| {
+        let others: Vec<_> = (1..threads).map(|first| s.spawn(move || shape(first))).collect();
+        let mut parts = vec![shape(0)];
+        parts.extend(others.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
+        parts
+    });
+    let mut values: Vec<(usize, Value)> = Vec::with_capacity(members.len());
+    for part in parts {
+        values.extend(part?);
+    }
+    values.sort_unstable_by_key(|(i, _)| *i);
+    Ok(values.into_iter().map(|(_, v)| v).collect())
 }
 
 async fn compute_from(rows: Rows<'_>, resource: &Resource, period: Period, params: &Params, now: DateTime<Utc>) -> Result<Value> {

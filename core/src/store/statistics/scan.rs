@@ -58,30 +58,81 @@ pub struct Scan {
     rows: Vec<ScanRow>,
 }
 
+/// A key value as read: text, or a value whose text the scan renders once per distinct value
+/// (PostgreSQL sends addresses and ports in binary; rendering them on the server costs more
+/// than the read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key<'a> {
+    /// Text, as the SQL compares it.
+    Text(&'a str),
+    /// An IPv4 address, rendered as `host(ip)` renders it (dotted quad).
+    V4([u8; 4]),
+    /// An integer, rendered in decimal (`port::text`).
+    Int(i64),
+}
+
+impl<'a> Key<'a> {
+    /// The key of a PostgreSQL `inet` read in binary (`family, bits, is_cidr, length,
+    /// address`) beside the server's `host(ip)` of every address that is not IPv4.
+    pub fn inet(raw: Option<&[u8]>, host: Option<&'a str>) -> Result<Option<Key<'a>>> {
+        match (raw, host) {
+            (None, _) => Ok(None),
+            (Some(_), Some(text)) => Ok(Some(Key::Text(text))),
+            (Some([_, _, _, 4, a, b, c, d]), None) => Ok(Some(Key::V4([*a, *b, *c, *d]))),
+            (Some(raw), None) => Err(Error::InvalidArgument(format!("an inet read as {} bytes names no IPv4 address", raw.len()))),
+        }
+    }
+}
+
 /// Builds a [`Scan`] row by row, interning the texts.
 #[derive(Debug)]
 pub struct ScanBuilder {
     index: FxHashMap<Box<str>, Sym>,
+    v4: FxHashMap<[u8; 4], Sym>,
+    ints: FxHashMap<i64, Sym>,
     scan: Scan,
 }
 
 impl ScanBuilder {
     /// An empty scan of `data` over `[from, to)`.
     pub fn new(data: DataType, from: DateTime<Utc>, to: DateTime<Utc>) -> ScanBuilder {
-        ScanBuilder { index: FxHashMap::default(), scan: Scan { data, from, to, texts: Vec::new(), rows: Vec::new() } }
+        ScanBuilder {
+            index: FxHashMap::default(),
+            v4: FxHashMap::default(),
+            ints: FxHashMap::default(),
+            scan: Scan { data, from, to, texts: Vec::new(), rows: Vec::new() },
+        }
     }
 
-    /// Adds a row: its time, its [`scan_columns`] values as text, its `raw_count`.
-    pub fn push(&mut self, time: DateTime<Utc>, keys: &[Option<&str>], raw_count: Option<i64>) {
+    /// Adds a row: its time, its [`scan_columns`] values, its `raw_count`.
+    pub fn push(&mut self, time: DateTime<Utc>, keys: &[Option<Key<'_>>], raw_count: Option<i64>) {
         let mut syms = [NULL; WIDTH];
         for (sym, key) in syms.iter_mut().zip(keys) {
-            if let Some(text) = key {
-                *sym = self.intern(text);
-            }
+            *sym = match key {
+                None => NULL,
+                Some(Key::Text(text)) => self.intern(text),
+                Some(Key::V4(octets)) => match self.v4.get(octets) {
+                    Some(sym) => *sym,
+                    None => {
+                        let sym = self.intern(&std::net::Ipv4Addr::from(*octets).to_string());
+                        self.v4.insert(*octets, sym);
+                        sym
+                    }
+                },
+                Some(Key::Int(i)) => match self.ints.get(i) {
+                    Some(sym) => *sym,
+                    None => {
+                        let sym = self.intern(&i.to_string());
+                        self.ints.insert(*i, sym);
+                        sym
+                    }
+                },
+            };
         }
         self.scan.rows.push(ScanRow { time: to_micros(time), keys: syms, raw_count: raw_count.unwrap_or(0) });
     }
 
+    /// The one symbol of `text`, whichever form its key was read in.
     fn intern(&mut self, text: &str) -> Sym {
         if let Some(sym) = self.index.get(text) {
             return *sym;
@@ -241,5 +292,46 @@ impl Scan {
                 value,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::statistics::query::Measure;
+    use crate::store::statistics::model::Level;
+
+    #[test]
+    fn an_inet_is_an_ipv4_key_or_the_servers_text() {
+        assert_eq!(Key::inet(Some(&[2, 32, 0, 4, 192, 0, 2, 1]), None).expect("v4"), Some(Key::V4([192, 0, 2, 1])));
+        assert_eq!(Key::inet(Some(&[3, 128, 0, 16, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Some("2001:db8::1")).expect("v6"), Some(Key::Text("2001:db8::1")));
+        assert_eq!(Key::inet(None, None).expect("null"), None);
+        let err = Key::inet(Some(&[3, 128, 0, 16, 0, 0]), None).expect_err("no text for an IPv6 address");
+        assert!(err.to_string().contains("6 bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_text_read_in_any_form_is_one_key() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
+        let mut b = ScanBuilder::new(DataType::Ports, at("2024-06-01T00:00:00Z"), at("2024-06-02T00:00:00Z"));
+        b.push(at("2024-06-01T01:00:00Z"), &[Some(Key::Int(22)), Some(Key::Text("TCP"))], Some(2));
+        b.push(at("2024-06-01T02:00:00Z"), &[Some(Key::Text("22")), Some(Key::Text("TCP"))], Some(3));
+        b.push(at("2024-06-01T03:00:00Z"), &[Some(Key::Int(23)), Some(Key::Text("TCP"))], None);
+        let scan = b.finish();
+        let q = StatQuery {
+            data: DataType::Ports,
+            level: Level::Daily,
+            from: scan.from,
+            to: scan.to,
+            bucket: None,
+            group: vec![Col::Port],
+            measure: Measure::Sum,
+            filters: vec![Filter::PortOneOf(vec![(22, "TCP".into()), (23, "TCP".into())])],
+            limit: None,
+        };
+        let mut rows = scan.query(&q).expect("query");
+        rows.sort_by(|a, b| a.keys.cmp(&b.keys));
+        let got: Vec<(Option<String>, i64)> = rows.into_iter().map(|r| (r.keys[0].clone(), r.value)).collect();
+        assert_eq!(got, vec![(Some("22".into()), 5), (Some("23".into()), 0)]);
     }
 }

@@ -107,16 +107,28 @@ macro_rules! statistics_store {
                 use $crate::store::codec::Codec;
                 use futures::TryStreamExt as _;
                 use sqlx::Row;
-                let n = $crate::store::statistics::scan::scan_columns(data).len();
+                use $crate::store::statistics::scan::Key;
+                use $crate::store::statistics::sql::Wire;
+                let wires: Vec<Wire> = $crate::store::statistics::scan::scan_columns(data).iter().map(|c| <$db>::DIALECT.scan_wire(*c)).collect();
                 let sql = <$db>::DIALECT.scan(data, level.table(data));
                 let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(<$db>::encode_time(from)).bind(<$db>::encode_time(to)).fetch(self.pool());
                 let mut scan = $crate::store::statistics::scan::ScanBuilder::new(data, from, to);
                 while let Some(r) = rows.try_next().await? {
-                    let mut keys: [Option<&str>; 4] = [None; 4];
-                    for (i, key) in keys.iter_mut().enumerate().take(n) {
-                        *key = r.try_get(i + 1)?;
+                    let mut keys: [Option<Key<'_>>; 4] = [None; 4];
+                    let mut at = 1;
+                    for (key, wire) in keys.iter_mut().zip(&wires) {
+                        *key = match wire {
+                            Wire::Text => r.try_get::<Option<&str>, _>(at)?.map(Key::Text),
+                            Wire::Label => r.try_get_unchecked::<Option<&str>, _>(at)?.map(Key::Text),
+                            Wire::Int => r.try_get::<Option<i32>, _>(at)?.map(|i| Key::Int(i64::from(i))),
+                            Wire::Inet => {
+                                at += 1;
+                                Key::inet(r.try_get_unchecked::<Option<&[u8]>, _>(at - 1)?, r.try_get::<Option<&str>, _>(at)?)?
+                            }
+                        };
+                        at += 1;
                     }
-                    scan.push(<$db>::decode_time(r.try_get(0)?), &keys[..n], r.try_get(n + 1)?);
+                    scan.push(<$db>::decode_time(r.try_get(0)?), &keys[..wires.len()], r.try_get(at)?);
                 }
                 Ok(scan.finish())
             }

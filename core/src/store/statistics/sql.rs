@@ -24,6 +24,19 @@ pub enum Bind {
     Int(i64),
 }
 
+/// How a scan column travels (see [`Dialect::scan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// One text column, type-checked.
+    Text,
+    /// One enum column: its binary form is the label's text.
+    Label,
+    /// One `integer` column.
+    Int,
+    /// Two columns: the `inet` in binary, and `host(ip)` where the address is not IPv4.
+    Inet,
+}
+
 /// The statistics statements of each dialect.
 impl Dialect {
     /// Expression for the origin-aligned bucket of width `width` of the column `time`.
@@ -136,10 +149,29 @@ impl Dialect {
         (sql, binds)
     }
 
-    /// The rows of `data`'s `table` in `[$1, $2)`: time, the [`scan_columns`] as text (what
-    /// [`Dialect::stat_query`] groups and compares), `raw_count`; in no particular order.
+    /// How a scan reads `col` ([`Dialect::scan`] selects it so).
+    pub fn scan_wire(self, col: Col) -> Wire {
+        match (self, col) {
+            (Dialect::Postgres, Col::Trap | Col::Action | Col::Protocol) => Wire::Label,
+            (Dialect::Postgres, Col::Port) => Wire::Int,
+            (Dialect::Postgres, Col::Ip) => Wire::Inet,
+            _ => Wire::Text,
+        }
+    }
+
+    /// The rows of `data`'s `table` in `[$1, $2)`: time, each of the [`scan_columns`] as its
+    /// [`Dialect::scan_wire`] reads it, `raw_count`; in no particular order. PostgreSQL sends
+    /// enum labels, ports and IPv4 addresses in binary, uncast: their texts are made once
+    /// per distinct value in the scan, not once per row on the server.
     pub fn scan(self, data: DataType, table: &str) -> String {
-        let cols: Vec<String> = scan_columns(data).iter().map(|c| self.col_text(*c)).collect();
+        let cols: Vec<String> = scan_columns(data)
+            .iter()
+            .map(|c| match self.scan_wire(*c) {
+                Wire::Text => self.col_text(*c),
+                Wire::Label | Wire::Int => format!("t.{}", c.name()),
+                Wire::Inet => format!("t.{0}, CASE WHEN family(t.{0}) = 4 THEN NULL ELSE {1} END", c.name(), self.col_text(*c)),
+            })
+            .collect();
         format!(
             "SELECT t.time, {}, t.raw_count FROM {table} t WHERE t.time >= {} AND t.time < {}",
             cols.join(", "),
