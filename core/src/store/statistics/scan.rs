@@ -84,12 +84,18 @@ impl<'a> Key<'a> {
     }
 }
 
+/// A [`Key`] whose text the scan renders: the symbols of those already seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Rendered {
+    V4([u8; 4]),
+    Int(i64),
+}
+
 /// Builds a [`Scan`] row by row, interning the texts.
 #[derive(Debug)]
 pub struct ScanBuilder {
     index: FxHashMap<Box<str>, Sym>,
-    v4: FxHashMap<[u8; 4], Sym>,
-    ints: FxHashMap<i64, Sym>,
+    rendered: FxHashMap<Rendered, Sym>,
     scan: Scan,
 }
 
@@ -98,8 +104,7 @@ impl ScanBuilder {
     pub fn new(data: DataType, from: DateTime<Utc>, to: DateTime<Utc>) -> ScanBuilder {
         ScanBuilder {
             index: FxHashMap::default(),
-            v4: FxHashMap::default(),
-            ints: FxHashMap::default(),
+            rendered: FxHashMap::default(),
             scan: Scan { data, from, to, texts: Vec::new(), rows: Vec::new() },
         }
     }
@@ -111,25 +116,25 @@ impl ScanBuilder {
             *sym = match key {
                 None => NULL,
                 Some(Key::Text(text)) => self.intern(text),
-                Some(Key::V4(octets)) => match self.v4.get(octets) {
-                    Some(sym) => *sym,
-                    None => {
-                        let sym = self.intern(&std::net::Ipv4Addr::from(*octets).to_string());
-                        self.v4.insert(*octets, sym);
-                        sym
-                    }
-                },
-                Some(Key::Int(i)) => match self.ints.get(i) {
-                    Some(sym) => *sym,
-                    None => {
-                        let sym = self.intern(&i.to_string());
-                        self.ints.insert(*i, sym);
-                        sym
-                    }
-                },
+                Some(Key::V4(octets)) => self.intern_rendered(Rendered::V4(*octets)),
+                Some(Key::Int(i)) => self.intern_rendered(Rendered::Int(*i)),
             };
         }
         self.scan.rows.push(ScanRow { time: to_micros(time), keys: syms, raw_count: raw_count.unwrap_or(0) });
+    }
+
+    /// The symbol of a key the scan renders itself: rendered and interned on first sight.
+    fn intern_rendered(&mut self, key: Rendered) -> Sym {
+        if let Some(sym) = self.rendered.get(&key) {
+            return *sym;
+        }
+        let text = match key {
+            Rendered::V4(octets) => std::net::Ipv4Addr::from(octets).to_string(),
+            Rendered::Int(i) => i.to_string(),
+        };
+        let sym = self.intern(&text);
+        self.rendered.insert(key, sym);
+        sym
     }
 
     /// The one symbol of `text`, whichever form its key was read in.
